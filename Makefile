@@ -1,0 +1,119 @@
+# archeio build. `make` builds build/archeio and build/archeio-mirror;
+# `make test` runs every test (unit + integration); see README.md.
+#
+# Layout (one rule per kind of file, so adding a module needs no Makefile edit):
+#   user/*.c          -> build/libarcheio.a   (server modules; pure logic and I/O)
+#   user/mirror/*.c   -> build/libmirror.a    (archeio-mirror modules)
+#   user/cmd/NAME.c   -> build/NAME           (one main() per binary)
+#   bpf/*.bpf.c       -> build/bpf/*.bpf.o -> build/include/*.skel.h (libbpf skeletons)
+#   tests/unit/test_*.c -> build/tests/test_* (cmocka)
+
+BUILD ?= build
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+COVERAGE ?= 0
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers -fno-strict-aliasing -pthread
+CPPFLAGS += -Iinclude -I$(BUILD)/include
+ifeq ($(COVERAGE),1)
+CFLAGS += --coverage -O0
+LDFLAGS += --coverage
+endif
+LDLIBS += -lxdp -lbpf -lelf -lz -levent_pthreads -levent -lcurl -ljansson -lcrypto -lpthread
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Iinclude -I$(BUILD)/include $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+
+LIB_SRCS := $(wildcard user/*.c)
+MIRROR_SRCS := $(wildcard user/mirror/*.c)
+CMD_SRCS := $(wildcard user/cmd/*.c)
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+TEST_SRCS := $(wildcard tests/unit/test_*.c)
+TEST_HELPER_SRCS := $(wildcard tests/unit/helpers/*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MIRROR_OBJS := $(MIRROR_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/obj/%.o)
+BINS := $(CMD_SRCS:user/cmd/%.c=$(BUILD)/%)
+BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/include/%.skel.h)
+TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+LIB := $(BUILD)/libarcheio.a
+MIRROR_LIB := $(BUILD)/libmirror.a
+
+.PHONY: all test check-unit check-integration coverage format format-check clean bench
+.DELETE_ON_ERROR:
+
+all: $(BINS) $(TESTS)
+
+$(BUILD)/include/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/archeio/*.h) | $(BUILD)/include/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/obj/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(MIRROR_LIB): $(MIRROR_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/archeio-mirror: $(BUILD)/obj/user/cmd/archeio-mirror.o $(MIRROR_LIB) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/%: $(BUILD)/obj/user/cmd/%.o $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJS) $(MIRROR_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+# Unit tests: every cmocka binary; a failing one fails the target, but all run.
+check-unit: $(TESTS) $(BINS)
+	@BUILD=$(BUILD) tests/run-unit.sh $(TESTS)
+
+# Integration tests: scripts under tests/integration, each self-contained and trap-cleaned.
+check-integration: $(BINS)
+	@BUILD=$(BUILD) tests/run-integration.sh
+
+test: check-unit check-integration
+
+coverage:
+	$(MAKE) BUILD=build-cov COVERAGE=1 check-unit
+	BUILD=build-cov tests/run-integration.sh
+	gcovr --root . --filter 'user/' --object-directory build-cov/obj --print-summary \
+		--txt build-cov/coverage.txt --html-details build-cov/coverage.html
+	@cat build-cov/coverage.txt | tail -n 40
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+bench: $(BINS)
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD) build-cov
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,32 @@
+/* Region identities: a small integer id for each (cloud, region) pair.
+ *
+ * Ids are what tries (userspace and BPF) store; names are what mirror rules
+ * match. Id 0 means "no region" (address not in any range). A table only ever
+ * grows: reloading ranges into the same table keeps existing ids stable, so a
+ * connection tagged before a reload still names the same region after it. */
+#ifndef ARCHEIO_REGION_H
+#define ARCHEIO_REGION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archeio/bpf_shared.h"
+
+#define REGION_NONE 0u
+
+struct region_table {
+	struct region_name *names; /* names[id]; names[0] is unused */
+	uint32_t count;            /* ids are 1..count-1 */
+	uint32_t cap;
+};
+
+void region_table_init(struct region_table *table);
+void region_table_free(struct region_table *table);
+/* Returns the id of (cloud, region), adding it if new; 0 when the names do
+ * not fit (see REGION_CLOUD_MAX / REGION_NAME_MAX) or allocation failed. */
+uint32_t region_table_intern(struct region_table *table, const char *cloud, const char *region);
+/* NULL for REGION_NONE or an unknown id. */
+const struct region_name *region_table_get(const struct region_table *table, uint32_t id);
+int region_table_copy(struct region_table *dst, const struct region_table *src);
+
+#endif
