@@ -1,0 +1,89 @@
+/* archeio: the registry redirector. Subcommands: serve (default), lookup,
+ * xdp status. Exit status 2 for bad flags, values or files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archeio/config.h"
+#include "archeio/lookup_cmd.h"
+#include "archeio/server.h"
+#include "archeio/xdp_status.h"
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+static int run_xdp(int argc, char **argv, const struct logger *log)
+{
+	if (argc < 2 || strcmp(argv[1], "status") != 0) {
+		fprintf(stderr, "archeio: unknown xdp command (want: archeio xdp status)\n");
+		return 2;
+	}
+	struct config config;
+	char err[1024];
+	enum config_result r = config_parse(&config, argc - 1, argv + 1, env_lookup, err,
+					    sizeof(err));
+	if (r != CONFIG_OK) {
+		if (r == CONFIG_HELP)
+			config_print_usage(stdout);
+		else
+			fprintf(stderr, "archeio: %s\n", err);
+		config_free(&config);
+		return r == CONFIG_HELP ? 0 : 2;
+	}
+	(void)log;
+	int status = xdp_status_run(config.bpffs_dir, config.json, stdout, err, sizeof(err));
+	if (status != 0)
+		fprintf(stderr, "archeio: xdp status: %s\n", err);
+	config_free(&config);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const char *command = "serve";
+	int first = 0; /* argv index playing argv[0] for the subcommand's flags */
+	if (argc > 1 && argv[1][0] != '-') {
+		command = argv[1];
+		first = 1;
+	}
+	struct logger log = {.level = LOG_INFO, .format = LOG_FORMAT_TEXT, .out = stderr};
+	if (strcmp(command, "help") == 0) {
+		config_print_usage(stdout);
+		return 0;
+	}
+	if (strcmp(command, "xdp") == 0)
+		return run_xdp(argc - first, argv + first, &log);
+	if (strcmp(command, "serve") != 0 && strcmp(command, "lookup") != 0) {
+		fprintf(stderr, "archeio: unknown command %s (try archeio --help)\n", command);
+		return 2;
+	}
+	struct config config;
+	char err[1024];
+	enum config_result r =
+		config_parse(&config, argc - first, argv + first, env_lookup, err, sizeof(err));
+	if (r == CONFIG_HELP) {
+		config_print_usage(stdout);
+		config_free(&config);
+		return 0;
+	}
+	if (r == CONFIG_ERROR) {
+		fprintf(stderr, "archeio: %s\n", err);
+		config_free(&config);
+		return 2;
+	}
+	log.level = config.log_level;
+	log.format = config.log_format;
+	int status;
+	if (strcmp(command, "lookup") == 0) {
+		status = lookup_cmd_run(&config, stdout, stderr);
+	} else if (config.args_count > 0) {
+		fprintf(stderr, "archeio: unexpected argument %s\n", config.args[0]);
+		status = 2;
+	} else {
+		status = server_run(&config, &log);
+	}
+	config_free(&config);
+	return status;
+}
