@@ -1,0 +1,227 @@
+/* Flags and environment: precedence, defaults, and one clear error per bad value. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "archeio/config.h"
+
+/* The fake environment of the current test (test-only state). */
+static const char *const *fake_env;
+
+static const char *env_lookup(const char *name)
+{
+	for (const char *const *e = fake_env; e && *e; e += 2)
+		if (strcmp(e[0], name) == 0)
+			return e[1];
+	return NULL;
+}
+
+static enum config_result parse(struct config *c, const char *const *env, char *err, size_t len,
+				int argc, const char **argv)
+{
+	fake_env = env;
+	return config_parse(c, argc, (char **)argv, env_lookup, err, len);
+}
+
+#define PARSE(c, env, err, ...)                                                                 \
+	parse(c, env, err, sizeof(err), (int)(sizeof((const char *[]){"serve", __VA_ARGS__}) /     \
+					      sizeof(const char *)),                           \
+	      (const char *[]){"serve", __VA_ARGS__})
+
+static void defaults(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	const char *argv[] = {"serve"};
+	assert_int_equal(parse(&c, NULL, err, sizeof(err), 1, argv), CONFIG_OK);
+	assert_null(c.listen_host);
+	assert_int_equal(c.listen_port, 8080);
+	assert_string_equal(c.upstream, "https://us-central1-docker.pkg.dev");
+	assert_string_equal(c.upstream_path, "k8s-artifacts-prod/images");
+	assert_null(c.signature_upstream);
+	assert_string_equal(c.default_mirror, "https://d1be1w964nk82h.cloudfront.net");
+	assert_string_equal(c.info_url, "https://github.com/kubernetes/registry.k8s.io");
+	assert_string_equal(c.privacy_url, "https://www.linuxfoundation.org/privacy-policy/");
+	assert_int_equal(c.ranges_count, 0);
+	assert_null(c.mirrors_file);
+	assert_int_equal(c.proxies.count, 0);
+	assert_int_equal(c.xff_hops, 2);
+	assert_true(c.workers >= 1);
+	assert_int_equal(c.log_level, LOG_INFO);
+	assert_int_equal(c.log_format, LOG_FORMAT_TEXT);
+	assert_int_equal(c.mirror_timeout_ms, 2000);
+	assert_null(c.xdp_iface);
+	assert_string_equal(c.bpffs_dir, "/sys/fs/bpf/archeio");
+	config_free(&c);
+}
+
+static void environment_is_read(void **state)
+{
+	(void)state;
+	const char *env[] = {"PORT", "9090",
+			     "UPSTREAM_REGISTRY_ENDPOINT", "http://127.0.0.1:5000/",
+			     "UPSTREAM_REGISTRY_PATH", "/mirror/images/",
+			     "SIGNATURE_UPSTREAM_ENDPOINT", "http://127.0.0.1:5001",
+			     "DEFAULT_AWS_BASE_URL", "http://127.0.0.1:8081",
+			     "INFO_URL", "http://127.0.0.1/info",
+			     "PRIVACY_URL", "http://127.0.0.1/privacy",
+			     "ARCHEIO_RANGES", "tests/unit:tests",
+			     "ARCHEIO_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8",
+			     "ARCHEIO_XFF_HOPS", "1",
+			     "ARCHEIO_WORKERS", "3",
+			     "ARCHEIO_LOG_LEVEL", "debug",
+			     "ARCHEIO_LOG_FORMAT", "json",
+			     NULL};
+	struct config c;
+	char err[256];
+	const char *argv[] = {"serve"};
+	assert_int_equal(parse(&c, env, err, sizeof(err), 1, argv), CONFIG_OK);
+	assert_int_equal(c.listen_port, 9090);
+	assert_string_equal(c.upstream, "http://127.0.0.1:5000");
+	assert_string_equal(c.upstream_path, "mirror/images");
+	assert_string_equal(c.signature_upstream, "http://127.0.0.1:5001");
+	assert_string_equal(c.default_mirror, "http://127.0.0.1:8081");
+	assert_int_equal(c.ranges_count, 2);
+	assert_string_equal(c.ranges[1], "tests");
+	assert_int_equal(c.proxies.count, 2);
+	assert_int_equal(c.xff_hops, 1);
+	assert_int_equal(c.workers, 3);
+	assert_int_equal(c.log_level, LOG_DEBUG);
+	assert_int_equal(c.log_format, LOG_FORMAT_JSON);
+	config_free(&c);
+}
+
+static void flags_override_environment(void **state)
+{
+	(void)state;
+	const char *env[] = {"UPSTREAM_REGISTRY_ENDPOINT", "http://127.0.0.1:5000",
+			     "ARCHEIO_RANGES", "tests",
+			     "ARCHEIO_TRUSTED_PROXIES", "10.0.0.0/8",
+			     "UPSTREAM_REGISTRY_PATH", "x", NULL};
+	struct config c;
+	char err[256];
+	assert_int_equal(PARSE(&c, env, err, "--upstream", "https://127.0.0.2",
+			       "--ranges", "tests/unit", "--ranges", "include",
+			       "--trusted-proxy", "::1", "--upstream-path", "",
+			       "--listen", "[::1]:0", "--access-log"),
+			 CONFIG_OK);
+	assert_string_equal(c.upstream, "https://127.0.0.2");
+	assert_int_equal(c.ranges_count, 2);
+	assert_string_equal(c.ranges[0], "tests/unit");
+	assert_int_equal(c.proxies.count, 1);
+	assert_int_equal(c.proxies.prefixes[0].len, 128);
+	assert_string_equal(c.upstream_path, "");
+	assert_string_equal(c.listen_host, "::1");
+	assert_int_equal(c.listen_port, 0);
+	assert_true(c.access_log);
+	config_free(&c);
+}
+
+static void expect_error(const char *flag, const char *value, const char *needle)
+{
+	struct config c;
+	char err[256] = "";
+	const char *argv[] = {"serve", flag, value};
+	assert_int_equal(parse(&c, NULL, err, sizeof(err), value ? 3 : 2, argv), CONFIG_ERROR);
+	if (!strstr(err, needle))
+		fail_msg("error for %s %s was \"%s\", wanted it to mention \"%s\"", flag,
+			 value ? value : "", err, needle);
+	config_free(&c);
+}
+
+static void bad_values_are_refused(void **state)
+{
+	(void)state;
+	expect_error("--upstream", "ftp://x", "ftp://x");
+	expect_error("--upstream", "example.com", "example.com");
+	expect_error("--signature-upstream", "/relative", "/relative");
+	expect_error("--default-mirror", "http://", "http://");
+	expect_error("--info-url", "javascript:alert(1)", "javascript");
+	expect_error("--upstream-path", "a/../b", "a/../b");
+	expect_error("--upstream-path", "Upper/Case", "Upper/Case");
+	expect_error("--trusted-proxy", "10.0.0.1/8", "10.0.0.1/8");
+	expect_error("--trusted-proxy", "banana", "banana");
+	expect_error("--xff-hops", "0", "0");
+	expect_error("--xff-hops", "-1", "-1");
+	expect_error("--workers", "many", "many");
+	expect_error("--listen", "8080", "8080");
+	expect_error("--listen", "1.2.3.4:99999", "99999");
+	expect_error("--listen", "nohost:80", "nohost:80");
+	expect_error("--log-level", "loud", "loud");
+	expect_error("--log-format", "xml", "xml");
+	expect_error("--ranges", "/nonexistent/ranges.json", "/nonexistent/ranges.json");
+	expect_error("--mirrors", "tests", "not a regular file");
+	expect_error("--xdp-mode", "fast", "fast");
+	expect_error("--bpffs", "relative", "relative");
+	expect_error("--no-such-flag", NULL, "--no-such-flag");
+	expect_error("--upstream", NULL, "needs a value");
+}
+
+static void bad_environment_is_refused(void **state)
+{
+	(void)state;
+	const char *env[] = {"PORT", "http", NULL};
+	struct config c;
+	char err[256];
+	const char *argv[] = {"serve"};
+	assert_int_equal(parse(&c, env, err, sizeof(err), 1, argv), CONFIG_ERROR);
+	assert_non_null(strstr(err, "PORT"));
+	config_free(&c);
+	const char *env2[] = {"UPSTREAM_REGISTRY_ENDPOINT", "gopher://x", NULL};
+	assert_int_equal(parse(&c, env2, err, sizeof(err), 1, argv), CONFIG_ERROR);
+	assert_non_null(strstr(err, "UPSTREAM_REGISTRY_ENDPOINT"));
+	config_free(&c);
+}
+
+static void help_and_arguments(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	assert_int_equal(PARSE(&c, NULL, err, "--help"), CONFIG_HELP);
+	config_free(&c);
+	assert_int_equal(PARSE(&c, NULL, err, "1.2.3.4", "--json", "::1"), CONFIG_OK);
+	assert_int_equal(c.args_count, 2);
+	assert_string_equal(c.args[1], "::1");
+	assert_true(c.json);
+	config_free(&c);
+}
+
+static void listen_forms(void **state)
+{
+	(void)state;
+	char *host = NULL;
+	uint16_t port = 0;
+	assert_true(config_parse_listen(":80", &host, &port));
+	assert_null(host);
+	assert_int_equal(port, 80);
+	assert_true(config_parse_listen("127.0.0.1:81", &host, &port));
+	assert_string_equal(host, "127.0.0.1");
+	assert_true(config_parse_listen("[2001:db8::1]:82", &host, &port));
+	assert_string_equal(host, "2001:db8::1");
+	assert_int_equal(port, 82);
+	assert_false(config_parse_listen("2001:db8::1:82", &host, &port));
+	assert_false(config_parse_listen("[::1]82", &host, &port));
+	assert_false(config_parse_listen(":", &host, &port));
+	free(host);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(environment_is_read),
+		cmocka_unit_test(flags_override_environment),
+		cmocka_unit_test(bad_values_are_refused),
+		cmocka_unit_test(bad_environment_is_refused),
+		cmocka_unit_test(help_and_arguments),
+		cmocka_unit_test(listen_forms),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
