@@ -1,7 +1,13 @@
 /* Cache of mirror HEAD answers: "present" kept for a TTL, "absent" briefly,
  * bounded in entries (least recently used evicted), and a pending state so
  * that many concurrent requests for one blob wait on a single check.
- * Pure logic: the clock is passed in, no I/O. */
+ * Pure logic: the clock is passed in, no I/O.
+ *
+ * An answer recorded at time t is served while now < t + ttl; at t + ttl the
+ * next lookup is a MISS again. Pending entries count towards max_entries but
+ * are never evicted; when every slot holds a pending entry (or memory runs
+ * out) a lookup of a new URL answers UNCACHED and the caller checks on its
+ * own. Not thread-safe: one cache per event loop. */
 #ifndef ARCHEIO_MIRROR_CACHE_H
 #define ARCHEIO_MIRROR_CACHE_H
 
@@ -11,31 +17,46 @@
 
 struct mirror_cache;
 
+/* A field left 0 takes its default. */
 struct mirror_cache_options {
-	size_t max_entries;         /* default 65536 */
-	uint64_t present_ttl_ms;    /* default 1 h */
-	uint64_t absent_ttl_ms;     /* default 10 s */
+	size_t max_entries;	 /* default 65536 */
+	uint64_t present_ttl_ms; /* default 3600000 (1 h) */
+	uint64_t absent_ttl_ms;	 /* default 10000 (10 s) */
 };
+
+#define MIRROR_CACHE_DEFAULT_MAX_ENTRIES ((size_t)65536)
+#define MIRROR_CACHE_DEFAULT_PRESENT_TTL_MS ((uint64_t)3600 * 1000)
+#define MIRROR_CACHE_DEFAULT_ABSENT_TTL_MS ((uint64_t)10 * 1000)
 
 enum mirror_cache_state {
 	MIRROR_CACHE_MISS,    /* caller must start a check (entry now pending) */
 	MIRROR_CACHE_PENDING, /* a check is in flight; caller was queued */
 	MIRROR_CACHE_PRESENT,
 	MIRROR_CACHE_ABSENT,
+	/* The cache cannot track this URL now (full of pending entries, out of
+	 * memory, or url NULL): nothing was queued or recorded; the caller
+	 * checks by itself and answers its own waiter. */
+	MIRROR_CACHE_UNCACHED,
 };
 
 typedef void (*mirror_cache_waiter_fn)(void *arg, bool present);
 
+/* options may be NULL (all defaults). Returns NULL when out of memory. */
 struct mirror_cache *mirror_cache_new(const struct mirror_cache_options *options);
+/* Queued waiters are dropped without being called: complete them first. */
 void mirror_cache_free(struct mirror_cache *cache);
 /* Looks url up at time now_ms. On MISS the entry becomes pending and the
  * waiter is queued on it; on PENDING the waiter is queued; on PRESENT/ABSENT
- * nothing is queued and the caller answers at once. */
+ * and UNCACHED nothing is queued and the caller answers at once. fn may be
+ * NULL (nothing to queue). An expired answer counts as a MISS. */
 enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const char *url,
 					    uint64_t now_ms, mirror_cache_waiter_fn fn, void *arg);
-/* Records the answer of the check for url and calls every queued waiter once. */
+/* Records the answer of the check for url and calls every queued waiter once,
+ * in the order they were queued. Waiters may call back into the cache
+ * (lookup, complete; not free). Does nothing unless url is pending. */
 void mirror_cache_complete(struct mirror_cache *cache, const char *url, bool present,
 			   uint64_t now_ms);
+/* Entries held, pending ones included. */
 size_t mirror_cache_size(const struct mirror_cache *cache);
 
 #endif
