@@ -462,17 +462,25 @@ static void test_in_flight_limit_answers_absent(void **state)
 static void test_only_http_and_https_are_fetched(void **state)
 {
 	struct fixture *fx = *state;
-	struct mirror_checker *c = new_checker(fx, 0, 0);
-	struct answer file = {.fx = fx}, ftp = {.fx = fx};
-	char ftp_url[64];
+	struct mirror_checker *c = new_checker(fx, SHORT_TIMEOUT_MS, 0);
+	struct answer file = {.fx = fx}, gopher = {.fx = fx};
+	char gopher_url[128];
 
-	/* libcurl would "succeed" on a readable file; the protocol limit refuses. */
-	snprintf(ftp_url, sizeof(ftp_url), "ftp://127.0.0.1:%u/present", (unsigned)fx->port);
+	/* Gopher sends its selector verbatim: here a complete HTTP request, so
+	 * the server would count it if gopher were allowed. */
+	snprintf(gopher_url, sizeof(gopher_url),
+		 "gopher://127.0.0.1:%u/0GET%%20/present%%20HTTP/1.0%%0D%%0A", (unsigned)fx->port);
 	mirror_checker_check(c, "file:///dev/null", on_answer, &file);
-	mirror_checker_check(c, ftp_url, on_answer, &ftp);
+	mirror_checker_check(c, gopher_url, on_answer, &gopher);
 	wait_answers(fx, 2);
 	assert_false(file.present);
-	assert_false(ftp.present);
+	assert_false(gopher.present);
+	/* An HTTP check sent afterwards reaches the server after any gopher
+	 * bytes would have, so once it is answered the count is final. */
+	struct answer sync = {.fx = fx};
+	mirror_checker_check(c, url_for(fx, "/ok/sync"), on_answer, &sync);
+	wait_answers(fx, 3);
+	assert_true(sync.present);
 	assert_int_equal(server_count(fx, "/present"), 0);
 	mirror_checker_free(c);
 }
