@@ -177,13 +177,6 @@ static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, vo
 	return event_add(ev, NULL) == 0 ? 0 : -1;
 }
 
-static size_t discard_body(char *data, size_t size, size_t nmemb, void *userp)
-{
-	(void)data;
-	(void)userp;
-	return size * nmemb;
-}
-
 static CURL *new_head_request(struct mirror_checker *checker, struct transfer *t)
 {
 	CURL *easy = curl_easy_init();
@@ -207,7 +200,6 @@ static CURL *new_head_request(struct mirror_checker *checker, struct transfer *t
 	SET(CURLOPT_NOSIGNAL, 1L); /* worker threads: no SIGALRM for DNS timeouts */
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	SET(CURLOPT_WRITEFUNCTION, discard_body);
 	SET(CURLOPT_USERAGENT, "archeio-mirror-check");
 	if (checker->ca_file)
 		SET(CURLOPT_CAINFO, checker->ca_file);

@@ -42,7 +42,8 @@ struct mirror_checker *mirror_checker_new(struct event_base *base,
 /* Pending checks complete with present=false before this returns; checks
  * started from those callbacks are answered false at once. */
 void mirror_checker_free(struct mirror_checker *checker);
-/* url NULL or checker NULL: fn is called with present=false. */
+/* url NULL or checker NULL: fn is called with present=false. fn NULL: nothing
+ * is checked. */
 void mirror_checker_check(struct mirror_checker *checker, const char *url, mirror_check_fn fn,
 			  void *arg);
 

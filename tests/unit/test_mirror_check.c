@@ -2,7 +2,7 @@
  * (ephemeral port) that counts the requests it gets per path:
  *   /present, /ok/...  200      /absent  404
  *   /redirect          302 to /present
- *   /slow...           answers only at teardown (beyond any timeout here)
+ *   /slow...           answered only at teardown (beyond any timeout here)
  * Only outcomes are asserted, never elapsed time; every loop runs under a
  * safety timer. */
 #include <setjmp.h>
@@ -462,18 +462,74 @@ static void test_in_flight_limit_answers_absent(void **state)
 static void test_only_http_and_https_are_fetched(void **state)
 {
 	struct fixture *fx = *state;
-	struct mirror_checker *c = new_checker(fx, 0, 0);
-	struct answer file = {.fx = fx}, ftp = {.fx = fx};
-	char ftp_url[64];
+	struct mirror_checker *c = new_checker(fx, SHORT_TIMEOUT_MS, 0);
+	struct answer file = {.fx = fx}, gopher = {.fx = fx};
+	char gopher_url[128];
 
-	/* libcurl would "succeed" on a readable file; the protocol limit refuses. */
-	snprintf(ftp_url, sizeof(ftp_url), "ftp://127.0.0.1:%u/present", (unsigned)fx->port);
+	/* Gopher sends its selector verbatim: here a complete HTTP request, so
+	 * the server would count it if gopher were allowed. */
+	snprintf(gopher_url, sizeof(gopher_url),
+		 "gopher://127.0.0.1:%u/0GET%%20/present%%20HTTP/1.0%%0D%%0A", (unsigned)fx->port);
 	mirror_checker_check(c, "file:///dev/null", on_answer, &file);
-	mirror_checker_check(c, ftp_url, on_answer, &ftp);
+	mirror_checker_check(c, gopher_url, on_answer, &gopher);
 	wait_answers(fx, 2);
 	assert_false(file.present);
-	assert_false(ftp.present);
+	assert_false(gopher.present);
+	/* An HTTP check sent afterwards reaches the server after any gopher
+	 * bytes would have, so once it is answered the count is final. */
+	struct answer sync = {.fx = fx};
+	mirror_checker_check(c, url_for(fx, "/ok/sync"), on_answer, &sync);
+	wait_answers(fx, 3);
+	assert_true(sync.present);
 	assert_int_equal(server_count(fx, "/present"), 0);
+	mirror_checker_free(c);
+}
+
+static void test_cache_full_of_pending_still_answers(void **state)
+{
+	struct fixture *fx = *state;
+	struct mirror_checker_options o = {.cache = {.max_entries = 1}, .timeout_ms = 60000};
+	struct mirror_checker *c = mirror_checker_new(fx->base, &o);
+	struct answer slow = {.fx = fx}, one = {.fx = fx}, two = {.fx = fx};
+
+	assert_non_null(c);
+	/* The only cache slot is pending on /slow: /ok/x is checked uncached. */
+	mirror_checker_check(c, url_for(fx, "/slow"), on_answer, &slow);
+	mirror_checker_check(c, url_for(fx, "/ok/x"), on_answer, &one);
+	wait_answers(fx, 1);
+	assert_int_equal(one.calls, 1);
+	assert_true(one.present);
+	/* Not remembered: the next check asks the server again. */
+	mirror_checker_check(c, url_for(fx, "/ok/x"), on_answer, &two);
+	wait_answers(fx, 2);
+	assert_true(two.present);
+	assert_int_equal(server_count(fx, "/ok/x"), 2);
+	assert_int_equal(slow.calls, 0);
+	mirror_checker_free(c);
+	assert_int_equal(slow.calls, 1);
+	assert_false(slow.present);
+}
+
+static void test_url_libcurl_refuses_is_absent_at_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct mirror_checker *c = new_checker(fx, 0, 0);
+	struct answer a = {.fx = fx}, again = {.fx = fx};
+	size_t len = 9 * 1000 * 1000; /* over libcurl's 8 MB string limit */
+	char *url = malloc(len + 1);
+
+	assert_non_null(url);
+	memcpy(url, "http://127.0.0.1/", 17);
+	memset(url + 17, 'a', len - 17);
+	url[len] = '\0';
+	mirror_checker_check(c, url, on_answer, &a);
+	assert_int_equal(a.calls, 1);
+	assert_false(a.present);
+	/* Remembered as absent like any failed check. */
+	mirror_checker_check(c, url, on_answer, &again);
+	assert_int_equal(again.calls, 1);
+	assert_false(again.present);
+	free(url);
 	mirror_checker_free(c);
 }
 
@@ -514,6 +570,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_proxy_environment_is_ignored, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_in_flight_limit_answers_absent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_only_http_and_https_are_fetched, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_full_of_pending_still_answers, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_url_libcurl_refuses_is_absent_at_once, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
 	};
 
