@@ -17,6 +17,7 @@
 
 #define MAX_REQUEST_HEAD 8192
 #define RESPONSE_MAX (ROUTE_LOCATION_MAX * 3 + 1024)
+#define LINGER_MS 2000
 
 enum conn_phase {
 	PHASE_HEADER, /* waiting for (the rest of) a request head */
@@ -50,6 +51,7 @@ struct conn {
 	enum conn_phase phase;
 	bool in_process; /* inside process_input: a synchronous callback must not recurse */
 	bool gone;       /* peer closed while a check was pending */
+	bool lingering;  /* last response written, discarding input until EOF */
 	struct pending_blob *pending;
 };
 
@@ -107,10 +109,23 @@ static void send_response(struct conn *conn, const struct response *resp)
 		len = response_write(&fallback, worker_date(conn->worker), out, sizeof(out));
 	}
 	bufferevent_write(conn->bev, out, len);
-	if (!resp->keep_alive) {
+	if (!resp->keep_alive)
 		conn->phase = PHASE_CLOSING;
-		bufferevent_disable(conn->bev, EV_READ);
-	}
+}
+
+/* After the last response is written: half-close and keep discarding input
+ * for a moment. Closing with unread input would make the kernel send a RST
+ * that can destroy the response before the client reads it (RFC 9112 9.6). */
+static void start_linger(struct conn *conn)
+{
+	if (conn->lingering)
+		return;
+	conn->lingering = true;
+	shutdown(bufferevent_getfd(conn->bev), SHUT_WR);
+	evbuffer_drain(bufferevent_get_input(conn->bev),
+		       evbuffer_get_length(bufferevent_get_input(conn->bev)));
+	bufferevent_enable(conn->bev, EV_READ);
+	arm_timer(conn, LINGER_MS);
 }
 
 static void access_log(struct conn *conn, const char *method, const char *path,
@@ -169,13 +184,13 @@ static void on_mirror_checked(void *arg, bool present)
 	}
 	conn->phase = PHASE_IDLE;
 	finish_blob(conn, present);
+	if (conn->phase == PHASE_CLOSING)
+		return; /* on_write half-closes once the response is out */
+	bufferevent_enable(conn->bev, EV_READ);
 	if (conn->in_process)
 		return; /* answered synchronously; process_input carries on */
-	if (conn->phase != PHASE_CLOSING) {
-		bufferevent_enable(conn->bev, EV_READ);
-		arm_timer(conn, conn->worker->shared->config->idle_timeout_ms);
-		process_input(conn);
-	}
+	arm_timer(conn, conn->worker->shared->config->idle_timeout_ms);
+	process_input(conn);
 }
 
 /* Blob: client address, region, mirror rule, then maybe an asynchronous check. */
@@ -306,20 +321,25 @@ static void process_input(struct conn *conn)
 	conn->in_process = false;
 	if (conn->phase == PHASE_CLOSING && conn->bev &&
 	    evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
-		conn_free(conn);
+		start_linger(conn);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
-	process_input(arg);
+	struct conn *conn = arg;
+	if (conn->phase == PHASE_CLOSING) {
+		struct evbuffer *input = bufferevent_get_input(bev);
+		evbuffer_drain(input, evbuffer_get_length(input));
+		return;
+	}
+	process_input(conn);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *conn = arg;
 	if (conn->phase == PHASE_CLOSING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		conn_free(conn);
+		start_linger(conn);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -334,11 +354,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct conn *conn = arg;
+	if (conn->phase == PHASE_CLOSING) {
+		conn_free(conn);
+		return;
+	}
 	if (conn->phase == PHASE_HEADER &&
 	    evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0) {
 		/* A slow client: answer 408 rather than hold the worker. */
 		struct response resp = {.status = 408, .message = "request head timeout"};
 		send_response(conn, &resp);
+		arm_timer(conn, LINGER_MS); /* bounds the write of the 408 too */
 		return;
 	}
 	conn_close(conn);

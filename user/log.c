@@ -65,7 +65,15 @@ static void text_value(char *dst, size_t cap, const char *src)
 	}
 	char esc[1024];
 	json_escape(esc, sizeof(esc), src);
-	snprintf(dst, cap, "\"%s\"", esc);
+	size_t n = strlen(esc);
+	if (cap < 3)
+		return;
+	if (n > cap - 3)
+		n = cap - 3;
+	dst[0] = '"';
+	memcpy(dst + 1, esc, n);
+	dst[n + 1] = '"';
+	dst[n + 2] = '\0';
 }
 
 void log_fields(const struct logger *log, enum log_level level, const char *msg,

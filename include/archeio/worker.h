@@ -19,6 +19,7 @@ struct event;
 struct evconnlistener;
 struct mirror_checker;
 struct conn;
+struct sockaddr;
 
 /* Read-only after start, shared by every worker. */
 struct server_shared {
