@@ -185,6 +185,18 @@ static void test_errors_name_file_and_line(void **state)
 	}
 }
 
+/* Callers that only want the status may pass no error buffer. */
+static void test_error_buffer_optional(void **state)
+{
+	struct mirror_rules rules;
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(parse(&rules, "broken\n", NULL, 0), -1);
+	assert_int_equal(mirror_rules_load_file(&rules, "/nonexistent", NULL, 0), -1);
+	mirror_rules_free(&rules);
+}
+
 static void test_nul_byte(void **state)
 {
 	struct mirror_rules rules;
@@ -330,6 +342,7 @@ int main(void)
 	    cmocka_unit_test(test_most_specific_wins),
 	    cmocka_unit_test(test_no_default_rule),
 	    cmocka_unit_test(test_errors_name_file_and_line),
+	    cmocka_unit_test(test_error_buffer_optional),
 	    cmocka_unit_test(test_nul_byte),
 	    cmocka_unit_test(test_failed_parse_keeps_rules),
 	    cmocka_unit_test(test_default_rules),
