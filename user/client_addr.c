@@ -16,6 +16,16 @@ bool trusted_proxies_contains(const struct trusted_proxies *proxies, const struc
 	return false;
 }
 
+/* The last ',' in s[0..len), or NULL; memrchr is a GNU extension. */
+static const char *last_comma_in(const char *s, size_t len)
+{
+	while (len > 0) {
+		if (s[--len] == ',')
+			return s + len;
+	}
+	return NULL;
+}
+
 static bool is_blank(char c)
 {
 	return c == ' ' || c == '\t';
@@ -55,12 +65,12 @@ enum client_addr_result client_addr_resolve(const struct ip_addr *peer,
 		return CLIENT_ADDR_BAD_HEADER;
 	/* Walk back over hops-1 entries; the start of the next one is ours. */
 	for (unsigned skipped = 0; skipped + 1 < hops; skipped++) {
-		const char *comma = memrchr(xff, ',', end);
+		const char *comma = last_comma_in(xff, end);
 		if (comma == NULL)
 			return CLIENT_ADDR_BAD_HEADER; /* fewer entries than hops */
 		end = (size_t)(comma - xff);
 	}
-	const char *comma = memrchr(xff, ',', end);
+	const char *comma = last_comma_in(xff, end);
 	size_t start = comma == NULL ? 0 : (size_t)(comma - xff) + 1;
 
 	if (!parse_entry(xff + start, end - start, client))

@@ -35,6 +35,16 @@ struct v2_request {
 	size_t ref_len;
 };
 
+/* The last '/' in s[0..len), or NULL; memrchr is a GNU extension. */
+static const char *last_slash_in(const char *s, size_t len)
+{
+	while (len > 0) {
+		if (s[--len] == '/')
+			return s + len;
+	}
+	return NULL;
+}
+
 static bool span_is(const char *s, size_t len, const char *lit)
 {
 	return len == strlen(lit) && memcmp(s, lit, len) == 0;
@@ -99,7 +109,7 @@ static struct target split_target(const char *target, size_t len)
  * Returns false for a shape that is no pull endpoint. */
 static bool parse_endpoint(const char *d, size_t len, struct v2_request *req)
 {
-	const char *last_slash = memrchr(d, '/', len);
+	const char *last_slash = last_slash_in(d, len);
 	const char *kw, *last, *kw_slash;
 	size_t kw_len, last_len;
 
@@ -107,7 +117,7 @@ static bool parse_endpoint(const char *d, size_t len, struct v2_request *req)
 		return false;
 	last = last_slash + 1;
 	last_len = len - (size_t)(last - d);
-	kw_slash = memrchr(d, '/', (size_t)(last_slash - d));
+	kw_slash = last_slash_in(d, (size_t)(last_slash - d));
 	kw = kw_slash == NULL ? d : kw_slash + 1;
 	kw_len = (size_t)(last_slash - kw);
 

@@ -21,9 +21,14 @@ enum client_addr_result {
 
 bool trusted_proxies_contains(const struct trusted_proxies *proxies, const struct ip_addr *addr);
 /* xff: the X-Forwarded-For value (several header lines joined with ","), or
- * NULL when absent. hops >= 1. Entries may carry spaces around commas. */
+ * NULL when absent. hops >= 1 (0 gives CLIENT_ADDR_BAD_HEADER). Entries may
+ * carry spaces/tabs around commas; IPv6 may be bracketed ("[2001:db8::1]");
+ * an entry with a port ("192.0.2.1:80") is unparsable. Only the chosen entry
+ * is parsed: earlier ones come from the client. *client is written only for
+ * CLIENT_ADDR_PEER and CLIENT_ADDR_FORWARDED. */
 enum client_addr_result client_addr_resolve(const struct ip_addr *peer,
 					    const struct trusted_proxies *proxies, unsigned hops,
-					    const char *xff, size_t xff_len, struct ip_addr *client);
+					    const char *xff, size_t xff_len,
+					    struct ip_addr *client);
 
 #endif

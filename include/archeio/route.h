@@ -14,17 +14,17 @@
 #define ROUTE_DIGEST_MAX 256
 
 struct route_config {
-	const char *upstream;           /* absolute URL, no trailing slash */
-	const char *upstream_path;      /* "" or "a/b", no leading/trailing slash */
+	const char *upstream;		/* absolute URL, no trailing slash */
+	const char *upstream_path;	/* "" or "a/b", no leading/trailing slash */
 	const char *signature_upstream; /* NULL or "" when off */
 	const char *info_url;
 	const char *privacy_url;
 };
 
 enum route_kind {
-	ROUTE_RESPOND,  /* status (+ OCI error body when oci_error is set) */
+	ROUTE_RESPOND,	/* status (+ OCI error body when oci_error is set) */
 	ROUTE_REDIRECT, /* 307 to location */
-	ROUTE_BLOB,     /* blob: location is the upstream blob URL; digest set */
+	ROUTE_BLOB,	/* blob: location is the upstream blob URL; digest set */
 };
 
 /* Which numbered rule of the contract decided; for logs and tests. */
@@ -42,7 +42,7 @@ enum route_rule {
 struct route_result {
 	enum route_kind kind;
 	enum route_rule rule;
-	int status;            /* 200, 307, 400, 404, 405, 414 ... */
+	int status;	       /* 200, 307, 400, 404, 405, 414 ... */
 	const char *oci_error; /* "NAME_INVALID", ... or NULL */
 	const char *message;   /* short human text for the body */
 	char location[ROUTE_LOCATION_MAX];
@@ -50,7 +50,13 @@ struct route_result {
 };
 
 /* method: the request method token; target: the raw request-target as
- * received (origin-form, percent-encoded, may carry "?query"). */
+ * received (origin-form, percent-encoded, may carry "?query"); both are spans,
+ * not NUL-terminated. config->upstream, info_url and privacy_url must be set;
+ * upstream_path and signature_upstream may be NULL. The full decision table is
+ * docs/request-handling.md; tests/unit/test_route.c checks every row. For
+ * RULE_METHOD the server adds "Allow: GET, HEAD"; for RULE_V2_BASE it adds
+ * "Docker-Distribution-Api-Version: registry/2.0". location is "" unless the
+ * result is a 307. */
 void route_request(const struct route_config *config, const char *method, size_t method_len,
 		   const char *target, size_t target_len, struct route_result *out);
 

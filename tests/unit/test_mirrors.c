@@ -1,0 +1,354 @@
+/* Mirror rules: file format, errors naming file and line, most-specific-wins
+ * selection without fall-through, and registry.k8s.io's production table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archeio/mirrors.h"
+
+#define K8S_MIRRORS "../shared/data/registry-k8s-io.mirrors"
+#define CDN "https://d1be1w964nk82h.cloudfront.net"
+
+static int parse(struct mirror_rules *rules, const char *text, char *err, size_t errlen)
+{
+	return mirror_rules_parse(rules, "test.mirrors", text, strlen(text), err, errlen);
+}
+
+/* The base URL selected for (cloud, region): a URL, "upstream" for an
+ * upstream rule, or "none" when no rule applies. */
+static const char *selected(const struct mirror_rules *rules, const char *cloud, const char *region)
+{
+	const struct mirror_rule *rule = mirror_rules_select(rules, cloud, region);
+
+	if (rule == NULL)
+		return "none";
+	return rule->base_url == NULL ? "upstream" : rule->base_url;
+}
+
+static void test_format(void **state)
+{
+	struct mirror_rules rules;
+	char err[256] = "";
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(parse(&rules,
+			       "# comment line\n"
+			       "\n"
+			       "   \t  \n"
+			       "gcp upstream   # trailing comment\n"
+			       "aws:us-east-1\thttp://127.0.0.1:8081/mirror/\r\n"
+			       "  op-cloud   http://127.0.0.1:8082//\n"
+			       "*  http://[::1]:8083\n"
+			       "aws http://127.0.0.1:8084", /* no final newline */
+			       err, sizeof(err)),
+			 0);
+	assert_int_equal(rules.count, 5);
+	assert_string_equal(rules.rules[0].cloud, "gcp");
+	assert_string_equal(rules.rules[0].region, "");
+	assert_null(rules.rules[0].base_url);
+	assert_string_equal(rules.rules[1].cloud, "aws");
+	assert_string_equal(rules.rules[1].region, "us-east-1");
+	/* trailing slashes removed: blob URLs append "/containers/images/..." */
+	assert_string_equal(rules.rules[1].base_url, "http://127.0.0.1:8081/mirror");
+	assert_string_equal(rules.rules[2].base_url, "http://127.0.0.1:8082");
+	assert_string_equal(rules.rules[3].cloud, "*");
+	assert_string_equal(rules.rules[3].base_url, "http://[::1]:8083");
+	assert_string_equal(rules.rules[4].base_url, "http://127.0.0.1:8084");
+	mirror_rules_free(&rules);
+	assert_int_equal(rules.count, 0);
+	assert_null(rules.rules);
+}
+
+static void test_empty_file_means_upstream(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(parse(&rules, "# nothing\n", err, sizeof(err)), 0);
+	assert_int_equal(rules.count, 0);
+	assert_string_equal(selected(&rules, "aws", "us-east-1"), "none");
+	assert_string_equal(selected(&rules, NULL, NULL), "none");
+	mirror_rules_free(&rules);
+}
+
+static void test_most_specific_wins(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(parse(&rules,
+			       "* http://127.0.0.1:1/star\n"
+			       "aws http://127.0.0.1:1/aws\n"
+			       "aws:us-east-1 http://127.0.0.1:1/use1\n"
+			       "aws:eu-west-1 upstream\n"
+			       "azure:westeurope http://127.0.0.1:1/weu\n",
+			       err, sizeof(err)),
+			 0);
+	assert_string_equal(selected(&rules, "aws", "us-east-1"), "http://127.0.0.1:1/use1");
+	assert_string_equal(selected(&rules, "aws", "us-west-2"), "http://127.0.0.1:1/aws");
+	assert_string_equal(selected(&rules, "aws", ""), "http://127.0.0.1:1/aws");
+	assert_string_equal(selected(&rules, "aws", NULL), "http://127.0.0.1:1/aws");
+	/* an upstream rule is a rule: no fall-through to "aws" or "*" */
+	assert_string_equal(selected(&rules, "aws", "eu-west-1"), "upstream");
+	/* a region rule without a cloud rule: other regions take "*" */
+	assert_string_equal(selected(&rules, "azure", "westeurope"), "http://127.0.0.1:1/weu");
+	assert_string_equal(selected(&rules, "azure", "northeurope"), "http://127.0.0.1:1/star");
+	assert_string_equal(selected(&rules, "gcp", "us-central1"), "http://127.0.0.1:1/star");
+	assert_string_equal(selected(&rules, NULL, NULL), "http://127.0.0.1:1/star");
+	/* names are case-sensitive, as in the range files */
+	assert_string_equal(selected(&rules, "AWS", "us-east-1"), "http://127.0.0.1:1/star");
+	assert_string_equal(selected(&rules, "aws", "US-EAST-1"), "http://127.0.0.1:1/aws");
+	mirror_rules_free(&rules);
+}
+
+static void test_no_default_rule(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(parse(&rules, "aws http://127.0.0.1:1/aws\n", err, sizeof(err)), 0);
+	assert_string_equal(selected(&rules, "gcp", "x"), "none");
+	assert_string_equal(selected(&rules, NULL, NULL), "none");
+	mirror_rules_free(&rules);
+}
+
+struct bad_case {
+	const char *text;
+	const char *error; /* expected message */
+};
+
+static void test_errors_name_file_and_line(void **state)
+{
+	static const char cdn_key_too_long[] = "aaaaaaaaaaaaaaaa upstream\n"; /* 16 chars */
+	static const struct bad_case cases[] = {
+	    {"aws:us-east-1\n",
+	     "test.mirrors:1: expected 'CLOUD[:REGION] upstream|BASE_URL', got 'aws:us-east-1'"},
+	    {"# c\n\ngcp upstream extra\n",
+	     "test.mirrors:3: expected 'CLOUD[:REGION] upstream|BASE_URL', got 'gcp upstream "
+	     "extra'"},
+	    {"gcp Upstream\n",
+	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
+	     "'Upstream'"},
+	    {"aws ftp://127.0.0.1/\n",
+	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
+	     "'ftp://127.0.0.1/'"},
+	    {"aws https://user@127.0.0.1/\n",
+	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
+	     "'https://user@127.0.0.1/'"},
+	    {"aws https://127.0.0.1/?x=1\n",
+	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
+	     "'https://127.0.0.1/?x=1'"},
+	    {"aws https://\n",
+	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
+	     "'https://'"},
+	    {"gcp upstream\ngcp upstream\n", "test.mirrors:2: duplicate rule for 'gcp'"},
+	    {"aws:x upstream\naws:x http://127.0.0.1/\n",
+	     "test.mirrors:2: duplicate rule for 'aws:x'"},
+	    {"*:x upstream\n", "test.mirrors:1: '*' takes no region: '*:x'"},
+	    {":x upstream\n", "test.mirrors:1: invalid cloud name: ':x'"},
+	    {"aws: upstream\n", "test.mirrors:1: invalid region name: 'aws:'"},
+	    {"aws:a:b upstream\n", "test.mirrors:1: invalid region name: 'aws:a:b'"},
+	    {"aws\x01 upstream\n", "test.mirrors:1: invalid cloud name: 'aws\x01'"},
+	    {cdn_key_too_long, "test.mirrors:1: cloud name too long: 'aaaaaaaaaaaaaaaa'"},
+	    {"aws:rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr upstream\n",
+	     "test.mirrors:1: region name too long: "
+	     "'aws:rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr'"},
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mirror_rules rules;
+
+		mirror_rules_init(&rules);
+		err[0] = '\0';
+		if (parse(&rules, cases[i].text, err, sizeof(err)) != -1)
+			fail_msg("case %zu accepted: %s", i, cases[i].text);
+		if (strcmp(err, cases[i].error) != 0)
+			fail_msg("case %zu: error\n  got  \"%s\"\n  want \"%s\"", i, err,
+				 cases[i].error);
+		assert_int_equal(rules.count, 0);
+		mirror_rules_free(&rules);
+	}
+}
+
+/* Callers that only want the status may pass no error buffer. */
+static void test_error_buffer_optional(void **state)
+{
+	struct mirror_rules rules;
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(parse(&rules, "broken\n", NULL, 0), -1);
+	assert_int_equal(mirror_rules_load_file(&rules, "/nonexistent", NULL, 0), -1);
+	mirror_rules_free(&rules);
+}
+
+static void test_nul_byte(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+	static const char text[] = "gcp upstream\naws\0 upstream\n";
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(
+	    mirror_rules_parse(&rules, "n.mirrors", text, sizeof(text) - 1, err, sizeof(err)), -1);
+	assert_string_equal(err, "n.mirrors:2: NUL byte in line");
+	mirror_rules_free(&rules);
+}
+
+/* A bad reload must keep the last good table intact. */
+static void test_failed_parse_keeps_rules(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(parse(&rules, "aws http://127.0.0.1:1/a\n* upstream\n", err, sizeof(err)),
+			 0);
+	assert_int_equal(parse(&rules, "aws http://127.0.0.1:1/b\nbroken\n", err, sizeof(err)), -1);
+	assert_int_equal(rules.count, 2);
+	assert_string_equal(selected(&rules, "aws", "x"), "http://127.0.0.1:1/a");
+	/* and a good one replaces it completely */
+	assert_int_equal(parse(&rules, "gcp upstream\n", err, sizeof(err)), 0);
+	assert_int_equal(rules.count, 1);
+	assert_string_equal(selected(&rules, "aws", "x"), "none");
+	mirror_rules_free(&rules);
+}
+
+static void test_default_rules(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(mirror_rules_default(&rules, "http://127.0.0.1:9/cdn/", err, sizeof(err)),
+			 0);
+	assert_int_equal(rules.count, 2);
+	assert_string_equal(selected(&rules, "gcp", "us-central1"), "upstream");
+	assert_string_equal(selected(&rules, "gcp", NULL), "upstream");
+	assert_string_equal(selected(&rules, "aws", "us-east-1"), "http://127.0.0.1:9/cdn");
+	assert_string_equal(selected(&rules, "azure", "westeurope"), "http://127.0.0.1:9/cdn");
+	assert_string_equal(selected(&rules, NULL, NULL), "http://127.0.0.1:9/cdn");
+
+	assert_int_equal(mirror_rules_default(&rules, "not a url", err, sizeof(err)), -1);
+	assert_string_equal(
+	    err, "default mirror: not an absolute http(s) URL without query: 'not a url'");
+	assert_int_equal(mirror_rules_default(&rules, NULL, err, sizeof(err)), -1);
+	assert_int_equal(rules.count, 2); /* unchanged */
+	mirror_rules_free(&rules);
+}
+
+static void test_default_rules_long_url(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+	char url[5000];
+
+	(void)state;
+	mirror_rules_init(&rules);
+	memcpy(url, "http://127.0.0.1/", 17);
+	memset(url + 17, 'a', sizeof(url) - 18);
+	url[sizeof(url) - 1] = '\0';
+	assert_int_equal(mirror_rules_default(&rules, url, err, sizeof(err)), -1);
+	assert_string_equal(err, "default mirror: URL too long");
+	mirror_rules_free(&rules);
+}
+
+static void test_load_file_errors(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(mirror_rules_load_file(&rules, "/nonexistent/x.mirrors", err, sizeof(err)),
+			 -1);
+	assert_string_equal(err, "/nonexistent/x.mirrors: No such file or directory");
+	assert_int_equal(mirror_rules_load_file(&rules, "../shared/data", err, sizeof(err)), -1);
+	assert_string_equal(err, "../shared/data: read error: Is a directory");
+	assert_int_equal(mirror_rules_load_file(&rules, "/dev/zero", err, sizeof(err)), -1);
+	assert_string_equal(err, "/dev/zero: larger than 1048576 bytes, not a mirror rule file");
+	assert_int_equal(rules.count, 0);
+	mirror_rules_free(&rules);
+}
+
+/* registry.k8s.io's production table: every AWS region line selects exactly
+ * its own URL, GCP goes upstream, everyone else to the CDN. The expectations
+ * are read from the file with a separate, naive reader. */
+static void test_registry_k8s_io_table(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+	char line[1024];
+	size_t aws_lines = 0;
+	FILE *f;
+
+	(void)state;
+	mirror_rules_init(&rules);
+	if (mirror_rules_load_file(&rules, K8S_MIRRORS, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+
+	f = fopen(K8S_MIRRORS, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char region[64], url[512];
+
+		if (sscanf(line, "aws:%63s %511s", region, url) != 2)
+			continue;
+		aws_lines++;
+		if (strcmp(selected(&rules, "aws", region), url) != 0)
+			fail_msg("aws:%s selected %s, file says %s", region,
+				 selected(&rules, "aws", region), url);
+	}
+	fclose(f);
+	assert_true(aws_lines >= 30);
+
+	assert_string_equal(selected(&rules, "aws", "eu-west-2"),
+			    "https://767373bbdcb8270361b96548387bf2a9ad0d48758c35-eu-west-2.s3."
+			    "dualstack.eu-west-2.amazonaws.com");
+	assert_string_equal(selected(&rules, "gcp", "us-central1"), "upstream");
+	assert_string_equal(selected(&rules, "gcp", "europe-west1"), "upstream");
+	assert_string_equal(selected(&rules, "gcp", NULL), "upstream");
+	assert_string_equal(selected(&rules, "azure", "westeurope"), CDN);
+	assert_string_equal(selected(&rules, "aws", "xx-future-1"), CDN);
+	assert_string_equal(selected(&rules, "aws", NULL), CDN);
+	assert_string_equal(selected(&rules, "some-operator", "dc1"), CDN);
+	assert_string_equal(selected(&rules, NULL, NULL), CDN);
+	mirror_rules_free(&rules);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_empty_file_means_upstream),
+	    cmocka_unit_test(test_most_specific_wins),
+	    cmocka_unit_test(test_no_default_rule),
+	    cmocka_unit_test(test_errors_name_file_and_line),
+	    cmocka_unit_test(test_error_buffer_optional),
+	    cmocka_unit_test(test_nul_byte),
+	    cmocka_unit_test(test_failed_parse_keeps_rules),
+	    cmocka_unit_test(test_default_rules),
+	    cmocka_unit_test(test_default_rules_long_url),
+	    cmocka_unit_test(test_load_file_errors),
+	    cmocka_unit_test(test_registry_k8s_io_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
