@@ -11,6 +11,7 @@
 
 #include "archeio/mirrors.h"
 #include "archeio/oci.h"
+#include "archeio/uri.h"
 
 enum {
 	OPT_LISTEN = 256,
@@ -262,9 +263,11 @@ static int add_range_path(struct config *config, const char *path, char *err, si
 	return 0;
 }
 
-static int set_url(char **slot, const char *name, const char *value, char *err, size_t errlen)
+/* base: the URL gets paths appended (upstreams, mirrors), so no query either. */
+static int set_url(char **slot, const char *name, const char *value, bool base, char *err,
+		   size_t errlen)
 {
-	if (!url_is_absolute_http(value)) {
+	if (!(base ? url_is_base_http(value) : url_is_absolute_http(value))) {
 		set_err(err, errlen, "%s: not an absolute http(s) URL: %s", name, value);
 		return -1;
 	}
@@ -361,7 +364,7 @@ static int apply_option(struct config *config, int opt, const char *value, const
 		}
 		return 0;
 	case OPT_UPSTREAM:
-		return set_url(&config->upstream, source, value, err, errlen);
+		return set_url(&config->upstream, source, value, true, err, errlen);
 	case OPT_UPSTREAM_PATH:
 		return set_upstream_path(config, value, err, errlen);
 	case OPT_SIGNATURE_UPSTREAM:
@@ -370,13 +373,13 @@ static int apply_option(struct config *config, int opt, const char *value, const
 			config->signature_upstream = NULL;
 			return 0;
 		}
-		return set_url(&config->signature_upstream, source, value, err, errlen);
+		return set_url(&config->signature_upstream, source, value, true, err, errlen);
 	case OPT_DEFAULT_MIRROR:
-		return set_url(&config->default_mirror, source, value, err, errlen);
+		return set_url(&config->default_mirror, source, value, true, err, errlen);
 	case OPT_INFO_URL:
-		return set_url(&config->info_url, source, value, err, errlen);
+		return set_url(&config->info_url, source, value, false, err, errlen);
 	case OPT_PRIVACY_URL:
-		return set_url(&config->privacy_url, source, value, err, errlen);
+		return set_url(&config->privacy_url, source, value, false, err, errlen);
 	case OPT_RANGES:
 		return add_range_path(config, value, err, errlen);
 	case OPT_MIRRORS:

@@ -140,6 +140,7 @@ static void bad_values_are_refused(void **state)
 	(void)state;
 	expect_error("--upstream", "ftp://x", "ftp://x");
 	expect_error("--upstream", "example.com", "example.com");
+	expect_error("--upstream", "http://127.0.0.1/?q=1", "?q=1");
 	expect_error("--signature-upstream", "/relative", "/relative");
 	expect_error("--default-mirror", "http://", "http://");
 	expect_error("--info-url", "javascript:alert(1)", "javascript");
