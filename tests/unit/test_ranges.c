@@ -519,6 +519,17 @@ static void test_directory_empty_and_missing(void **state)
 	assert_string_equal(f->err, "/dev/null: not a regular file or directory");
 	assert_int_equal(ranges_load_path(&f->set, &f->regions, "", f->err, sizeof(f->err)), -1);
 	assert_string_equal(f->err, "empty ranges path");
+
+	/* Sparse, so it takes no disk space; refused before any reading. */
+	char huge[600];
+	snprintf(huge, sizeof(huge), "%s/huge.json", dir);
+	int fd = open(huge, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 300 * 1024 * 1024), 0);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(ranges_load_path(&f->set, &f->regions, huge, f->err, sizeof(f->err)), -1);
+	snprintf(want, sizeof(want), "%s: too large (314572800 bytes, at most 268435456)", huge);
+	assert_string_equal(f->err, want);
 }
 
 /* The real provider files parse, in the format and cloud their name says. */
