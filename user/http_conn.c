@@ -1,13 +1,19 @@
 /* One client connection: read request heads, route, answer; blob requests may
  * wait for an asynchronous mirror check. Requests on a connection are answered
- * in order: reading pauses while a check is pending. */
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
+ * in order: reading pauses while a check is pending.
+ *
+ * Plain events on the socket rather than bufferevents: a response is sent
+ * with one send() straight away, and the read event stays registered, so a
+ * keep-alive request costs one recv() and one send() and no epoll_ctl or
+ * FIONREAD ioctl. Output is buffered only when the socket would block. */
+#include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "archeio/client_addr.h"
 #include "archeio/http_parse.h"
@@ -18,6 +24,8 @@
 #define MAX_REQUEST_HEAD 8192
 #define RESPONSE_MAX (ROUTE_LOCATION_MAX * 3 + 1024)
 #define LINGER_MS 2000
+#define WRITE_TIMEOUT_MS 10000
+#define SMALL_HEAD 2048
 
 enum conn_phase {
 	PHASE_HEADER, /* waiting for (the rest of) a request head */
@@ -29,8 +37,8 @@ enum conn_phase {
 /* What a pending blob request needs when its mirror check answers. */
 struct pending_blob {
 	struct serve_state *state; /* held so names stay valid */
-	char upstream[ROUTE_LOCATION_MAX];
-	char mirror[2048];
+	char *upstream;            /* points into urls */
+	char *mirror;              /* points into urls */
 	char client[64];
 	const char *cloud;
 	const char *region;
@@ -38,11 +46,14 @@ struct pending_blob {
 	char path[256];
 	bool head;
 	bool keep_alive;
+	char urls[]; /* upstream URL, NUL, mirror URL, NUL */
 };
 
 struct conn {
 	struct worker *worker;
-	struct bufferevent *bev;
+	int fd;
+	struct event *ev_read;
+	struct event *ev_write;
 	struct event *timer;
 	struct conn *prev, *next;
 	struct conn_tuple tuple;
@@ -50,9 +61,18 @@ struct conn {
 	bool tagged;
 	enum conn_phase phase;
 	bool in_process; /* inside process_input: a synchronous callback must not recurse */
-	bool gone;       /* peer closed while a check was pending */
+	bool gone;       /* closed while a check was pending: the check's callback frees */
 	bool lingering;  /* last response written, discarding input until EOF */
+	bool peer_eof;   /* client half-closed: answer what was read, then close */
 	struct pending_blob *pending;
+	char *out; /* unsent output, only when the socket would block */
+	size_t out_len, out_off, out_cap;
+	/* Request bytes: a small buffer inside the connection, replaced by a
+	 * MAX_REQUEST_HEAD one only for a request that needs it, so idle
+	 * keep-alive connections stay small. */
+	char *in;
+	size_t in_len, in_cap;
+	char in_small[SMALL_HEAD];
 };
 
 static void process_input(struct conn *conn);
@@ -66,28 +86,36 @@ static void conn_free(struct conn *conn)
 		w->conns = conn->next;
 	if (conn->next)
 		conn->next->prev = conn->prev;
-	if (conn->bev)
-		bufferevent_free(conn->bev);
+	if (conn->ev_read)
+		event_free(conn->ev_read);
+	if (conn->ev_write)
+		event_free(conn->ev_write);
 	if (conn->timer)
 		event_free(conn->timer);
+	if (conn->fd >= 0)
+		close(conn->fd);
 	if (conn->pending) {
 		serve_state_release(conn->pending->state);
 		free(conn->pending);
 	}
+	free(conn->out);
+	if (conn->in != conn->in_small)
+		free(conn->in);
 	free(conn);
 	worker_connection_closed(w);
 }
 
 /* Closes now, unless a mirror check still holds the connection: then the
- * check's callback frees it. */
+ * socket goes now and the check's callback frees the rest. */
 static void conn_close(struct conn *conn)
 {
 	if (conn->phase == PHASE_BUSY && conn->pending) {
-		if (conn->bev) {
-			bufferevent_free(conn->bev);
-			conn->bev = NULL;
-		}
+		event_del(conn->ev_read);
+		event_del(conn->ev_write);
 		event_del(conn->timer);
+		if (conn->fd >= 0)
+			close(conn->fd);
+		conn->fd = -1;
 		conn->gone = true;
 		return;
 	}
@@ -100,6 +128,102 @@ static void arm_timer(struct conn *conn, uint32_t ms)
 	event_add(conn->timer, &tv);
 }
 
+/* After the last response is written: half-close and keep discarding input
+ * for a moment. Closing with unread input would make the kernel send a RST
+ * that can destroy the response before the client reads it (RFC 9112 9.6). */
+static void start_linger(struct conn *conn)
+{
+	if (conn->lingering)
+		return;
+	if (conn->peer_eof) {
+		conn_free(conn);
+		return;
+	}
+	conn->lingering = true;
+	shutdown(conn->fd, SHUT_WR);
+	conn->in_len = 0;
+	event_add(conn->ev_read, NULL);
+	arm_timer(conn, LINGER_MS);
+}
+
+/* Queues bytes after a partial send; false when memory ran out. */
+static bool queue_output(struct conn *conn, const char *data, size_t len)
+{
+	if (conn->out_off > 0 && conn->out_off == conn->out_len)
+		conn->out_off = conn->out_len = 0;
+	if (conn->out_len + len > conn->out_cap) {
+		size_t cap = conn->out_cap ? conn->out_cap * 2 : 4096;
+		while (cap < conn->out_len + len)
+			cap *= 2;
+		char *grown = realloc(conn->out, cap);
+		if (!grown)
+			return false;
+		conn->out = grown;
+		conn->out_cap = cap;
+	}
+	memcpy(conn->out + conn->out_len, data, len);
+	conn->out_len += len;
+	return true;
+}
+
+static bool output_pending(const struct conn *conn)
+{
+	return conn->out_len > conn->out_off;
+}
+
+/* Writes what is queued; returns false when the connection is dead. */
+static bool flush_output(struct conn *conn)
+{
+	while (output_pending(conn)) {
+		ssize_t n = send(conn->fd, conn->out + conn->out_off, conn->out_len - conn->out_off,
+				 MSG_NOSIGNAL);
+		if (n > 0) {
+			conn->out_off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct timeval tv = {WRITE_TIMEOUT_MS / 1000, 0};
+			event_add(conn->ev_write, &tv);
+			return true;
+		}
+		return false;
+	}
+	conn->out_off = conn->out_len = 0;
+	event_del(conn->ev_write);
+	return true;
+}
+
+static void write_bytes(struct conn *conn, const char *data, size_t len)
+{
+	if (conn->fd < 0)
+		return;
+	if (!output_pending(conn)) {
+		ssize_t n;
+		do
+			n = send(conn->fd, data, len, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)len)
+			return;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			conn->phase = PHASE_CLOSING; /* peer gone: nothing more to say */
+			conn->peer_eof = true;
+			return;
+		}
+		size_t sent = n > 0 ? (size_t)n : 0;
+		data += sent;
+		len -= sent;
+	}
+	if (!queue_output(conn, data, len)) {
+		conn->phase = PHASE_CLOSING;
+		conn->peer_eof = true;
+		return;
+	}
+	struct timeval tv = {WRITE_TIMEOUT_MS / 1000, 0};
+	event_add(conn->ev_write, &tv);
+}
+
 static void send_response(struct conn *conn, const struct response *resp)
 {
 	char out[RESPONSE_MAX];
@@ -108,24 +232,27 @@ static void send_response(struct conn *conn, const struct response *resp)
 		struct response fallback = {.status = 500, .message = "response too large"};
 		len = response_write(&fallback, worker_date(conn->worker), out, sizeof(out));
 	}
-	bufferevent_write(conn->bev, out, len);
+	write_bytes(conn, out, len);
 	if (!resp->keep_alive)
 		conn->phase = PHASE_CLOSING;
 }
 
-/* After the last response is written: half-close and keep discarding input
- * for a moment. Closing with unread input would make the kernel send a RST
- * that can destroy the response before the client reads it (RFC 9112 9.6). */
-static void start_linger(struct conn *conn)
+/* After a response: close if it was the last one, else read on. */
+static void resume_after_response(struct conn *conn)
 {
-	if (conn->lingering)
+	if (conn->phase == PHASE_CLOSING) {
+		if (!output_pending(conn))
+			start_linger(conn);
 		return;
-	conn->lingering = true;
-	shutdown(bufferevent_getfd(conn->bev), SHUT_WR);
-	evbuffer_drain(bufferevent_get_input(conn->bev),
-		       evbuffer_get_length(bufferevent_get_input(conn->bev)));
-	bufferevent_enable(conn->bev, EV_READ);
-	arm_timer(conn, LINGER_MS);
+	}
+	if (conn->peer_eof && conn->in_len == 0 && !output_pending(conn)) {
+		conn_free(conn);
+		return;
+	}
+	if (!conn->peer_eof)
+		event_add(conn->ev_read, NULL);
+	arm_timer(conn, conn->worker->shared->config->idle_timeout_ms);
+	process_input(conn);
 }
 
 static void access_log(struct conn *conn, const char *method, const char *path,
@@ -184,13 +311,13 @@ static void on_mirror_checked(void *arg, bool present)
 	}
 	conn->phase = PHASE_IDLE;
 	finish_blob(conn, present);
-	if (conn->phase == PHASE_CLOSING)
-		return; /* on_write half-closes once the response is out */
-	bufferevent_enable(conn->bev, EV_READ);
-	if (conn->in_process)
-		return; /* answered synchronously; process_input carries on */
-	arm_timer(conn, conn->worker->shared->config->idle_timeout_ms);
-	process_input(conn);
+	if (conn->in_process) {
+		/* Answered synchronously (cache hit); process_input carries on. */
+		if (conn->phase != PHASE_CLOSING && !conn->peer_eof)
+			event_add(conn->ev_read, NULL);
+		return;
+	}
+	resume_after_response(conn);
 }
 
 /* Blob: client address, region, mirror rule, then maybe an asynchronous check. */
@@ -233,7 +360,9 @@ static void handle_blob(struct conn *conn, const struct http_request *req,
 		send_response(conn, &resp);
 		return;
 	}
-	struct pending_blob *p = calloc(1, sizeof(*p));
+	/* Sized to the two URLs: a pending check should not pin 10 KiB. */
+	size_t upstream_len = strlen(route->location), mirror_len = strlen(choice.mirror_url);
+	struct pending_blob *p = malloc(sizeof(*p) + upstream_len + mirror_len + 2);
 	if (!p) {
 		struct response resp = {.status = 503, .message = "out of memory", .head = head};
 		send_response(conn, &resp);
@@ -241,8 +370,10 @@ static void handle_blob(struct conn *conn, const struct http_request *req,
 	}
 	atomic_fetch_add_explicit(&state->refs, 1, memory_order_relaxed);
 	p->state = state;
-	snprintf(p->upstream, sizeof(p->upstream), "%s", route->location);
-	snprintf(p->mirror, sizeof(p->mirror), "%s", choice.mirror_url);
+	p->upstream = p->urls;
+	p->mirror = p->urls + upstream_len + 1;
+	memcpy(p->upstream, route->location, upstream_len + 1);
+	memcpy(p->mirror, choice.mirror_url, mirror_len + 1);
 	snprintf(p->client, sizeof(p->client), "%s", client_text);
 	snprintf(p->method, sizeof(p->method), "%s", method);
 	snprintf(p->path, sizeof(p->path), "%s", path);
@@ -252,7 +383,7 @@ static void handle_blob(struct conn *conn, const struct http_request *req,
 	p->keep_alive = keep_alive;
 	conn->pending = p;
 	conn->phase = PHASE_BUSY;
-	bufferevent_disable(conn->bev, EV_READ);
+	event_del(conn->ev_read);
 	event_del(conn->timer);
 	mirror_checker_check(conn->worker->checker, p->mirror, on_mirror_checked, conn);
 }
@@ -283,23 +414,25 @@ static void handle_request(struct conn *conn, const struct http_request *req)
 	send_response(conn, &resp);
 }
 
+
 static void process_input(struct conn *conn)
 {
 	const struct config *config = conn->worker->shared->config;
 	conn->in_process = true;
-	while (conn->phase != PHASE_BUSY && conn->phase != PHASE_CLOSING) {
-		struct evbuffer *input = bufferevent_get_input(conn->bev);
-		size_t avail = evbuffer_get_length(input);
-		if (avail == 0)
-			break;
-		size_t look = avail < MAX_REQUEST_HEAD ? avail : MAX_REQUEST_HEAD;
-		const char *data = (const char *)evbuffer_pullup(input, (ssize_t)look);
+	size_t at = 0;
+	while (conn->phase != PHASE_BUSY && conn->phase != PHASE_CLOSING && at < conn->in_len) {
 		struct http_request req;
 		size_t consumed = 0;
 		int status = 400;
-		enum http_parse_result r =
-			http_parse_request(data, look, MAX_REQUEST_HEAD, &req, &consumed, &status);
+		enum http_parse_result r = http_parse_request(conn->in + at, conn->in_len - at,
+							      MAX_REQUEST_HEAD, &req, &consumed,
+							      &status);
 		if (r == HTTP_PARSE_INCOMPLETE) {
+			if (conn->peer_eof) {
+				struct response resp = {.status = 400, .message = "truncated request"};
+				send_response(conn, &resp);
+				break;
+			}
 			if (conn->phase != PHASE_HEADER) {
 				conn->phase = PHASE_HEADER;
 				arm_timer(conn, config->header_timeout_ms);
@@ -314,39 +447,76 @@ static void process_input(struct conn *conn)
 		}
 		conn->phase = PHASE_IDLE;
 		handle_request(conn, &req);
-		evbuffer_drain(input, consumed);
+		at += consumed;
 		if (conn->phase == PHASE_IDLE)
 			arm_timer(conn, config->idle_timeout_ms);
 	}
+	/* Keep the unparsed rest (a partial or pipelined request) at the front. */
+	if (at > 0) {
+		memmove(conn->in, conn->in + at, conn->in_len - at);
+		conn->in_len -= at;
+	}
 	conn->in_process = false;
-	if (conn->phase == PHASE_CLOSING && conn->bev &&
-	    evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
-		start_linger(conn);
+	if (conn->phase == PHASE_CLOSING) {
+		if (!output_pending(conn))
+			start_linger(conn);
+	} else if (conn->peer_eof && conn->phase != PHASE_BUSY && !output_pending(conn)) {
+		conn_free(conn);
+	}
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
+	(void)what;
 	struct conn *conn = arg;
-	if (conn->phase == PHASE_CLOSING) {
-		struct evbuffer *input = bufferevent_get_input(bev);
-		evbuffer_drain(input, evbuffer_get_length(input));
+	if (conn->lingering) {
+		char discard[4096];
+		ssize_t n = recv(fd, discard, sizeof(discard), 0);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			conn_free(conn);
 		return;
 	}
+	if (conn->in_len == conn->in_cap && conn->in_cap < MAX_REQUEST_HEAD) {
+		char *big = malloc(MAX_REQUEST_HEAD);
+		if (!big) {
+			conn_close(conn);
+			return;
+		}
+		memcpy(big, conn->in, conn->in_len);
+		conn->in = big;
+		conn->in_cap = MAX_REQUEST_HEAD;
+	}
+	ssize_t n = recv(fd, conn->in + conn->in_len, conn->in_cap - conn->in_len, 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		conn_close(conn);
+		return;
+	}
+	if (n == 0) {
+		event_del(conn->ev_read);
+		conn->peer_eof = true;
+		if (conn->in_len == 0) {
+			conn_close(conn);
+			return;
+		}
+	}
+	conn->in_len += (size_t)n;
 	process_input(conn);
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
+	(void)fd;
 	struct conn *conn = arg;
-	if (conn->phase == PHASE_CLOSING && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if ((what & EV_TIMEOUT) || !flush_output(conn)) {
+		conn_close(conn); /* a client that does not read its answers */
+		return;
+	}
+	if (!output_pending(conn) && conn->phase == PHASE_CLOSING)
 		start_linger(conn);
-}
-
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	(void)what; /* EOF, error or write timeout: the connection is over either way */
-	conn_close(arg);
+	else if (!output_pending(conn) && conn->peer_eof && conn->phase != PHASE_BUSY)
+		conn_free(conn);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -354,16 +524,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct conn *conn = arg;
-	if (conn->phase == PHASE_CLOSING) {
-		conn_free(conn);
-		return;
-	}
-	if (conn->phase == PHASE_HEADER &&
-	    evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0) {
+	if (conn->phase == PHASE_HEADER && conn->in_len > 0 && !conn->lingering) {
 		/* A slow client: answer 408 rather than hold the worker. */
 		struct response resp = {.status = 408, .message = "request head timeout"};
 		send_response(conn, &resp);
-		arm_timer(conn, LINGER_MS); /* bounds the write of the 408 too */
+		if (!output_pending(conn))
+			start_linger(conn);
+		else
+			arm_timer(conn, LINGER_MS); /* bounds the write of the 408 too */
 		return;
 	}
 	conn_close(conn);
@@ -389,33 +557,37 @@ static void fill_tuple(struct conn *conn, int fd, const struct sockaddr *peer)
 void conn_accept(struct worker *worker, int fd, const struct sockaddr *peer, int peer_len)
 {
 	(void)peer_len;
-	struct conn *conn = calloc(1, sizeof(*conn));
+	struct conn *conn = malloc(sizeof(*conn));
 	if (!conn) {
-		evutil_closesocket(fd);
+		close(fd);
 		return;
 	}
+	/* Everything but the input buffer, which needs no zeroing. */
+	memset(conn, 0, offsetof(struct conn, in_small));
+	conn->in = conn->in_small;
+	conn->in_cap = sizeof(conn->in_small);
+	conn->fd = fd;
 	conn->worker = worker;
 	worker->conn_count++;
 	conn->next = worker->conns;
 	if (worker->conns)
 		worker->conns->prev = conn;
 	worker->conns = conn;
-	fill_tuple(conn, fd, peer);
-	if (worker->shared->xdp)
+	if (worker->shared->xdp) {
+		fill_tuple(conn, fd, peer);
 		conn->tagged =
 			xdp_path_take_conn_tag(worker->shared->xdp, &conn->tuple, &conn->tag_region);
-	conn->bev = bufferevent_socket_new(worker->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		ip_from_sockaddr(peer, &conn->tuple.peer);
+	}
+	conn->ev_read = event_new(worker->base, fd, EV_READ | EV_PERSIST, on_readable, conn);
+	conn->ev_write = event_new(worker->base, fd, EV_WRITE | EV_PERSIST, on_writable, conn);
 	conn->timer = evtimer_new(worker->base, on_timer, conn);
-	if (!conn->bev || !conn->timer) {
-		if (!conn->bev)
-			evutil_closesocket(fd);
+	if (!conn->ev_read || !conn->ev_write || !conn->timer) {
 		conn_free(conn);
 		return;
 	}
-	struct timeval write_timeout = {10, 0};
-	bufferevent_set_timeouts(conn->bev, NULL, &write_timeout);
-	bufferevent_setcb(conn->bev, on_read, on_write, on_event, conn);
-	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+	event_add(conn->ev_read, NULL);
 	conn->phase = PHASE_HEADER;
 	arm_timer(conn, worker->shared->config->header_timeout_ms);
 }
@@ -426,9 +598,8 @@ void conn_drain_all(struct worker *worker)
 	for (struct conn *conn = worker->conns; conn; conn = next) {
 		next = conn->next;
 		bool idle = conn->phase == PHASE_IDLE ||
-			    (conn->phase == PHASE_HEADER && conn->bev &&
-			     evbuffer_get_length(bufferevent_get_input(conn->bev)) == 0);
-		if (idle && conn->bev && evbuffer_get_length(bufferevent_get_output(conn->bev)) == 0)
+			    (conn->phase == PHASE_HEADER && conn->in_len == 0);
+		if (idle && !output_pending(conn))
 			conn_close(conn);
 	}
 }
