@@ -334,7 +334,7 @@ static void set_defaults(struct config *config)
 	config->cache_entries = 65536;
 	config->header_timeout_ms = 10000;
 	config->idle_timeout_ms = 60000;
-	config->xdp_mode = XDP_MODE_AUTO;
+	config->xdp_mode = XDP_PATH_MODE_AUTO;
 }
 
 static int apply_defaults_strings(struct config *config)
@@ -454,13 +454,7 @@ static int apply_option(struct config *config, int opt, const char *value, const
 		}
 		return replace_string(&config->xdp_iface, value);
 	case OPT_XDP_MODE:
-		if (strcmp(value, "native") == 0)
-			config->xdp_mode = XDP_MODE_NATIVE;
-		else if (strcmp(value, "skb") == 0)
-			config->xdp_mode = XDP_MODE_SKB;
-		else if (strcmp(value, "auto") == 0)
-			config->xdp_mode = XDP_MODE_AUTO;
-		else {
+		if (!xdp_path_mode_parse(value, &config->xdp_mode)) {
 			set_err(err, errlen, "%s: bad XDP mode %s (native|skb|auto)", source, value);
 			return -1;
 		}

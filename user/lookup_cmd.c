@@ -24,13 +24,20 @@ int lookup_cmd_run(const struct config *config, FILE *out, FILE *err)
 	}
 	/* Without --ranges, a running server's pinned maps answer (what XDP sees). */
 	if (config->ranges_count == 0) {
-		struct xdp_pinned *pinned = xdp_pinned_open(config->bpffs_dir, msg, sizeof(msg));
-		if (pinned) {
+		struct xdp_pinned *pinned = NULL;
+		int rc = xdp_pinned_open(config->bpffs_dir, &pinned, msg, sizeof(msg));
+		if (rc < 0) {
+			fprintf(err, "archeio: %s\n", msg);
+			return 2;
+		}
+		if (rc == 0) {
 			for (size_t i = 0; i < config->args_count; i++) {
 				struct ip_addr addr;
 				struct region_name name;
 				ip_parse(config->args[i], &addr);
-				bool found = xdp_pinned_lookup(pinned, &addr, &name);
+				uint32_t id = xdp_pinned_lookup(pinned, &addr);
+				bool found = id != REGION_NONE &&
+					     xdp_pinned_region_name(pinned, id, &name);
 				print_region(out, config->args[i], found ? &name : NULL);
 			}
 			xdp_pinned_close(pinned);

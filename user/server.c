@@ -90,6 +90,12 @@ static void log_config(const struct server *server)
 		c->workers, c->xdp_iface ? c->xdp_iface : "(off)");
 }
 
+static void log_xdp(void *ctx, const char *message)
+{
+	const struct server *server = ctx;
+	log_msg(server->log, LOG_INFO, "XDP: %s", message);
+}
+
 static int open_xdp(struct server *server, uint16_t port)
 {
 	const struct config *c = server->config;
@@ -102,6 +108,8 @@ static int open_xdp(struct server *server, uint16_t port)
 		.keep = c->xdp_keep,
 		.listen_ports = &port,
 		.listen_port_count = 1,
+		.log = log_xdp,
+		.log_ctx = server,
 	};
 	char err[1024];
 	struct serve_state *state = state_holder_acquire(&server->states, NULL);
@@ -111,8 +119,10 @@ static int open_xdp(struct server *server, uint16_t port)
 		log_msg(server->log, LOG_ERROR, "XDP: %s", err);
 		return -1;
 	}
-	log_msg(server->log, LOG_INFO, "XDP: tagging connections on %s, maps pinned in %s",
-		c->xdp_iface, c->bpffs_dir);
+	log_msg(server->log, LOG_INFO,
+		"XDP: tagging connections on %s (mode %s, program id %u), maps pinned in %s",
+		c->xdp_iface, xdp_path_mode_name(xdp_path_attached_mode(server->xdp)),
+		xdp_path_prog_id(server->xdp), c->bpffs_dir);
 	return 0;
 }
 

@@ -48,7 +48,7 @@ struct config {
 	uint32_t idle_timeout_ms;
 	/* XDP: off when xdp_iface is NULL */
 	char *xdp_iface;
-	enum xdp_mode xdp_mode;
+	enum xdp_path_mode xdp_mode;
 	char *bpffs_dir;
 	bool xdp_keep;
 	/* `lookup` only: --json and the addresses; `xdp status`: --json */

@@ -33,7 +33,7 @@ static int run_xdp(int argc, char **argv, const struct logger *log)
 		return r == CONFIG_HELP ? 0 : 2;
 	}
 	(void)log;
-	int status = xdp_status_run(config.bpffs_dir, config.json, stdout, err, sizeof(err));
+	int status = xdp_status_run(config.bpffs_dir, config.json, stdout, err, sizeof(err)) == 0 ? 0 : 1;
 	if (status != 0)
 		fprintf(stderr, "archeio: xdp status: %s\n", err);
 	config_free(&config);

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* archeio_xdp: tags each new TCP connection to a listening port with the
+ * region of its source address, for the server to read after accept().
+ *
+ * It never drops, redirects or changes a frame: every path returns XDP_PASS.
+ * Every header read is bounds-checked against data_end first, so a truncated
+ * or odd frame simply passes untagged.
+ *
+ * Ranges live in LPM tries reached through one-slot ARRAY_OF_MAPS maps. The
+ * loader builds a complete new trie and swaps it into the slot with a single
+ * map update, so a lookup sees the whole old set or the whole new set. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "archeio/bpf_shared.h"
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define ETH_P_8021Q 0x8100
+#define ETH_P_8021AD 0x88A8
+#define IP_OFFSET_MASK 0x1FFF
+#define TCP_FLAGS_OFFSET 13
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_ACK 0x10
+#define MAX_VLAN_TAGS 2
+
+/* Placeholder sizes: the loader sets every size from the data before load. */
+struct lpm4_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_v4_key);
+	__type(value, struct lpm_value);
+};
+
+struct lpm6_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_v6_key);
+	__type(value, struct lpm_value);
+};
+
+/* Empty placeholders that fill the slots until the loader installs the first
+ * real trie. Declaring them (rather than only the inner type) also gives the
+ * key and value types full BTF, which the loader reuses for every trie it
+ * creates, so bpftool prints the tries' keys and values readably. */
+struct lpm4_inner lpm4_empty SEC(".maps");
+struct lpm6_inner lpm6_empty SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct lpm4_inner);
+} lpm4_outer SEC(".maps") = {
+	.values = {[0] = &lpm4_empty},
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct lpm6_inner);
+} lpm6_outer SEC(".maps") = {
+	.values = {[0] = &lpm6_empty},
+};
+
+/* Read by people and userspace only (bpftool shows the names). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct region_name);
+} regions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ARCHEIO_CLOUD_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cloud_name);
+} clouds SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct conn_key);
+	__type(value, __u32);
+} conn_tags SEC(".maps");
+
+/* Key: port in host byte order (readable in bpftool); value unused (1). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u16);
+	__type(value, __u8);
+} listen_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, COUNTER_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct attach_info);
+} attach_info SEC(".maps");
+
+static __always_inline void count(__u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &index);
+
+	if (value)
+		*value += 1; /* per-CPU slot: no other writer */
+}
+
+static __always_inline struct lpm_value *lookup_v4(const void *addr)
+{
+	struct lpm_v4_key key = {.prefixlen = 32};
+	__u32 slot = 0;
+	void *trie = bpf_map_lookup_elem(&lpm4_outer, &slot);
+
+	if (!trie)
+		return NULL;
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	return bpf_map_lookup_elem(trie, &key);
+}
+
+static __always_inline struct lpm_value *lookup_v6(const void *addr)
+{
+	struct lpm_v6_key key = {.prefixlen = 128};
+	__u32 slot = 0;
+	void *trie = bpf_map_lookup_elem(&lpm6_outer, &slot);
+
+	if (!trie)
+		return NULL;
+	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
+	return bpf_map_lookup_elem(trie, &key);
+}
+
+/* Fills key's addresses from the IP header at l3 and returns the TCP header,
+ * or NULL when the frame is not a complete first-fragment TCP segment. */
+static __always_inline struct tcphdr *parse_ip(void *l3, void *end, __u16 proto,
+					       struct conn_key *key)
+{
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = l3;
+		__u8 version_ihl;
+		__u32 header_len;
+
+		if ((void *)(ip + 1) > end)
+			return NULL;
+		version_ihl = *(__u8 *)ip;
+		header_len = (version_ihl & 0x0F) * 4;
+		if ((version_ihl >> 4) != 4 || header_len < sizeof(*ip))
+			return NULL;
+		if (ip->protocol != IPPROTO_TCP || (ip->frag_off & bpf_htons(IP_OFFSET_MASK)))
+			return NULL;
+		key->family = ARCHEIO_AF_INET;
+		__builtin_memcpy(key->saddr, &ip->saddr, 4);
+		__builtin_memcpy(key->daddr, &ip->daddr, 4);
+		return (struct tcphdr *)((__u8 *)l3 + header_len);
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = l3;
+
+		if ((void *)(ip6 + 1) > end)
+			return NULL;
+		/* Extension headers are not walked: a SYN to us carries none. */
+		if ((*(__u8 *)ip6 >> 4) != 6 || ip6->nexthdr != IPPROTO_TCP)
+			return NULL;
+		key->family = ARCHEIO_AF_INET6;
+		__builtin_memcpy(key->saddr, &ip6->saddr, 16);
+		__builtin_memcpy(key->daddr, &ip6->daddr, 16);
+		return (struct tcphdr *)(ip6 + 1);
+	}
+	return NULL;
+}
+
+SEC("xdp")
+int archeio_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct conn_key key = {};
+	struct lpm_value *match;
+	struct tcphdr *tcp;
+	__u16 proto, port;
+	void *cursor;
+	__u8 flags;
+
+	count(COUNTER_PACKETS);
+	if ((void *)(eth + 1) > end)
+		return XDP_PASS;
+	proto = eth->h_proto;
+	cursor = eth + 1;
+#pragma unroll
+	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
+		struct vlan_hdr *vlan = cursor;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vlan + 1) > end)
+			return XDP_PASS;
+		proto = vlan->h_vlan_encapsulated_proto;
+		cursor = vlan + 1;
+	}
+
+	tcp = parse_ip(cursor, end, proto, &key);
+	if (!tcp || (void *)(tcp + 1) > end)
+		return XDP_PASS;
+	flags = *((__u8 *)tcp + TCP_FLAGS_OFFSET);
+	if ((flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN)
+		return XDP_PASS;
+	port = bpf_ntohs(tcp->dest);
+	if (!bpf_map_lookup_elem(&listen_ports, &port))
+		return XDP_PASS;
+	count(COUNTER_SYNS);
+
+	key.sport = tcp->source;
+	key.dport = tcp->dest;
+	match = key.family == ARCHEIO_AF_INET ? lookup_v4(key.saddr) : lookup_v6(key.saddr);
+	if (!match || match->region_id == 0) {
+		count(COUNTER_UNTAGGED);
+		return XDP_PASS;
+	}
+	if (bpf_map_update_elem(&conn_tags, &key, &match->region_id, BPF_ANY) != 0) {
+		count(COUNTER_TAG_ERRORS);
+		return XDP_PASS;
+	}
+	count(COUNTER_TAGGED);
+	count(COUNTER_CLOUD_BASE +
+	      (match->cloud_idx < ARCHEIO_CLOUD_SLOTS ? match->cloud_idx : ARCHEIO_CLOUD_OTHER));
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,18 @@
+/* The bpf filesystem directory archeio pins its maps in. */
+#ifndef ARCHEIO_XDP_BPFFS_H
+#define ARCHEIO_XDP_BPFFS_H
+
+#include <stddef.h>
+
+#define XDP_BPFFS_DEFAULT_DIR "/sys/fs/bpf/archeio"
+
+/* Makes sure dir exists on a bpf filesystem, creating missing directories
+ * (mode 0700). -1 with a message naming the directory, and how to mount bpffs
+ * when that is what is missing. */
+int xdp_bpffs_prepare_dir(const char *dir, char *err, size_t errlen);
+
+/* Writes dir/name into buf; -1 with a message when it does not fit. */
+int xdp_bpffs_path(char *buf, size_t buflen, const char *dir, const char *name, char *err,
+		   size_t errlen);
+
+#endif

@@ -1,0 +1,13 @@
+/* Opening single pinned maps by name, shared by status and pinned lookups. */
+#ifndef ARCHEIO_XDP_PINNED_MAPS_H
+#define ARCHEIO_XDP_PINNED_MAPS_H
+
+#include <stddef.h>
+
+/* fd of dir/name, or -errno with a message (naming the path; for ENOENT,
+ * how the pins come to exist). */
+int xdp_pinned_map_open(const char *dir, const char *name, char *err, size_t errlen);
+/* fd of the trie currently in the one-slot outer map, or -1. */
+int xdp_pinned_live_trie(int outer_fd);
+
+#endif

@@ -1,0 +1,39 @@
+/* Shared by the XDP unit tests: hand-built range sets and region tables (so
+ * the tests do not depend on the ranges parser), and the root/CI rule. */
+#ifndef ARCHEIO_TESTS_XDP_FIXTURE_H
+#define ARCHEIO_TESTS_XDP_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archeio/ip.h"
+#include "archeio/ranges.h"
+#include "archeio/region.h"
+
+#define XDP_FIXTURE_MAX_REGIONS 32
+#define XDP_FIXTURE_MAX_RANGES 64
+
+struct xdp_fixture_data {
+	struct region_name names[XDP_FIXTURE_MAX_REGIONS];
+	struct range_entry entries[XDP_FIXTURE_MAX_RANGES];
+	struct region_table regions;
+	struct range_set set;
+};
+
+void xdp_fixture_init(struct xdp_fixture_data *data);
+/* Adds (cloud, region) and returns its id (1, 2, ...). */
+uint32_t xdp_fixture_region(struct xdp_fixture_data *data, const char *cloud, const char *region);
+/* Adds "addr/len" for region id; aborts the test on a malformed literal. */
+void xdp_fixture_range(struct xdp_fixture_data *data, const char *prefix, uint32_t region_id);
+/* Empties the range list, keeping the regions (a reload's new data). */
+void xdp_fixture_clear_ranges(struct xdp_fixture_data *data);
+
+/* inet_pton into an ip_addr; aborts the test on a malformed literal. */
+struct ip_addr xdp_fixture_addr(const char *text);
+
+/* BPF tests must run (fail loudly when they cannot) as root or under CI=true;
+ * elsewhere they are skipped with a message. */
+bool xdp_fixture_bpf_required(void);
+
+#endif
