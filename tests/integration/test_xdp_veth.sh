@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The XDP data path for real: archeio attached in native mode to a veth in a
+# server namespace; clients in their own namespaces with AWS, GCP, Azure and
+# unlisted source addresses make real HTTP requests through a router
+# namespace; each must get its region's redirect, the pinned maps must show
+# the tags' counters and region names, and a reload under load must never
+# give a wrong answer.
+source "$(dirname "$0")/../lib/common.sh"
+require_root
+require_cmd curl nginx python3 bpftool nsenter ip
+source "$ROOT/tests/lib/netns.sh"
+
+eval "$(python3 "$ROOT/tests/lib/pick_addresses.py" "$SHARED_DATA")"
+BPFFS="/sys/fs/bpf/archeio-test-$$"
+mount | grep -q ' /sys/fs/bpf type bpf' || { echo "bpffs not mounted at /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)"; exit 1; }
+on_exit "rm -rf $BPFFS"
+
+netns_setup_core
+netns_add_host aws "$AWS_USE1" "$AWS_V6"
+netns_add_host euw "$AWS_EUW1"
+netns_add_host gcp "$GCP"
+netns_add_host azure "$AZURE"
+netns_add_host unl "$UNLISTED"
+MIRROR_IP=198.18.1.10
+netns_add_host mirror "$MIRROR_IP"
+
+# Mirrors: the production table, each bucket/CDN a directory on one nginx host.
+MIRROR="http://$MIRROR_IP:8081"
+sed -E "s#https://([^[:space:]]+)#$MIRROR/\1#" "$SHARED_DATA/registry-k8s-io.mirrors" >"$TMP/mirrors"
+printf 'acme:lab-1\t%s/acme-lab-1\n' "$MIRROR" >>"$TMP/mirrors"
+dir_of() { awk -v k="$1" '$1 == k {print $2}' "$SHARED_DATA/registry-k8s-io.mirrors" | sed 's#https://##'; }
+USE1_DIR=$(dir_of aws:us-east-1); EUW1_DIR=$(dir_of aws:eu-west-1); USW2_DIR=$(dir_of aws:us-west-2)
+CDN_DIR=d1be1w964nk82h.cloudfront.net
+DIGEST="sha256:$(printf 'd%.0s' {1..64})"
+for d in "$USE1_DIR" "$EUW1_DIR" "$USW2_DIR" "$CDN_DIR" acme-lab-1; do
+	mkdir -p "$TMP/www/$d/containers/images"
+	echo blob >"$TMP/www/$d/containers/images/$DIGEST"
+done
+start_nginx mirror "$TMP/www" 8081 "$MIRROR_IP" "${NS_PREFIX}mirror"
+
+mkdir -p "$TMP/ranges"
+cp "$SHARED_DATA/aws-ip-ranges.json" "$SHARED_DATA/gcp-cloud.json" "$SHARED_DATA/azure-service-tags.json" "$TMP/ranges/"
+UPSTREAM="http://198.18.1.20:5000"
+
+nsenter --net="/run/netns/$SERVER_NS" "$ARCHEIO" serve --listen :8080 --xdp-iface "$SERVER_IF" --xdp-mode native \
+	--bpffs "$BPFFS" --ranges "$TMP/ranges" --mirrors "$TMP/mirrors" --upstream "$UPSTREAM" \
+	--upstream-path "" --workers 2 --access-log >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+on_exit "kill $SERVER_PID; wait $SERVER_PID"
+wait_for_log "$TMP/server.log" "listening on" 30 || { cat "$TMP/server.log"; exit 1; }
+check_match "attached in native mode" "$(grep 'XDP: tagging' "$TMP/server.log")" "mode native"
+ns_exec "${NS_PREFIX}mirror" bash -c "for i in \$(seq 1 100); do (exec 3<>/dev/tcp/$MIRROR_IP/8081) 2>/dev/null && exit 0; sleep 0.05; done; exit 1" || fail "mirror nginx did not start"
+
+fetch() { # NS URL -> "STATUS LOCATION"
+	ns_exec "${NS_PREFIX}$1" curl -s -o /dev/null --max-time 5 -w '%{http_code} %header{location}' "$2"
+}
+BLOB="/v2/pause/blobs/$DIGEST"
+murl() { echo "$MIRROR/$1/containers/images/$DIGEST"; }
+
+log "each client gets its region's redirect"
+check_eq "aws us-east-1 ($AWS_USE1)" "$(fetch aws "http://$SERVER_IP:8080$BLOB")" "307 $(murl "$USE1_DIR")"
+check_eq "aws eu-west-1 ($AWS_EUW1)" "$(fetch euw "http://$SERVER_IP:8080$BLOB")" "307 $(murl "$EUW1_DIR")"
+check_eq "aws IPv6 us-west-2 ($AWS_V6)" "$(fetch aws "http://[fd00:198:18::1]:8080$BLOB")" "307 $(murl "$USW2_DIR")"
+check_eq "gcp ($GCP) upstream" "$(fetch gcp "http://$SERVER_IP:8080$BLOB")" "307 $UPSTREAM/v2/pause/blobs/$DIGEST"
+check_eq "azure ($AZURE) CDN" "$(fetch azure "http://$SERVER_IP:8080$BLOB")" "307 $(murl "$CDN_DIR")"
+check_eq "unlisted ($UNLISTED) CDN" "$(fetch unl "http://$SERVER_IP:8080$BLOB")" "307 $(murl "$CDN_DIR")"
+check_eq "manifest upstream" "$(fetch aws "http://$SERVER_IP:8080/v2/pause/manifests/3.9")" "307 $UPSTREAM/v2/pause/manifests/3.9"
+
+log "the tags came from XDP"
+status=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS")
+echo "$status" | sed 's/^/    /'
+val() { echo "$status" | awk -v k="$1" '$1 == k {print $2}'; }
+check_eq "status: interface" "$(val interface)" "$SERVER_IF"
+check_eq "status: mode" "$(val mode)" "native"
+check_match "status: tagged >= 5 (aws v4, aws v6, euw, gcp, azure)" "$(val tagged)" "^([5-9]|[1-9][0-9]+)$"
+check_match "status: untagged >= 1 (unlisted)" "$(val untagged)" "^[1-9][0-9]*$"
+tagged_lines=$(grep -c "request client=.*status=307" "$TMP/server.log")
+check_match "access log has the requests" "$tagged_lines" "^[1-9][0-9]*$"
+check_match "bpftool: regions map shows names" "$(bpftool map dump pinned "$BPFFS/regions" 2>&1 | head -400)" "us-east-1"
+check_match "bpftool: counters map dumps" "$(bpftool map dump pinned "$BPFFS/counters" 2>&1 | head -50)" "value"
+check_match "bpftool: program attached to $SERVER_IF" "$(ns_exec "$SERVER_NS" bpftool net show dev "$SERVER_IF" 2>&1)" "xdp"
+check_eq "lookup through the pinned maps" "$(ns_exec "$SERVER_NS" "$ARCHEIO" lookup --bpffs "$BPFFS" "$AWS_USE1" "$UNLISTED")" "$AWS_USE1	aws	us-east-1
+$UNLISTED	-	-"
+
+log "reload under load: every answer is the old or the new region, never anything else"
+OLD="307 $(murl "$USE1_DIR")"
+NEW="307 $(murl acme-lab-1)"
+ns_exec "${NS_PREFIX}aws" bash -c "for i in \$(seq 1 400); do curl -s -o /dev/null --max-time 5 -w '%{http_code} %header{location}\n' http://$SERVER_IP:8080$BLOB; done" >"$TMP/during.txt" &
+LOAD_PID=$!
+sleep 0.3
+printf '%s/32 acme lab-1\n' "$AWS_USE1" >"$TMP/ranges/zz-operator.txt"
+kill -HUP "$SERVER_PID"
+wait_for_log "$TMP/server.log" "reloaded" 20
+wait "$LOAD_PID"
+total=$(wc -l <"$TMP/during.txt")
+wrong=$(grep -v -x -F -e "$OLD" -e "$NEW" "$TMP/during.txt" | wc -l)
+newcount=$(grep -c -x -F "$NEW" "$TMP/during.txt" || true)
+log "during reload: $total answers, $newcount new, $wrong wrong"
+check_eq "answers during reload" "$total" "400"
+check_eq "wrong answers during reload" "$wrong" "0"
+check_eq "after reload: new region" "$(fetch aws "http://$SERVER_IP:8080$BLOB")" "$NEW"
+check_match "new answers seen during the run" "$newcount" "^[1-9][0-9]*$"
+
+log "a bad reload keeps the last good state in the maps"
+printf 'not a cidr\n' >"$TMP/ranges/zz-operator.txt"
+kill -HUP "$SERVER_PID"
+wait_for_log "$TMP/server.log" "reload failed" 20
+check_eq "still the new region" "$(fetch aws "http://$SERVER_IP:8080$BLOB")" "$NEW"
+
+log "on exit the program is detached and the pins removed"
+kill -TERM "$SERVER_PID"
+rc=0; wait "$SERVER_PID" || rc=$?
+check_eq "exit status" "$rc" "0"
+check_eq "no XDP left on $SERVER_IF" "$(ns_exec "$SERVER_NS" ip -d link show "$SERVER_IF" | grep -c 'prog/xdp')" "0"
+check_eq "pins removed" "$(ls "$BPFFS" 2>/dev/null | wc -l)" "0"
+
+finish
