@@ -32,12 +32,16 @@ void progress_format(const struct progress_counts *c, double elapsed_s, char *bu
 	progress_format_bytes(c->bytes_total, total, sizeof(total));
 	uint64_t per_s = elapsed_s > 0 ? (uint64_t)((double)c->bytes_done / elapsed_s) : 0;
 	progress_format_bytes(per_s, rate, sizeof(rate));
-	size_t finished = c->blobs_copied + c->blobs_skipped + c->blobs_failed;
+	size_t finished =
+	    c->blobs_copied + c->blobs_skipped + c->blobs_failed + c->blobs_would_copy;
+	char would[48] = "";
+	if (c->blobs_would_copy)
+		snprintf(would, sizeof(would), ", %zu would copy", c->blobs_would_copy);
 	snprintf(buf, len,
-		 "blobs %zu/%zu (%zu copied, %zu present, %zu failed), bytes %s/%s, %s/s, "
+		 "blobs %zu/%zu (%zu copied, %zu present, %zu failed%s), bytes %s/%s, %s/s, "
 		 "%zu images already recorded",
-		 finished, c->blobs_total, c->blobs_copied, c->blobs_skipped, c->blobs_failed, done,
-		 total, rate, c->images_skipped);
+		 finished, c->blobs_total, c->blobs_copied, c->blobs_skipped, c->blobs_failed,
+		 would, done, total, rate, c->images_skipped);
 }
 
 void progress_init(struct progress *p, FILE *out, bool live)

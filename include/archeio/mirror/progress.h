@@ -16,6 +16,7 @@ struct progress_counts {
 	size_t blobs_copied;
 	size_t blobs_skipped; /* already present */
 	size_t blobs_failed;
+	size_t blobs_would_copy; /* --dry-run */
 	uint64_t bytes_total;
 	uint64_t bytes_done;   /* downloaded so far, failed attempts excluded */
 	size_t images_skipped; /* recorded by an earlier run */
