@@ -1,6 +1,6 @@
 #include "archeio/mirror/state.h"
 #include "archeio/mirror/digest.h"
-#include "archeio/mirror/dest_internal.h"
+#include "archeio/mirror/dest.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -49,6 +49,8 @@ bool dest_commit(struct dest *d, CURL *easy, const char *digest, int fd, const c
 		 int64_t size, const unsigned char sha256[DIGEST_SHA256_LEN], char *err,
 		 size_t errlen);
 
+/* mkdir -p with mode 0755. */
+bool dest_mkdir_p(const char *path, char *err, size_t errlen);
 /* Removes DEST_TEMP_PREFIX files of processes that no longer run. */
 void dest_clean_stale_temps(const char *dir);
 

@@ -19,6 +19,5 @@ struct dest {
 	char *staging_dir;
 };
 
-bool dest_mkdir_p(const char *path, char *err, size_t errlen);
 
 #endif
