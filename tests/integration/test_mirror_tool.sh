@@ -153,6 +153,19 @@ check "bearer auth + paging + retried 503s: all blobs" blobs_ok "$D4" "$WORK/exp
 check "a token was fetched for the repository scope" grep -q 'GET /token?service=fake&scope=repository%3Atest%2Fimg%3Apull' "$WORK/fake.log"
 check "tags were paged" grep -q 'tags/list?n=1&last=' "$WORK/fake.log"
 
+# --rps: a lower bound on the duration only (the limit can make a run slower,
+# never faster), so the check does not depend on machine speed.
+python3 tests/lib/fake-registry.py "$WORK/rps.port" "$WORK/layout" --log "$WORK/rps.log" &
+PIDS+=($!)
+wait_port_file "$WORK/rps.port"
+start=$(date +%s%N)
+rc=$(mirror --from "http://127.0.0.1:$(cat "$WORK/rps.port")" --repo test/img --to "$WORK/m-rps" --rps 10 --concurrency 4)
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+requests=$(wc -l <"$WORK/rps.log")
+# A burst of 10 goes at once, every further request waits 100 ms.
+check "--rps 10: $requests requests took ${elapsed_ms} ms (>= $(((requests - 10) * 100)) ms)" \
+	[ "$rc" = 0 ] && [ "$elapsed_ms" -ge $(((requests - 10) * 100)) ]
+
 bad="$(grep '^layer ' "$WORK/expected" | tail -1 | cut -d' ' -f2)"
 python3 tests/lib/fake-registry.py "$WORK/liar.port" "$WORK/layout" --corrupt "$bad" &
 PIDS+=($!)
