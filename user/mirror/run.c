@@ -204,8 +204,8 @@ static struct dest *open_dest(const struct mirror_options *o, struct http_client
 		snprintf(staging, sizeof(staging), "%s/archeio-mirror-XXXXXX",
 			 tmp && *tmp ? tmp : "/tmp");
 		if (!mkdtemp(staging)) {
-			snprintf(err, errlen, "cannot create a staging directory %.900s: %s", staging,
-				 strerror(errno));
+			snprintf(err, errlen, "cannot create a staging directory %.900s: %s",
+				 staging, strerror(errno));
 			return NULL;
 		}
 		*staging_tmp = strdup(staging);

@@ -19,5 +19,4 @@ struct dest {
 	char *staging_dir;
 };
 
-
 #endif
