@@ -14,8 +14,8 @@ typedef uint8_t archeio_u8;
 typedef uint32_t archeio_u32;
 #endif
 
-#define REGION_CLOUD_MAX 16 /* including NUL */
-#define REGION_NAME_MAX 48  /* including NUL */
+#define REGION_CLOUD_MAX 16  /* including NUL */
+#define REGION_NAME_MAX 48   /* including NUL */
 
 /* Value of the regions table (id -> names), readable in `bpftool map dump`. */
 struct region_name {

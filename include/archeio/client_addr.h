@@ -24,7 +24,6 @@ bool trusted_proxies_contains(const struct trusted_proxies *proxies, const struc
  * NULL when absent. hops >= 1. Entries may carry spaces around commas. */
 enum client_addr_result client_addr_resolve(const struct ip_addr *peer,
 					    const struct trusted_proxies *proxies, unsigned hops,
-					    const char *xff, size_t xff_len,
-					    struct ip_addr *client);
+					    const char *xff, size_t xff_len, struct ip_addr *client);
 
 #endif

@@ -16,7 +16,7 @@ struct ip_addr {
 
 struct ip_prefix {
 	struct ip_addr addr; /* host bits are zero */
-	uint8_t len;	     /* 0..32 or 0..128 */
+	uint8_t len;         /* 0..32 or 0..128 */
 };
 
 /* Strict parse of a textual address ("192.0.2.1", "2001:db8::1"). */

@@ -12,9 +12,9 @@
 struct mirror_cache;
 
 struct mirror_cache_options {
-	size_t max_entries;	 /* default 65536 */
-	uint64_t present_ttl_ms; /* default 1 h */
-	uint64_t absent_ttl_ms;	 /* default 10 s */
+	size_t max_entries;         /* default 65536 */
+	uint64_t present_ttl_ms;    /* default 1 h */
+	uint64_t absent_ttl_ms;     /* default 10 s */
 };
 
 enum mirror_cache_state {

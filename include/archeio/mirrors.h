@@ -12,9 +12,9 @@
 #include "archeio/bpf_shared.h"
 
 struct mirror_rule {
-	char cloud[REGION_CLOUD_MAX]; /* "*" for the default rule */
-	char region[REGION_NAME_MAX]; /* "" when the rule is for a whole cloud */
-	char *base_url;		      /* NULL means "upstream" */
+	char cloud[REGION_CLOUD_MAX];   /* "*" for the default rule */
+	char region[REGION_NAME_MAX];   /* "" when the rule is for a whole cloud */
+	char *base_url;                 /* NULL means "upstream" */
 };
 
 struct mirror_rules {

@@ -16,7 +16,7 @@
 
 struct region_table {
 	struct region_name *names; /* names[id]; names[0] is unused */
-	uint32_t count;		   /* ids are 1..count-1 */
+	uint32_t count;            /* ids are 1..count-1 */
 	uint32_t cap;
 };
 

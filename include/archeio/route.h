@@ -14,17 +14,17 @@
 #define ROUTE_DIGEST_MAX 256
 
 struct route_config {
-	const char *upstream;		/* absolute URL, no trailing slash */
-	const char *upstream_path;	/* "" or "a/b", no leading/trailing slash */
+	const char *upstream;           /* absolute URL, no trailing slash */
+	const char *upstream_path;      /* "" or "a/b", no leading/trailing slash */
 	const char *signature_upstream; /* NULL or "" when off */
 	const char *info_url;
 	const char *privacy_url;
 };
 
 enum route_kind {
-	ROUTE_RESPOND,	/* status (+ OCI error body when oci_error is set) */
+	ROUTE_RESPOND,  /* status (+ OCI error body when oci_error is set) */
 	ROUTE_REDIRECT, /* 307 to location */
-	ROUTE_BLOB,	/* blob: location is the upstream blob URL; digest set */
+	ROUTE_BLOB,     /* blob: location is the upstream blob URL; digest set */
 };
 
 /* Which numbered rule of the contract decided; for logs and tests. */
@@ -42,7 +42,7 @@ enum route_rule {
 struct route_result {
 	enum route_kind kind;
 	enum route_rule rule;
-	int status;	       /* 200, 307, 400, 404, 405, 414 ... */
+	int status;            /* 200, 307, 400, 404, 405, 414 ... */
 	const char *oci_error; /* "NAME_INVALID", ... or NULL */
 	const char *message;   /* short human text for the body */
 	char location[ROUTE_LOCATION_MAX];

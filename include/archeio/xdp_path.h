@@ -18,8 +18,8 @@ enum xdp_mode { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_SKB };
 struct xdp_path_options {
 	const char *iface;
 	enum xdp_mode mode;
-	const char *bpffs_dir;	      /* default /sys/fs/bpf/archeio */
-	bool keep;		      /* leave attached and pinned on close */
+	const char *bpffs_dir; /* default /sys/fs/bpf/archeio */
+	bool keep;             /* leave attached and pinned on close */
 	const uint16_t *listen_ports; /* host order */
 	size_t listen_port_count;
 };
