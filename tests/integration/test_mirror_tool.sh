@@ -5,7 +5,8 @@
 #     digests checked, second run skips, resume after an interrupted run,
 #     --ref, --catalog, bad flags;
 #  2. a fake registry (tests/lib/fake-registry.py) with bearer auth, Link
-#     paging, 503s on first blob requests, and a blob whose bytes lie;
+#     paging, 503s on first blob requests, redirects to storage, and a blob
+#     whose bytes lie;
 #  3. a MOCK S3 (tests/lib/fake-s3.py) that verifies SigV4 and
 #     x-amz-checksum-sha256 with its own implementation.
 set -euo pipefail
@@ -142,7 +143,7 @@ rc=$(mirror --from "$REG" --repo test/missing --to "$WORK/m404")
 check "a missing repository fails with a list" [ "$rc" = 1 ] && grep -q 'test/missing' "$WORK/err.txt"
 
 # --- 2. fake registry: auth, paging, 503s, a lying blob ---------------------
-python3 tests/lib/fake-registry.py "$WORK/fake.port" "$WORK/layout" --flaky --log "$WORK/fake.log" &
+python3 tests/lib/fake-registry.py "$WORK/fake.port" "$WORK/layout" --flaky --redirect --log "$WORK/fake.log" &
 PIDS+=($!)
 wait_port_file "$WORK/fake.port"
 FAKE="http://127.0.0.1:$(cat "$WORK/fake.port")"
@@ -152,6 +153,7 @@ check "bearer auth + paging + retried 503s: exits 0" [ "$rc" = 0 ]
 check "bearer auth + paging + retried 503s: all blobs" blobs_ok "$D4" "$WORK/expected"
 check "a token was fetched for the repository scope" grep -q 'GET /token?service=fake&scope=repository%3Atest%2Fimg%3Apull' "$WORK/fake.log"
 check "tags were paged" grep -q 'tags/list?n=1&last=' "$WORK/fake.log"
+check "blob redirects were followed" grep -q '^GET /storage/sha256:' "$WORK/fake.log"
 
 # --rps: a lower bound on the duration only (the limit can make a run slower,
 # never faster), so the check does not depend on machine speed.

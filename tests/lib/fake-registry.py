@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """A deliberately awkward OCI registry for tests, on loopback only.
 
-usage: fake-registry.py PORTFILE LAYOUT [--corrupt DIGEST]... [--flaky] [--log FILE]
+usage: fake-registry.py PORTFILE LAYOUT [--corrupt DIGEST]... [--flaky] [--redirect]
+                        [--log FILE]
 
 Serves the images of an OCI layout (tags from index.json annotations) and:
   - demands bearer tokens: 401 + WWW-Authenticate: Bearer realm=.../token,
     service="fake",scope="repository:NAME:pull"; /token hands one out;
   - pages tags/list one tag per page with Link: <...>; rel="next";
   - with --corrupt D serves blob D with one byte flipped (same length);
-  - with --flaky answers the first request for each blob with 503.
+  - with --flaky answers the first request for each blob with 503;
+  - with --redirect answers blob requests with 307 to /storage/DIGEST (served
+    without auth), as registries backed by object storage do.
 Binds 127.0.0.1 on a free port and writes the port to PORTFILE.
 """
 import argparse
@@ -27,6 +30,7 @@ def main():
     ap.add_argument("layout")
     ap.add_argument("--corrupt", action="append", default=[])
     ap.add_argument("--flaky", action="store_true")
+    ap.add_argument("--redirect", action="store_true")
     ap.add_argument("--log")
     args = ap.parse_args()
     with open(os.path.join(args.layout, "index.json")) as f:
@@ -78,6 +82,11 @@ def main():
             path, _, query = self.path.partition("?")
             if path == "/token":
                 return self.send(200, json.dumps({"token": TOKEN, "expires_in": 300}).encode())
+            if path.startswith("/storage/"):
+                data = blob_bytes(path[len("/storage/"):])
+                if data is None:
+                    return self.send(404)
+                return self.send(200, data, [("Content-Type", "application/octet-stream")])
             if path == "/v2/":
                 if self.authorized(""):
                     self.send(200, b"{}")
@@ -114,6 +123,8 @@ def main():
                 seen_blobs.add(ref)
             if args.flaky and first:
                 return self.send(503, b"try later", [("Retry-After", "0")])
+            if args.redirect:
+                return self.send(307, b"", [("Location", f"/storage/{ref}")])
             if ref in args.corrupt:
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
             self.send(200, data, [("Content-Type", "application/octet-stream")])
