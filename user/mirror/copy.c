@@ -109,6 +109,8 @@ bool copy_blob(struct registry *r, struct dest *d, CURL *easy, struct progress *
 	if (ok) {
 		/* dest_commit consumes the temp file, whatever the outcome. */
 		ok = dest_commit(d, easy, digest, fd, temp, ts.written, sha256, err, errlen);
+		if (!ok)
+			progress_add_bytes(progress, -ts.written);
 	} else {
 		progress_add_bytes(progress, -ts.written);
 		unlink(temp);
