@@ -1,0 +1,50 @@
+/* archeio-mirror's command line, parsed into options. Pure: no file is
+ * read here (--repos-file text is parsed by cli_add_repos_text). */
+#ifndef ARCHEIO_MIRROR_CLI_H
+#define ARCHEIO_MIRROR_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum mirror_dest_kind { MIRROR_DEST_DIR, MIRROR_DEST_S3 };
+
+struct mirror_options {
+	char *from; /* source registry base URL, no trailing slash */
+	char **repos;
+	size_t repo_count;
+	char **refs; /* tags or digests; empty = every tag from tags/list */
+	size_t ref_count;
+	enum mirror_dest_kind dest_kind;
+	char *dest_dir;	 /* MIRROR_DEST_DIR */
+	char *s3_bucket; /* MIRROR_DEST_S3 */
+	char *s3_prefix; /* without leading/trailing '/', may be "" */
+	char *s3_endpoint;
+	char *s3_region;
+	char *repos_file;
+	char *state_dir; /* NULL: <dir>/.archeio-mirror for directories, none for S3 */
+	unsigned concurrency;
+	double rps; /* 0 = unlimited */
+	unsigned retries;
+	bool dry_run;
+	bool catalog;
+};
+
+enum cli_result { CLI_OK, CLI_HELP, CLI_ERROR };
+
+/* Parses argv. On CLI_ERROR err holds one line naming the bad flag/value. */
+enum cli_result cli_parse(int argc, char **argv, struct mirror_options *out, char *err,
+			  size_t errlen);
+/* Checks the parsed options are complete (after --repos-file was added). */
+bool cli_validate(const struct mirror_options *o, char *err, size_t errlen);
+/* Adds the repositories listed in text: one per line, '#' starts a comment,
+ * blank lines ignored. origin names the file for messages. */
+bool cli_add_repos_text(struct mirror_options *o, const char *text, const char *origin, char *err,
+			size_t errlen);
+/* Repository names as the distribution spec allows: lowercase path
+ * components of [a-z0-9] joined by '.', '_', '__' or '-'s, separated by '/'. */
+bool cli_repo_name_valid(const char *name);
+bool cli_ref_valid(const char *ref);
+void cli_options_free(struct mirror_options *o);
+const char *cli_usage(void);
+
+#endif

@@ -1,0 +1,47 @@
+/* Counters of a mirror run and their display: on a terminal a line
+ * rewritten in place (\r) with blobs and bytes done/total and the rate; the
+ * summary line is the same text. Counters are guarded by the lock, since
+ * every copy thread updates them. */
+#ifndef ARCHEIO_MIRROR_PROGRESS_H
+#define ARCHEIO_MIRROR_PROGRESS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct progress_counts {
+	size_t blobs_total;
+	size_t blobs_copied;
+	size_t blobs_skipped; /* already present */
+	size_t blobs_failed;
+	size_t blobs_would_copy; /* --dry-run */
+	uint64_t bytes_total;
+	uint64_t bytes_done;   /* downloaded so far, failed attempts excluded */
+	size_t images_skipped; /* recorded by an earlier run */
+};
+
+struct progress {
+	pthread_mutex_t lock;
+	struct progress_counts counts;
+	uint64_t start_ns;
+	FILE *out;
+	bool live; /* out is a terminal: redraw in place */
+};
+
+/* Pure: formats counts after elapsed_s seconds into buf (one line, no \n). */
+void progress_format(const struct progress_counts *c, double elapsed_s, char *buf, size_t len);
+/* Pure: "12.3 MiB" style sizes. */
+void progress_format_bytes(uint64_t bytes, char *buf, size_t len);
+
+void progress_init(struct progress *p, FILE *out, bool live);
+void progress_destroy(struct progress *p);
+void progress_add_bytes(struct progress *p, int64_t delta);
+void progress_snapshot(struct progress *p, struct progress_counts *out);
+/* Redraws the live line (no-op when not live). */
+void progress_draw(struct progress *p);
+/* Ends the live line and prints the summary line. */
+void progress_finish(struct progress *p, const char *prefix);
+
+#endif

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""A deliberately awkward OCI registry for tests, on loopback only.
+
+usage: fake-registry.py PORTFILE LAYOUT [--corrupt DIGEST]... [--flaky] [--redirect]
+                        [--log FILE]
+
+Serves the images of an OCI layout (tags from index.json annotations) and:
+  - demands bearer tokens: 401 + WWW-Authenticate: Bearer realm=.../token,
+    service="fake",scope="repository:NAME:pull"; /token hands one out;
+  - pages tags/list one tag per page with Link: <...>; rel="next";
+  - with --corrupt D serves blob D with one byte flipped (same length);
+  - with --flaky answers the first request for each blob with 503;
+  - with --redirect answers blob requests with 307 to /storage/DIGEST (served
+    without auth), as registries backed by object storage do.
+Binds 127.0.0.1 on a free port and writes the port to PORTFILE.
+"""
+import argparse
+import http.server
+import json
+import os
+import re
+import threading
+
+TOKEN = "t0k3n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("portfile")
+    ap.add_argument("layout")
+    ap.add_argument("--corrupt", action="append", default=[])
+    ap.add_argument("--flaky", action="store_true")
+    ap.add_argument("--redirect", action="store_true")
+    ap.add_argument("--log")
+    args = ap.parse_args()
+    with open(os.path.join(args.layout, "index.json")) as f:
+        index = json.load(f)
+    tags = {}
+    for m in index["manifests"]:
+        tags[m["annotations"]["org.opencontainers.image.ref.name"]] = (m["digest"], m["mediaType"])
+    media_of = {}
+    for digest, media in tags.values():
+        media_of[digest] = media
+    lock = threading.Lock()
+    seen_blobs = set()
+    log = open(args.log, "a", buffering=1) if args.log else None
+
+    def blob_bytes(digest):
+        path = os.path.join(args.layout, "blobs", "sha256", digest.split(":", 1)[1])
+        if ":" not in digest or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest) or not os.path.exists(path):
+            return None
+        with open(path, "rb") as f:
+            return f.read()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *a):
+            if log:
+                log.write("%s %s\n" % (self.command, self.path))
+
+        def send(self, code, body=b"", headers=()):
+            self.send_response(code)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def authorized(self, repo):
+            if self.headers.get("Authorization") == "Bearer " + TOKEN:
+                return True
+            port = self.server.server_address[1]
+            scope = f',scope="repository:{repo}:pull"' if repo else ""
+            self.send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', [
+                ("WWW-Authenticate",
+                 f'Bearer realm="http://127.0.0.1:{port}/token",service="fake"{scope}')])
+            return False
+
+        def do_GET(self):
+            path, _, query = self.path.partition("?")
+            if path == "/token":
+                return self.send(200, json.dumps({"token": TOKEN, "expires_in": 300}).encode())
+            if path.startswith("/storage/"):
+                data = blob_bytes(path[len("/storage/"):])
+                if data is None:
+                    return self.send(404)
+                return self.send(200, data, [("Content-Type", "application/octet-stream")])
+            if path == "/v2/":
+                if self.authorized(""):
+                    self.send(200, b"{}")
+                return
+            m = re.fullmatch(r"/v2/(.+)/(tags/list|manifests/[^/]+|blobs/[^/]+)", path)
+            if not m:
+                return self.send(404)
+            repo, what = m.group(1), m.group(2)
+            if not self.authorized(repo):
+                return
+            if what == "tags/list":
+                names = sorted(tags)
+                last = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("last")
+                rest = [t for t in names if last is None or t > last]
+                page = rest[:1]
+                headers = [("Content-Type", "application/json")]
+                if len(rest) > 1:
+                    headers.append(("Link", f'</v2/{repo}/tags/list?n=1&last={page[0]}>; rel="next"'))
+                return self.send(200, json.dumps({"name": repo, "tags": page}).encode(), headers)
+            kind, ref = what.split("/", 1)
+            if kind == "manifests":
+                digest, media = tags.get(ref, (ref, None))
+                data = blob_bytes(digest)
+                if data is None:
+                    return self.send(404)
+                if media is None:
+                    media = json.loads(data).get("mediaType", "application/json")
+                return self.send(200, data, [("Content-Type", media), ("Docker-Content-Digest", digest)])
+            data = blob_bytes(ref)
+            if data is None:
+                return self.send(404)
+            with lock:
+                first = ref not in seen_blobs
+                seen_blobs.add(ref)
+            if args.flaky and first:
+                return self.send(503, b"try later", [("Retry-After", "0")])
+            if args.redirect:
+                return self.send(307, b"", [("Location", f"/storage/{ref}")])
+            if ref in args.corrupt:
+                data = bytes([data[0] ^ 0xFF]) + data[1:]
+            self.send(200, data, [("Content-Type", "application/octet-stream")])
+
+        do_HEAD = do_GET
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with open(args.portfile + ".tmp", "w") as f:
+        f.write(str(server.server_address[1]))
+    os.rename(args.portfile + ".tmp", args.portfile)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""A MOCK S3 endpoint for tests (loopback only): path-style HEAD/PUT/GET of
+objects kept in a directory. It is not S3: it exists to check what
+archeio-mirror sends. Every request's AWS SigV4 Authorization header is
+verified with this file's own SigV4 implementation (hashlib/hmac, written
+independently of the C signer), and a PUT must carry an x-amz-content-sha256
+and an x-amz-checksum-sha256 that match the body. Anything wrong -> 403/400,
+and the reason is logged.
+
+usage: fake-s3.py PORTFILE DATADIR ACCESS_KEY SECRET_KEY REGION [--log FILE]
+"""
+import base64
+import hashlib
+import hmac
+import http.server
+import os
+import sys
+import urllib.parse
+
+
+def sign(secret, region, method, path, query, headers, signed, payload_hash, amz_date):
+    canonical_headers = "".join(
+        f"{h}:{' '.join(headers[h].strip().split())}\n" for h in signed)
+    pairs = sorted(p if "=" in p else p + "=" for p in query.split("&") if p)
+    canonical = "\n".join([method, path, "&".join(pairs), canonical_headers,
+                           ";".join(signed), payload_hash])
+    scope = f"{amz_date[:8]}/{region}/s3/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in (amz_date[:8], region, "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def main():
+    portfile, datadir, access, secret, region = sys.argv[1:6]
+    log_path = sys.argv[7] if len(sys.argv) > 7 and sys.argv[6] == "--log" else None
+    log = open(log_path, "a", buffering=1) if log_path else None
+
+    def note(msg):
+        if log:
+            log.write(msg + "\n")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *a):
+            note("%s %s" % (self.command, self.path))
+
+        def send(self, code, body=b""):
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def check_signature(self, payload_hash):
+            auth = self.headers.get("Authorization", "")
+            if not auth.startswith("AWS4-HMAC-SHA256 "):
+                return "no SigV4 Authorization"
+            fields = dict(p.strip().split("=", 1) for p in auth[len("AWS4-HMAC-SHA256 "):].split(","))
+            cred = fields.get("Credential", "").split("/")
+            if len(cred) != 5 or cred[0] != access or cred[2] != region or cred[3] != "s3":
+                return "bad credential scope " + fields.get("Credential", "")
+            signed = fields.get("SignedHeaders", "").split(";")
+            if "host" not in signed or "x-amz-date" not in signed or "x-amz-content-sha256" not in signed:
+                return "host/x-amz-date/x-amz-content-sha256 not signed"
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            if any(h not in headers for h in signed):
+                return "a signed header is missing"
+            if headers["x-amz-content-sha256"] != payload_hash:
+                return "x-amz-content-sha256 does not match the body"
+            path, _, query = self.path.partition("?")
+            want = sign(secret, region, self.command, path, query, headers, signed,
+                        payload_hash, headers["x-amz-date"])
+            if not hmac.compare_digest(want, fields.get("Signature", "")):
+                return "signature mismatch"
+            return None
+
+        def object_path(self):
+            path = urllib.parse.unquote(self.path.partition("?")[0])
+            parts = path.lstrip("/").split("/", 1)
+            if len(parts) != 2 or not parts[1] or ".." in parts[1].split("/"):
+                return None
+            return os.path.join(datadir, parts[0], parts[1])
+
+        def do_HEAD(self):
+            problem = self.check_signature(hashlib.sha256(b"").hexdigest())
+            if problem:
+                note("REJECT " + problem)
+                return self.send(403)
+            p = self.object_path()
+            if p and os.path.isfile(p):
+                return self.send(200)
+            self.send(404)
+
+        do_GET = do_HEAD
+
+        def do_PUT(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            problem = self.check_signature(hashlib.sha256(body).hexdigest())
+            want_checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+            if not problem and self.headers.get("x-amz-checksum-sha256") != want_checksum:
+                problem = "x-amz-checksum-sha256 missing or wrong"
+            if problem:
+                note("REJECT " + problem)
+                return self.send(400 if "checksum" in problem else 403, problem.encode())
+            p = self.object_path()
+            if not p:
+                return self.send(400)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p + ".part", "wb") as f:
+                f.write(body)
+            os.rename(p + ".part", p)
+            note("STORED " + p)
+            self.send(200)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(server.server_address[1]))
+    os.rename(portfile + ".tmp", portfile)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

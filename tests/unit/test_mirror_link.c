@@ -1,0 +1,112 @@
+/* Link header pagination and URL resolution. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archeio/mirror/link.h"
+#include "archeio/mirror/url.h"
+
+static void expect_next(const char *header, const char *want)
+{
+	char *got = link_next_target(header);
+	if (want) {
+		assert_non_null(got);
+		assert_string_equal(got, want);
+	} else {
+		assert_null(got);
+	}
+	free(got);
+}
+
+static void test_registry_style(void **state)
+{
+	(void)state;
+	expect_next("</v2/test/img/tags/list?last=b&n=2>; rel=\"next\"",
+		    "/v2/test/img/tags/list?last=b&n=2");
+	expect_next("</v2/_catalog?last=x&n=100>; rel=next", "/v2/_catalog?last=x&n=100");
+}
+
+static void test_several_links_and_params(void **state)
+{
+	(void)state;
+	expect_next(
+	    "<http://a/prev>; rel=\"prev\", <http://a/next>; type=\"x\"; rel=\"other next\"",
+	    "http://a/next");
+	expect_next("<http://a/p>; rel=\"prev\"", NULL);
+	expect_next("<http://a/p>; title=\"a, b; c\"; rel=\"NEXT\"", "http://a/p");
+	expect_next("<http://a/p>; rel=\"nextish\"", NULL);
+}
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	expect_next("", NULL);
+	expect_next("http://no/brackets; rel=next", NULL);
+	expect_next("<http://unterminated; rel=next", NULL);
+	expect_next("<http://a/p> rel=next", NULL);
+	expect_next("<http://a/p>; rel=\"next", NULL);
+}
+
+static void expect_resolve(const char *base, const char *ref, const char *want)
+{
+	char *got = url_resolve(base, ref);
+	if (want) {
+		assert_non_null(got);
+		assert_string_equal(got, want);
+	} else {
+		assert_null(got);
+	}
+	free(got);
+}
+
+static void test_resolve(void **state)
+{
+	(void)state;
+	const char *base = "http://127.0.0.1:5000/v2/a/tags/list?n=2";
+	expect_resolve(base, "/v2/a/tags/list?last=x",
+		       "http://127.0.0.1:5000/v2/a/tags/list?last=x");
+	expect_resolve(base, "https://other/x", "https://other/x");
+	expect_resolve(base, "?last=y", "http://127.0.0.1:5000/v2/a/tags/list?last=y");
+	expect_resolve(base, "list2", "http://127.0.0.1:5000/v2/a/tags/list2");
+	expect_resolve("http://h", "x", "http://h/x");
+	expect_resolve("ftp://h/x", "/y", NULL);
+}
+
+static void test_split_and_encode(void **state)
+{
+	(void)state;
+	char *authority = NULL, *path = NULL;
+	assert_true(url_split("http://127.0.0.1:9000/bucket/key?x=1#f", &authority, &path));
+	assert_string_equal(authority, "127.0.0.1:9000");
+	assert_string_equal(path, "/bucket/key?x=1");
+	free(authority);
+	free(path);
+	assert_true(url_split("https://s3.amazonaws.com", &authority, &path));
+	assert_string_equal(authority, "s3.amazonaws.com");
+	assert_string_equal(path, "/");
+	free(authority);
+	free(path);
+	assert_false(url_split("s3://bucket", &authority, &path));
+	char *e = url_encode("a b/c:d~e", false);
+	assert_string_equal(e, "a%20b%2Fc%3Ad~e");
+	free(e);
+	e = url_encode("p/containers/images/sha256:ab", true);
+	assert_string_equal(e, "p/containers/images/sha256%3Aab");
+	free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_registry_style),
+	    cmocka_unit_test(test_several_links_and_params),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_split_and_encode),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
