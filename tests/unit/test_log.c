@@ -1,0 +1,85 @@
+/* Log lines: levels, text and JSON formats, escaping, fields. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "archeio/log.h"
+
+static char *capture(enum log_level level, enum log_format format,
+		     void (*emit)(const struct logger *))
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct logger log = {.level = level, .format = format, .out = out};
+	emit(&log);
+	fclose(out);
+	return buf;
+}
+
+static void emit_plain(const struct logger *log)
+{
+	log_msg(log, LOG_INFO, "ranges loaded: %d prefixes", 42);
+	log_msg(log, LOG_DEBUG, "not shown at info");
+}
+
+static void emit_fields(const struct logger *log)
+{
+	const char *keys[] = {"client", "path", "target"};
+	const char *values[] = {"192.0.2.1", "/v2/a b\"c", NULL};
+	log_fields(log, LOG_INFO, "request", keys, values, 3);
+}
+
+static void text_lines(void **state)
+{
+	(void)state;
+	char *out = capture(LOG_INFO, LOG_FORMAT_TEXT, emit_plain);
+	assert_non_null(strstr(out, " info ranges loaded: 42 prefixes\n"));
+	assert_null(strstr(out, "not shown"));
+	free(out);
+	out = capture(LOG_INFO, LOG_FORMAT_TEXT, emit_fields);
+	assert_non_null(strstr(out, " info request client=192.0.2.1 path=\"/v2/a b\\\"c\" target=-\n"));
+	free(out);
+}
+
+static void json_lines(void **state)
+{
+	(void)state;
+	char *out = capture(LOG_DEBUG, LOG_FORMAT_JSON, emit_fields);
+	assert_non_null(strstr(out, "\"level\":\"info\",\"msg\":\"request\",\"client\":\"192.0.2.1\","
+				    "\"path\":\"/v2/a b\\\"c\",\"target\":\"-\"}\n"));
+	assert_int_equal(out[0], '{');
+	free(out);
+	out = capture(LOG_DEBUG, LOG_FORMAT_JSON, emit_plain);
+	assert_non_null(strstr(out, "\"level\":\"debug\",\"msg\":\"not shown at info\"}"));
+	free(out);
+}
+
+static void parse_names(void **state)
+{
+	(void)state;
+	enum log_level level;
+	enum log_format format;
+	assert_true(log_level_parse("warn", &level));
+	assert_int_equal(level, LOG_WARN);
+	assert_false(log_level_parse("WARN", &level));
+	assert_false(log_level_parse("verbose", &level));
+	assert_true(log_format_parse("json", &format));
+	assert_int_equal(format, LOG_FORMAT_JSON);
+	assert_false(log_format_parse("yaml", &format));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(text_lines),
+		cmocka_unit_test(json_lines),
+		cmocka_unit_test(parse_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
