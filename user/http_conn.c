@@ -311,12 +311,8 @@ static void on_mirror_checked(void *arg, bool present)
 	}
 	conn->phase = PHASE_IDLE;
 	finish_blob(conn, present);
-	if (conn->in_process) {
-		/* Answered synchronously (cache hit); process_input carries on. */
-		if (conn->phase != PHASE_CLOSING && !conn->peer_eof)
-			event_add(conn->ev_read, NULL);
-		return;
-	}
+	if (conn->in_process)
+		return; /* answered synchronously (cache hit); process_input carries on */
 	resume_after_response(conn);
 }
 
@@ -383,9 +379,13 @@ static void handle_blob(struct conn *conn, const struct http_request *req,
 	p->keep_alive = keep_alive;
 	conn->pending = p;
 	conn->phase = PHASE_BUSY;
-	event_del(conn->ev_read);
-	event_del(conn->timer);
 	mirror_checker_check(conn->worker->checker, p->mirror, on_mirror_checked, conn);
+	/* Still waiting (no cached answer): stop reading until the answer comes.
+	 * A cache hit never gets here busy, so it costs no epoll_ctl. */
+	if (conn->phase == PHASE_BUSY) {
+		event_del(conn->ev_read);
+		event_del(conn->timer);
+	}
 }
 
 static void handle_request(struct conn *conn, const struct http_request *req)
