@@ -38,110 +38,138 @@ void response_from_route(const struct route_result *route, bool head, bool keep_
 	out->head = head;
 }
 
-/* Escapes for both an HTML attribute and a JSON string: the characters that
- * could end either. Validated locations never contain them, but the body
- * must not depend on that. */
-static size_t escape_into(char *out, size_t cap, const char *text, bool json)
+/* Appends to a fixed buffer; on overflow it stops and remembers, so callers
+ * check once at the end instead of after every piece. */
+struct outbuf {
+	char *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void put(struct outbuf *b, const char *s, size_t n)
 {
-	size_t o = 0;
-	for (const char *p = text ? text : ""; *p; p++) {
-		char tmp[8];
-		const char *rep = NULL;
-		if (json) {
-			if (*p == '"')
-				rep = "\\\"";
-			else if (*p == '\\')
-				rep = "\\\\";
-			else if ((unsigned char)*p < 0x20) {
-				snprintf(tmp, sizeof(tmp), "\\u%04x", (unsigned char)*p);
-				rep = tmp;
-			}
-		} else if (*p == '&') {
-			rep = "&amp;";
-		} else if (*p == '<') {
-			rep = "&lt;";
-		} else if (*p == '>') {
-			rep = "&gt;";
-		} else if (*p == '"') {
-			rep = "&#34;";
-		} else if (*p == '\'') {
-			rep = "&#39;";
-		}
-		size_t n = rep ? strlen(rep) : 1;
-		if (o + n >= cap)
-			return cap;
-		if (rep)
-			memcpy(out + o, rep, n);
-		else
-			out[o] = *p;
-		o += n;
+	if (b->overflow || n > b->cap - b->len) {
+		b->overflow = true;
+		return;
 	}
-	if (o < cap)
-		out[o] = '\0';
-	return o;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
 }
 
-static size_t build_body(const struct response *resp, const char **content_type, char *body,
-			 size_t cap)
+static void put_str(struct outbuf *b, const char *s)
 {
-	char esc[ROUTE_LOCATION_MAX * 2];
-	int n;
+	put(b, s, strlen(s));
+}
+
+static void put_uint(struct outbuf *b, size_t v)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+	do
+		digits[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	put(b, digits + i, sizeof(digits) - i);
+}
+
+/* Escapes for an HTML attribute or a JSON string: the characters that could
+ * end either. Validated locations never contain them, but the body must not
+ * depend on that. */
+static void put_escaped(struct outbuf *b, const char *text, bool json)
+{
+	const char *run = text;
+	for (const char *p = text; *p; p++) {
+		const char *rep = NULL;
+		char tmp[8];
+		unsigned char c = (unsigned char)*p;
+		if (json) {
+			if (c == '"')
+				rep = "\\\"";
+			else if (c == '\\')
+				rep = "\\\\";
+			else if (c < 0x20) {
+				snprintf(tmp, sizeof(tmp), "\\u%04x", c);
+				rep = tmp;
+			}
+		} else if (c == '&') {
+			rep = "&amp;";
+		} else if (c == '<') {
+			rep = "&lt;";
+		} else if (c == '>') {
+			rep = "&gt;";
+		} else if (c == '"') {
+			rep = "&#34;";
+		} else if (c == '\'') {
+			rep = "&#39;";
+		}
+		if (rep) {
+			put(b, run, (size_t)(p - run));
+			put_str(b, rep);
+			run = p + 1;
+		}
+	}
+	put_str(b, run);
+}
+
+static const char *build_body(const struct response *resp, struct outbuf *body)
+{
 	if (resp->location) {
 		/* Same body as Go's http.Redirect, so clients see what they saw before. */
-		if (escape_into(esc, sizeof(esc), resp->location, false) >= sizeof(esc))
-			return cap;
-		*content_type = "text/html; charset=utf-8";
-		n = snprintf(body, cap, "<a href=\"%s\">%s</a>.\n\n", esc,
-			     response_reason(resp->status));
-	} else if (resp->oci_error) {
-		if (escape_into(esc, sizeof(esc), resp->message, true) >= sizeof(esc))
-			return cap;
-		*content_type = "application/json";
-		n = snprintf(body, cap,
-			     "{\"errors\":[{\"code\":\"%s\",\"message\":\"%s\",\"detail\":null}]}\n",
-			     resp->oci_error, esc);
-	} else if (resp->status == 200) {
-		*content_type = "application/json";
-		n = snprintf(body, cap, "{}\n");
-	} else {
-		*content_type = "text/plain; charset=utf-8";
-		n = snprintf(body, cap, "%s\n",
-			     resp->message ? resp->message : response_reason(resp->status));
+		put_str(body, "<a href=\"");
+		put_escaped(body, resp->location, false);
+		put_str(body, "\">");
+		put_str(body, response_reason(resp->status));
+		put_str(body, "</a>.\n\n");
+		return "text/html; charset=utf-8";
 	}
-	return n < 0 ? cap : (size_t)n;
+	if (resp->oci_error) {
+		put_str(body, "{\"errors\":[{\"code\":\"");
+		put_str(body, resp->oci_error);
+		put_str(body, "\",\"message\":\"");
+		put_escaped(body, resp->message ? resp->message : "", true);
+		put_str(body, "\",\"detail\":null}]}\n");
+		return "application/json";
+	}
+	if (resp->status == 200) {
+		put_str(body, "{}\n");
+		return "application/json";
+	}
+	put_str(body, resp->message ? resp->message : response_reason(resp->status));
+	put_str(body, "\n");
+	return "text/plain; charset=utf-8";
 }
 
 size_t response_write(const struct response *resp, const char *date, char *out, size_t cap)
 {
-	char body[ROUTE_LOCATION_MAX * 2 + 256];
-	const char *content_type = NULL;
-	size_t body_len = build_body(resp, &content_type, body, sizeof(body));
-	if (body_len >= sizeof(body))
+	char body_buf[ROUTE_LOCATION_MAX * 2 + 256];
+	struct outbuf body = {.p = body_buf, .cap = sizeof(body_buf)};
+	const char *content_type = build_body(resp, &body);
+	if (body.overflow)
 		return 0;
-	int n = snprintf(out, cap,
-			 "HTTP/1.1 %d %s\r\n"
-			 "Date: %s\r\n"
-			 "Content-Type: %s\r\n"
-			 "Content-Length: %zu\r\n"
-			 "%s%s%s"
-			 "%s"
-			 "%s"
-			 "%s"
-			 "\r\n",
-			 resp->status, response_reason(resp->status), date, content_type, body_len,
-			 resp->location ? "Location: " : "", resp->location ? resp->location : "",
-			 resp->location ? "\r\n" : "",
-			 resp->allow_header ? "Allow: GET, HEAD\r\n" : "",
-			 resp->api_version ? "Docker-Distribution-Api-Version: registry/2.0\r\n" : "",
-			 resp->keep_alive ? "" : "Connection: close\r\n");
-	if (n < 0 || (size_t)n >= cap)
-		return 0;
-	size_t len = (size_t)n;
-	if (!resp->head) {
-		if (len + body_len >= cap)
-			return 0;
-		memcpy(out + len, body, body_len);
-		len += body_len;
+	struct outbuf b = {.p = out, .cap = cap};
+	put_str(&b, "HTTP/1.1 ");
+	put_uint(&b, (size_t)resp->status);
+	put_str(&b, " ");
+	put_str(&b, response_reason(resp->status));
+	put_str(&b, "\r\nDate: ");
+	put_str(&b, date);
+	put_str(&b, "\r\nContent-Type: ");
+	put_str(&b, content_type);
+	put_str(&b, "\r\nContent-Length: ");
+	put_uint(&b, body.len);
+	put_str(&b, "\r\n");
+	if (resp->location) {
+		put_str(&b, "Location: ");
+		put_str(&b, resp->location);
+		put_str(&b, "\r\n");
 	}
-	return len;
+	if (resp->allow_header)
+		put_str(&b, "Allow: GET, HEAD\r\n");
+	if (resp->api_version)
+		put_str(&b, "Docker-Distribution-Api-Version: registry/2.0\r\n");
+	if (!resp->keep_alive)
+		put_str(&b, "Connection: close\r\n");
+	put_str(&b, "\r\n");
+	if (!resp->head)
+		put(&b, body.p, body.len);
+	return b.overflow ? 0 : b.len;
 }
