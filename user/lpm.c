@@ -1,184 +1,338 @@
-/* Multibit trie with a fixed stride and controlled prefix expansion.
+/* Longest-prefix match as a sorted list of disjoint address intervals.
  *
- * Each node covers LPM_STRIDE address bits and has one slot per value of
- * those bits. A prefix of length L is stored in the node at depth
- * ceil(L / LPM_STRIDE) - 1, expanded over every slot it covers. Prefixes are
- * inserted shortest first, so a longer prefix ending in the same node
- * overwrites the slots it shares with a shorter one; prefixes ending deeper
- * are longer still, so a lookup keeps the last region it meets on its way
- * down. An IPv4 lookup touches at most 32 / LPM_STRIDE nodes, IPv6 at most
- * 128 / LPM_STRIDE, in practice 64 / LPM_STRIDE for provider data.
+ * CIDR prefixes of one family either nest or are disjoint, so together they
+ * cut the address space into intervals on which the longest covering prefix
+ * does not change. lpm_build() computes those intervals once (a sort and one
+ * sweep with a stack of the open prefixes, O(n log n)); lpm_lookup() is a
+ * binary search for the last interval starting at or below the address.
+ * Only the start of each interval is stored: it runs up to the next start,
+ * and a gap between prefixes is an interval of REGION_NONE. Neighbours with
+ * the same region merge, so the table never has more than 2n + 1 intervals
+ * and ~27k provider prefixes fit in a few hundred kB (an 8-bit-stride trie
+ * needed ~10 MB).
  *
- * Nodes live in one array and refer to children by index: building only
- * appends, and lookups stay within one allocation. */
+ * IPv4 starts are uint32_t, IPv6 starts two uint64_t; each family has its
+ * own table, and the start and region arrays are kept apart so the search
+ * touches only the starts. */
 #include "archeio/lpm.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-/* 8 bits: 4 node visits per IPv4 lookup, ~10 MB for the three providers'
- * ~27k prefixes. Must divide 8. */
-#define LPM_STRIDE 8
-#define LPM_FANOUT (1u << LPM_STRIDE)
-#define LPM_ROOT_V4 0u
-#define LPM_ROOT_V6 1u
-#define LPM_NO_CHILD 0u /* a root is never a child, so index 0 is free to mean "none" */
-#define LPM_MAX_LEN 128
+#define LPM_MAX_DEPTH 129 /* strictly nested prefixes: lengths 0..128 */
 
-struct lpm_slot {
-	uint32_t region; /* longest prefix ending in this node covering this slot */
-	uint32_t child;
+/* An address as an unsigned 128-bit number; IPv4 uses the low 32 bits. */
+struct u128 {
+	uint64_t hi, lo;
 };
 
-struct lpm_node {
-	struct lpm_slot slots[LPM_FANOUT];
+struct span {
+	struct u128 first, last;
+	size_t order; /* load order: the later of two identical prefixes wins */
+	uint32_t region;
+	uint8_t len;
+};
+
+/* Interval boundaries under construction: starts[i] begins region[i]. */
+struct boundaries {
+	struct u128 *starts;
+	uint32_t *regions;
+	size_t count;
 };
 
 struct lpm {
-	struct lpm_node *nodes;
-	uint32_t count;
-	uint32_t cap;
+	uint32_t *v4_starts;
+	uint32_t *v4_regions;
+	size_t v4_count;
+	struct u128 *v6_starts;
+	uint32_t *v6_regions;
+	size_t v6_count;
 };
 
-/* The LPM_STRIDE bits of addr at depth. */
-static unsigned chunk(const uint8_t *bytes, unsigned depth)
+static bool u128_less(struct u128 a, struct u128 b)
 {
-	unsigned bit = depth * LPM_STRIDE;
-	unsigned shift = 8 - LPM_STRIDE - bit % 8;
-	return (bytes[bit / 8] >> shift) & (LPM_FANOUT - 1);
+	return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo);
 }
 
-static int add_node(struct lpm *trie, uint32_t *index)
+static bool u128_equal(struct u128 a, struct u128 b)
 {
-	if (trie->count == trie->cap) {
-		uint32_t cap = trie->cap ? trie->cap * 2 : 64;
-		if (cap <= trie->cap)
-			return -1;
-		struct lpm_node *nodes = realloc(trie->nodes, (size_t)cap * sizeof(*nodes));
-		if (nodes == NULL)
-			return -1;
-		trie->nodes = nodes;
-		trie->cap = cap;
+	return a.hi == b.hi && a.lo == b.lo;
+}
+
+static struct u128 u128_next(struct u128 a)
+{
+	struct u128 n = {a.hi + (a.lo == UINT64_MAX), a.lo + 1};
+	return n;
+}
+
+static uint64_t load_be64(const uint8_t *bytes)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | bytes[i];
+	return v;
+}
+
+static uint32_t load_be32(const uint8_t *bytes)
+{
+	return (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 | (uint32_t)bytes[2] << 8 |
+	       bytes[3];
+}
+
+/* Host bits of a prefix of len bits among width (32 or 128). */
+static struct u128 host_mask(unsigned width, unsigned len)
+{
+	struct u128 m;
+	if (width == 32) {
+		m.hi = 0;
+		m.lo = len >= 32 ? 0 : UINT32_MAX >> len;
+		return m;
 	}
-	memset(&trie->nodes[trie->count], 0, sizeof(trie->nodes[0]));
-	*index = trie->count++;
-	return 0;
+	m.hi = len >= 64 ? 0 : UINT64_MAX >> len;
+	m.lo = len >= 128 ? 0 : len <= 64 ? UINT64_MAX : UINT64_MAX >> (len - 64);
+	return m;
 }
 
-static int insert(struct lpm *trie, const struct range_entry *entry)
+static bool usable(const struct range_entry *entry, int family)
 {
-	const struct ip_prefix *prefix = &entry->prefix;
-	unsigned len = prefix->len;
-	uint32_t node = prefix->addr.family == AF_INET ? LPM_ROOT_V4 : LPM_ROOT_V6;
-	unsigned last_depth = len == 0 ? 0 : (len - 1) / LPM_STRIDE;
-	for (unsigned depth = 0; depth < last_depth; depth++) {
-		unsigned c = chunk(prefix->addr.bytes, depth);
-		uint32_t child = trie->nodes[node].slots[c].child;
-		if (child == LPM_NO_CHILD) {
-			if (add_node(trie, &child) != 0)
-				return -1;
-			trie->nodes[node].slots[c].child = child;
+	return entry->region_id != REGION_NONE && entry->prefix.addr.family == family &&
+	       entry->prefix.len <= ip_max_prefix((uint8_t)family);
+}
+
+static struct span to_span(const struct range_entry *entry, size_t order)
+{
+	const struct ip_prefix *p = &entry->prefix;
+	unsigned width = ip_max_prefix(p->addr.family);
+	struct span s = {.order = order, .region = entry->region_id, .len = p->len};
+	if (width == 32) {
+		s.first.lo = load_be32(p->addr.bytes);
+	} else {
+		s.first.hi = load_be64(p->addr.bytes);
+		s.first.lo = load_be64(p->addr.bytes + 8);
+	}
+	struct u128 host = host_mask(width, p->len);
+	s.first.hi &= ~host.hi; /* host bits are zero by contract; do not trust it */
+	s.first.lo &= ~host.lo;
+	s.last.hi = s.first.hi | host.hi;
+	s.last.lo = s.first.lo | host.lo;
+	return s;
+}
+
+/* Outer prefixes before the ones nested at their start; identical prefixes
+ * in load order. */
+static int compare_spans(const void *pa, const void *pb)
+{
+	const struct span *a = pa, *b = pb;
+	if (!u128_equal(a->first, b->first))
+		return u128_less(a->first, b->first) ? -1 : 1;
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Appends "from start on, region", replacing a boundary at the same start
+ * (its interval would be empty) and merging into an equal predecessor. */
+static void emit(struct boundaries *out, struct u128 start, uint32_t region)
+{
+	if (out->count > 0 && u128_equal(out->starts[out->count - 1], start))
+		out->count--;
+	if (out->count > 0 ? out->regions[out->count - 1] == region : region == REGION_NONE)
+		return; /* addresses before the first start are REGION_NONE already */
+	out->starts[out->count] = start;
+	out->regions[out->count] = region;
+	out->count++;
+}
+
+/* Sweeps sorted, duplicate-free spans with a stack of the prefixes that
+ * contain the current position; the innermost one names its region. */
+static void flatten(const struct span *spans, size_t count, struct u128 top, struct boundaries *out)
+{
+	const struct span *open[LPM_MAX_DEPTH];
+	size_t depth = 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct span *s = &spans[i];
+		while (depth > 0 && u128_less(open[depth - 1]->last, s->first)) {
+			struct u128 after = u128_next(open[--depth]->last);
+			emit(out, after, depth > 0 ? open[depth - 1]->region : REGION_NONE);
 		}
-		node = child;
+		emit(out, s->first, s->region);
+		open[depth++] = s;
 	}
-	unsigned span = LPM_STRIDE * (last_depth + 1) - len; /* bits the prefix leaves open */
-	unsigned first = chunk(prefix->addr.bytes, last_depth) & ~((1u << span) - 1);
-	for (unsigned k = 0; k < (1u << span); k++)
-		trie->nodes[node].slots[first + k].region = entry->region_id;
+	while (depth > 0) {
+		const struct span *s = open[--depth];
+		if (u128_equal(s->last, top))
+			break; /* every prefix still open ends at the top too */
+		emit(out, u128_next(s->last), depth > 0 ? open[depth - 1]->region : REGION_NONE);
+	}
+}
+
+/* Sorted spans of one family with earlier copies of identical prefixes
+ * dropped, so that strictly nested prefixes bound the sweep's stack depth. */
+static struct span *collect(const struct range_set *set, int family, size_t *count)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < set->count; i++)
+		n += usable(&set->entries[i], family);
+	struct span *spans = malloc((n ? n : 1) * sizeof(*spans));
+	if (spans == NULL)
+		return NULL;
+	n = 0;
+	for (size_t i = 0; i < set->count; i++)
+		if (usable(&set->entries[i], family))
+			spans[n++] = to_span(&set->entries[i], i);
+	qsort(spans, n, sizeof(*spans), compare_spans);
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool superseded = i + 1 < n && spans[i + 1].len == spans[i].len &&
+				  u128_equal(spans[i + 1].first, spans[i].first);
+		if (!superseded)
+			spans[kept++] = spans[i];
+	}
+	*count = kept;
+	return spans;
+}
+
+static int build_family(const struct range_set *set, int family, struct boundaries *out)
+{
+	size_t count;
+	struct span *spans = collect(set, family, &count);
+	if (spans == NULL)
+		return -1;
+	size_t cap = 2 * count + 1; /* each prefix opens one interval and closes one */
+	out->starts = malloc(cap * sizeof(*out->starts));
+	out->regions = malloc(cap * sizeof(*out->regions));
+	out->count = 0;
+	if (out->starts == NULL || out->regions == NULL) {
+		free(spans);
+		return -1;
+	}
+	struct u128 top = host_mask(ip_max_prefix((uint8_t)family), 0);
+	flatten(spans, count, top, out);
+	free(spans);
 	return 0;
 }
 
-static bool usable(const struct range_entry *entry)
+/* malloc(0) may return NULL; the tables are never read when empty. */
+static void *alloc_array(size_t count, size_t size)
 {
-	uint8_t family = entry->prefix.addr.family;
-	return entry->region_id != REGION_NONE && (family == AF_INET || family == AF_INET6) &&
-	       entry->prefix.len <= ip_max_prefix(family);
+	return malloc(count ? count * size : 1);
 }
 
-/* Entry indexes ordered by prefix length, keeping load order within a
- * length so that the later of two identical prefixes is inserted last and
- * wins, as in ranges_finish(). A counting sort: stable and linear. */
-static size_t *order_by_length(const struct range_set *set)
+static int store_v4(struct lpm *lpm, const struct boundaries *b)
 {
-	size_t starts[LPM_MAX_LEN + 2] = {0};
-	for (size_t i = 0; i < set->count; i++)
-		if (usable(&set->entries[i]))
-			starts[set->entries[i].prefix.len + 1]++;
-	for (unsigned len = 1; len < LPM_MAX_LEN + 2; len++)
-		starts[len] += starts[len - 1];
-	size_t *order = malloc((set->count ? set->count : 1) * sizeof(*order));
-	if (order == NULL)
-		return NULL;
-	for (size_t i = 0; i < set->count; i++)
-		if (usable(&set->entries[i]))
-			order[starts[set->entries[i].prefix.len]++] = i;
-	return order;
+	lpm->v4_starts = alloc_array(b->count, sizeof(*lpm->v4_starts));
+	lpm->v4_regions = alloc_array(b->count, sizeof(*lpm->v4_regions));
+	if (lpm->v4_starts == NULL || lpm->v4_regions == NULL)
+		return -1;
+	for (size_t i = 0; i < b->count; i++)
+		lpm->v4_starts[i] = (uint32_t)b->starts[i].lo;
+	memcpy(lpm->v4_regions, b->regions, b->count * sizeof(*b->regions));
+	lpm->v4_count = b->count;
+	return 0;
+}
+
+static int store_v6(struct lpm *lpm, const struct boundaries *b)
+{
+	lpm->v6_starts = alloc_array(b->count, sizeof(*lpm->v6_starts));
+	lpm->v6_regions = alloc_array(b->count, sizeof(*lpm->v6_regions));
+	if (lpm->v6_starts == NULL || lpm->v6_regions == NULL)
+		return -1;
+	memcpy(lpm->v6_starts, b->starts, b->count * sizeof(*b->starts));
+	memcpy(lpm->v6_regions, b->regions, b->count * sizeof(*b->regions));
+	lpm->v6_count = b->count;
+	return 0;
+}
+
+static void free_boundaries(struct boundaries *b)
+{
+	free(b->starts);
+	free(b->regions);
 }
 
 struct lpm *lpm_build(const struct range_set *set)
 {
-	struct lpm *trie = calloc(1, sizeof(*trie));
-	if (trie == NULL)
+	struct lpm *lpm = calloc(1, sizeof(*lpm));
+	if (lpm == NULL)
 		return NULL;
-	uint32_t root;
-	if (add_node(trie, &root) != 0 || add_node(trie, &root) != 0) {
-		lpm_free(trie);
+	/* The scratch tables hold 128-bit starts for both families and twice
+	 * the final size at worst; the kept tables are exact and narrower. */
+	struct boundaries b = {0};
+	int rc = build_family(set, AF_INET, &b);
+	if (rc == 0)
+		rc = store_v4(lpm, &b);
+	free_boundaries(&b);
+	b = (struct boundaries){0};
+	if (rc == 0)
+		rc = build_family(set, AF_INET6, &b);
+	if (rc == 0)
+		rc = store_v6(lpm, &b);
+	free_boundaries(&b);
+	if (rc != 0) {
+		lpm_free(lpm);
 		return NULL;
 	}
-	size_t *order = order_by_length(set);
-	if (order == NULL) {
-		lpm_free(trie);
-		return NULL;
-	}
-	size_t usable_count = 0;
-	for (size_t i = 0; i < set->count; i++)
-		usable_count += usable(&set->entries[i]);
-	for (size_t i = 0; i < usable_count; i++) {
-		if (insert(trie, &set->entries[order[i]]) != 0) {
-			free(order);
-			lpm_free(trie);
-			return NULL;
-		}
-	}
-	free(order);
-	return trie;
+	return lpm;
 }
 
-void lpm_free(struct lpm *trie)
+void lpm_free(struct lpm *lpm)
 {
-	if (trie == NULL)
+	if (lpm == NULL)
 		return;
-	free(trie->nodes);
-	free(trie);
+	free(lpm->v4_starts);
+	free(lpm->v4_regions);
+	free(lpm->v6_starts);
+	free(lpm->v6_regions);
+	free(lpm);
 }
 
-uint32_t lpm_lookup(const struct lpm *trie, const struct ip_addr *addr)
+size_t lpm_memory_bytes(const struct lpm *lpm)
+{
+	return sizeof(*lpm) + lpm->v4_count * (sizeof(*lpm->v4_starts) + sizeof(*lpm->v4_regions)) +
+	       lpm->v6_count * (sizeof(*lpm->v6_starts) + sizeof(*lpm->v6_regions));
+}
+
+/* Branch-free search: base ends on the last start <= key when there is one
+ * (the compare compiles to a conditional move, so no mispredictions). */
+static uint32_t search_v4(const struct lpm *lpm, uint32_t key)
+{
+	const uint32_t *base = lpm->v4_starts;
+	size_t n = lpm->v4_count;
+	if (n == 0)
+		return REGION_NONE;
+	while (n > 1) {
+		size_t half = n / 2;
+		base = base[half] <= key ? base + half : base;
+		n -= half;
+	}
+	return *base <= key ? lpm->v4_regions[base - lpm->v4_starts] : REGION_NONE;
+}
+
+static uint32_t search_v6(const struct lpm *lpm, struct u128 key)
+{
+	const struct u128 *base = lpm->v6_starts;
+	size_t n = lpm->v6_count;
+	if (n == 0)
+		return REGION_NONE;
+	while (n > 1) {
+		size_t half = n / 2;
+		base = u128_less(key, base[half]) ? base : base + half;
+		n -= half;
+	}
+	return u128_less(key, *base) ? REGION_NONE : lpm->v6_regions[base - lpm->v6_starts];
+}
+
+uint32_t lpm_lookup(const struct lpm *lpm, const struct ip_addr *addr)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	const uint8_t *bytes = addr->bytes;
-	uint32_t node = LPM_ROOT_V4;
-	unsigned depths = 32 / LPM_STRIDE;
-	if (addr->family == AF_INET6) {
-		/* ip_parse() already normalises mapped IPv4; this covers callers
-		 * that filled an ip_addr by hand. */
-		if (memcmp(bytes, mapped, sizeof(mapped)) == 0) {
-			bytes += sizeof(mapped);
-		} else {
-			node = LPM_ROOT_V6;
-			depths = 128 / LPM_STRIDE;
-		}
-	} else if (addr->family != AF_INET) {
+	if (addr->family == AF_INET)
+		return search_v4(lpm, load_be32(addr->bytes));
+	if (addr->family != AF_INET6)
 		return REGION_NONE;
-	}
-	uint32_t best = REGION_NONE;
-	for (unsigned depth = 0; depth < depths; depth++) {
-		const struct lpm_slot *slot = &trie->nodes[node].slots[chunk(bytes, depth)];
-		if (slot->region != REGION_NONE)
-			best = slot->region;
-		node = slot->child;
-		if (node == LPM_NO_CHILD)
-			break;
-	}
-	return best;
+	/* ip_parse() already normalises mapped IPv4; this covers callers that
+	 * filled an ip_addr by hand. */
+	if (memcmp(addr->bytes, mapped, sizeof(mapped)) == 0)
+		return search_v4(lpm, load_be32(addr->bytes + sizeof(mapped)));
+	struct u128 key = {load_be64(addr->bytes), load_be64(addr->bytes + 8)};
+	return search_v6(lpm, key);
 }

@@ -218,6 +218,160 @@ static void test_entries_without_region_are_ignored(void **state)
 	assert_string_equal(lookup(f, "10.1.0.1"), "ten");
 }
 
+static void test_prefixes_ending_at_the_top(void **state)
+{
+	struct fixture *f = *state;
+	build(f, "255.255.255.0/24 x v4-top\n"
+		 "255.255.255.128/25 x v4-top-half\n"
+		 "ffff::/16 x v6-top\n"
+		 "ffff:ffff:ffff:ffff::/64 x v6-top-64\n");
+	assert_string_equal(lookup(f, "255.255.254.255"), "-");
+	assert_string_equal(lookup(f, "255.255.255.0"), "v4-top");
+	assert_string_equal(lookup(f, "255.255.255.127"), "v4-top");
+	assert_string_equal(lookup(f, "255.255.255.128"), "v4-top-half");
+	assert_string_equal(lookup(f, "255.255.255.255"), "v4-top-half");
+	assert_string_equal(lookup(f, "fffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "-");
+	assert_string_equal(lookup(f, "ffff::"), "v6-top");
+	assert_string_equal(lookup(f, "ffff:ffff:ffff:fffe:ffff:ffff:ffff:ffff"), "v6-top");
+	assert_string_equal(lookup(f, "ffff:ffff:ffff:ffff::"), "v6-top-64");
+	assert_string_equal(lookup(f, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "v6-top-64");
+}
+
+static void test_default_with_nested_overrides(void **state)
+{
+	struct fixture *f = *state;
+	/* Children at the very start and end of /0 and of a /8, so intervals
+	 * open at address 0 and close at the top of the space. */
+	build(f, "0.0.0.0/0 x default\n"
+		 "0.0.0.0/8 x first8\n"
+		 "255.0.0.0/8 x last8\n"
+		 "10.0.0.0/8 x ten\n"
+		 "10.0.0.0/16 x ten-first\n"
+		 "10.255.0.0/16 x ten-last\n"
+		 "::/0 x v6-default\n"
+		 "::/16 x v6-first\n"
+		 "ffff::/16 x v6-last\n");
+	assert_string_equal(lookup(f, "0.0.0.0"), "first8");
+	assert_string_equal(lookup(f, "0.255.255.255"), "first8");
+	assert_string_equal(lookup(f, "1.0.0.0"), "default");
+	assert_string_equal(lookup(f, "9.255.255.255"), "default");
+	assert_string_equal(lookup(f, "10.0.0.0"), "ten-first");
+	assert_string_equal(lookup(f, "10.0.255.255"), "ten-first");
+	assert_string_equal(lookup(f, "10.1.0.0"), "ten");
+	assert_string_equal(lookup(f, "10.254.255.255"), "ten");
+	assert_string_equal(lookup(f, "10.255.0.0"), "ten-last");
+	assert_string_equal(lookup(f, "10.255.255.255"), "ten-last");
+	assert_string_equal(lookup(f, "11.0.0.0"), "default");
+	assert_string_equal(lookup(f, "254.255.255.255"), "default");
+	assert_string_equal(lookup(f, "255.0.0.0"), "last8");
+	assert_string_equal(lookup(f, "255.255.255.255"), "last8");
+	assert_string_equal(lookup(f, "::"), "v6-first");
+	assert_string_equal(lookup(f, "0:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "v6-first");
+	assert_string_equal(lookup(f, "1::"), "v6-default");
+	assert_string_equal(lookup(f, "fffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "v6-default");
+	assert_string_equal(lookup(f, "ffff::"), "v6-last");
+	assert_string_equal(lookup(f, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), "v6-last");
+}
+
+static void test_nested_at_both_ends_of_parent(void **state)
+{
+	struct fixture *f = *state;
+	/* Both children end or start exactly where the parent does; the
+	 * parent must come back between them and nowhere outside. */
+	build(f, "192.0.2.0/24 x parent\n"
+		 "192.0.2.0/26 x head\n"
+		 "192.0.2.192/26 x tail\n"
+		 "192.0.2.255/32 x last-host\n"
+		 "2001:db8::/32 x v6-parent\n"
+		 "2001:db8::/48 x v6-head\n"
+		 "2001:db8:ffff::/48 x v6-tail\n");
+	assert_string_equal(lookup(f, "192.0.1.255"), "-");
+	assert_string_equal(lookup(f, "192.0.2.0"), "head");
+	assert_string_equal(lookup(f, "192.0.2.63"), "head");
+	assert_string_equal(lookup(f, "192.0.2.64"), "parent");
+	assert_string_equal(lookup(f, "192.0.2.191"), "parent");
+	assert_string_equal(lookup(f, "192.0.2.192"), "tail");
+	assert_string_equal(lookup(f, "192.0.2.254"), "tail");
+	assert_string_equal(lookup(f, "192.0.2.255"), "last-host");
+	assert_string_equal(lookup(f, "192.0.3.0"), "-");
+	assert_string_equal(lookup(f, "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff"), "-");
+	assert_string_equal(lookup(f, "2001:db8::"), "v6-head");
+	assert_string_equal(lookup(f, "2001:db8:1::"), "v6-parent");
+	assert_string_equal(lookup(f, "2001:db8:fffe:ffff:ffff:ffff:ffff:ffff"), "v6-parent");
+	assert_string_equal(lookup(f, "2001:db8:ffff::"), "v6-tail");
+	assert_string_equal(lookup(f, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff"), "v6-tail");
+	assert_string_equal(lookup(f, "2001:db9::"), "-");
+}
+
+/* Bytes of a table built from text in a fresh set, for comparing sizes. */
+static size_t memory_of(const char *text)
+{
+	struct fixture f = {0};
+	range_set_init(&f.set);
+	region_table_init(&f.regions);
+	build(&f, text);
+	size_t bytes = lpm_memory_bytes(f.trie);
+	lpm_free(f.trie);
+	range_set_free(&f.set);
+	region_table_free(&f.regions);
+	return bytes;
+}
+
+static void test_adjacent_same_region_merges(void **state)
+{
+	struct fixture *f = *state;
+	size_t one = memory_of("10.0.0.0/24 x a\n");
+	/* Two halves of the same region, or a child of its parent's region,
+	 * cost nothing over the single prefix. */
+	assert_int_equal(memory_of("10.0.0.0/25 x a\n10.0.0.128/25 x a\n"), one);
+	assert_int_equal(memory_of("10.0.0.0/24 x a\n10.0.0.64/26 x a\n"), one);
+	assert_int_equal(memory_of("10.0.0.0/26 x a\n10.0.0.64/26 x a\n10.0.0.128/25 x a\n"), one);
+	assert_int_equal(memory_of("2001:db8::/33 x a\n2001:db8:8000::/33 x a\n"),
+			 memory_of("2001:db8::/32 x a\n"));
+	/* Different regions, or a gap, do not merge. */
+	assert_true(memory_of("10.0.0.0/25 x a\n10.0.0.128/25 x b\n") > one);
+	assert_true(memory_of("10.0.0.0/25 x a\n10.0.1.0/25 x a\n") > one);
+
+	build(f, "10.0.0.0/25 x a\n10.0.0.128/25 x a\n10.0.1.0/24 x b\n");
+	assert_string_equal(lookup(f, "9.255.255.255"), "-");
+	assert_string_equal(lookup(f, "10.0.0.0"), "a");
+	assert_string_equal(lookup(f, "10.0.0.127"), "a");
+	assert_string_equal(lookup(f, "10.0.0.128"), "a");
+	assert_string_equal(lookup(f, "10.0.0.255"), "a");
+	assert_string_equal(lookup(f, "10.0.1.0"), "b");
+	assert_string_equal(lookup(f, "10.0.1.255"), "b");
+	assert_string_equal(lookup(f, "10.0.2.0"), "-");
+}
+
+static void test_memory_is_reported(void **state)
+{
+	struct fixture *f = *state;
+	build(f, "");
+	size_t empty = lpm_memory_bytes(f->trie);
+	assert_true(empty > 0);
+	build(f, "10.0.0.0/8 x a\n");
+	assert_true(lpm_memory_bytes(f->trie) > empty);
+}
+
+static void test_many_identical_prefixes_last_wins(void **state)
+{
+	struct fixture *f = *state;
+	/* More copies than a prefix can be deep, each nesting the next, with a
+	 * child inside: duplicates must not grow the build's stack. */
+	char text[300 * 32];
+	size_t used = 0;
+	for (int i = 0; i < 300; i++)
+		used +=
+		    (size_t)snprintf(text + used, sizeof(text) - used, "10.0.0.0/8 x copy%d\n", i);
+	snprintf(text + used, sizeof(text) - used, "10.1.0.0/16 x child\n");
+	build(f, text);
+	assert_string_equal(lookup(f, "10.0.0.1"), "copy299");
+	assert_string_equal(lookup(f, "10.1.0.1"), "child");
+	assert_string_equal(lookup(f, "10.2.0.1"), "copy299");
+	assert_string_equal(lookup(f, "10.255.255.255"), "copy299");
+	assert_string_equal(lookup(f, "11.0.0.0"), "-");
+}
+
 /* --- Oracle: the trie against a brute-force scan over every entry. --- */
 
 struct u128 {
@@ -330,6 +484,90 @@ static void check_one(const struct fixture *f, const struct flat_entry *entries,
 	stats->nested += matches > 1;
 }
 
+/* Longest match by scanning entries in load order; `>=` lets the later of
+ * identical prefixes win, as lpm_build() promises without ranges_finish(). */
+static uint32_t brute_force_last_wins(const struct range_set *set, const struct ip_addr *addr)
+{
+	uint32_t best = REGION_NONE;
+	int best_len = -1;
+	for (size_t i = 0; i < set->count; i++) {
+		const struct ip_prefix *p = &set->entries[i].prefix;
+		if (ip_prefix_contains(p, addr) && (int)p->len >= best_len) {
+			best_len = p->len;
+			best = set->entries[i].region_id;
+		}
+	}
+	return best;
+}
+
+/* count random prefixes (lengths width - span_bits + 4 .. width, a handful of
+ * regions, so nesting, shared starts and ends, duplicates and adjacent equal
+ * regions all occur) inside the 2^span_bits addresses from base, then every
+ * one of those addresses checked against the brute force. */
+static void check_dense(int family, const char *base_text, unsigned span_bits, size_t count,
+			uint64_t seed)
+{
+	struct ip_addr base_addr;
+	if (!ip_parse(base_text, &base_addr))
+		fail_msg("bad base %s", base_text);
+	unsigned width = ip_max_prefix((uint8_t)family);
+	struct u128 base = to_u128(&base_addr);
+	uint64_t span_mask = (1ull << span_bits) - 1;
+	char *text = calloc(count, 80);
+	assert_non_null(text);
+	size_t used = 0;
+	for (size_t i = 0; i < count; i++) {
+		/* No prefix wider than 1/16 of the span, so holes remain. */
+		unsigned len =
+		    width - span_bits + 4 + (unsigned)(next_random(&seed) % (span_bits - 3));
+		struct u128 mask = make_mask(width, len);
+		struct u128 net = {base.hi, (base.lo | (next_random(&seed) & span_mask))};
+		net.hi &= mask.hi;
+		net.lo &= mask.lo;
+		struct ip_addr addr = from_u128(family, net);
+		char addr_text[64];
+		ip_format(&addr, addr_text, sizeof(addr_text));
+		used += (size_t)snprintf(text + used, count * 80 - used, "%s/%u x r%u\n", addr_text,
+					 len, (unsigned)(next_random(&seed) % 5));
+	}
+	struct fixture f = {0};
+	range_set_init(&f.set);
+	region_table_init(&f.regions);
+	build(&f, text);
+	free(text);
+	size_t checked = 0, hits = 0;
+	for (uint64_t offset = 0; offset <= span_mask; offset++) {
+		struct u128 a = {base.hi, base.lo + offset};
+		struct ip_addr addr = from_u128(family, a);
+		uint32_t want = brute_force_last_wins(&f.set, &addr);
+		uint32_t got = lpm_lookup(f.trie, &addr);
+		if (got != want) {
+			char shown[64];
+			ip_format(&addr, shown, sizeof(shown));
+			fail_msg("%s: lpm says region %u, brute force says %u", shown, got, want);
+		}
+		checked++;
+		hits += want != REGION_NONE;
+	}
+	/* Holes and covered parts both, or the check proves little. */
+	print_message("dense %s: %zu of %zu addresses in a range\n", base_text, hits, checked);
+	assert_true(hits > checked / 4 && hits < checked);
+	lpm_free(f.trie);
+	range_set_free(&f.set);
+	region_table_free(&f.regions);
+}
+
+static void test_oracle_dense_random(void **state)
+{
+	(void)state;
+	check_dense(AF_INET, "10.20.0.0", 12, 80, 1);
+	check_dense(AF_INET, "0.0.0.0", 12, 80, 2);	  /* bottom of the space */
+	check_dense(AF_INET, "255.255.240.0", 12, 80, 3); /* top of the space */
+	check_dense(AF_INET6, "2001:db8::", 12, 80, 4);
+	check_dense(AF_INET6, "::", 12, 80, 5);
+	check_dense(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:f000", 12, 80, 6);
+}
+
 static void test_oracle_real_data(void **state)
 {
 	struct fixture *f = *state;
@@ -430,6 +668,13 @@ int main(void)
 	    T(test_mapped_ipv4),
 	    T(test_duplicates_last_wins_without_finish),
 	    T(test_entries_without_region_are_ignored),
+	    T(test_prefixes_ending_at_the_top),
+	    T(test_default_with_nested_overrides),
+	    T(test_nested_at_both_ends_of_parent),
+	    T(test_adjacent_same_region_merges),
+	    T(test_memory_is_reported),
+	    T(test_many_identical_prefixes_last_wins),
+	    T(test_oracle_dense_random),
 	    T(test_oracle_real_data),
 	};
 #undef T
