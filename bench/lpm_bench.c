@@ -1,8 +1,10 @@
-/* Lookups per second of lpm_lookup() on the real provider ranges.
- * Not built by the Makefile; from the repo root:
+/* Memory and lookups per second of the userspace LPM on the real provider
+ * ranges. Not built by the Makefile; from the repo root:
  *   make build/libarcheio.a
  *   cc -O2 -Iinclude bench/lpm_bench.c build/libarcheio.a -ljansson -o build/lpm_bench
- *   build/lpm_bench [RANGES_PATH...]   (default: the three files in ../shared/data) */
+ *   build/lpm_bench [RANGES_PATH...]   (default: the three files in ../shared/data)
+ * To compare with another lpm.c (e.g. from git history), compile it and put
+ * its object before the library on the same command line. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@ static uint64_t next_random(uint64_t *state)
 }
 
 /* Addresses inside random prefixes of the set (random host bits), so most
- * lookups walk the trie to a real match, as client traffic from clouds does. */
+ * lookups find a real match, as client traffic from clouds does. */
 static void make_addresses(const struct range_set *set, int family, struct ip_addr *out)
 {
 	uint64_t seed = 42;
@@ -89,7 +91,9 @@ int main(int argc, char **argv)
 	struct lpm *trie = lpm_build(&set);
 	if (trie == NULL)
 		return 1;
-	printf("%zu prefixes, trie built in %.1f ms\n", set.count, (now_seconds() - start) * 1e3);
+	printf("%zu prefixes, built in %.1f ms, %zu bytes (%.1f KiB, %.1f bytes/prefix)\n",
+	       set.count, (now_seconds() - start) * 1e3, lpm_memory_bytes(trie),
+	       lpm_memory_bytes(trie) / 1024.0, (double)lpm_memory_bytes(trie) / (double)set.count);
 
 	struct ip_addr *addrs = calloc(ADDRESSES, sizeof(*addrs));
 	if (addrs == NULL)
@@ -98,6 +102,14 @@ int main(int argc, char **argv)
 	run(trie, addrs, "IPv4");
 	make_addresses(&set, AF_INET6, addrs);
 	run(trie, addrs, "IPv6");
+	/* Clients outside every cloud: mostly misses, spread over all of IPv4. */
+	uint64_t seed = 7;
+	for (unsigned i = 0; i < ADDRESSES; i++) {
+		uint64_t r = next_random(&seed);
+		addrs[i] = (struct ip_addr){.family = AF_INET};
+		memcpy(addrs[i].bytes, &r, 4);
+	}
+	run(trie, addrs, "IPv4 uniform");
 	free(addrs);
 	lpm_free(trie);
 	range_set_free(&set);
