@@ -102,7 +102,7 @@ coverage:
 	BUILD=build-cov tests/run-integration.sh
 	gcovr --root . --filter 'user/' --object-directory build-cov/obj --print-summary \
 		--txt build-cov/coverage.txt --html-details build-cov/coverage.html
-	@cat build-cov/coverage.txt | tail -n 40
+	@cat build-cov/coverage.txt
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -36,7 +36,10 @@ struct serve_state *serve_state_load(const struct config *config,
 		if (ranges_load_path(&state->ranges, &state->regions, config->ranges[i], err,
 				     errlen) != 0)
 			goto fail;
-	ranges_finish(&state->ranges);
+	if (ranges_finish(&state->ranges) != 0) {
+		snprintf(err, errlen, "out of memory sorting ranges");
+		goto fail;
+	}
 	state->prefix_count = state->ranges.count;
 	if (config->mirrors_file) {
 		if (mirror_rules_load_file(&state->rules, config->mirrors_file, err, errlen) != 0)
