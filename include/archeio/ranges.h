@@ -41,21 +41,28 @@ struct ranges_cloud_count {
 
 void range_set_init(struct range_set *set);
 void range_set_free(struct range_set *set);
+/* Appends one entry; 0, or -1 when allocation failed. */
+int range_set_add(struct range_set *set, const struct ip_prefix *prefix, uint32_t region_id);
 
-/* Detects the format from content. Returns 0, or -1 with a message in err
- * naming `name` (and the line for the text format, or the JSON position). */
+/* Detects the format from content and appends its entries. Returns 0, or -1
+ * with a message in err naming `name` (and the line for the text format, the
+ * JSON position of a syntax error, or the JSON path of a bad value); on error
+ * the set is as it was before the call (the region table may have grown). */
 int ranges_parse_buffer(struct range_set *set, struct region_table *regions, const char *name,
 			const char *buf, size_t len, char *err, size_t errlen);
 enum ranges_format ranges_detect_format(const char *buf, size_t len);
 const char *ranges_format_name(enum ranges_format format);
 
-/* A regular file, or a directory: every regular, non-hidden file in it, in
- * name order. Returns 0, or -1 with err naming the failing file. */
+/* A regular file, or a directory: every regular (symlinks followed),
+ * non-hidden file in it, in byte-wise name order. Returns 0, or -1 with err
+ * naming the failing file. */
 int ranges_load_path(struct range_set *set, struct region_table *regions, const char *path,
 		     char *err, size_t errlen);
 
-/* Sorts and removes duplicate prefixes (last loaded wins). */
-void ranges_finish(struct range_set *set);
+/* Sorts (IPv4 before IPv6, then by address, then by length) and removes
+ * duplicate prefixes, the entry loaded last winning. 0, or -1 when allocation
+ * failed (the set is then unchanged). */
+int ranges_finish(struct range_set *set);
 
 /* Fills counts (one per cloud, at most max) and returns how many clouds. */
 size_t ranges_count_by_cloud(const struct range_set *set, const struct region_table *regions,

@@ -27,6 +27,8 @@ void region_table_free(struct region_table *table);
 uint32_t region_table_intern(struct region_table *table, const char *cloud, const char *region);
 /* NULL for REGION_NONE or an unknown id. */
 const struct region_name *region_table_get(const struct region_table *table, uint32_t id);
+/* Replaces dst (initialised, empty or not) with a copy of src; 0 or -1 when
+ * allocation failed, leaving dst unchanged. */
 int region_table_copy(struct region_table *dst, const struct region_table *src);
 
 #endif

@@ -1,0 +1,106 @@
+/* Lookups per second of lpm_lookup() on the real provider ranges.
+ * Not built by the Makefile; from the repo root:
+ *   make build/libarcheio.a
+ *   cc -O2 -Iinclude bench/lpm_bench.c build/libarcheio.a -ljansson -o build/lpm_bench
+ *   build/lpm_bench [RANGES_PATH...]   (default: the three files in ../shared/data) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "archeio/lpm.h"
+
+#define ADDRESSES (1u << 16) /* a power of two: indexes wrap with a mask */
+#define LOOKUPS 20000000u
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Addresses inside random prefixes of the set (random host bits), so most
+ * lookups walk the trie to a real match, as client traffic from clouds does. */
+static void make_addresses(const struct range_set *set, int family, struct ip_addr *out)
+{
+	uint64_t seed = 42;
+	size_t first = 0, count = 0;
+	for (size_t i = 0; i < set->count; i++) {
+		if (set->entries[i].prefix.addr.family != family)
+			continue;
+		if (count++ == 0)
+			first = i;
+	}
+	for (unsigned i = 0; i < ADDRESSES; i++) {
+		const struct ip_prefix *p =
+		    &set->entries[first + next_random(&seed) % count].prefix;
+		out[i] = p->addr;
+		unsigned width = ip_max_prefix((uint8_t)family);
+		for (unsigned bit = p->len; bit < width; bit++)
+			if (next_random(&seed) & 1)
+				out[i].bytes[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
+	}
+}
+
+static void run(const struct lpm *trie, const struct ip_addr *addrs, const char *label)
+{
+	uint64_t sum = 0;
+	double start = now_seconds();
+	for (unsigned i = 0; i < LOOKUPS; i++)
+		sum += lpm_lookup(trie, &addrs[i & (ADDRESSES - 1)]);
+	double elapsed = now_seconds() - start;
+	printf("%s: %.1f M lookups/s (%.1f ns each, checksum %llu)\n", label,
+	       LOOKUPS / elapsed / 1e6, elapsed * 1e9 / LOOKUPS, (unsigned long long)sum);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const defaults[] = {"../shared/data/aws-ip-ranges.json",
+					       "../shared/data/gcp-cloud.json",
+					       "../shared/data/azure-service-tags.json"};
+	struct range_set set;
+	struct region_table regions;
+	char err[512];
+	range_set_init(&set);
+	region_table_init(&regions);
+	int n = argc > 1 ? argc - 1 : 3;
+	for (int i = 0; i < n; i++) {
+		const char *path = argc > 1 ? argv[i + 1] : defaults[i];
+		if (ranges_load_path(&set, &regions, path, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+	}
+	if (ranges_finish(&set) != 0)
+		return 1;
+	double start = now_seconds();
+	struct lpm *trie = lpm_build(&set);
+	if (trie == NULL)
+		return 1;
+	printf("%zu prefixes, trie built in %.1f ms\n", set.count, (now_seconds() - start) * 1e3);
+
+	struct ip_addr *addrs = calloc(ADDRESSES, sizeof(*addrs));
+	if (addrs == NULL)
+		return 1;
+	make_addresses(&set, AF_INET, addrs);
+	run(trie, addrs, "IPv4");
+	make_addresses(&set, AF_INET6, addrs);
+	run(trie, addrs, "IPv6");
+	free(addrs);
+	lpm_free(trie);
+	range_set_free(&set);
+	region_table_free(&regions);
+	return 0;
+}

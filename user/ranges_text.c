@@ -1,0 +1,171 @@
+/* The operator text format: `CIDR CLOUD REGION` per line, '#' starts a
+ * comment, blank lines are ignored. Operator CIDRs are parsed strictly (host
+ * bits set is an error) because a typo here silently reroutes clients. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ranges_internal.h"
+
+#define TEXT_FIELDS 3
+#define TOKEN_TEXT_MAX 80
+#define WANT_FORMAT "want 'CIDR CLOUD REGION'"
+
+struct token {
+	const char *text;
+	size_t len;
+};
+
+struct text_line {
+	const char *name;
+	size_t number;
+	bool first_data_line; /* an error here means "not a text ranges file" */
+};
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
+/* Splits s[0..len) at blanks; returns the number of tokens seen (may exceed
+ * max, only the first max are stored). */
+static size_t split_tokens(const char *s, size_t len, struct token *tokens, size_t max)
+{
+	size_t count = 0;
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && is_blank(s[i]))
+			i++;
+		if (i == len)
+			break;
+		size_t start = i;
+		while (i < len && !is_blank(s[i]))
+			i++;
+		if (count < max) {
+			tokens[count].text = s + start;
+			tokens[count].len = i - start;
+		}
+		count++;
+	}
+	return count;
+}
+
+static void line_error(const struct text_line *line, char *err, size_t errlen, const char *what)
+{
+	if (line->first_data_line)
+		ranges_error(err, errlen,
+			     "%s: not a known ranges format (AWS, GCP or Azure JSON, or text "
+			     "lines 'CIDR CLOUD REGION'): line %zu: %s",
+			     line->name, line->number, what);
+	else
+		ranges_error(err, errlen, "%s: line %zu: %s", line->name, line->number, what);
+}
+
+static int parse_cidr(const struct token *token, const struct text_line *line,
+		      struct ip_prefix *out, char *err, size_t errlen)
+{
+	char quoted[TOKEN_TEXT_MAX];
+	char what[2 * TOKEN_TEXT_MAX + 64];
+	ranges_quote(quoted, sizeof(quoted), token->text, token->len);
+	char cidr[TOKEN_TEXT_MAX];
+	if (token->len < sizeof(cidr)) {
+		memcpy(cidr, token->text, token->len);
+		cidr[token->len] = '\0';
+		if (ip_prefix_parse(cidr, true, out))
+			return 0;
+		struct ip_prefix lenient;
+		if (ip_prefix_parse(cidr, false, &lenient)) {
+			char net[64];
+			ip_format(&lenient.addr, net, sizeof(net));
+			snprintf(what, sizeof(what),
+				 "CIDR \"%s\" has host bits set (the network is %s/%u)", quoted,
+				 net, (unsigned)lenient.len);
+			line_error(line, err, errlen, what);
+			return -1;
+		}
+	}
+	snprintf(what, sizeof(what), "bad CIDR \"%s\"", quoted);
+	line_error(line, err, errlen, what);
+	return -1;
+}
+
+/* Parses one line without its newline; blank and comment lines add nothing. */
+static int parse_line(struct range_set *set, struct region_table *regions, const char *s,
+		      size_t len, struct text_line *line, char *err, size_t errlen)
+{
+	char what[256];
+	if (memchr(s, '\0', len) != NULL) {
+		line_error(line, err, errlen, "contains a NUL byte");
+		return -1;
+	}
+	const char *comment = memchr(s, '#', len);
+	if (comment != NULL)
+		len = (size_t)(comment - s);
+	if (len > 0 && s[len - 1] == '\r')
+		len--;
+
+	struct token tokens[TEXT_FIELDS];
+	size_t count = split_tokens(s, len, tokens, TEXT_FIELDS);
+	if (count == 0)
+		return 0;
+	if (count != TEXT_FIELDS) {
+		snprintf(what, sizeof(what), "%zu field%s, " WANT_FORMAT, count,
+			 count == 1 ? "" : "s");
+		line_error(line, err, errlen, what);
+		return -1;
+	}
+
+	struct ip_prefix prefix;
+	if (parse_cidr(&tokens[0], line, &prefix, err, errlen) != 0)
+		return -1;
+	char quoted[TOKEN_TEXT_MAX];
+	if (!ranges_valid_cloud(tokens[1].text, tokens[1].len)) {
+		ranges_quote(quoted, sizeof(quoted), tokens[1].text, tokens[1].len);
+		snprintf(what, sizeof(what),
+			 "bad cloud name \"%s\" (want [a-z0-9_-], 1 to %d characters)", quoted,
+			 REGION_CLOUD_MAX - 1);
+		line_error(line, err, errlen, what);
+		return -1;
+	}
+	if (!ranges_valid_region(tokens[2].text, tokens[2].len)) {
+		ranges_quote(quoted, sizeof(quoted), tokens[2].text, tokens[2].len);
+		snprintf(what, sizeof(what),
+			 "bad region name \"%s\" (want printable characters without spaces, 1 "
+			 "to %d characters)",
+			 quoted, REGION_NAME_MAX - 1);
+		line_error(line, err, errlen, what);
+		return -1;
+	}
+
+	char cloud[REGION_CLOUD_MAX];
+	char region[REGION_NAME_MAX];
+	memcpy(cloud, tokens[1].text, tokens[1].len);
+	cloud[tokens[1].len] = '\0';
+	memcpy(region, tokens[2].text, tokens[2].len);
+	region[tokens[2].len] = '\0';
+	uint32_t id = region_table_intern(regions, cloud, region);
+	if (id == REGION_NONE || range_set_add(set, &prefix, id) != 0) {
+		line_error(line, err, errlen, "out of memory");
+		return -1;
+	}
+	line->first_data_line = false;
+	return 0;
+}
+
+int ranges_parse_text(struct range_set *set, struct region_table *regions, const char *name,
+		      const char *buf, size_t len, char *err, size_t errlen)
+{
+	size_t before = set->count;
+	struct text_line line = {.name = name, .number = 0, .first_data_line = true};
+	size_t pos = 0;
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+		line.number++;
+		if (parse_line(set, regions, buf + pos, end - pos, &line, err, errlen) != 0) {
+			set->count = before;
+			return -1;
+		}
+		pos = end + 1;
+	}
+	return 0;
+}
