@@ -221,10 +221,10 @@ static size_t syn_frame(const struct ip_addr *addr, uint8_t *frame)
 
 static uint32_t tag_via_program(struct fixture *f, const struct ip_addr *addr)
 {
-	uint8_t frame[128];
+	uint8_t frame[128], out[128];
 	size_t len = syn_frame(addr, frame);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
-		    .repeat = 1);
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 	struct conn_tuple tuple = {.peer = *addr, .peer_port = 40000, .local_port = PORT};
 	uint32_t region = REGION_NONE;
 
