@@ -56,7 +56,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct lpm4_inner);
 } lpm4_outer SEC(".maps") = {
-	.values = {[0] = &lpm4_empty},
+    .values = {[0] = &lpm4_empty},
 };
 
 struct {
@@ -65,7 +65,7 @@ struct {
 	__type(key, __u32);
 	__array(values, struct lpm6_inner);
 } lpm6_outer SEC(".maps") = {
-	.values = {[0] = &lpm6_empty},
+    .values = {[0] = &lpm6_empty},
 };
 
 /* Read by people and userspace only (bpftool shows the names). */

@@ -118,8 +118,9 @@ int xdp_obj_load(struct xdp_obj *obj, char *err, size_t errlen)
 
 	if (rc == -EPERM || rc == -EACCES)
 		return fail(err, errlen,
-			    "loading the XDP program was refused; it needs CAP_BPF and "
-			    "CAP_NET_ADMIN (or root)",
+			    "loading the XDP program was refused; it needs CAP_BPF, "
+			    "CAP_PERFMON (the verifier allows its packet pointer arithmetic "
+			    "only then) and CAP_NET_ADMIN, or root",
 			    rc);
 	if (rc != 0)
 		return fail(err, errlen, "cannot load the XDP program", rc);

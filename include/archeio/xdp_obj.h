@@ -2,7 +2,9 @@
  * filling, atomic reloads, lookups and pinning. xdp_path adds the attachment;
  * the BPF unit tests drive this layer directly with BPF_PROG_TEST_RUN.
  *
- * Lookups, tag takes and reloads may run on different threads. */
+ * Lookups and tag takes may run on any thread, also during a reload; reloads
+ * themselves run one at a time (the caller serialises them, e.g. SIGHUP
+ * handled in the event loop). */
 #ifndef ARCHEIO_XDP_OBJ_H
 #define ARCHEIO_XDP_OBJ_H
 

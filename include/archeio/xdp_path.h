@@ -6,8 +6,8 @@
  * listening ports known), xdp_path_reload() on SIGHUP, after accept()
  * xdp_path_take_conn_tag() and, when it returns false, xdp_path_lookup() of
  * the peer (or of the forwarded address behind a trusted proxy), and
- * xdp_path_close() on exit. Lookups, takes and reloads may run on different
- * threads. */
+ * xdp_path_close() on exit. Lookups and takes may run on any thread, also
+ * during a reload; reloads run one at a time. */
 #ifndef ARCHEIO_XDP_PATH_H
 #define ARCHEIO_XDP_PATH_H
 

@@ -399,9 +399,13 @@ static void test_keep_leaves_program_and_pins(void **state)
 	assert_int_equal(xdp_pinned_open(env->pin_dir, &pinned, err, sizeof(err)), 0);
 	assert_int_equal(xdp_pinned_lookup(pinned, &v4), env->aws);
 	xdp_pinned_close(pinned);
-	/* A restart replaces the stale pins; teardown detaches. */
-	bpf_xdp_detach((int)if_nametoindex("lo"), XDP_FLAGS_SKB_MODE, NULL);
+	/* The kept program still holds the interface: a second start says so. */
 	options.keep = false;
+	assert_null(xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err)));
+	assert_non_null(strstr(err, "lo already has an XDP program"));
+	assert_true(exists(env->pin_dir, "conn_tags")); /* the kept pins are untouched */
+	/* Once it is removed, a restart replaces the stale pins. */
+	bpf_xdp_detach((int)if_nametoindex("lo"), XDP_FLAGS_SKB_MODE, NULL);
 	path = xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err));
 	assert_non_null(path);
 	xdp_path_close(path);

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +200,7 @@ static void run_frame(struct xdp_obj *obj, const struct frame_spec *spec)
 static uint64_t counter(struct xdp_obj *obj, uint32_t index)
 {
 	int cpus = libbpf_num_possible_cpus();
-	uint64_t values[1024], sum = 0;
+	uint64_t values[1024] = {0}, sum = 0;
 
 	assert_true(cpus > 0 && cpus <= 1024);
 	assert_int_equal(bpf_map_lookup_elem(xdp_obj_map_fd(obj, "counters"), &index, values), 0);
@@ -601,6 +602,7 @@ struct flipper {
 	struct xdp_fixture_data a, b;
 	int rounds;
 	int failures;
+	int lookups_started; /* the reloads start once lookups are running */
 };
 
 static void *flip_sets(void *arg)
@@ -608,6 +610,9 @@ static void *flip_sets(void *arg)
 	struct flipper *f = arg;
 	char err[256];
 
+	for (long spin = 0;
+	     spin < 100000000 && !__atomic_load_n(&f->lookups_started, __ATOMIC_SEQ_CST); spin++)
+		sched_yield();
 	for (int i = 0; i < f->rounds; i++) {
 		struct xdp_fixture_data *d = i % 2 ? &f->a : &f->b;
 
@@ -654,6 +659,7 @@ static void test_reload_is_atomic_for_lookups(void **state)
 		}
 		seen_a += region == env->aws_east;
 		seen_b += region == env->azure_eu;
+		__atomic_store_n(&f.lookups_started, 1, __ATOMIC_SEQ_CST);
 		run_frame(env->obj, &syn);
 		if (!xdp_obj_take_conn_tag(env->obj, &tuple, &region))
 			region = REGION_NONE;
