@@ -53,6 +53,7 @@ error_log {prefix}/error.log;
 events {{ worker_connections 4096; }}
 http {{
 	access_log off;
+	keepalive_requests 1000000;
 	client_body_temp_path {prefix}/tmp;
 	proxy_temp_path {prefix}/tmp;
 	fastcgi_temp_path {prefix}/tmp;
