@@ -254,7 +254,7 @@ want_sources() {
 # every blob's source from the logs. Adds the pulls' time to PULL_MS.
 PULL_MS=0
 pulls_from() {
-	local c=$1 home=$2 tag=$3 out="$TMP/pulls/$1-$3" cns="$1-$3" t0 got
+	local c=$1 home=$2 out="$TMP/pulls/$1-$3" cns="$1-$3" t0 got
 	mkdir -p "$out"
 	mark_logs
 	t0=$(date +%s%N)
@@ -299,7 +299,12 @@ check_match "xdp status: connections untagged (unlisted client)" "$(val untagged
 # --- a mirror down, a mirror slow -------------------------------------------
 log "eu-west-1 mirror down, us-east-1 rule pointing at a slow mirror"
 kill "$(cat "$TMP/nginx-euw1/nginx.pid")"
-for ((i = 0; i < 100; i++)); do ns_exec "${NS_PREFIX}m-euw1" bash -c "(exec 3<>/dev/tcp/$EUW1_IP/8081)" 2>/dev/null || break; sleep 0.05; done
+down=no
+for ((i = 0; i < 100; i++)); do
+	ns_exec "${NS_PREFIX}m-euw1" bash -c "(exec 3<>/dev/tcp/$EUW1_IP/8081)" 2>/dev/null || { down=yes; break; }
+	sleep 0.05
+done
+check_eq "eu-west-1 mirror stopped" "$down" yes
 write_rules "http://$SLOW_IP:8081/slow-bucket" "${MIRROR_BASE[euw1]}"
 reloads=$(grep -c "reloaded" "$TMP/server.log")
 kill -HUP "$SERVER_PID"
