@@ -167,6 +167,34 @@ static void lru_push_front(struct mirror_cache *cache, struct entry *e)
 	cache->lru_head = e;
 }
 
+static void remove_answered(struct mirror_cache *cache, struct entry *victim)
+{
+	lru_unlink(cache, victim);
+	struct entry **link = bucket_of(cache, victim->hash);
+	while (*link != victim)
+		link = &(*link)->chain_next;
+	*link = victim->chain_next;
+	free(victim);
+	cache->size--;
+}
+
+size_t mirror_cache_forget_present(struct mirror_cache *cache, const char *prefix,
+				   size_t prefix_len)
+{
+	size_t dropped = 0;
+	if (!cache || !prefix)
+		return 0;
+	struct entry *next;
+	for (struct entry *e = cache->lru_head; e; e = next) {
+		next = e->lru_next;
+		if (e->state == ENTRY_PRESENT && strncmp(e->url, prefix, prefix_len) == 0) {
+			remove_answered(cache, e);
+			dropped++;
+		}
+	}
+	return dropped;
+}
+
 /* Only answered entries are in the LRU list, so this never drops a pending
  * entry (whose waiters would otherwise never be called). */
 static bool evict_least_recent(struct mirror_cache *cache)
@@ -175,13 +203,7 @@ static bool evict_least_recent(struct mirror_cache *cache)
 
 	if (!victim)
 		return false;
-	lru_unlink(cache, victim);
-	struct entry **link = bucket_of(cache, victim->hash);
-	while (*link != victim)
-		link = &(*link)->chain_next;
-	*link = victim->chain_next;
-	free(victim);
-	cache->size--;
+	remove_answered(cache, victim);
 	return true;
 }
 

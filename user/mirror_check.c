@@ -85,6 +85,19 @@ static void finish_transfer(struct transfer *t, bool present)
 	free(t);
 }
 
+/* A mirror that cannot be reached (or answers 5xx) may have gone away since it
+ * said "present" for other blobs: forget those answers, so their next
+ * requests check again (and go upstream) instead of being sent to it. */
+static void forget_failed_origin(struct mirror_checker *checker, const char *url)
+{
+	const char *scheme_end = strstr(url, "://");
+	if (!scheme_end)
+		return;
+	const char *path = strchr(scheme_end + 3, '/');
+	size_t origin_len = path ? (size_t)(path - url) + 1 : strlen(url);
+	mirror_cache_forget_present(checker->cache, url, origin_len);
+}
+
 static void process_completed(struct mirror_checker *checker)
 {
 	CURLMsg *msg;
@@ -100,6 +113,8 @@ static void process_completed(struct mirror_checker *checker)
 
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+		if (result != CURLE_OK || status >= 500)
+			forget_failed_origin(checker, t->url);
 		finish_transfer(t, result == CURLE_OK && status == 200);
 	}
 }

@@ -58,5 +58,11 @@ void mirror_cache_complete(struct mirror_cache *cache, const char *url, bool pre
 			   uint64_t now_ms);
 /* Entries held, pending ones included. */
 size_t mirror_cache_size(const struct mirror_cache *cache);
+/* Drops every "present" answer whose URL starts with prefix (a mirror's
+ * origin, "scheme://host[:port]/"), so the next request for those blobs checks
+ * again instead of being sent to a mirror that just failed. Pending entries
+ * are left alone. Returns how many were dropped. */
+size_t mirror_cache_forget_present(struct mirror_cache *cache, const char *prefix,
+				   size_t prefix_len);
 
 #endif

@@ -86,6 +86,8 @@ static void serve(struct evhttp_request *req, void *arg)
 
 	if (strcmp(p->path, "/present") == 0 || strncmp(p->path, "/ok/", 4) == 0) {
 		evhttp_send_reply(req, 200, "OK", NULL);
+	} else if (strcmp(p->path, "/error") == 0) {
+		evhttp_send_reply(req, 503, "Service Unavailable", NULL);
 	} else if (strcmp(p->path, "/redirect") == 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Location", "/present");
 		evhttp_send_reply(req, 302, "Found", NULL);
@@ -334,6 +336,46 @@ static void test_connection_refused_is_absent(void **state)
 	close(fd);
 }
 
+/* A failing mirror may be gone: its cached "present" answers are dropped so the
+ * next requests check again; another mirror's answers stay. */
+static void test_failure_forgets_present_answers_of_that_origin(void **state)
+{
+	struct fixture *fx = *state;
+	struct mirror_checker *c = new_checker(fx, 0, 0);
+	struct answer a = {.fx = fx}, b = {.fx = fx}, err = {.fx = fx}, again = {.fx = fx},
+		      other = {.fx = fx};
+	uint16_t refused_port;
+	int refusing = refusing_socket(&refused_port);
+	char other_url[128];
+
+	mirror_checker_check(c, url_for(fx, "/present"), on_answer, &a);
+	mirror_checker_check(c, url_for(fx, "/ok/1"), on_answer, &b);
+	wait_answers(fx, 2);
+	assert_true(a.present && b.present);
+
+	/* Another origin failing (connection refused) leaves this one's answers. */
+	snprintf(other_url, sizeof(other_url), "http://127.0.0.1:%u/x", (unsigned)refused_port);
+	mirror_checker_check(c, other_url, on_answer, &other);
+	wait_answers(fx, 3);
+	assert_false(other.present);
+	mirror_checker_check(c, url_for(fx, "/present"), on_answer, &again);
+	assert_int_equal(again.calls, 1); /* still a cache hit */
+	assert_int_equal(server_count(fx, "/present"), 1);
+
+	/* This origin answering 503: /present must be checked again. */
+	mirror_checker_check(c, url_for(fx, "/error"), on_answer, &err);
+	wait_answers(fx, 5);
+	assert_false(err.present);
+	struct answer recheck = {.fx = fx};
+	mirror_checker_check(c, url_for(fx, "/present"), on_answer, &recheck);
+	assert_int_equal(recheck.calls, 0); /* not answered from the cache */
+	wait_answers(fx, 6);
+	assert_true(recheck.present);
+	assert_int_equal(server_count(fx, "/present"), 2);
+	close(refusing);
+	mirror_checker_free(c);
+}
+
 struct chained {
 	struct answer first;
 	struct answer second;
@@ -559,6 +601,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_present_and_absent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_hit_sends_no_second_request, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_failure_forgets_present_answers_of_that_origin,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_redirect_is_absent_and_not_followed, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_timeout_is_absent, setup, teardown),
