@@ -317,6 +317,37 @@ static void test_bad_arguments(void **state)
 	mirror_cache_free(c);
 }
 
+static void test_forget_present_of_one_origin(void **state)
+{
+	(void)state;
+	struct mirror_cache *c = new_cache(16, 100000, 100000);
+	struct record waiting = {0};
+
+	answer(c, "http://m1:80/a/containers/images/1", true, 0);
+	answer(c, "http://m1:80/b/containers/images/2", true, 0);
+	answer(c, "http://m1:80/a/containers/images/3", false, 0);
+	answer(c, "http://m10:80/a/containers/images/1", true, 0);
+	assert_int_equal(mirror_cache_lookup(c, "http://m1:80/a/containers/images/4", 0,
+					     record_answer, &waiting),
+			 MIRROR_CACHE_MISS);
+	assert_int_equal(mirror_cache_forget_present(c, "http://m1:80/", 13), 2);
+	/* Present answers of that origin are gone; absent, pending and other origins stay. */
+	assert_int_equal(mirror_cache_lookup(c, "http://m1:80/a/containers/images/1", 1, NULL, NULL),
+			 MIRROR_CACHE_MISS);
+	assert_int_equal(mirror_cache_lookup(c, "http://m1:80/b/containers/images/2", 1, NULL, NULL),
+			 MIRROR_CACHE_MISS);
+	assert_int_equal(mirror_cache_lookup(c, "http://m1:80/a/containers/images/3", 1, NULL, NULL),
+			 MIRROR_CACHE_ABSENT);
+	assert_int_equal(mirror_cache_lookup(c, "http://m10:80/a/containers/images/1", 1, NULL,
+					     NULL),
+			 MIRROR_CACHE_PRESENT);
+	mirror_cache_complete(c, "http://m1:80/a/containers/images/4", true, 1);
+	assert_int_equal(waiting.calls, 1);
+	assert_int_equal(mirror_cache_forget_present(c, "http://none/", 12), 0);
+	assert_int_equal(mirror_cache_forget_present(NULL, "x", 1), 0);
+	mirror_cache_free(c);
+}
+
 static void test_free_with_pending_waiters(void **state)
 {
 	(void)state;
@@ -344,6 +375,7 @@ int main(void)
 	    cmocka_unit_test(test_pending_entries_are_never_evicted),
 	    cmocka_unit_test(test_bad_arguments),
 	    cmocka_unit_test(test_free_with_pending_waiters),
+	    cmocka_unit_test(test_forget_present_of_one_origin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
