@@ -329,9 +329,15 @@ static void handle_blob(struct conn *conn, const struct http_request *req,
 		&conn->tuple.peer, &config->proxies, config->xff_hops,
 		req->xff_count && xff_len >= 0 ? xff : NULL, xff_len > 0 ? (size_t)xff_len : 0,
 		&client);
-	char client_text[64], path[256], method[8];
-	span_copy(path, sizeof(path), req->target);
-	span_copy(method, sizeof(method), req->method);
+	/* Text forms only for the access log or a pending check: formatting
+	 * addresses costs more than routing. */
+	const struct server_shared *shared = conn->worker->shared;
+	bool logging = log_enabled(shared->log, shared->access_log ? LOG_INFO : LOG_DEBUG);
+	char client_text[64] = "", path[256] = "", method[8] = "";
+	if (logging) {
+		span_copy(path, sizeof(path), req->target);
+		span_copy(method, sizeof(method), req->method);
+	}
 	if (who == CLIENT_ADDR_BAD_HEADER) {
 		struct response resp = {.status = 400,
 					.message = "missing or malformed X-Forwarded-For",
@@ -347,7 +353,8 @@ static void handle_blob(struct conn *conn, const struct http_request *req,
 				     region_of(conn, state, &client);
 	struct blob_choice choice;
 	serve_state_choose_blob(state, region_id, route->digest, &choice);
-	ip_format(&client, client_text, sizeof(client_text));
+	if (logging)
+		ip_format(&client, client_text, sizeof(client_text));
 	if (!choice.use_mirror) {
 		struct response resp;
 		response_from_route(route, head, keep_alive, &resp);
@@ -370,9 +377,9 @@ static void handle_blob(struct conn *conn, const struct http_request *req,
 	p->mirror = p->urls + upstream_len + 1;
 	memcpy(p->upstream, route->location, upstream_len + 1);
 	memcpy(p->mirror, choice.mirror_url, mirror_len + 1);
-	snprintf(p->client, sizeof(p->client), "%s", client_text);
-	snprintf(p->method, sizeof(p->method), "%s", method);
-	snprintf(p->path, sizeof(p->path), "%s", path);
+	memcpy(p->client, client_text, sizeof(p->client));
+	memcpy(p->method, method, sizeof(p->method));
+	memcpy(p->path, path, sizeof(p->path));
 	p->cloud = choice.cloud;
 	p->region = choice.region;
 	p->head = head;

@@ -76,38 +76,35 @@ static void put_uint(struct outbuf *b, size_t v)
  * depend on that. */
 static void put_escaped(struct outbuf *b, const char *text, bool json)
 {
-	const char *run = text;
-	for (const char *p = text; *p; p++) {
-		const char *rep = NULL;
+	/* strcspn jumps over the long runs that need no escaping (all of a
+	 * validated URL), so the common case is one copy. */
+	static const char json_specials[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"
+					    "\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15"
+					    "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f";
+	const char *specials = json ? json_specials : "&<>\"'";
+	for (;;) {
+		size_t run = strcspn(text, specials);
+		put(b, text, run);
+		text += run;
+		if (!*text)
+			return;
+		unsigned char c = (unsigned char)*text++;
 		char tmp[8];
-		unsigned char c = (unsigned char)*p;
+		const char *rep;
 		if (json) {
 			if (c == '"')
 				rep = "\\\"";
 			else if (c == '\\')
 				rep = "\\\\";
-			else if (c < 0x20) {
+			else {
 				snprintf(tmp, sizeof(tmp), "\\u%04x", c);
 				rep = tmp;
 			}
-		} else if (c == '&') {
-			rep = "&amp;";
-		} else if (c == '<') {
-			rep = "&lt;";
-		} else if (c == '>') {
-			rep = "&gt;";
-		} else if (c == '"') {
-			rep = "&#34;";
-		} else if (c == '\'') {
-			rep = "&#39;";
+		} else {
+			rep = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '"' ? "&#34;" : "&#39;";
 		}
-		if (rep) {
-			put(b, run, (size_t)(p - run));
-			put_str(b, rep);
-			run = p + 1;
-		}
+		put_str(b, rep);
 	}
-	put_str(b, run);
 }
 
 static const char *build_body(const struct response *resp, struct outbuf *body)

@@ -78,10 +78,16 @@ void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id
 	    mirror_rules_select(&state->rules, out->cloud, out->region);
 	if (!rule || !rule->base_url)
 		return;
-	int n = snprintf(out->mirror_url, sizeof(out->mirror_url), "%s/containers/images/%s",
-			 rule->base_url, digest);
+	static const char middle[] = "/containers/images/";
+	size_t base_len = strlen(rule->base_url), digest_len = strlen(digest);
 	/* A URL that does not fit is never half-used: the client goes upstream. */
-	out->use_mirror = n > 0 && (size_t)n < sizeof(out->mirror_url);
+	if (base_len + sizeof(middle) - 1 + digest_len >= sizeof(out->mirror_url))
+		return;
+	char *p = out->mirror_url;
+	memcpy(p, rule->base_url, base_len);
+	memcpy(p + base_len, middle, sizeof(middle) - 1);
+	memcpy(p + base_len + sizeof(middle) - 1, digest, digest_len + 1);
+	out->use_mirror = true;
 }
 
 void state_holder_init(struct state_holder *holder, struct serve_state *initial)
