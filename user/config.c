@@ -33,6 +33,7 @@ enum {
 	OPT_PRESENT_TTL,
 	OPT_ABSENT_TTL,
 	OPT_CACHE_ENTRIES,
+	OPT_PROBE_INTERVAL,
 	OPT_CA_FILE,
 	OPT_HEADER_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
@@ -63,6 +64,7 @@ static const struct option long_options[] = {
 	{"mirror-present-ttl", required_argument, NULL, OPT_PRESENT_TTL},
 	{"mirror-absent-ttl", required_argument, NULL, OPT_ABSENT_TTL},
 	{"mirror-cache-entries", required_argument, NULL, OPT_CACHE_ENTRIES},
+	{"mirror-probe-interval-ms", required_argument, NULL, OPT_PROBE_INTERVAL},
 	{"ca-file", required_argument, NULL, OPT_CA_FILE},
 	{"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
 	{"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
@@ -111,6 +113,9 @@ void config_print_usage(FILE *out)
 	      "  --mirror-present-ttl S    cache 'present' answers S seconds; default 3600\n"
 	      "  --mirror-absent-ttl S     cache 'absent' answers S seconds; default 10\n"
 	      "  --mirror-cache-entries N  cache size bound per worker; default 65536\n"
+	      "  --mirror-probe-interval-ms N\n"
+	      "                            re-check one cached blob per mirror this often; a\n"
+	      "                            failing mirror loses its cached answers; default 5000\n"
 	      "  --ca-file FILE            CA bundle for HTTPS mirror checks; default system\n"
 	      "  --header-timeout-ms N     whole request header must arrive within; default 10000\n"
 	      "  --idle-timeout-ms N       keep-alive idle connections close after; default 60000\n"
@@ -332,6 +337,7 @@ static void set_defaults(struct config *config)
 	config->present_ttl_s = 3600;
 	config->absent_ttl_s = 10;
 	config->cache_entries = 65536;
+	config->probe_interval_ms = 5000;
 	config->header_timeout_ms = 10000;
 	config->idle_timeout_ms = 60000;
 	config->xdp_mode = XDP_PATH_MODE_AUTO;
@@ -432,6 +438,11 @@ static int apply_option(struct config *config, int opt, const char *value, const
 		if (!parse_uint(value, 1, 1u << 24, &n))
 			goto bad_number;
 		config->cache_entries = (uint32_t)n;
+		return 0;
+	case OPT_PROBE_INTERVAL:
+		if (!parse_uint(value, 100, 3600000, &n))
+			goto bad_number;
+		config->probe_interval_ms = (uint32_t)n;
 		return 0;
 	case OPT_HEADER_TIMEOUT:
 		if (!parse_uint(value, 100, 600000, &n))

@@ -207,6 +207,37 @@ static bool evict_least_recent(struct mirror_cache *cache)
 	return true;
 }
 
+size_t mirror_url_origin_len(const char *url)
+{
+	const char *scheme_end = strstr(url, "://");
+	if (!scheme_end)
+		return 0;
+	const char *path = strchr(scheme_end + 3, '/');
+	return path ? (size_t)(path - url) + 1 : strlen(url);
+}
+
+size_t mirror_cache_present_per_origin(const struct mirror_cache *cache, const char **urls,
+				       size_t max)
+{
+	size_t n = 0;
+	if (!cache)
+		return 0;
+	for (const struct entry *e = cache->lru_head; e && n < max; e = e->lru_next) {
+		if (e->state != ENTRY_PRESENT)
+			continue;
+		size_t origin = mirror_url_origin_len(e->url);
+		if (origin == 0)
+			continue;
+		bool seen = false;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = mirror_url_origin_len(urls[i]) == origin &&
+			       strncmp(urls[i], e->url, origin) == 0;
+		if (!seen)
+			urls[n++] = e->url;
+	}
+	return n;
+}
+
 static void enqueue(struct entry *e, struct waiter *w)
 {
 	if (!w)

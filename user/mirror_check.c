@@ -11,6 +11,9 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+/* Mirror origins probed per interval at most (rules name a few dozen). */
+#define PROBE_ORIGINS_MAX 64
+
 /* One HEAD request in flight. */
 struct transfer {
 	struct mirror_checker *checker;
@@ -35,6 +38,14 @@ struct mirror_checker {
 	long timeout_ms;
 	char *ca_file;
 	bool closing;
+	struct event *probe_timer;
+	struct timeval probe_interval;
+};
+
+/* A probe's own record: its URL outlives the cache entry it was taken from. */
+struct probe {
+	struct mirror_checker *checker;
+	char url[];
 };
 
 static uint64_t monotonic_ms(void)
@@ -90,12 +101,9 @@ static void finish_transfer(struct transfer *t, bool present)
  * requests check again (and go upstream) instead of being sent to it. */
 static void forget_failed_origin(struct mirror_checker *checker, const char *url)
 {
-	const char *scheme_end = strstr(url, "://");
-	if (!scheme_end)
-		return;
-	const char *path = strchr(scheme_end + 3, '/');
-	size_t origin_len = path ? (size_t)(path - url) + 1 : strlen(url);
-	mirror_cache_forget_present(checker->cache, url, origin_len);
+	size_t origin_len = mirror_url_origin_len(url);
+	if (origin_len > 0)
+		mirror_cache_forget_present(checker->cache, url, origin_len);
 }
 
 static void process_completed(struct mirror_checker *checker)
@@ -310,6 +318,40 @@ static bool configure_multi(struct mirror_checker *checker)
 	       curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, limit) == CURLM_OK;
 }
 
+static void on_probe_answer(void *arg, bool present)
+{
+	struct probe *probe = arg;
+	/* Transport failures and 5xx already forgot the whole origin; a 404
+	 * means this blob left the mirror. */
+	if (!present && !probe->checker->closing)
+		mirror_cache_forget_present(probe->checker->cache, probe->url,
+					    strlen(probe->url) + 1);
+	free(probe);
+}
+
+static void on_probe_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct mirror_checker *checker = arg;
+	const char *urls[PROBE_ORIGINS_MAX];
+	(void)fd;
+	(void)events;
+	size_t n = mirror_cache_present_per_origin(checker->cache, urls, PROBE_ORIGINS_MAX);
+	struct probe *probes[PROBE_ORIGINS_MAX];
+	/* Copy first: starting a transfer may change the cache. */
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(urls[i]);
+		probes[i] = malloc(sizeof(struct probe) + len + 1);
+		if (probes[i]) {
+			probes[i]->checker = checker;
+			memcpy(probes[i]->url, urls[i], len + 1);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (probes[i])
+			start_transfer(checker, probes[i]->url, on_probe_answer, probes[i]);
+	evtimer_add(checker->probe_timer, &checker->probe_interval);
+}
+
 struct mirror_checker *mirror_checker_new(struct event_base *base,
 					  const struct mirror_checker_options *options)
 {
@@ -328,14 +370,20 @@ struct mirror_checker *mirror_checker_new(struct event_base *base,
 	    o.max_in_flight ? o.max_in_flight : MIRROR_CHECK_DEFAULT_MAX_IN_FLIGHT;
 	checker->cache = mirror_cache_new(&o.cache);
 	checker->timer = evtimer_new(base, on_timer, checker);
+	checker->probe_timer = evtimer_new(base, on_probe_timer, checker);
+	uint32_t probe_ms =
+	    o.probe_interval_ms ? o.probe_interval_ms : MIRROR_CHECK_DEFAULT_PROBE_INTERVAL_MS;
+	checker->probe_interval.tv_sec = probe_ms / 1000;
+	checker->probe_interval.tv_usec = (probe_ms % 1000) * 1000;
 	checker->multi = curl_multi_init();
 	if (o.ca_file)
 		checker->ca_file = strdup(o.ca_file);
-	if (!checker->cache || !checker->timer || !checker->multi ||
+	if (!checker->cache || !checker->timer || !checker->probe_timer || !checker->multi ||
 	    (o.ca_file && !checker->ca_file) || !configure_multi(checker)) {
 		mirror_checker_free(checker);
 		return NULL;
 	}
+	evtimer_add(checker->probe_timer, &checker->probe_interval);
 	return checker;
 }
 
@@ -350,6 +398,8 @@ void mirror_checker_free(struct mirror_checker *checker)
 		curl_multi_cleanup(checker->multi);
 	if (checker->timer)
 		event_free(checker->timer);
+	if (checker->probe_timer)
+		event_free(checker->probe_timer);
 	mirror_cache_free(checker->cache);
 	free(checker->ca_file);
 	free(checker);

@@ -108,6 +108,7 @@ int worker_start(struct worker *worker)
 			  .present_ttl_ms = (uint64_t)config->present_ttl_s * 1000,
 			  .absent_ttl_ms = (uint64_t)config->absent_ttl_s * 1000},
 		.timeout_ms = config->mirror_timeout_ms,
+		.probe_interval_ms = config->probe_interval_ms,
 		.ca_file = config->ca_file,
 	};
 	worker->checker = mirror_checker_new(worker->base, &options);

@@ -43,6 +43,7 @@ struct config {
 	uint32_t present_ttl_s;
 	uint32_t absent_ttl_s;
 	uint32_t cache_entries;
+	uint32_t probe_interval_ms;
 	char *ca_file;
 	uint32_t header_timeout_ms;
 	uint32_t idle_timeout_ms;

@@ -64,5 +64,13 @@ size_t mirror_cache_size(const struct mirror_cache *cache);
  * are left alone. Returns how many were dropped. */
 size_t mirror_cache_forget_present(struct mirror_cache *cache, const char *prefix,
 				   size_t prefix_len);
+/* Fills urls with the most recently used "present" URL of each distinct
+ * origin (most recent first), at most max: what a health probe asks again.
+ * The strings stay valid until the cache is next changed. */
+size_t mirror_cache_present_per_origin(const struct mirror_cache *cache, const char **urls,
+				       size_t max);
+/* Length of "scheme://host[:port]/" at the start of url (the whole url when
+ * it has no path), 0 when url has no "://". */
+size_t mirror_url_origin_len(const char *url);
 
 #endif

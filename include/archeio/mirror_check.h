@@ -26,9 +26,15 @@ struct mirror_checker_options {
 	uint32_t timeout_ms;	/* whole request: DNS, connect, TLS, answer; default 2000 */
 	const char *ca_file;	/* NULL: system trust store */
 	uint32_t max_in_flight; /* HEAD requests at once; beyond, answer absent; default 256 */
+	/* Health probe: this often, the most recent "present" blob of each mirror
+	 * origin is checked again; a failure forgets that origin's answers, a 404
+	 * forgets that blob. Bounds how long clients are sent to a mirror that
+	 * died after answering. Default 5000. */
+	uint32_t probe_interval_ms;
 };
 
 #define MIRROR_CHECK_DEFAULT_TIMEOUT_MS ((uint32_t)2000)
+#define MIRROR_CHECK_DEFAULT_PROBE_INTERVAL_MS 5000u
 #define MIRROR_CHECK_DEFAULT_MAX_IN_FLIGHT ((uint32_t)256)
 
 /* Called exactly once per mirror_checker_check(), possibly before it returns

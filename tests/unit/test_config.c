@@ -56,6 +56,7 @@ static void defaults(void **state)
 	assert_int_equal(c.log_level, LOG_INFO);
 	assert_int_equal(c.log_format, LOG_FORMAT_TEXT);
 	assert_int_equal(c.mirror_timeout_ms, 2000);
+	assert_int_equal(c.probe_interval_ms, 5000);
 	assert_null(c.xdp_iface);
 	assert_string_equal(c.bpffs_dir, "/sys/fs/bpf/archeio");
 	config_free(&c);
@@ -159,6 +160,7 @@ static void bad_values_are_refused(void **state)
 	expect_error("--ranges", "/nonexistent/ranges.json", "/nonexistent/ranges.json");
 	expect_error("--mirrors", "tests", "not a regular file");
 	expect_error("--xdp-mode", "fast", "fast");
+	expect_error("--mirror-probe-interval-ms", "5", "5");
 	expect_error("--bpffs", "relative", "relative");
 	expect_error("--no-such-flag", NULL, "--no-such-flag");
 	expect_error("--upstream", NULL, "needs a value");

@@ -47,6 +47,8 @@ struct fixture {
 	int answered;
 	int answers_wanted;
 	bool safety_fired;
+	int status_override; /* when set, every request gets this status */
+	const char *break_on_path; /* loop stops when this path is requested */
 	char url[128]; /* url_for's result */
 };
 
@@ -83,6 +85,12 @@ static void serve(struct evhttp_request *req, void *arg)
 
 	p->count++;
 	evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer_addr, &p->peer_port);
+	if (fx->break_on_path && strcmp(p->path, fx->break_on_path) == 0)
+		event_base_loopbreak(fx->base);
+	if (fx->status_override) {
+		evhttp_send_reply(req, fx->status_override, "Override", NULL);
+		return;
+	}
 
 	if (strcmp(p->path, "/present") == 0 || strncmp(p->path, "/ok/", 4) == 0) {
 		evhttp_send_reply(req, 200, "OK", NULL);
@@ -376,6 +384,42 @@ static void test_failure_forgets_present_answers_of_that_origin(void **state)
 	mirror_checker_free(c);
 }
 
+/* The health probe re-checks the most recent "present" blob of each origin;
+ * when the mirror now fails, that origin's answers are forgotten, so requests
+ * stop being sent there even without a cache miss. */
+static void test_probe_forgets_a_mirror_that_died(void **state)
+{
+	struct fixture *fx = *state;
+	struct mirror_checker_options o = {.probe_interval_ms = 100};
+	struct mirror_checker *c = mirror_checker_new(fx->base, &o);
+	struct answer a = {.fx = fx}, b = {.fx = fx}, hit = {.fx = fx}, after = {.fx = fx};
+
+	assert_non_null(c);
+	mirror_checker_check(c, url_for(fx, "/present"), on_answer, &a);
+	wait_answers(fx, 1);
+	mirror_checker_check(c, url_for(fx, "/ok/1"), on_answer, &b);
+	wait_answers(fx, 2);
+	mirror_checker_check(c, url_for(fx, "/present"), on_answer, &hit);
+	assert_int_equal(hit.calls, 1); /* cached */
+	assert_int_equal(server_count(fx, "/present"), 1);
+
+	/* The mirror dies; the probe (of /present, the most recently used) sees 503. */
+	fx->status_override = 503;
+	fx->break_on_path = "/present";
+	run_loop(fx);
+	fx->break_on_path = NULL;
+	assert_int_equal(server_count(fx, "/present"), 2);
+	/* Let the probe's answer arrive and be processed (loopback: well within). */
+	struct timeval settle = {0, 300 * 1000};
+	event_base_loopexit(fx->base, &settle);
+	event_base_dispatch(fx->base);
+	mirror_checker_check(c, url_for(fx, "/ok/1"), on_answer, &after);
+	assert_int_equal(after.calls, 0); /* forgotten: checked again */
+	wait_answers(fx, 4);
+	assert_false(after.present);
+	mirror_checker_free(c);
+}
+
 struct chained {
 	struct answer first;
 	struct answer second;
@@ -601,6 +645,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_present_and_absent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_hit_sends_no_second_request, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_probe_forgets_a_mirror_that_died, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failure_forgets_present_answers_of_that_origin,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_redirect_is_absent_and_not_followed, setup,
