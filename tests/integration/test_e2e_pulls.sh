@@ -147,12 +147,12 @@ aws:eu-west-1	$2
 RULES
 }
 write_rules "${MIRROR_BASE[use1]}" "${MIRROR_BASE[euw1]}"
-# A 1 s present-TTL lets the "mirror down" phase see the stop after a second
-# instead of an hour.
+# "present" answers keep the default TTL (1 h): the "mirror down" phase relies on
+# the health probe (every 500 ms here) to notice the stop and forget them.
 nsenter --net="/run/netns/$SERVER_NS" "$ARCHEIO" serve --listen :8080 --xdp-iface "$SERVER_IF" --xdp-mode native \
 	--bpffs "$BPFFS" --ranges "$SHARED_DATA/aws-ip-ranges.json" --ranges "$SHARED_DATA/gcp-cloud.json" \
 	--ranges "$SHARED_DATA/azure-service-tags.json" --mirrors "$TMP/mirrors" --upstream "http://$UP_IP:5000" \
-	--upstream-path "" --workers 2 --access-log --mirror-timeout-ms 500 --mirror-present-ttl 1 >"$TMP/server.log" 2>&1 &
+	--upstream-path "" --workers 2 --access-log --mirror-timeout-ms 500 --mirror-probe-interval-ms 500 >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 on_exit "kill $SERVER_PID; wait $SERVER_PID"
 wait_for_log "$TMP/server.log" "listening on" 30 || { cat "$TMP/server.log"; exit 1; }
@@ -310,7 +310,7 @@ reloads=$(grep -c "reloaded" "$TMP/server.log")
 kill -HUP "$SERVER_PID"
 for ((i = 0; i < 200; i++)); do [ "$(grep -c "reloaded" "$TMP/server.log")" -gt "$reloads" ] && break; sleep 0.05; done
 check_eq "rules reloaded" "$(grep -c "reloaded" "$TMP/server.log")" "$((reloads + 1))"
-sleep 1.2 # the eu-west-1 mirror's "present" answers (1 s) expire
+sleep 1.5 # a probe (500 ms) finds the eu-west-1 mirror down; its answers are forgotten
 PULL_MS=0
 pulls_from use1 upstream degraded
 pulls_from euw1 upstream degraded
