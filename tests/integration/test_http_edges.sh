@@ -107,7 +107,7 @@ wait "$pending_pid" "$idle_pid"
 check_eq "in-flight blob request answered" "$(cat "$TMP/pending.out")" \
 	"307 $MIRROR/containers/images/$third eof"
 check_eq "idle connection closed at once" "$(tail -1 "$TMP/idle.out")" "eof"
-check_match "stop logged" "$(tail -1 "$TMP/main.log")" '"msg":"stopped"'
+check_eq "stop logged" "$(grep -c "\"msg\":\"stopped\"" "$TMP/main.log")" "1"
 
 log "SIGTERM with a stuck partial request: drain gives up after 5 s"
 PORT2=$(free_port)
