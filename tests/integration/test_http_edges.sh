@@ -121,6 +121,22 @@ wait "$partial_pid"
 check_eq "stuck client closed without an answer" "$(tail -1 "$TMP/partial.out")" "eof"
 check_match "drain deadline logged" "$(cat "$TMP/stuck.log")" "worker 0: 1 connections still open after 5 s"
 
+log "out of file descriptors: accept pauses instead of spinning"
+PORT3=$(free_port)
+# ulimit in a subshell: only this server is limited.
+(ulimit -n 40 && exec "$ARCHEIO" serve --listen "127.0.0.1:$PORT3" --workers 1 --upstream "$UPSTREAM") \
+	>"$TMP/fds.log" 2>&1 &
+PID_fds=$!
+on_exit "kill $PID_fds; wait $PID_fds"
+wait_for_log "$TMP/fds.log" "listening on" 20 || { cat "$TMP/fds.log"; exit 1; }
+check_eq "60 connections held, then one request" "$(client exhaust_fds "$PORT3" 60 1.5)" "200 eof"
+failed=$(grep -c "accept failed: Too many open files" "$TMP/fds.log")
+check_match "accept failures were logged" "$failed" "^[1-9][0-9]*$"
+# Before the pause, the readable listener was retried at once: ~500k lines a second.
+check_match "but not in a busy loop (at most one per 100 ms pause, with slack)" "$failed" "^[0-9]{1,2}$"
+stop_server fds
+check_eq "exit status" "$STOP_RC" "0"
+
 log "listen addresses"
 start_server zero --listen 127.0.0.1:0 --workers 3
 line=$(grep "listening on" "$TMP/zero.log")

@@ -227,6 +227,19 @@ def hold(port, what, seconds):
     print(summary(data, how))
 
 
+def exhaust_fds(port, count, seconds):
+    """Holds COUNT connections for SECONDS (more than the server has
+    descriptors for), closes them, then asks one request."""
+    socks = [connect(port) for _ in range(int(count))]
+    time.sleep(float(seconds))
+    for s in socks:
+        s.close()
+    time.sleep(0.3)
+    s = connect(port)
+    s.sendall(b"GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    print(summary(*read_until_eof(s)))
+
+
 def main():
     scenario, port, *args = sys.argv[1:]
     globals()[scenario](port, *args)
