@@ -203,7 +203,8 @@ static void tuning_flags(void **state)
 			       "60", "--mirror-absent-ttl", "5", "--mirror-cache-entries", "100",
 			       "--header-timeout-ms", "300", "--idle-timeout-ms", "400",
 			       "--ca-file", "Makefile", "--xdp-iface", "veth0", "--xdp-mode", "skb",
-			       "--bpffs", "/sys/fs/bpf/x", "--xdp-keep", "--signature-upstream", ""),
+			       "--bpffs", "/sys/fs/bpf/x", "--xdp-keep", "--signature-upstream",
+			       ""),
 			 CONFIG_OK);
 	assert_int_equal(c.mirror_timeout_ms, 250);
 	assert_int_equal(c.present_ttl_s, 60);
@@ -234,7 +235,8 @@ static void tuning_flags_out_of_range(void **state)
 	expect_error("--workers", "257", "--workers: bad number 257");
 	expect_error("--workers", "+3", "+3");
 	expect_error("--workers", "99999999999999999999999", "99999999999999999999999");
-	expect_error("--ca-file", "/nonexistent/ca.pem", "CA file /nonexistent/ca.pem: No such file");
+	expect_error("--ca-file", "/nonexistent/ca.pem",
+		     "CA file /nonexistent/ca.pem: No such file");
 	expect_error("--ca-file", "tests", "CA file tests: not a regular file");
 	expect_error("--xdp-iface", "", "--xdp-iface: bad interface name");
 	expect_error("--xdp-iface", "a-name-of-16-chr", "a-name-of-16-chr");
@@ -246,8 +248,8 @@ static void tuning_flags_out_of_range(void **state)
 static void proxy_list_from_environment(void **state)
 {
 	(void)state;
-	const char *env[] = {"ARCHEIO_TRUSTED_PROXIES", " 127.0.0.1/32 ,, ::1 , ",
-			     "ARCHEIO_RANGES", "::tests::", NULL};
+	const char *env[] = {"ARCHEIO_TRUSTED_PROXIES", " 127.0.0.1/32 ,, ::1 , ", "ARCHEIO_RANGES",
+			     "::tests::", NULL};
 	struct config c;
 	char err[256];
 	const char *argv[] = {"serve"};
@@ -265,8 +267,15 @@ static void proxy_list_from_environment(void **state)
 	config_free(&c);
 
 	/* Empty variables are unset, except the two where empty means "none". */
-	const char *empty[] = {"ARCHEIO_WORKERS", "", "UPSTREAM_REGISTRY_PATH", "",
-			       "SIGNATURE_UPSTREAM_ENDPOINT", "", "PORT", "", NULL};
+	const char *empty[] = {"ARCHEIO_WORKERS",
+			       "",
+			       "UPSTREAM_REGISTRY_PATH",
+			       "",
+			       "SIGNATURE_UPSTREAM_ENDPOINT",
+			       "",
+			       "PORT",
+			       "",
+			       NULL};
 	assert_int_equal(parse(&c, empty, err, sizeof(err), 1, argv), CONFIG_OK);
 	assert_true(c.workers >= 1);
 	assert_string_equal(c.upstream_path, "");
@@ -290,13 +299,33 @@ static void usage_documents_every_flag(void **state)
 	config_print_usage(out);
 	fclose(out);
 	static const char *const flags[] = {
-		"--listen",	       "--upstream ",	       "--upstream-path",   "--signature-upstream",
-		"--default-mirror",    "--info-url",	       "--privacy-url",	    "--ranges",
-		"--mirrors",	       "--trusted-proxy",      "--xff-hops",	    "--workers",
-		"--log-level",	       "--log-format",	       "--access-log",	    "--mirror-timeout-ms",
-		"--mirror-present-ttl", "--mirror-absent-ttl", "--mirror-cache-entries", "--ca-file",
-		"--header-timeout-ms", "--idle-timeout-ms",    "--xdp-iface",	    "--xdp-mode",
-		"--bpffs",	       "--xdp-keep",	       "--json",
+	    "--listen",
+	    "--upstream ",
+	    "--upstream-path",
+	    "--signature-upstream",
+	    "--default-mirror",
+	    "--info-url",
+	    "--privacy-url",
+	    "--ranges",
+	    "--mirrors",
+	    "--trusted-proxy",
+	    "--xff-hops",
+	    "--workers",
+	    "--log-level",
+	    "--log-format",
+	    "--access-log",
+	    "--mirror-timeout-ms",
+	    "--mirror-present-ttl",
+	    "--mirror-absent-ttl",
+	    "--mirror-cache-entries",
+	    "--ca-file",
+	    "--header-timeout-ms",
+	    "--idle-timeout-ms",
+	    "--xdp-iface",
+	    "--xdp-mode",
+	    "--bpffs",
+	    "--xdp-keep",
+	    "--json",
 	};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (!strstr(text, flags[i]))
@@ -326,17 +355,17 @@ static void listen_forms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults),
-		cmocka_unit_test(environment_is_read),
-		cmocka_unit_test(flags_override_environment),
-		cmocka_unit_test(bad_values_are_refused),
-		cmocka_unit_test(bad_environment_is_refused),
-		cmocka_unit_test(help_and_arguments),
-		cmocka_unit_test(listen_forms),
-		cmocka_unit_test(tuning_flags),
-		cmocka_unit_test(tuning_flags_out_of_range),
-		cmocka_unit_test(proxy_list_from_environment),
-		cmocka_unit_test(usage_documents_every_flag),
+	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(environment_is_read),
+	    cmocka_unit_test(flags_override_environment),
+	    cmocka_unit_test(bad_values_are_refused),
+	    cmocka_unit_test(bad_environment_is_refused),
+	    cmocka_unit_test(help_and_arguments),
+	    cmocka_unit_test(listen_forms),
+	    cmocka_unit_test(tuning_flags),
+	    cmocka_unit_test(tuning_flags_out_of_range),
+	    cmocka_unit_test(proxy_list_from_environment),
+	    cmocka_unit_test(usage_documents_every_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -87,7 +87,8 @@ static void control_characters_are_escaped(void **state)
 {
 	(void)state;
 	char *out = capture(LOG_INFO, LOG_FORMAT_JSON, emit_control_and_empty);
-	assert_non_null(strstr(out, "\"msg\":\"odd\",\"path\":\"/v2/a\\u000ab\\u0001\",\"agent\":\"\"}\n"));
+	assert_non_null(
+	    strstr(out, "\"msg\":\"odd\",\"path\":\"/v2/a\\u000ab\\u0001\",\"agent\":\"\"}\n"));
 	assert_null(strstr(out, "below the level"));
 	assert_int_equal(strchr(out, '\n')[1], '\0'); /* one line */
 	free(out);
@@ -113,11 +114,9 @@ static void text_format_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(text_lines),
-		cmocka_unit_test(json_lines),
-		cmocka_unit_test(parse_names),
-		cmocka_unit_test(control_characters_are_escaped),
-		cmocka_unit_test(text_format_name),
+	    cmocka_unit_test(text_lines),	cmocka_unit_test(json_lines),
+	    cmocka_unit_test(parse_names),	cmocka_unit_test(control_characters_are_escaped),
+	    cmocka_unit_test(text_format_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

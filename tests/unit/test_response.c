@@ -121,11 +121,19 @@ static void reason_phrases(void **state)
 		int status;
 		const char *reason;
 	} want[] = {
-		{200, "OK"}, {307, "Temporary Redirect"}, {400, "Bad Request"}, {404, "Not Found"},
-		{405, "Method Not Allowed"}, {408, "Request Timeout"}, {414, "URI Too Long"},
-		{431, "Request Header Fields Too Large"}, {500, "Internal Server Error"},
-		{501, "Not Implemented"}, {503, "Service Unavailable"},
-		{505, "HTTP Version Not Supported"}, {299, "Unknown"},
+	    {200, "OK"},
+	    {307, "Temporary Redirect"},
+	    {400, "Bad Request"},
+	    {404, "Not Found"},
+	    {405, "Method Not Allowed"},
+	    {408, "Request Timeout"},
+	    {414, "URI Too Long"},
+	    {431, "Request Header Fields Too Large"},
+	    {500, "Internal Server Error"},
+	    {501, "Not Implemented"},
+	    {503, "Service Unavailable"},
+	    {505, "HTTP Version Not Supported"},
+	    {299, "Unknown"},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		assert_string_equal(response_reason(want[i].status), want[i].reason);
@@ -161,15 +169,15 @@ static void bodies_escape_markup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(redirect_get_has_location_and_body),
-		cmocka_unit_test(head_has_no_body),
-		cmocka_unit_test(oci_error_body),
-		cmocka_unit_test(method_not_allowed_has_allow),
-		cmocka_unit_test(route_to_response),
-		cmocka_unit_test(v2_base_is_json),
-		cmocka_unit_test(too_small_buffer_is_zero),
-		cmocka_unit_test(reason_phrases),
-		cmocka_unit_test(bodies_escape_markup),
+	    cmocka_unit_test(redirect_get_has_location_and_body),
+	    cmocka_unit_test(head_has_no_body),
+	    cmocka_unit_test(oci_error_body),
+	    cmocka_unit_test(method_not_allowed_has_allow),
+	    cmocka_unit_test(route_to_response),
+	    cmocka_unit_test(v2_base_is_json),
+	    cmocka_unit_test(too_small_buffer_is_zero),
+	    cmocka_unit_test(reason_phrases),
+	    cmocka_unit_test(bodies_escape_markup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
