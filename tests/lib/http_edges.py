@@ -6,6 +6,7 @@ describing what the client saw (status codes, "eof", ...); the shell test
 compares it. Every socket operation has a timeout, every loop a bound.
 """
 import re
+import select
 import socket
 import sys
 import time
@@ -25,7 +26,7 @@ def connect(port, host="127.0.0.1", rcvbuf=None):
 
 def read_until_eof(s, limit=TIMEOUT):
     """All bytes until the server closes; 'timeout' marks a server that did not."""
-    data = b""
+    data = bytearray()  # appending to bytes would copy it all each time
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         s.settimeout(max(0.05, deadline - time.monotonic()))
@@ -116,13 +117,15 @@ def pipeline_unread(port, count):
     order, once the client reads."""
     count = int(count)
     s = connect(port, rcvbuf=4096)
-    targets = ["/v2/", "/nope", "/v2/_catalog"]
-    reqs = [f"GET {targets[i % 3]} HTTP/1.1\r\nHost: x\r\n\r\n" for i in range(count)]
+    # Long redirects (~1.5 KB each) so the answers outgrow the socket buffers.
+    long_path = "/v2/" + "abcdefgh/" * 20 + "manifests/" + "t" * 120
+    targets = ["/v2/", long_path, "/nope", long_path]
+    reqs = [f"GET {targets[i % 4]} HTTP/1.1\r\nHost: x\r\n\r\n" for i in range(count)]
     reqs[-1] = reqs[-1].replace("Host: x", "Host: x\r\nConnection: close")
     payload = "".join(reqs).encode()
     sent = 0
     s.setblocking(False)
-    data = b""
+    data = bytearray()
     deadline = time.monotonic() + 20
     # Send everything first (no reading) as far as the server lets us, then read.
     stalled_since = None
@@ -135,16 +138,22 @@ def pipeline_unread(port, count):
             if stalled_since is None:
                 stalled_since = time.monotonic()
             if time.monotonic() - stalled_since > 0.5:
-                try:
-                    data += s.recv(65536)
-                except BlockingIOError:
-                    pass
-            time.sleep(0.01)
+                # The server has queued answers by now; read them quickly.
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+                for _ in range(1000):  # drain what has arrived, then send on
+                    try:
+                        chunk = s.recv(65536)
+                    except BlockingIOError:
+                        break
+                    if not chunk:
+                        break
+                    data += chunk
+            select.select([s], [s], [], 0.05)
     s.setblocking(True)
-    more, how = read_until_eof(s, 20)
+    more, how = read_until_eof(s, 30)
     data += more
     got = statuses(data)
-    want = [{"/v2/": "200", "/nope": "404", "/v2/_catalog": "404"}[targets[i % 3]]
+    want = [{"/v2/": "200", "/nope": "404", long_path: "307"}[targets[i % 4]]
             for i in range(count)]
     print(f"{len(got)} responses, in order: {got == want}, {how}")
 
@@ -155,7 +164,8 @@ def flood_unread(port, seconds):
     stall once the socket buffers are full, instead of the server queueing
     answers without bound."""
     s = connect(port, rcvbuf=4096)
-    req = b"GET /v2/nope/manifests/x HTTP/1.1\r\nHost: x\r\n\r\n" * 1000
+    one = b"GET /v2/nope/manifests/x HTTP/1.1\r\nHost: x\r\n\r\n"
+    req = one * 1000
     s.settimeout(1.0)
     sent = 0
     deadline = time.monotonic() + float(seconds)
@@ -163,12 +173,21 @@ def flood_unread(port, seconds):
         try:
             sent += s.send(req)
         except socket.timeout:
-            print(f"stalled after {sent // 1000000} MB")
-            return
+            break
         except OSError as e:
             print(f"error {e} after {sent // 1000000} MB")
             return
-    print(f"never stalled: {sent // 1000000} MB sent")
+    else:
+        print(f"never stalled: {sent // 1000000} MB sent")
+        return
+    # Then the client reads: the server must resume and answer every complete
+    # request it had not read yet, in order, and 400 a cut-off last one.
+    s.shutdown(socket.SHUT_WR)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    data, how = read_until_eof(s, 30)
+    got = statuses(data)
+    want = ["307"] * (sent // len(one)) + (["400"] if sent % len(one) else [])
+    print(f"stalled after {sent // 1000000} MB, then all answered: {got == want}, {how}")
 
 
 def with_body(port):
