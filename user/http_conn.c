@@ -427,7 +427,10 @@ static void process_input(struct conn *conn)
 	const struct config *config = conn->worker->shared->config;
 	conn->in_process = true;
 	size_t at = 0;
-	while (conn->phase != PHASE_BUSY && conn->phase != PHASE_CLOSING && at < conn->in_len) {
+	/* Queued output means the client is not reading: parse no further until
+	 * it does, so a pipelining client cannot make the answers pile up. */
+	while (conn->phase != PHASE_BUSY && conn->phase != PHASE_CLOSING && !output_pending(conn) &&
+	       at < conn->in_len) {
 		struct http_request req;
 		size_t consumed = 0;
 		int status = 400;
@@ -483,6 +486,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 			conn_free(conn);
 		return;
 	}
+	if (output_pending(conn)) {
+		/* Backpressure: the kernel buffers fill and the client's sends stall;
+		 * on_writable resumes reading once the answers are out. */
+		event_del(conn->ev_read);
+		return;
+	}
 	if (conn->in_len == conn->in_cap && conn->in_cap < MAX_REQUEST_HEAD) {
 		char *big = malloc(MAX_REQUEST_HEAD);
 		if (!big) {
@@ -520,10 +529,12 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		conn_close(conn); /* a client that does not read its answers */
 		return;
 	}
-	if (!output_pending(conn) && conn->phase == PHASE_CLOSING)
+	if (output_pending(conn) || conn->phase == PHASE_BUSY)
+		return;
+	if (conn->phase == PHASE_CLOSING)
 		start_linger(conn);
-	else if (!output_pending(conn) && conn->peer_eof && conn->phase != PHASE_BUSY)
-		conn_free(conn);
+	else
+		resume_after_response(conn); /* requests read before the stall, then read on */
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -531,6 +542,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct conn *conn = arg;
+	if (conn->phase == PHASE_IDLE && output_pending(conn))
+		return; /* not idle but writing: the write timeout bounds it, on_writable re-arms */
 	if (conn->phase == PHASE_HEADER && conn->in_len > 0 && !conn->lingering) {
 		/* A slow client: answer 408 rather than hold the worker. */
 		struct response resp = {.status = 408, .message = "request head timeout"};

@@ -56,10 +56,19 @@ static void json_escape(char *dst, size_t cap, const char *src)
 	dst[o] = '\0';
 }
 
-/* Text values with spaces or quotes are quoted so a line stays parseable. */
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20)
+			return true;
+	return false;
+}
+
+/* Text values with spaces, quotes or control characters are quoted (and
+ * escaped) so a record stays one parseable line. */
 static void text_value(char *dst, size_t cap, const char *src)
 {
-	if (strpbrk(src, " \"=\t") == NULL && *src) {
+	if (strpbrk(src, " \"=") == NULL && !has_control(src) && *src) {
 		snprintf(dst, cap, "%s", src);
 		return;
 	}

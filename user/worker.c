@@ -8,6 +8,7 @@
 #include "archeio/mirror_check.h"
 
 #define DRAIN_SECONDS 5
+#define ACCEPT_PAUSE_MS 100
 
 const char *worker_date(struct worker *worker)
 {
@@ -51,13 +52,26 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
 	conn_accept(arg, fd, addr, len);
 }
 
+static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct worker *worker = arg;
+	if (worker->listener)
+		evconnlistener_enable(worker->listener);
+}
+
 static void on_accept_error(struct evconnlistener *listener, void *arg)
 {
-	(void)listener;
 	struct worker *worker = arg;
-	/* EMFILE and friends: log and keep the listener; libevent retries on the next event. */
 	log_msg(worker->shared->log, LOG_WARN, "worker %u: accept failed: %s", worker->index,
 		evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	/* EMFILE and friends: the pending connection keeps the socket readable,
+	 * so retrying at once spins the loop and floods the log. Pause; the
+	 * connections wait in the backlog until descriptors are free again. */
+	evconnlistener_disable(listener);
+	struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+	event_add(worker->accept_resume, &pause);
 }
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
@@ -117,8 +131,9 @@ int worker_start(struct worker *worker)
 					      worker->listen_fd);
 	worker->stop_event = event_new(worker->base, -1, 0, on_stop, worker);
 	worker->drain_deadline = evtimer_new(worker->base, on_drain_deadline, worker);
+	worker->accept_resume = evtimer_new(worker->base, on_accept_resume, worker);
 	if (!worker->checker || !worker->listener || !worker->stop_event ||
-	    !worker->drain_deadline)
+	    !worker->drain_deadline || !worker->accept_resume)
 		return -1;
 	worker->listen_fd = -1; /* owned by the listener now */
 	evconnlistener_set_error_cb(worker->listener, on_accept_error);
@@ -142,6 +157,8 @@ void worker_join(struct worker *worker)
 		event_free(worker->stop_event);
 	if (worker->drain_deadline)
 		event_free(worker->drain_deadline);
+	if (worker->accept_resume)
+		event_free(worker->accept_resume);
 	serve_state_release(worker->state);
 	if (worker->base)
 		event_base_free(worker->base);

@@ -41,6 +41,7 @@ struct worker {
 	struct mirror_checker *checker;
 	struct event *stop_event;
 	struct event *drain_deadline;
+	struct event *accept_resume; /* re-enables the listener after an accept error */
 	bool draining;
 	/* The state this worker serves with; refreshed when the generation moves. */
 	struct serve_state *state;

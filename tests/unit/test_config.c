@@ -196,6 +196,145 @@ static void help_and_arguments(void **state)
 	config_free(&c);
 }
 
+static void tuning_flags(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	assert_int_equal(PARSE(&c, NULL, err, "--mirror-timeout-ms", "250", "--mirror-present-ttl",
+			       "60", "--mirror-absent-ttl", "5", "--mirror-cache-entries", "100",
+			       "--header-timeout-ms", "300", "--idle-timeout-ms", "400",
+			       "--ca-file", "Makefile", "--xdp-iface", "veth0", "--xdp-mode", "skb",
+			       "--bpffs", "/sys/fs/bpf/x", "--xdp-keep", "--signature-upstream",
+			       ""),
+			 CONFIG_OK);
+	assert_int_equal(c.mirror_timeout_ms, 250);
+	assert_int_equal(c.present_ttl_s, 60);
+	assert_int_equal(c.absent_ttl_s, 5);
+	assert_int_equal(c.cache_entries, 100);
+	assert_int_equal(c.header_timeout_ms, 300);
+	assert_int_equal(c.idle_timeout_ms, 400);
+	assert_string_equal(c.ca_file, "Makefile");
+	assert_string_equal(c.xdp_iface, "veth0");
+	assert_int_equal(c.xdp_mode, XDP_PATH_MODE_SKB);
+	assert_string_equal(c.bpffs_dir, "/sys/fs/bpf/x");
+	assert_true(c.xdp_keep);
+	assert_null(c.signature_upstream); /* empty turns it off */
+	config_free(&c);
+}
+
+/* Each numeric flag refuses values outside its range, naming flag and value. */
+static void tuning_flags_out_of_range(void **state)
+{
+	(void)state;
+	expect_error("--mirror-timeout-ms", "0", "--mirror-timeout-ms: bad number 0");
+	expect_error("--mirror-timeout-ms", "60001", "60001");
+	expect_error("--mirror-present-ttl", "604801", "--mirror-present-ttl: bad number 604801");
+	expect_error("--mirror-absent-ttl", "86401", "--mirror-absent-ttl: bad number 86401");
+	expect_error("--mirror-cache-entries", "16777217", "--mirror-cache-entries: bad number");
+	expect_error("--header-timeout-ms", "99", "--header-timeout-ms: bad number 99");
+	expect_error("--idle-timeout-ms", "3600001", "--idle-timeout-ms: bad number 3600001");
+	expect_error("--workers", "257", "--workers: bad number 257");
+	expect_error("--workers", "+3", "+3");
+	expect_error("--workers", "99999999999999999999999", "99999999999999999999999");
+	expect_error("--ca-file", "/nonexistent/ca.pem",
+		     "CA file /nonexistent/ca.pem: No such file");
+	expect_error("--ca-file", "tests", "CA file tests: not a regular file");
+	expect_error("--xdp-iface", "", "--xdp-iface: bad interface name");
+	expect_error("--xdp-iface", "a-name-of-16-chr", "a-name-of-16-chr");
+	expect_error("--xdp-iface", "eth0/1", "eth0/1");
+	expect_error("--ranges", "/dev/null", "ranges /dev/null: not a regular file or directory");
+}
+
+/* Comma lists from the environment: spaces and empty items are skipped. */
+static void proxy_list_from_environment(void **state)
+{
+	(void)state;
+	const char *env[] = {"ARCHEIO_TRUSTED_PROXIES", " 127.0.0.1/32 ,, ::1 , ", "ARCHEIO_RANGES",
+			     "::tests::", NULL};
+	struct config c;
+	char err[256];
+	const char *argv[] = {"serve"};
+	assert_int_equal(parse(&c, env, err, sizeof(err), 1, argv), CONFIG_OK);
+	assert_int_equal(c.proxies.count, 2);
+	assert_int_equal(c.proxies.prefixes[0].len, 32);
+	assert_int_equal(c.proxies.prefixes[1].len, 128);
+	assert_int_equal(c.ranges_count, 1);
+	assert_string_equal(c.ranges[0], "tests");
+	config_free(&c);
+
+	const char *bad[] = {"ARCHEIO_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.1/8", NULL};
+	assert_int_equal(parse(&c, bad, err, sizeof(err), 1, argv), CONFIG_ERROR);
+	assert_string_equal(err, "bad trusted proxy CIDR 10.0.0.1/8");
+	config_free(&c);
+
+	/* Empty variables are unset, except the two where empty means "none". */
+	const char *empty[] = {"ARCHEIO_WORKERS",
+			       "",
+			       "UPSTREAM_REGISTRY_PATH",
+			       "",
+			       "SIGNATURE_UPSTREAM_ENDPOINT",
+			       "",
+			       "PORT",
+			       "",
+			       NULL};
+	assert_int_equal(parse(&c, empty, err, sizeof(err), 1, argv), CONFIG_OK);
+	assert_true(c.workers >= 1);
+	assert_string_equal(c.upstream_path, "");
+	assert_null(c.signature_upstream);
+	assert_int_equal(c.listen_port, 8080);
+	config_free(&c);
+
+	const char *bad_env_value[] = {"ARCHEIO_LOG_LEVEL", "chatty", NULL};
+	assert_int_equal(parse(&c, bad_env_value, err, sizeof(err), 1, argv), CONFIG_ERROR);
+	assert_string_equal(err, "ARCHEIO_LOG_LEVEL: bad log level chatty (debug|info|warn|error)");
+	config_free(&c);
+}
+
+static void usage_documents_every_flag(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	config_print_usage(out);
+	fclose(out);
+	static const char *const flags[] = {
+	    "--listen",
+	    "--upstream ",
+	    "--upstream-path",
+	    "--signature-upstream",
+	    "--default-mirror",
+	    "--info-url",
+	    "--privacy-url",
+	    "--ranges",
+	    "--mirrors",
+	    "--trusted-proxy",
+	    "--xff-hops",
+	    "--workers",
+	    "--log-level",
+	    "--log-format",
+	    "--access-log",
+	    "--mirror-timeout-ms",
+	    "--mirror-present-ttl",
+	    "--mirror-absent-ttl",
+	    "--mirror-cache-entries",
+	    "--ca-file",
+	    "--header-timeout-ms",
+	    "--idle-timeout-ms",
+	    "--xdp-iface",
+	    "--xdp-mode",
+	    "--bpffs",
+	    "--xdp-keep",
+	    "--json",
+	};
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (!strstr(text, flags[i]))
+			fail_msg("usage does not mention %s", flags[i]);
+	free(text);
+}
+
 static void listen_forms(void **state)
 {
 	(void)state;
@@ -218,13 +357,17 @@ static void listen_forms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults),
-		cmocka_unit_test(environment_is_read),
-		cmocka_unit_test(flags_override_environment),
-		cmocka_unit_test(bad_values_are_refused),
-		cmocka_unit_test(bad_environment_is_refused),
-		cmocka_unit_test(help_and_arguments),
-		cmocka_unit_test(listen_forms),
+	    cmocka_unit_test(defaults),
+	    cmocka_unit_test(environment_is_read),
+	    cmocka_unit_test(flags_override_environment),
+	    cmocka_unit_test(bad_values_are_refused),
+	    cmocka_unit_test(bad_environment_is_refused),
+	    cmocka_unit_test(help_and_arguments),
+	    cmocka_unit_test(listen_forms),
+	    cmocka_unit_test(tuning_flags),
+	    cmocka_unit_test(tuning_flags_out_of_range),
+	    cmocka_unit_test(proxy_list_from_environment),
+	    cmocka_unit_test(usage_documents_every_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

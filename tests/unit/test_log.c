@@ -74,12 +74,52 @@ static void parse_names(void **state)
 	assert_false(log_format_parse("yaml", &format));
 }
 
+static void emit_control_and_empty(const struct logger *log)
+{
+	const char *keys[] = {"path", "agent"};
+	const char *values[] = {"/v2/a\nb\x01", ""};
+	log_fields(log, LOG_WARN, "odd", keys, values, 2);
+	log_fields(log, LOG_DEBUG, "below the level", keys, values, 2);
+}
+
+/* Control characters never break a line; an empty text value is quoted. */
+static void control_characters_are_escaped(void **state)
+{
+	(void)state;
+	char *out = capture(LOG_INFO, LOG_FORMAT_JSON, emit_control_and_empty);
+	assert_non_null(
+	    strstr(out, "\"msg\":\"odd\",\"path\":\"/v2/a\\u000ab\\u0001\",\"agent\":\"\"}\n"));
+	assert_null(strstr(out, "below the level"));
+	size_t lines = 0;
+	for (const char *c = out; *c; c++)
+		lines += *c == '\n';
+	assert_int_equal(lines, 1); /* one record, one line */
+	free(out);
+	out = capture(LOG_INFO, LOG_FORMAT_TEXT, emit_control_and_empty);
+	assert_non_null(strstr(out, " warn odd path=\"/v2/a\\u000ab\\u0001\" agent=\"\"\n"));
+	assert_null(strstr(out, "below the level"));
+	free(out);
+}
+
+static void text_format_name(void **state)
+{
+	(void)state;
+	enum log_format format = LOG_FORMAT_JSON;
+	assert_true(log_format_parse("text", &format));
+	assert_int_equal(format, LOG_FORMAT_TEXT);
+	enum log_level level;
+	assert_true(log_level_parse("debug", &level));
+	assert_int_equal(level, LOG_DEBUG);
+	assert_true(log_level_parse("error", &level));
+	assert_int_equal(level, LOG_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(text_lines),
-		cmocka_unit_test(json_lines),
-		cmocka_unit_test(parse_names),
+	    cmocka_unit_test(text_lines),	cmocka_unit_test(json_lines),
+	    cmocka_unit_test(parse_names),	cmocka_unit_test(control_characters_are_escaped),
+	    cmocka_unit_test(text_format_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -532,6 +532,24 @@ static void test_directory_empty_and_missing(void **state)
 	assert_string_equal(f->err, want);
 }
 
+/* Files are read to EOF, not to st_size: procfs reports size 0 for files with
+ * content, and a read error is reported, not taken for the end. */
+static void test_read_to_eof_and_read_errors(void **state)
+{
+	struct fixture *f = *state;
+	/* /proc/self/mountinfo: st_size 0, several KB of text that is not ranges. */
+	assert_int_equal(
+	    ranges_load_path(&f->set, &f->regions, "/proc/self/mountinfo", f->err, sizeof(f->err)),
+	    -1);
+	assert_non_null(strstr(f->err, "/proc/self/mountinfo: not a known ranges format"));
+	assert_non_null(strstr(f->err, "line 1:")); /* content was read, not an empty file */
+	/* Reading /proc/self/mem at offset 0 (unmapped) fails with EIO. */
+	assert_int_equal(
+	    ranges_load_path(&f->set, &f->regions, "/proc/self/mem", f->err, sizeof(f->err)), -1);
+	assert_string_equal(f->err, "/proc/self/mem: read failed: Input/output error");
+	assert_int_equal(f->set.count, 0);
+}
+
 /* The real provider files parse, in the format and cloud their name says. */
 static void test_real_provider_files(void **state)
 {
@@ -583,6 +601,7 @@ int main(void)
 	    T(test_directory_loading),
 	    T(test_directory_empty_and_missing),
 	    T(test_real_provider_files),
+	    T(test_read_to_eof_and_read_errors),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

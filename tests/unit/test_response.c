@@ -114,16 +114,70 @@ static void too_small_buffer_is_zero(void **state)
 	assert_string_equal(response_reason(999), "Unknown");
 }
 
+static void reason_phrases(void **state)
+{
+	(void)state;
+	static const struct {
+		int status;
+		const char *reason;
+	} want[] = {
+	    {200, "OK"},
+	    {307, "Temporary Redirect"},
+	    {400, "Bad Request"},
+	    {404, "Not Found"},
+	    {405, "Method Not Allowed"},
+	    {408, "Request Timeout"},
+	    {414, "URI Too Long"},
+	    {431, "Request Header Fields Too Large"},
+	    {500, "Internal Server Error"},
+	    {501, "Not Implemented"},
+	    {503, "Service Unavailable"},
+	    {505, "HTTP Version Not Supported"},
+	    {299, "Unknown"},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_string_equal(response_reason(want[i].status), want[i].reason);
+	char out[1024];
+	struct response r = {.status = 503, .message = "out of memory"};
+	size_t len = response_write(&r, DATE, out, sizeof(out) - 1);
+	out[len] = '\0';
+	assert_non_null(strstr(out, "HTTP/1.1 503 Service Unavailable\r\n"));
+	assert_non_null(strstr(out, "Content-Type: text/plain; charset=utf-8\r\n"));
+	assert_non_null(strstr(out, "\r\n\r\nout of memory\n"));
+}
+
+/* Characters that could end the HTML attribute or the JSON string are escaped
+ * in bodies, whatever the validators upstream let through. */
+static void bodies_escape_markup(void **state)
+{
+	(void)state;
+	char out[4096];
+	struct response r = {.status = 307, .location = "http://x/<a>\"'&", .keep_alive = true};
+	size_t len = response_write(&r, DATE, out, sizeof(out) - 1);
+	out[len] = '\0';
+	assert_non_null(strstr(out, "<a href=\"http://x/&lt;a&gt;&#34;&#39;&amp;\">"));
+	struct response e = {.status = 400, .oci_error = "NAME_INVALID", .message = "a\\b\n\"c"};
+	len = response_write(&e, DATE, out, sizeof(out) - 1);
+	out[len] = '\0';
+	assert_non_null(strstr(out, "\"message\":\"a\\\\b\\u000a\\\"c\""));
+	struct response none = {.status = 400, .oci_error = "UNSUPPORTED"};
+	len = response_write(&none, DATE, out, sizeof(out) - 1);
+	out[len] = '\0';
+	assert_non_null(strstr(out, "\"message\":\"\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(redirect_get_has_location_and_body),
-		cmocka_unit_test(head_has_no_body),
-		cmocka_unit_test(oci_error_body),
-		cmocka_unit_test(method_not_allowed_has_allow),
-		cmocka_unit_test(route_to_response),
-		cmocka_unit_test(v2_base_is_json),
-		cmocka_unit_test(too_small_buffer_is_zero),
+	    cmocka_unit_test(redirect_get_has_location_and_body),
+	    cmocka_unit_test(head_has_no_body),
+	    cmocka_unit_test(oci_error_body),
+	    cmocka_unit_test(method_not_allowed_has_allow),
+	    cmocka_unit_test(route_to_response),
+	    cmocka_unit_test(v2_base_is_json),
+	    cmocka_unit_test(too_small_buffer_is_zero),
+	    cmocka_unit_test(reason_phrases),
+	    cmocka_unit_test(bodies_escape_markup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

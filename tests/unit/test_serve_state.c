@@ -157,6 +157,19 @@ static void failed_load_names_the_file(void **state)
 	assert_non_null(strstr(err, "mirrors"));
 }
 
+/* Without a mirrors file the built-in rules use --default-mirror; a bad one
+ * fails the load with its own message. */
+static void bad_default_mirror_fails_the_load(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	f->config.mirrors_file = NULL;
+	f->config.default_mirror = "ftp://127.0.0.1/x";
+	assert_null(serve_state_load(&f->config, NULL, err, sizeof(err)));
+	assert_string_equal(
+	    err, "default mirror: not an absolute http(s) URL without query: 'ftp://127.0.0.1/x'");
+}
+
 static void holder_publishes_new_generation(void **state)
 {
 	struct fixture *f = *state;
@@ -183,11 +196,12 @@ static void holder_publishes_new_generation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(blob_choice_by_region, setup, teardown),
-		cmocka_unit_test_setup_teardown(built_in_rules_without_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(reload_keeps_region_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(failed_load_names_the_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(holder_publishes_new_generation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(blob_choice_by_region, setup, teardown),
+	    cmocka_unit_test_setup_teardown(built_in_rules_without_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(reload_keeps_region_ids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(failed_load_names_the_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(holder_publishes_new_generation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(bad_default_mirror_fails_the_load, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
