@@ -7,5 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 make -j"$(nproc)" all
+make format-check
 make check-unit
 make check-integration

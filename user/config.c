@@ -45,94 +45,99 @@ enum {
 };
 
 static const struct option long_options[] = {
-	{"listen", required_argument, NULL, OPT_LISTEN},
-	{"upstream", required_argument, NULL, OPT_UPSTREAM},
-	{"upstream-path", required_argument, NULL, OPT_UPSTREAM_PATH},
-	{"signature-upstream", required_argument, NULL, OPT_SIGNATURE_UPSTREAM},
-	{"default-mirror", required_argument, NULL, OPT_DEFAULT_MIRROR},
-	{"info-url", required_argument, NULL, OPT_INFO_URL},
-	{"privacy-url", required_argument, NULL, OPT_PRIVACY_URL},
-	{"ranges", required_argument, NULL, OPT_RANGES},
-	{"mirrors", required_argument, NULL, OPT_MIRRORS},
-	{"trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY},
-	{"xff-hops", required_argument, NULL, OPT_XFF_HOPS},
-	{"workers", required_argument, NULL, OPT_WORKERS},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-	{"access-log", no_argument, NULL, OPT_ACCESS_LOG},
-	{"mirror-timeout-ms", required_argument, NULL, OPT_MIRROR_TIMEOUT},
-	{"mirror-present-ttl", required_argument, NULL, OPT_PRESENT_TTL},
-	{"mirror-absent-ttl", required_argument, NULL, OPT_ABSENT_TTL},
-	{"mirror-cache-entries", required_argument, NULL, OPT_CACHE_ENTRIES},
-	{"mirror-probe-interval-ms", required_argument, NULL, OPT_PROBE_INTERVAL},
-	{"ca-file", required_argument, NULL, OPT_CA_FILE},
-	{"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
-	{"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
-	{"xdp-iface", required_argument, NULL, OPT_XDP_IFACE},
-	{"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
-	{"bpffs", required_argument, NULL, OPT_BPFFS},
-	{"xdp-keep", no_argument, NULL, OPT_XDP_KEEP},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"upstream", required_argument, NULL, OPT_UPSTREAM},
+    {"upstream-path", required_argument, NULL, OPT_UPSTREAM_PATH},
+    {"signature-upstream", required_argument, NULL, OPT_SIGNATURE_UPSTREAM},
+    {"default-mirror", required_argument, NULL, OPT_DEFAULT_MIRROR},
+    {"info-url", required_argument, NULL, OPT_INFO_URL},
+    {"privacy-url", required_argument, NULL, OPT_PRIVACY_URL},
+    {"ranges", required_argument, NULL, OPT_RANGES},
+    {"mirrors", required_argument, NULL, OPT_MIRRORS},
+    {"trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY},
+    {"xff-hops", required_argument, NULL, OPT_XFF_HOPS},
+    {"workers", required_argument, NULL, OPT_WORKERS},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"access-log", no_argument, NULL, OPT_ACCESS_LOG},
+    {"mirror-timeout-ms", required_argument, NULL, OPT_MIRROR_TIMEOUT},
+    {"mirror-present-ttl", required_argument, NULL, OPT_PRESENT_TTL},
+    {"mirror-absent-ttl", required_argument, NULL, OPT_ABSENT_TTL},
+    {"mirror-cache-entries", required_argument, NULL, OPT_CACHE_ENTRIES},
+    {"mirror-probe-interval-ms", required_argument, NULL, OPT_PROBE_INTERVAL},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
+    {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"xdp-iface", required_argument, NULL, OPT_XDP_IFACE},
+    {"xdp-mode", required_argument, NULL, OPT_XDP_MODE},
+    {"bpffs", required_argument, NULL, OPT_BPFFS},
+    {"xdp-keep", no_argument, NULL, OPT_XDP_KEEP},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 void config_print_usage(FILE *out)
 {
-	fputs("usage: archeio [serve] [flags]          run the redirector (default)\n"
-	      "       archeio lookup [flags] IP...      print IP<TAB>cloud<TAB>region per address\n"
-	      "       archeio xdp status [--bpffs DIR] [--json]\n"
-	      "                                         XDP attachment, map sizes, counters\n"
-	      "       archeio --help\n"
-	      "\n"
-	      "Flags (environment variable in brackets; flags win):\n"
-	      "  --listen ADDR             [PORT, port only] listen address, default :8080\n"
-	      "                            (\":PORT\" = all IPv4 and IPv6 addresses, \"[::1]:PORT\")\n"
-	      "  --upstream URL            [UPSTREAM_REGISTRY_ENDPOINT] default " CONFIG_DEFAULT_UPSTREAM "\n"
-	      "  --upstream-path PATH      [UPSTREAM_REGISTRY_PATH] default " CONFIG_DEFAULT_UPSTREAM_PATH "\n"
-	      "  --signature-upstream URL  [SIGNATURE_UPSTREAM_ENDPOINT] cosign signatures and\n"
-	      "                            referrers go here; default off\n"
-	      "  --default-mirror URL      [DEFAULT_AWS_BASE_URL] the '*' mirror of the built-in\n"
-	      "                            rules; default " CONFIG_DEFAULT_MIRROR "\n"
-	      "  --info-url URL            [INFO_URL] where / redirects\n"
-	      "  --privacy-url URL         [PRIVACY_URL] where /privacy redirects\n"
-	      "  --ranges PATH             [ARCHEIO_RANGES, colon-separated] provider ranges file\n"
-	      "                            or directory (AWS, GCP, Azure JSON; text CIDR CLOUD REGION);\n"
-	      "                            repeatable; later files win for identical prefixes\n"
-	      "  --mirrors FILE            [ARCHEIO_MIRRORS] mirror rules; default: gcp upstream,\n"
-	      "                            * <default-mirror>\n"
-	      "  --trusted-proxy CIDR      [ARCHEIO_TRUSTED_PROXIES, comma-separated] peers whose\n"
-	      "                            X-Forwarded-For is believed; repeatable\n"
-	      "  --xff-hops N              [ARCHEIO_XFF_HOPS] client is the entry N from the end\n"
-	      "                            of X-Forwarded-For; default 2 (Google Cloud LB)\n"
-	      "  --workers N               [ARCHEIO_WORKERS] event loops; default: CPUs\n"
-	      "  --log-level LEVEL         [ARCHEIO_LOG_LEVEL] debug|info|warn|error; default info\n"
-	      "  --log-format FORMAT       [ARCHEIO_LOG_FORMAT] text|json; default text\n"
-	      "  --access-log              one line per request at info level\n"
-	      "  --mirror-timeout-ms N     mirror HEAD check timeout; default 2000\n"
-	      "  --mirror-present-ttl S    cache 'present' answers S seconds; default 3600\n"
-	      "  --mirror-absent-ttl S     cache 'absent' answers S seconds; default 10\n"
-	      "  --mirror-cache-entries N  cache size bound per worker; default 65536\n"
-	      "  --mirror-probe-interval-ms N\n"
-	      "                            re-check one cached blob per mirror this often; a\n"
-	      "                            failing mirror loses its cached answers; default 5000\n"
-	      "  --ca-file FILE            CA bundle for HTTPS mirror checks; default system\n"
-	      "  --header-timeout-ms N     whole request header must arrive within; default 10000\n"
-	      "  --idle-timeout-ms N       keep-alive idle connections close after; default 60000\n"
-	      "  --xdp-iface IFACE         attach the XDP tagger to IFACE (needs root/CAP_BPF)\n"
-	      "  --xdp-mode MODE           native|skb|auto; default auto (native, else skb)\n"
-	      "  --bpffs DIR               pin maps here; default " CONFIG_DEFAULT_BPFFS "\n"
-	      "  --xdp-keep                leave program attached and maps pinned on exit\n"
-	      "  --json                    lookup/xdp status: JSON output\n"
-	      "\n"
-	      "Signals: SIGHUP rereads ranges and mirror rules (a bad file keeps the old state);\n"
-	      "SIGTERM/SIGINT stop accepting, finish in-flight requests (5 s), exit 0.\n"
-	      "Exit status: 0 ok, 1 runtime failure, 2 bad flag, value or file.\n",
-	      out);
+	fputs(
+	    "usage: archeio [serve] [flags]          run the redirector (default)\n"
+	    "       archeio lookup [flags] IP...      print IP<TAB>cloud<TAB>region per address\n"
+	    "       archeio xdp status [--bpffs DIR] [--json]\n"
+	    "                                         XDP attachment, map sizes, counters\n"
+	    "       archeio --help\n"
+	    "\n"
+	    "Flags (environment variable in brackets; flags win):\n"
+	    "  --listen ADDR             [PORT, port only] listen address, default :8080\n"
+	    "                            (\":PORT\" = all IPv4 and IPv6 addresses, "
+	    "\"[::1]:PORT\")\n"
+	    "  --upstream URL            [UPSTREAM_REGISTRY_ENDPOINT] "
+	    "default " CONFIG_DEFAULT_UPSTREAM "\n"
+	    "  --upstream-path PATH      [UPSTREAM_REGISTRY_PATH] "
+	    "default " CONFIG_DEFAULT_UPSTREAM_PATH "\n"
+	    "  --signature-upstream URL  [SIGNATURE_UPSTREAM_ENDPOINT] cosign signatures and\n"
+	    "                            referrers go here; default off\n"
+	    "  --default-mirror URL      [DEFAULT_AWS_BASE_URL] the '*' mirror of the built-in\n"
+	    "                            rules; default " CONFIG_DEFAULT_MIRROR "\n"
+	    "  --info-url URL            [INFO_URL] where / redirects\n"
+	    "  --privacy-url URL         [PRIVACY_URL] where /privacy redirects\n"
+	    "  --ranges PATH             [ARCHEIO_RANGES, colon-separated] provider ranges file\n"
+	    "                            or directory (AWS, GCP, Azure JSON; text CIDR CLOUD "
+	    "REGION);\n"
+	    "                            repeatable; later files win for identical prefixes\n"
+	    "  --mirrors FILE            [ARCHEIO_MIRRORS] mirror rules; default: gcp upstream,\n"
+	    "                            * <default-mirror>\n"
+	    "  --trusted-proxy CIDR      [ARCHEIO_TRUSTED_PROXIES, comma-separated] peers whose\n"
+	    "                            X-Forwarded-For is believed; repeatable\n"
+	    "  --xff-hops N              [ARCHEIO_XFF_HOPS] client is the entry N from the end\n"
+	    "                            of X-Forwarded-For; default 2 (Google Cloud LB)\n"
+	    "  --workers N               [ARCHEIO_WORKERS] event loops; default: CPUs\n"
+	    "  --log-level LEVEL         [ARCHEIO_LOG_LEVEL] debug|info|warn|error; default info\n"
+	    "  --log-format FORMAT       [ARCHEIO_LOG_FORMAT] text|json; default text\n"
+	    "  --access-log              one line per request at info level\n"
+	    "  --mirror-timeout-ms N     mirror HEAD check timeout; default 2000\n"
+	    "  --mirror-present-ttl S    cache 'present' answers S seconds; default 3600\n"
+	    "  --mirror-absent-ttl S     cache 'absent' answers S seconds; default 10\n"
+	    "  --mirror-cache-entries N  cache size bound per worker; default 65536\n"
+	    "  --mirror-probe-interval-ms N\n"
+	    "                            re-check one cached blob per mirror this often; a\n"
+	    "                            failing mirror loses its cached answers; default 5000\n"
+	    "  --ca-file FILE            CA bundle for HTTPS mirror checks; default system\n"
+	    "  --header-timeout-ms N     whole request header must arrive within; default 10000\n"
+	    "  --idle-timeout-ms N       keep-alive idle connections close after; default 60000\n"
+	    "  --xdp-iface IFACE         attach the XDP tagger to IFACE (needs root/CAP_BPF)\n"
+	    "  --xdp-mode MODE           native|skb|auto; default auto (native, else skb)\n"
+	    "  --bpffs DIR               pin maps here; default " CONFIG_DEFAULT_BPFFS "\n"
+	    "  --xdp-keep                leave program attached and maps pinned on exit\n"
+	    "  --json                    lookup/xdp status: JSON output\n"
+	    "\n"
+	    "Signals: SIGHUP rereads ranges and mirror rules (a bad file keeps the old state);\n"
+	    "SIGTERM/SIGINT stop accepting, finish in-flight requests (5 s), exit 0.\n"
+	    "Exit status: 0 ok, 1 runtime failure, 2 bad flag, value or file.\n",
+	    out);
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -234,8 +239,7 @@ static int add_proxy(struct config *config, const char *text, char *err, size_t 
 
 /* Splits a separated list (colon for paths, comma for CIDRs), skipping empty items. */
 static int for_each_item(const char *list, char sep, struct config *config, char *err,
-			 size_t errlen,
-			 int (*fn)(struct config *, const char *, char *, size_t))
+			 size_t errlen, int (*fn)(struct config *, const char *, char *, size_t))
 {
 	char *copy = strdup(list);
 	if (!copy) {
@@ -308,8 +312,7 @@ static int set_upstream_path(struct config *config, const char *value, char *err
 	return 0;
 }
 
-static int check_readable(const char *what, const char *path, bool dir_ok, char *err,
-			  size_t errlen)
+static int check_readable(const char *what, const char *path, bool dir_ok, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(path, &st) != 0) {
@@ -346,8 +349,10 @@ static void set_defaults(struct config *config)
 static int apply_defaults_strings(struct config *config)
 {
 	if ((!config->upstream && !(config->upstream = strdup(CONFIG_DEFAULT_UPSTREAM))) ||
-	    (!config->upstream_path && !(config->upstream_path = strdup(CONFIG_DEFAULT_UPSTREAM_PATH))) ||
-	    (!config->default_mirror && !(config->default_mirror = strdup(CONFIG_DEFAULT_MIRROR))) ||
+	    (!config->upstream_path &&
+	     !(config->upstream_path = strdup(CONFIG_DEFAULT_UPSTREAM_PATH))) ||
+	    (!config->default_mirror &&
+	     !(config->default_mirror = strdup(CONFIG_DEFAULT_MIRROR))) ||
 	    (!config->info_url && !(config->info_url = strdup(CONFIG_DEFAULT_INFO_URL))) ||
 	    (!config->privacy_url && !(config->privacy_url = strdup(CONFIG_DEFAULT_PRIVACY_URL))) ||
 	    (!config->bpffs_dir && !(config->bpffs_dir = strdup(CONFIG_DEFAULT_BPFFS))))
@@ -364,7 +369,8 @@ static int apply_option(struct config *config, int opt, const char *value, const
 	switch (opt) {
 	case OPT_LISTEN:
 		if (!config_parse_listen(value, &config->listen_host, &config->listen_port)) {
-			set_err(err, errlen, "%s: bad listen address %s (want HOST:PORT, :PORT or [V6]:PORT)",
+			set_err(err, errlen,
+				"%s: bad listen address %s (want HOST:PORT, :PORT or [V6]:PORT)",
 				source, value);
 			return -1;
 		}
@@ -466,13 +472,15 @@ static int apply_option(struct config *config, int opt, const char *value, const
 		return replace_string(&config->xdp_iface, value);
 	case OPT_XDP_MODE:
 		if (!xdp_path_mode_parse(value, &config->xdp_mode)) {
-			set_err(err, errlen, "%s: bad XDP mode %s (native|skb|auto)", source, value);
+			set_err(err, errlen, "%s: bad XDP mode %s (native|skb|auto)", source,
+				value);
 			return -1;
 		}
 		return 0;
 	case OPT_BPFFS:
 		if (value[0] != '/') {
-			set_err(err, errlen, "%s: bpffs directory must be absolute: %s", source, value);
+			set_err(err, errlen, "%s: bpffs directory must be absolute: %s", source,
+				value);
 			return -1;
 		}
 		return replace_string(&config->bpffs_dir, value);
@@ -500,21 +508,23 @@ static int apply_environment(struct config *config, config_getenv_fn getenv_fn, 
 		const char *name;
 		int opt;
 	} simple[] = {
-		{"UPSTREAM_REGISTRY_ENDPOINT", OPT_UPSTREAM},
-		{"UPSTREAM_REGISTRY_PATH", OPT_UPSTREAM_PATH},
-		{"SIGNATURE_UPSTREAM_ENDPOINT", OPT_SIGNATURE_UPSTREAM},
-		{"DEFAULT_AWS_BASE_URL", OPT_DEFAULT_MIRROR},
-		{"INFO_URL", OPT_INFO_URL},
-		{"PRIVACY_URL", OPT_PRIVACY_URL},
-		{"ARCHEIO_MIRRORS", OPT_MIRRORS},
-		{"ARCHEIO_XFF_HOPS", OPT_XFF_HOPS},
-		{"ARCHEIO_WORKERS", OPT_WORKERS},
-		{"ARCHEIO_LOG_LEVEL", OPT_LOG_LEVEL},
-		{"ARCHEIO_LOG_FORMAT", OPT_LOG_FORMAT},
+	    {"UPSTREAM_REGISTRY_ENDPOINT", OPT_UPSTREAM},
+	    {"UPSTREAM_REGISTRY_PATH", OPT_UPSTREAM_PATH},
+	    {"SIGNATURE_UPSTREAM_ENDPOINT", OPT_SIGNATURE_UPSTREAM},
+	    {"DEFAULT_AWS_BASE_URL", OPT_DEFAULT_MIRROR},
+	    {"INFO_URL", OPT_INFO_URL},
+	    {"PRIVACY_URL", OPT_PRIVACY_URL},
+	    {"ARCHEIO_MIRRORS", OPT_MIRRORS},
+	    {"ARCHEIO_XFF_HOPS", OPT_XFF_HOPS},
+	    {"ARCHEIO_WORKERS", OPT_WORKERS},
+	    {"ARCHEIO_LOG_LEVEL", OPT_LOG_LEVEL},
+	    {"ARCHEIO_LOG_FORMAT", OPT_LOG_FORMAT},
 	};
 	for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
 		const char *v = getenv_fn(simple[i].name);
-		if (v && (*v || simple[i].opt == OPT_SIGNATURE_UPSTREAM || simple[i].opt == OPT_UPSTREAM_PATH) &&
+		if (v &&
+		    (*v || simple[i].opt == OPT_SIGNATURE_UPSTREAM ||
+		     simple[i].opt == OPT_UPSTREAM_PATH) &&
 		    apply_option(config, simple[i].opt, v, simple[i].name, err, errlen) != 0)
 			return -1;
 	}

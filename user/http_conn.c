@@ -37,8 +37,8 @@ enum conn_phase {
 /* What a pending blob request needs when its mirror check answers. */
 struct pending_blob {
 	struct serve_state *state; /* held so names stay valid */
-	char *upstream;            /* points into urls */
-	char *mirror;              /* points into urls */
+	char *upstream;		   /* points into urls */
+	char *mirror;		   /* points into urls */
 	char client[64];
 	const char *cloud;
 	const char *region;
@@ -61,9 +61,9 @@ struct conn {
 	bool tagged;
 	enum conn_phase phase;
 	bool in_process; /* inside process_input: a synchronous callback must not recurse */
-	bool gone;       /* closed while a check was pending: the check's callback frees */
-	bool lingering;  /* last response written, discarding input until EOF */
-	bool peer_eof;   /* client half-closed: answer what was read, then close */
+	bool gone;	 /* closed while a check was pending: the check's callback frees */
+	bool lingering;	 /* last response written, discarding input until EOF */
+	bool peer_eof;	 /* client half-closed: answer what was read, then close */
 	struct pending_blob *pending;
 	char *out; /* unsent output, only when the socket would block */
 	size_t out_len, out_off, out_cap;
@@ -255,9 +255,8 @@ static void resume_after_response(struct conn *conn)
 	process_input(conn);
 }
 
-static void access_log(struct conn *conn, const char *method, const char *path,
-		       const char *client, const char *cloud, const char *region, int status,
-		       const char *target)
+static void access_log(struct conn *conn, const char *method, const char *path, const char *client,
+		       const char *cloud, const char *region, int status, const char *target)
 {
 	const struct server_shared *shared = conn->worker->shared;
 	enum log_level level = shared->access_log ? LOG_INFO : LOG_DEBUG;
@@ -288,11 +287,11 @@ static void finish_blob(struct conn *conn, bool present)
 {
 	struct pending_blob *p = conn->pending;
 	struct response resp = {
-		.status = 307,
-		.location = present ? p->mirror : p->upstream,
-		.api_version = true,
-		.keep_alive = p->keep_alive && !conn->worker->draining,
-		.head = p->head,
+	    .status = 307,
+	    .location = present ? p->mirror : p->upstream,
+	    .api_version = true,
+	    .keep_alive = p->keep_alive && !conn->worker->draining,
+	    .head = p->head,
 	};
 	access_log(conn, p->method, p->path, p->client, p->cloud, p->region, 307, resp.location);
 	send_response(conn, &resp);
@@ -325,10 +324,10 @@ static void handle_blob(struct conn *conn, const struct http_request *req,
 	char xff[2048];
 	long xff_len = http_join_xff(req, xff, sizeof(xff));
 	struct ip_addr client;
-	enum client_addr_result who = client_addr_resolve(
-		&conn->tuple.peer, &config->proxies, config->xff_hops,
-		req->xff_count && xff_len >= 0 ? xff : NULL, xff_len > 0 ? (size_t)xff_len : 0,
-		&client);
+	enum client_addr_result who =
+	    client_addr_resolve(&conn->tuple.peer, &config->proxies, config->xff_hops,
+				req->xff_count && xff_len >= 0 ? xff : NULL,
+				xff_len > 0 ? (size_t)xff_len : 0, &client);
 	/* Text forms only for the access log or a pending check: formatting
 	 * addresses costs more than routing. */
 	const struct server_shared *shared = conn->worker->shared;
@@ -348,9 +347,9 @@ static void handle_blob(struct conn *conn, const struct http_request *req,
 		send_response(conn, &resp);
 		return;
 	}
-	uint32_t region_id = (who == CLIENT_ADDR_PEER && conn->tagged) ?
-				     conn->tag_region :
-				     region_of(conn, state, &client);
+	uint32_t region_id = (who == CLIENT_ADDR_PEER && conn->tagged)
+				 ? conn->tag_region
+				 : region_of(conn, state, &client);
 	struct blob_choice choice;
 	serve_state_choose_blob(state, region_id, route->digest, &choice);
 	if (logging)
@@ -421,7 +420,6 @@ static void handle_request(struct conn *conn, const struct http_request *req)
 	send_response(conn, &resp);
 }
 
-
 static void process_input(struct conn *conn)
 {
 	const struct config *config = conn->worker->shared->config;
@@ -434,12 +432,12 @@ static void process_input(struct conn *conn)
 		struct http_request req;
 		size_t consumed = 0;
 		int status = 400;
-		enum http_parse_result r = http_parse_request(conn->in + at, conn->in_len - at,
-							      MAX_REQUEST_HEAD, &req, &consumed,
-							      &status);
+		enum http_parse_result r = http_parse_request(
+		    conn->in + at, conn->in_len - at, MAX_REQUEST_HEAD, &req, &consumed, &status);
 		if (r == HTTP_PARSE_INCOMPLETE) {
 			if (conn->peer_eof) {
-				struct response resp = {.status = 400, .message = "truncated request"};
+				struct response resp = {.status = 400,
+							.message = "truncated request"};
 				send_response(conn, &resp);
 				break;
 			}
@@ -562,15 +560,14 @@ static void fill_tuple(struct conn *conn, int fd, const struct sockaddr *peer)
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
 	ip_from_sockaddr(peer, &conn->tuple.peer);
-	conn->tuple.peer_port = ntohs(peer->sa_family == AF_INET6 ?
-					      ((const struct sockaddr_in6 *)peer)->sin6_port :
-					      ((const struct sockaddr_in *)peer)->sin_port);
+	conn->tuple.peer_port =
+	    ntohs(peer->sa_family == AF_INET6 ? ((const struct sockaddr_in6 *)peer)->sin6_port
+					      : ((const struct sockaddr_in *)peer)->sin_port);
 	if (getsockname(fd, (struct sockaddr *)&local, &len) == 0) {
 		ip_from_sockaddr(&local, &conn->tuple.local);
-		conn->tuple.local_port =
-			ntohs(local.ss_family == AF_INET6 ?
-				      ((const struct sockaddr_in6 *)&local)->sin6_port :
-				      ((const struct sockaddr_in *)&local)->sin_port);
+		conn->tuple.local_port = ntohs(
+		    local.ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)&local)->sin6_port
+						: ((const struct sockaddr_in *)&local)->sin_port);
 	}
 }
 
@@ -596,7 +593,7 @@ void conn_accept(struct worker *worker, int fd, const struct sockaddr *peer, int
 	if (worker->shared->xdp) {
 		fill_tuple(conn, fd, peer);
 		conn->tagged =
-			xdp_path_take_conn_tag(worker->shared->xdp, &conn->tuple, &conn->tag_region);
+		    xdp_path_take_conn_tag(worker->shared->xdp, &conn->tuple, &conn->tag_region);
 	} else {
 		ip_from_sockaddr(peer, &conn->tuple.peer);
 	}
@@ -617,8 +614,8 @@ void conn_drain_all(struct worker *worker)
 	struct conn *next;
 	for (struct conn *conn = worker->conns; conn; conn = next) {
 		next = conn->next;
-		bool idle = conn->phase == PHASE_IDLE ||
-			    (conn->phase == PHASE_HEADER && conn->in_len == 0);
+		bool idle =
+		    conn->phase == PHASE_IDLE || (conn->phase == PHASE_HEADER && conn->in_len == 0);
 		if (idle && !output_pending(conn))
 			conn_close(conn);
 	}

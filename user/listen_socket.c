@@ -32,8 +32,7 @@ static int open_one(const struct sockaddr_storage *addr, socklen_t addr_len, cha
 	return fd;
 }
 
-static socklen_t make_addr(const char *host, uint16_t port, int family,
-			   struct sockaddr_storage *ss)
+static socklen_t make_addr(const char *host, uint16_t port, int family, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	struct ip_addr ip = {.family = (uint8_t)family};
@@ -77,9 +76,9 @@ int listen_sockets_open(const char *host, uint16_t port, int *fds, size_t count,
 	struct sockaddr_storage bound;
 	socklen_t bound_len = sizeof(bound);
 	getsockname(first, (struct sockaddr *)&bound, &bound_len);
-	uint16_t actual = ntohs(bound.ss_family == AF_INET6 ?
-					((struct sockaddr_in6 *)&bound)->sin6_port :
-					((struct sockaddr_in *)&bound)->sin_port);
+	uint16_t actual =
+	    ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+					      : ((struct sockaddr_in *)&bound)->sin_port);
 	fds[0] = first;
 	for (size_t i = 1; i < count; i++) {
 		if (ss.ss_family == AF_INET6)

@@ -95,8 +95,9 @@ void log_fields(const struct logger *log, enum log_level level, const char *msg,
 	format_time(ts, sizeof(ts));
 	if (log->format == LOG_FORMAT_JSON) {
 		json_escape(esc, sizeof(esc), msg);
-		o += (size_t)snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"",
-				      ts, level_names[level], esc);
+		o += (size_t)snprintf(line, sizeof(line),
+				      "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"", ts,
+				      level_names[level], esc);
 		for (int i = 0; i < count && o < sizeof(line); i++) {
 			json_escape(esc, sizeof(esc), values[i] ? values[i] : "-");
 			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\":\"%s\"", keys[i],

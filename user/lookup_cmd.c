@@ -36,8 +36,8 @@ int lookup_cmd_run(const struct config *config, FILE *out, FILE *err)
 				struct region_name name;
 				ip_parse(config->args[i], &addr);
 				uint32_t id = xdp_pinned_lookup(pinned, &addr);
-				bool found = id != REGION_NONE &&
-					     xdp_pinned_region_name(pinned, id, &name);
+				bool found =
+				    id != REGION_NONE && xdp_pinned_region_name(pinned, id, &name);
 				print_region(out, config->args[i], found ? &name : NULL);
 			}
 			xdp_pinned_close(pinned);

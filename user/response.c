@@ -6,19 +6,32 @@
 const char *response_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 307: return "Temporary Redirect";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Unknown";
+	case 200:
+		return "OK";
+	case 307:
+		return "Temporary Redirect";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -27,9 +40,8 @@ void response_from_route(const struct route_result *route, bool head, bool keep_
 {
 	memset(out, 0, sizeof(*out));
 	out->status = route->status;
-	out->location = (route->kind == ROUTE_REDIRECT || route->kind == ROUTE_BLOB) ?
-				route->location :
-				NULL;
+	out->location =
+	    (route->kind == ROUTE_REDIRECT || route->kind == ROUTE_BLOB) ? route->location : NULL;
 	out->oci_error = route->oci_error;
 	out->message = route->message;
 	out->allow_header = route->rule == RULE_METHOD;
@@ -101,7 +113,11 @@ static void put_escaped(struct outbuf *b, const char *text, bool json)
 				rep = tmp;
 			}
 		} else {
-			rep = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '"' ? "&#34;" : "&#39;";
+			rep = c == '&'	 ? "&amp;"
+			      : c == '<' ? "&lt;"
+			      : c == '>' ? "&gt;"
+			      : c == '"' ? "&#34;"
+					 : "&#39;";
 		}
 		put_str(b, rep);
 	}

@@ -57,8 +57,9 @@ static void reload(struct server *server)
 	state_holder_publish(&server->states, next);
 	if (server->xdp &&
 	    xdp_path_reload(server->xdp, &next->ranges, &next->regions, err, sizeof(err)) != 0) {
-		log_msg(server->log, LOG_ERROR, "reload of the XDP maps failed, they keep the "
-						"previous ranges: %s",
+		log_msg(server->log, LOG_ERROR,
+			"reload of the XDP maps failed, they keep the "
+			"previous ranges: %s",
 			err);
 	}
 	log_state(server, next, "reloaded");
@@ -102,14 +103,14 @@ static int open_xdp(struct server *server, uint16_t port)
 	if (!c->xdp_iface)
 		return 0;
 	struct xdp_path_options options = {
-		.iface = c->xdp_iface,
-		.mode = c->xdp_mode,
-		.bpffs_dir = c->bpffs_dir,
-		.keep = c->xdp_keep,
-		.listen_ports = &port,
-		.listen_port_count = 1,
-		.log = log_xdp,
-		.log_ctx = server,
+	    .iface = c->xdp_iface,
+	    .mode = c->xdp_mode,
+	    .bpffs_dir = c->bpffs_dir,
+	    .keep = c->xdp_keep,
+	    .listen_ports = &port,
+	    .listen_port_count = 1,
+	    .log = log_xdp,
+	    .log_ctx = server,
 	};
 	char err[1024];
 	struct serve_state *state = state_holder_acquire(&server->states, NULL);
@@ -173,15 +174,15 @@ int server_run(const struct config *config, const struct logger *log)
 	log_state(&server, state, "ranges loaded");
 	state_holder_init(&server.states, state);
 	server.shared = (struct server_shared){
-		.config = config,
-		.log = log,
-		.states = &server.states,
-		.access_log = config->access_log,
-		.route = {.upstream = config->upstream,
-			  .upstream_path = config->upstream_path,
-			  .signature_upstream = config->signature_upstream,
-			  .info_url = config->info_url,
-			  .privacy_url = config->privacy_url},
+	    .config = config,
+	    .log = log,
+	    .states = &server.states,
+	    .access_log = config->access_log,
+	    .route = {.upstream = config->upstream,
+		      .upstream_path = config->upstream_path,
+		      .signature_upstream = config->signature_upstream,
+		      .info_url = config->info_url,
+		      .privacy_url = config->privacy_url},
 	};
 	int *fds = calloc(config->workers, sizeof(int));
 	uint16_t port = 0;

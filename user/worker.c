@@ -118,17 +118,17 @@ int worker_start(struct worker *worker)
 	if (!(worker->base = event_base_new()))
 		return -1;
 	struct mirror_checker_options options = {
-		.cache = {.max_entries = config->cache_entries,
-			  .present_ttl_ms = (uint64_t)config->present_ttl_s * 1000,
-			  .absent_ttl_ms = (uint64_t)config->absent_ttl_s * 1000},
-		.timeout_ms = config->mirror_timeout_ms,
-		.probe_interval_ms = config->probe_interval_ms,
-		.ca_file = config->ca_file,
+	    .cache = {.max_entries = config->cache_entries,
+		      .present_ttl_ms = (uint64_t)config->present_ttl_s * 1000,
+		      .absent_ttl_ms = (uint64_t)config->absent_ttl_s * 1000},
+	    .timeout_ms = config->mirror_timeout_ms,
+	    .probe_interval_ms = config->probe_interval_ms,
+	    .ca_file = config->ca_file,
 	};
 	worker->checker = mirror_checker_new(worker->base, &options);
-	worker->listener = evconnlistener_new(worker->base, on_accept, worker,
-					      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0,
-					      worker->listen_fd);
+	worker->listener =
+	    evconnlistener_new(worker->base, on_accept, worker,
+			       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, worker->listen_fd);
 	worker->stop_event = event_new(worker->base, -1, 0, on_stop, worker);
 	worker->drain_deadline = evtimer_new(worker->base, on_drain_deadline, worker);
 	worker->accept_resume = evtimer_new(worker->base, on_accept_resume, worker);

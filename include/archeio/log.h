@@ -24,7 +24,7 @@ static inline bool log_enabled(const struct logger *log, enum log_level level)
 
 /* A message with no fields. */
 void log_msg(const struct logger *log, enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* A message with key/value string fields (keys[i] -> values[i]); NULL values
  * are written as "-". Text: `msg key=value ...`; JSON: one object. */

@@ -28,9 +28,9 @@ static enum config_result parse(struct config *c, const char *const *env, char *
 	return config_parse(c, argc, (char **)argv, env_lookup, err, len);
 }
 
-#define PARSE(c, env, err, ...)                                                                 \
-	parse(c, env, err, sizeof(err), (int)(sizeof((const char *[]){"serve", __VA_ARGS__}) /     \
-					      sizeof(const char *)),                           \
+#define PARSE(c, env, err, ...)                                                                    \
+	parse(c, env, err, sizeof(err),                                                            \
+	      (int)(sizeof((const char *[]){"serve", __VA_ARGS__}) / sizeof(const char *)),        \
 	      (const char *[]){"serve", __VA_ARGS__})
 
 static void defaults(void **state)
@@ -65,19 +65,32 @@ static void defaults(void **state)
 static void environment_is_read(void **state)
 {
 	(void)state;
-	const char *env[] = {"PORT", "9090",
-			     "UPSTREAM_REGISTRY_ENDPOINT", "http://127.0.0.1:5000/",
-			     "UPSTREAM_REGISTRY_PATH", "/mirror/images/",
-			     "SIGNATURE_UPSTREAM_ENDPOINT", "http://127.0.0.1:5001",
-			     "DEFAULT_AWS_BASE_URL", "http://127.0.0.1:8081",
-			     "INFO_URL", "http://127.0.0.1/info",
-			     "PRIVACY_URL", "http://127.0.0.1/privacy",
-			     "ARCHEIO_RANGES", "tests/unit:tests",
-			     "ARCHEIO_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8",
-			     "ARCHEIO_XFF_HOPS", "1",
-			     "ARCHEIO_WORKERS", "3",
-			     "ARCHEIO_LOG_LEVEL", "debug",
-			     "ARCHEIO_LOG_FORMAT", "json",
+	const char *env[] = {"PORT",
+			     "9090",
+			     "UPSTREAM_REGISTRY_ENDPOINT",
+			     "http://127.0.0.1:5000/",
+			     "UPSTREAM_REGISTRY_PATH",
+			     "/mirror/images/",
+			     "SIGNATURE_UPSTREAM_ENDPOINT",
+			     "http://127.0.0.1:5001",
+			     "DEFAULT_AWS_BASE_URL",
+			     "http://127.0.0.1:8081",
+			     "INFO_URL",
+			     "http://127.0.0.1/info",
+			     "PRIVACY_URL",
+			     "http://127.0.0.1/privacy",
+			     "ARCHEIO_RANGES",
+			     "tests/unit:tests",
+			     "ARCHEIO_TRUSTED_PROXIES",
+			     "127.0.0.1/32, 10.0.0.0/8",
+			     "ARCHEIO_XFF_HOPS",
+			     "1",
+			     "ARCHEIO_WORKERS",
+			     "3",
+			     "ARCHEIO_LOG_LEVEL",
+			     "debug",
+			     "ARCHEIO_LOG_FORMAT",
+			     "json",
 			     NULL};
 	struct config c;
 	char err[256];
@@ -101,16 +114,20 @@ static void environment_is_read(void **state)
 static void flags_override_environment(void **state)
 {
 	(void)state;
-	const char *env[] = {"UPSTREAM_REGISTRY_ENDPOINT", "http://127.0.0.1:5000",
-			     "ARCHEIO_RANGES", "tests",
-			     "ARCHEIO_TRUSTED_PROXIES", "10.0.0.0/8",
-			     "UPSTREAM_REGISTRY_PATH", "x", NULL};
+	const char *env[] = {"UPSTREAM_REGISTRY_ENDPOINT",
+			     "http://127.0.0.1:5000",
+			     "ARCHEIO_RANGES",
+			     "tests",
+			     "ARCHEIO_TRUSTED_PROXIES",
+			     "10.0.0.0/8",
+			     "UPSTREAM_REGISTRY_PATH",
+			     "x",
+			     NULL};
 	struct config c;
 	char err[256];
-	assert_int_equal(PARSE(&c, env, err, "--upstream", "https://127.0.0.2",
-			       "--ranges", "tests/unit", "--ranges", "include",
-			       "--trusted-proxy", "::1", "--upstream-path", "",
-			       "--listen", "[::1]:0", "--access-log"),
+	assert_int_equal(PARSE(&c, env, err, "--upstream", "https://127.0.0.2", "--ranges",
+			       "tests/unit", "--ranges", "include", "--trusted-proxy", "::1",
+			       "--upstream-path", "", "--listen", "[::1]:0", "--access-log"),
 			 CONFIG_OK);
 	assert_string_equal(c.upstream, "https://127.0.0.2");
 	assert_int_equal(c.ranges_count, 2);

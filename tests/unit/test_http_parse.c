@@ -62,8 +62,12 @@ static void incomplete_until_blank_line(void **state)
 	struct http_request req;
 	size_t consumed;
 	int status;
-	const char *parts[] = {"", "G", "GET / HTTP/1.1", "GET / HTTP/1.1\r\n",
-			       "GET / HTTP/1.1\r\nHost: a\r\n", "GET / HTTP/1.1\r\nHost: a\r\n\r"};
+	const char *parts[] = {"",
+			       "G",
+			       "GET / HTTP/1.1",
+			       "GET / HTTP/1.1\r\n",
+			       "GET / HTTP/1.1\r\nHost: a\r\n",
+			       "GET / HTTP/1.1\r\nHost: a\r\n\r"};
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
 		assert_int_equal(parse(parts[i], &req, &consumed, &status), HTTP_PARSE_INCOMPLETE);
 }
@@ -105,7 +109,8 @@ static void forwarded_for_lines_joined(void **state)
 	struct http_request req;
 	size_t consumed;
 	int status;
-	parse("GET / HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\nx-forwarded-for:  5.6.7.8 ,9.9.9.9 \r\n\r\n",
+	parse("GET / HTTP/1.1\r\nX-Forwarded-For: 1.2.3.4\r\nx-forwarded-for:  5.6.7.8 ,9.9.9.9 "
+	      "\r\n\r\n",
 	      &req, &consumed, &status);
 	assert_int_equal(req.xff_count, 2);
 	char joined[64];
@@ -189,16 +194,16 @@ static void too_many_forwarded_lines(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(simple_get),
-		cmocka_unit_test(bare_lf_lines_accepted),
-		cmocka_unit_test(incomplete_until_blank_line),
-		cmocka_unit_test(connection_persistence),
-		cmocka_unit_test(body_framing),
-		cmocka_unit_test(forwarded_for_lines_joined),
-		cmocka_unit_test(malformed_request_lines),
-		cmocka_unit_test(malformed_headers),
-		cmocka_unit_test(limits),
-		cmocka_unit_test(too_many_forwarded_lines),
+	    cmocka_unit_test(simple_get),
+	    cmocka_unit_test(bare_lf_lines_accepted),
+	    cmocka_unit_test(incomplete_until_blank_line),
+	    cmocka_unit_test(connection_persistence),
+	    cmocka_unit_test(body_framing),
+	    cmocka_unit_test(forwarded_for_lines_joined),
+	    cmocka_unit_test(malformed_request_lines),
+	    cmocka_unit_test(malformed_headers),
+	    cmocka_unit_test(limits),
+	    cmocka_unit_test(too_many_forwarded_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,7 +43,8 @@ static void text_lines(void **state)
 	assert_null(strstr(out, "not shown"));
 	free(out);
 	out = capture(LOG_INFO, LOG_FORMAT_TEXT, emit_fields);
-	assert_non_null(strstr(out, " info request client=192.0.2.1 path=\"/v2/a b\\\"c\" target=-\n"));
+	assert_non_null(
+	    strstr(out, " info request client=192.0.2.1 path=\"/v2/a b\\\"c\" target=-\n"));
 	free(out);
 }
 
@@ -51,8 +52,9 @@ static void json_lines(void **state)
 {
 	(void)state;
 	char *out = capture(LOG_DEBUG, LOG_FORMAT_JSON, emit_fields);
-	assert_non_null(strstr(out, "\"level\":\"info\",\"msg\":\"request\",\"client\":\"192.0.2.1\","
-				    "\"path\":\"/v2/a b\\\"c\",\"target\":\"-\"}\n"));
+	assert_non_null(strstr(out,
+			       "\"level\":\"info\",\"msg\":\"request\",\"client\":\"192.0.2.1\","
+			       "\"path\":\"/v2/a b\\\"c\",\"target\":\"-\"}\n"));
 	assert_int_equal(out[0], '{');
 	free(out);
 	out = capture(LOG_DEBUG, LOG_FORMAT_JSON, emit_plain);

@@ -332,15 +332,18 @@ static void test_forget_present_of_one_origin(void **state)
 			 MIRROR_CACHE_MISS);
 	assert_int_equal(mirror_cache_forget_present(c, "http://m1:80/", 13), 2);
 	/* Present answers of that origin are gone; absent, pending and other origins stay. */
-	assert_int_equal(mirror_cache_lookup(c, "http://m1:80/a/containers/images/1", 1, NULL, NULL),
-			 MIRROR_CACHE_MISS);
-	assert_int_equal(mirror_cache_lookup(c, "http://m1:80/b/containers/images/2", 1, NULL, NULL),
-			 MIRROR_CACHE_MISS);
-	assert_int_equal(mirror_cache_lookup(c, "http://m1:80/a/containers/images/3", 1, NULL, NULL),
-			 MIRROR_CACHE_ABSENT);
-	assert_int_equal(mirror_cache_lookup(c, "http://m10:80/a/containers/images/1", 1, NULL,
-					     NULL),
-			 MIRROR_CACHE_PRESENT);
+	assert_int_equal(
+	    mirror_cache_lookup(c, "http://m1:80/a/containers/images/1", 1, NULL, NULL),
+	    MIRROR_CACHE_MISS);
+	assert_int_equal(
+	    mirror_cache_lookup(c, "http://m1:80/b/containers/images/2", 1, NULL, NULL),
+	    MIRROR_CACHE_MISS);
+	assert_int_equal(
+	    mirror_cache_lookup(c, "http://m1:80/a/containers/images/3", 1, NULL, NULL),
+	    MIRROR_CACHE_ABSENT);
+	assert_int_equal(
+	    mirror_cache_lookup(c, "http://m10:80/a/containers/images/1", 1, NULL, NULL),
+	    MIRROR_CACHE_PRESENT);
 	mirror_cache_complete(c, "http://m1:80/a/containers/images/4", true, 1);
 	assert_int_equal(waiting.calls, 1);
 	assert_int_equal(mirror_cache_forget_present(c, "http://none/", 12), 0);

@@ -47,9 +47,9 @@ struct fixture {
 	int answered;
 	int answers_wanted;
 	bool safety_fired;
-	int status_override; /* when set, every request gets this status */
+	int status_override;	   /* when set, every request gets this status */
 	const char *break_on_path; /* loop stops when this path is requested */
-	char url[128]; /* url_for's result */
+	char url[128];		   /* url_for's result */
 };
 
 struct answer {

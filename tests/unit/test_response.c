@@ -15,17 +15,22 @@ static void redirect_get_has_location_and_body(void **state)
 {
 	(void)state;
 	char out[4096];
-	struct response r = {.status = 307, .location = "https://up.example/v2/a/manifests/x?n=1&last=b",
-			     .api_version = true, .keep_alive = true};
+	struct response r = {.status = 307,
+			     .location = "https://up.example/v2/a/manifests/x?n=1&last=b",
+			     .api_version = true,
+			     .keep_alive = true};
 	size_t len = response_write(&r, DATE, out, sizeof(out));
 	assert_true(len > 0);
 	out[len] = '\0';
 	assert_non_null(strstr(out, "HTTP/1.1 307 Temporary Redirect\r\n"));
-	assert_non_null(strstr(out, "\r\nLocation: https://up.example/v2/a/manifests/x?n=1&last=b\r\n"));
+	assert_non_null(
+	    strstr(out, "\r\nLocation: https://up.example/v2/a/manifests/x?n=1&last=b\r\n"));
 	assert_non_null(strstr(out, "\r\nDocker-Distribution-Api-Version: registry/2.0\r\n"));
 	assert_null(strstr(out, "Connection: close"));
 	/* The body escapes '&' for HTML, as Go's http.Redirect does. */
-	assert_non_null(strstr(out, "\r\n\r\n<a href=\"https://up.example/v2/a/manifests/x?n=1&amp;last=b\">Temporary Redirect</a>.\n\n"));
+	assert_non_null(strstr(
+	    out, "\r\n\r\n<a href=\"https://up.example/v2/a/manifests/x?n=1&amp;last=b\">Temporary "
+		 "Redirect</a>.\n\n"));
 	char want[64];
 	const char *body = strstr(out, "\r\n\r\n") + 4;
 	snprintf(want, sizeof(want), "Content-Length: %zu\r\n", strlen(body));
@@ -48,19 +53,24 @@ static void oci_error_body(void **state)
 {
 	(void)state;
 	char out[4096];
-	struct response r = {.status = 400, .oci_error = "NAME_INVALID",
-			     .message = "invalid \"name\"", .keep_alive = true};
+	struct response r = {.status = 400,
+			     .oci_error = "NAME_INVALID",
+			     .message = "invalid \"name\"",
+			     .keep_alive = true};
 	size_t len = response_write(&r, DATE, out, sizeof(out));
 	out[len] = '\0';
 	assert_null(strstr(out, "Location:"));
 	assert_non_null(strstr(out, "Content-Type: application/json\r\n"));
-	assert_non_null(strstr(out, "{\"errors\":[{\"code\":\"NAME_INVALID\",\"message\":\"invalid \\\"name\\\"\",\"detail\":null}]}"));
+	assert_non_null(strstr(out, "{\"errors\":[{\"code\":\"NAME_INVALID\",\"message\":\"invalid "
+				    "\\\"name\\\"\",\"detail\":null}]}"));
 }
 
 static void method_not_allowed_has_allow(void **state)
 {
 	(void)state;
-	struct route_result route = {.kind = ROUTE_RESPOND, .rule = RULE_METHOD, .status = 405,
+	struct route_result route = {.kind = ROUTE_RESPOND,
+				     .rule = RULE_METHOD,
+				     .status = 405,
 				     .message = "Only GET and HEAD are allowed."};
 	struct response r;
 	response_from_route(&route, false, true, &r);

@@ -79,16 +79,23 @@ static void blob_choice_by_region(void **state)
 	struct serve_state *s = serve_state_load(&f->config, NULL, err, sizeof(err));
 	assert_non_null(s);
 	assert_int_equal(s->prefix_count, 4);
-	const char *digest = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	const char *digest =
+	    "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 	struct blob_choice c;
 	serve_state_choose_blob(s, region_of(s, "10.2.3.4"), digest, &c);
 	assert_true(c.use_mirror);
 	assert_string_equal(c.cloud, "aws");
 	assert_string_equal(c.region, "us-east-1");
-	assert_string_equal(c.mirror_url, "http://127.0.0.1:1/use1/containers/images/sha256:0000000000000000000000000000000000000000000000000000000000000000");
+	assert_string_equal(
+	    c.mirror_url,
+	    "http://127.0.0.1:1/use1/containers/images/"
+	    "sha256:0000000000000000000000000000000000000000000000000000000000000000");
 	serve_state_choose_blob(s, region_of(s, "10.1.2.3"), digest, &c);
 	assert_string_equal(c.region, "eu-west-1");
-	assert_string_equal(c.mirror_url, "http://127.0.0.1:1/aws/containers/images/sha256:0000000000000000000000000000000000000000000000000000000000000000");
+	assert_string_equal(
+	    c.mirror_url,
+	    "http://127.0.0.1:1/aws/containers/images/"
+	    "sha256:0000000000000000000000000000000000000000000000000000000000000000");
 	serve_state_choose_blob(s, region_of(s, "192.0.2.1"), digest, &c);
 	assert_false(c.use_mirror);
 	assert_string_equal(c.cloud, "gcp");
@@ -136,7 +143,8 @@ static void reload_keeps_region_ids(void **state)
 	assert_int_equal(region_of(second, "10.2.3.4"), use1);
 	assert_int_equal(second->prefix_count, 2);
 	/* Regions no longer in the ranges keep their names: old tags still resolve. */
-	const struct region_name *gcp = region_table_get(&second->regions, region_of(first, "192.0.2.1"));
+	const struct region_name *gcp =
+	    region_table_get(&second->regions, region_of(first, "192.0.2.1"));
 	assert_non_null(gcp);
 	assert_string_equal(gcp->cloud, "gcp");
 	serve_state_release(first);

@@ -22,8 +22,8 @@ static int run_xdp(int argc, char **argv, const struct logger *log)
 	}
 	struct config config;
 	char err[1024];
-	enum config_result r = config_parse(&config, argc - 1, argv + 1, env_lookup, err,
-					    sizeof(err));
+	enum config_result r =
+	    config_parse(&config, argc - 1, argv + 1, env_lookup, err, sizeof(err));
 	if (r != CONFIG_OK) {
 		if (r == CONFIG_HELP)
 			config_print_usage(stdout);
@@ -33,7 +33,8 @@ static int run_xdp(int argc, char **argv, const struct logger *log)
 		return r == CONFIG_HELP ? 0 : 2;
 	}
 	(void)log;
-	int status = xdp_status_run(config.bpffs_dir, config.json, stdout, err, sizeof(err)) == 0 ? 0 : 1;
+	int status =
+	    xdp_status_run(config.bpffs_dir, config.json, stdout, err, sizeof(err)) == 0 ? 0 : 1;
 	if (status != 0)
 		fprintf(stderr, "archeio: xdp status: %s\n", err);
 	config_free(&config);
@@ -62,7 +63,7 @@ int main(int argc, char **argv)
 	struct config config;
 	char err[1024];
 	enum config_result r =
-		config_parse(&config, argc - first, argv + first, env_lookup, err, sizeof(err));
+	    config_parse(&config, argc - first, argv + first, env_lookup, err, sizeof(err));
 	if (r == CONFIG_HELP) {
 		config_print_usage(stdout);
 		config_free(&config);
