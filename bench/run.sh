@@ -42,6 +42,7 @@ taskset -c 0 build/archeio serve --listen "127.0.0.1:$APORT" --workers 1 --log-l
 	--mirrors "$TMP/mirrors" --upstream "$UPSTREAM" --trusted-proxy 127.0.0.1/32 --xff-hops 1 & PIDS+=($!)
 ARCHEIO_PID=$!
 wait_port "$MPORT"; wait_port "$NPORT"; wait_port "$APORT"
+NGINX_WORKER=$(pgrep -P "$(cat "$TMP/ngx/nginx.pid")" | head -1)
 
 cat >"$TMP/xff.lua" <<'LUA'
 wrk.headers["X-Forwarded-For"] = "15.230.221.1"
@@ -52,13 +53,20 @@ for p in "$APORT" "$NPORT"; do
 	echo "check :$p blob -> $loc"
 done
 
-run() { # NAME PORT PATH -> req/s and p99 (ms)
+# CPU time (user+system, clock ticks) of the process serving the port: with
+# wrk near its own limit, CPU per request tells the servers apart better than req/s.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+run() { # NAME PORT PATH PID -> req/s, p99 (ms), server CPU microseconds per request
+	local before after
+	before=$(cpu_ticks "$4")
 	taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency -s "$TMP/xff.lua" "http://127.0.0.1:$2$3" >"$TMP/wrk.out"
-	local rps p99
+	after=$(cpu_ticks "$4")
+	local rps p99 reqs
 	rps=$(awk '/Requests\/sec/ {print $2}' "$TMP/wrk.out")
 	p99=$(awk '$1 == "99%" {print $2}' "$TMP/wrk.out")
+	reqs=$(awk '/requests in/ {print $1}' "$TMP/wrk.out")
 	if grep -q "Non-2xx or 3xx" "$TMP/wrk.out"; then echo "$1: non-3xx answers!"; cat "$TMP/wrk.out"; exit 1; fi
-	echo "$1 $rps $p99"
+	echo "$1 $rps $p99 $(python3 -c "print(($after - $before) * 1e6 / $(getconf CLK_TCK) / $reqs)")"
 }
 rss_kb() { ps -o rss= -p "$1" | tr -d ' '; }
 nginx_rss_kb() { local total=0; for p in $(pgrep -f "nginx.*$TMP/ngx"); do total=$((total + $(ps -o rss= -p "$p"))); done; echo "$total"; }
@@ -66,8 +74,8 @@ nginx_rss_kb() { local total=0; for p in $(pgrep -f "nginx.*$TMP/ngx"); do total
 echo "# $ROUNDS rounds x ${DUR}s, $CONNS connections, server on CPU 0, wrk on CPU 1"
 for path in "/v2/pause/manifests/3.9" "/v2/pause/blobs/$DIGEST"; do
 	for r in $(seq 1 "$ROUNDS"); do
-		run "archeio" "$APORT" "$path" >>"$TMP/results.$(basename "$path" | cut -c1-8)"
-		run "nginx" "$NPORT" "$path" >>"$TMP/results.$(basename "$path" | cut -c1-8)"
+		run "archeio" "$APORT" "$path" "$ARCHEIO_PID" >>"$TMP/results.$(basename "$path" | cut -c1-8)"
+		run "nginx" "$NPORT" "$path" "$NGINX_WORKER" >>"$TMP/results.$(basename "$path" | cut -c1-8)"
 	done
 	python3 - "$TMP/results.$(basename "$path" | cut -c1-8)" "$path" <<'PY'
 import statistics, sys
@@ -78,9 +86,12 @@ med = {}
 for name in ("archeio", "nginx"):
     rps = [float(r[1]) for r in rows if r[0] == name]
     p99 = [ms(r[2]) for r in rows if r[0] == name]
-    med[name] = (statistics.median(rps), statistics.median(p99))
-    print(f"{sys.argv[2][:40]:40} {name:8} median {med[name][0]:>10.0f} req/s  p99 {med[name][1]:.2f} ms  (rounds: {' '.join(str(int(x)) for x in rps)})")
-print(f"{'':40} ratio archeio/nginx: throughput {med['archeio'][0] / med['nginx'][0]:.2f}x, p99 {med['archeio'][1] / med['nginx'][1]:.2f}x")
+    cpu = [float(r[3]) for r in rows if r[0] == name]
+    med[name] = (statistics.median(rps), statistics.median(p99), statistics.median(cpu))
+    print(f"{sys.argv[2][:40]:40} {name:8} median {med[name][0]:>10.0f} req/s  p99 {med[name][1]:.2f} ms  "
+          f"CPU {med[name][2]:.2f} us/req  (req/s rounds: {' '.join(str(int(x)) for x in rps)})")
+print(f"{'':40} ratio archeio/nginx: throughput {med['archeio'][0] / med['nginx'][0]:.2f}x, "
+      f"p99 {med['archeio'][1] / med['nginx'][1]:.2f}x, CPU per request {med['archeio'][2] / med['nginx'][2]:.2f}x")
 PY
 done
 echo "memory after load: archeio RSS $(rss_kb "$ARCHEIO_PID") KiB; nginx master+worker RSS $(nginx_rss_kb) KiB"
