@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archeio/library_log.h"
 #include "archeio/listen_socket.h"
 #include "archeio/serve_state.h"
 #include "archeio/worker.h"
@@ -102,6 +103,7 @@ static int open_xdp(struct server *server, uint16_t port)
 	const struct config *c = server->config;
 	if (!c->xdp_iface)
 		return 0;
+	library_log_install(server->log);
 	struct xdp_path_options options = {
 	    .iface = c->xdp_iface,
 	    .mode = c->xdp_mode,

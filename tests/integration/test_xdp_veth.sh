@@ -49,6 +49,9 @@ SERVER_PID=$!
 on_exit "kill $SERVER_PID; wait $SERVER_PID"
 wait_for_log "$TMP/server.log" "listening on" 30 || { cat "$TMP/server.log"; exit 1; }
 check_match "attached in native mode" "$(grep 'XDP: tagging' "$TMP/server.log")" "mode native"
+# libbpf's and libxdp's own messages come through archeio's logger, not raw to stderr.
+check_eq "every log line is archeio's format" \
+	"$(grep -c -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (debug|info|warn|error) ' "$TMP/server.log")" "0"
 ns_exec "${NS_PREFIX}mirror" bash -c "for i in \$(seq 1 100); do (exec 3<>/dev/tcp/$MIRROR_IP/8081) 2>/dev/null && exit 0; sleep 0.05; done; exit 1" || fail "mirror nginx did not start"
 
 fetch() { # NS URL -> "STATUS LOCATION"
