@@ -2,7 +2,7 @@
 """A deliberately awkward OCI registry for tests, on loopback only.
 
 usage: fake-registry.py PORTFILE LAYOUT [--corrupt DIGEST]... [--flaky] [--redirect]
-                        [--log FILE]
+                        [--fault NAME]... [--phantom-tag TAG]... [--log FILE]
 
 Serves the images of an OCI layout (tags from index.json annotations) and:
   - demands bearer tokens: 401 + WWW-Authenticate: Bearer realm=.../token,
@@ -15,6 +15,7 @@ Serves the images of an OCI layout (tags from index.json annotations) and:
 Binds 127.0.0.1 on a free port and writes the port to PORTFILE.
 """
 import argparse
+import hashlib
 import http.server
 import json
 import os
@@ -22,6 +23,23 @@ import re
 import threading
 
 TOKEN = "t0k3n"
+
+# Ways a broken or hostile registry answers, each chosen by --fault NAME.
+FAULTS = {
+    "ping-500": "GET /v2/ answers 500",
+    "tags-404": "tags/list answers 404 NAME_UNKNOWN",
+    "tags-not-json": "tags/list answers 200 with an HTML page",
+    "tags-not-list": 'tags/list answers {"tags": "v1"}',
+    "tags-endless": "tags/list always links to a next page",
+    "manifest-not-json": "manifests answer 200 with bytes that are not JSON",
+    "manifest-wrong-type": "manifests answer with Content-Type text/html",
+    "manifest-digest-lie": "Docker-Content-Digest names another digest",
+    "blob-oversize": "blobs carry 16 extra bytes",
+    "token-500": "/token answers 500",
+    "token-empty": "/token answers {} (no token)",
+    "token-no-realm": "the bearer challenge has no realm",
+    "basic-auth": "the challenge is Basic, not Bearer",
+}
 
 
 def main():
@@ -31,8 +49,11 @@ def main():
     ap.add_argument("--corrupt", action="append", default=[])
     ap.add_argument("--flaky", action="store_true")
     ap.add_argument("--redirect", action="store_true")
+    ap.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS))
+    ap.add_argument("--phantom-tag", action="append", default=[])
     ap.add_argument("--log")
     args = ap.parse_args()
+    faults = set(args.fault)
     with open(os.path.join(args.layout, "index.json")) as f:
         index = json.load(f)
     tags = {}
@@ -73,14 +94,22 @@ def main():
                 return True
             port = self.server.server_address[1]
             scope = f',scope="repository:{repo}:pull"' if repo else ""
-            self.send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', [
-                ("WWW-Authenticate",
-                 f'Bearer realm="http://127.0.0.1:{port}/token",service="fake"{scope}')])
+            challenge = f'Bearer realm="http://127.0.0.1:{port}/token",service="fake"{scope}'
+            if "basic-auth" in faults:
+                challenge = 'Basic realm="fake"'
+            elif "token-no-realm" in faults:
+                challenge = f'Bearer service="fake"{scope}'
+            self.send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
+                      [("WWW-Authenticate", challenge)])
             return False
 
         def do_GET(self):
             path, _, query = self.path.partition("?")
             if path == "/token":
+                if "token-500" in faults:
+                    return self.send(500, b"token service down")
+                if "token-empty" in faults:
+                    return self.send(200, b"{}", [("Content-Type", "application/json")])
                 return self.send(200, json.dumps({"token": TOKEN, "expires_in": 300}).encode())
             if path.startswith("/storage/"):
                 data = blob_bytes(path[len("/storage/"):])
@@ -88,6 +117,8 @@ def main():
                     return self.send(404)
                 return self.send(200, data, [("Content-Type", "application/octet-stream")])
             if path == "/v2/":
+                if "ping-500" in faults:
+                    return self.send(500, b"internal error")
                 if self.authorized(""):
                     self.send(200, b"{}")
                 return
@@ -98,7 +129,18 @@ def main():
             if not self.authorized(repo):
                 return
             if what == "tags/list":
-                names = sorted(tags)
+                if "tags-404" in faults:
+                    return self.send(404, b'{"errors":[{"code":"NAME_UNKNOWN"}]}',
+                                     [("Content-Type", "application/json")])
+                if "tags-not-json" in faults:
+                    return self.send(200, b"<html>maintenance</html>", [("Content-Type", "text/html")])
+                if "tags-not-list" in faults:
+                    return self.send(200, b'{"name":"x","tags":"v1"}', [("Content-Type", "application/json")])
+                if "tags-endless" in faults:
+                    return self.send(200, b'{"name":"x","tags":[]}', [
+                        ("Content-Type", "application/json"),
+                        ("Link", f'</v2/{repo}/tags/list?n=1&last=x>; rel="next"')])
+                names = sorted(set(tags) | set(args.phantom_tag))
                 last = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("last")
                 rest = [t for t in names if last is None or t > last]
                 page = rest[:1]
@@ -114,6 +156,13 @@ def main():
                     return self.send(404)
                 if media is None:
                     media = json.loads(data).get("mediaType", "application/json")
+                if "manifest-not-json" in faults:
+                    data = b"\x00this is not a manifest"
+                    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+                if "manifest-wrong-type" in faults:
+                    media = "text/html"
+                if "manifest-digest-lie" in faults:
+                    digest = "sha256:" + "0" * 64
                 return self.send(200, data, [("Content-Type", media), ("Docker-Content-Digest", digest)])
             data = blob_bytes(ref)
             if data is None:
@@ -127,6 +176,8 @@ def main():
                 return self.send(307, b"", [("Location", f"/storage/{ref}")])
             if ref in args.corrupt:
                 data = bytes([data[0] ^ 0xFF]) + data[1:]
+            if "blob-oversize" in faults:
+                data += b"\0" * 16
             self.send(200, data, [("Content-Type", "application/octet-stream")])
 
         do_HEAD = do_GET

@@ -8,13 +8,19 @@ and an x-amz-checksum-sha256 that match the body. Anything wrong -> 403/400,
 and the reason is logged.
 
 usage: fake-s3.py PORTFILE DATADIR ACCESS_KEY SECRET_KEY REGION [--log FILE]
+                  [--fail-puts N] [--deny PATH-PREFIX]
+  --fail-puts N  answer the first N (correctly signed) PUTs with 500, as S3
+                 does under load ("InternalError, please retry")
+  --deny P       answer 403 AccessDenied to HEAD and PUT of paths starting
+                 with P (e.g. /bucket/locked), as a bucket policy would
 """
+import argparse
 import base64
 import hashlib
 import hmac
 import http.server
 import os
-import sys
+import threading
 import urllib.parse
 
 
@@ -34,9 +40,18 @@ def sign(secret, region, method, path, query, headers, signed, payload_hash, amz
 
 
 def main():
-    portfile, datadir, access, secret, region = sys.argv[1:6]
-    log_path = sys.argv[7] if len(sys.argv) > 7 and sys.argv[6] == "--log" else None
-    log = open(log_path, "a", buffering=1) if log_path else None
+    ap = argparse.ArgumentParser()
+    for name in ("portfile", "datadir", "access", "secret", "region"):
+        ap.add_argument(name)
+    ap.add_argument("--log")
+    ap.add_argument("--fail-puts", type=int, default=0)
+    ap.add_argument("--deny")
+    args = ap.parse_args()
+    portfile, datadir, access, secret, region = (
+        args.portfile, args.datadir, args.access, args.secret, args.region)
+    log = open(args.log, "a", buffering=1) if args.log else None
+    lock = threading.Lock()
+    puts_to_fail = [args.fail_puts]
 
     def note(msg):
         if log:
@@ -78,6 +93,13 @@ def main():
                 return "signature mismatch"
             return None
 
+        def denied(self):
+            if args.deny and self.path.startswith(args.deny):
+                note("DENY " + self.path)
+                self.send(403, b"<Error><Code>AccessDenied</Code></Error>")
+                return True
+            return False
+
         def object_path(self):
             path = urllib.parse.unquote(self.path.partition("?")[0])
             parts = path.lstrip("/").split("/", 1)
@@ -90,6 +112,8 @@ def main():
             if problem:
                 note("REJECT " + problem)
                 return self.send(403)
+            if self.denied():
+                return
             p = self.object_path()
             if p and os.path.isfile(p):
                 return self.send(200)
@@ -107,6 +131,14 @@ def main():
             if problem:
                 note("REJECT " + problem)
                 return self.send(400 if "checksum" in problem else 403, problem.encode())
+            if self.denied():
+                return
+            with lock:
+                fail = puts_to_fail[0] > 0
+                puts_to_fail[0] -= fail
+            if fail:
+                note("FAIL500 " + self.path)
+                return self.send(500, b"<Error><Code>InternalError</Code></Error>")
             p = self.object_path()
             if not p:
                 return self.send(400)
