@@ -67,8 +67,10 @@ def main():
     log = open(args.log, "a", buffering=1) if args.log else None
 
     def blob_bytes(digest):
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+            return None
         path = os.path.join(args.layout, "blobs", "sha256", digest.split(":", 1)[1])
-        if ":" not in digest or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest) or not os.path.exists(path):
+        if not os.path.exists(path):
             return None
         with open(path, "rb") as f:
             return f.read()
