@@ -43,6 +43,12 @@ check() { # check "description" command...
 	local what="$1"; shift
 	if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
 }
+# check_all "description" 'commands': for a check of several commands joined
+# by &&, which `check` would apply to the first command only.
+check_all() {
+	local what="$1"
+	if eval "$2"; then echo "ok   - $what"; else echo "FAIL - $what"; failures=$((failures + 1)); fi
+}
 # Runs the mirror with a time bound; stdout -> $WORK/out.txt, stderr -> $WORK/err.txt.
 mirror() {
 	local rc=0
@@ -70,6 +76,8 @@ no_temp_files() { ! find "$1" -name '.tmp-archeio-*' | grep -q .; }
 python3 tests/lib/make-oci-layout.py "$WORK/layout" v1:single v2:multi v3:single >"$WORK/expected"
 python3 tests/lib/make-oci-layout.py "$WORK/layout2" other:single >"$WORK/expected2"
 cat "$WORK/expected" "$WORK/expected2" >"$WORK/expected-all"
+# Layer counts are random; v1's blobs are the lines up to its manifest.
+awk '{ print } /^manifest /{ exit }' "$WORK/expected" >"$WORK/expected-v1"
 
 # --- 1. real registry -------------------------------------------------------
 REG_PORT="$(free_port)"
@@ -126,25 +134,25 @@ check "resume restores the blob" blobs_ok "$DEST" "$WORK/expected"
 check "resume removes a dead run's temp file" no_temp_files "$DEST"
 
 D2="$WORK/mirror-ref"
-v1_config="$(sed -n '3p' "$WORK/expected" | cut -d' ' -f2)"
+v1_config="$(grep '^config ' "$WORK/expected-v1" | cut -d' ' -f2)"
 rc=$(mirror --from "$REG" --repo test/img --ref v1 --to "$D2")
-check "--ref copies only that image" [ "$rc" = 0 ] && [ "$(ls "$D2/containers/images" | wc -l)" = "$(head -4 "$WORK/expected" | count_blobs /dev/stdin)" ]
+check_all "--ref copies only that image" '[ "$rc" = 0 ] && [ "$(ls "$D2/containers/images" | wc -l)" = "$(count_blobs "$WORK/expected-v1")" ]'
 check "--ref copied the config of v1" [ -f "$D2/containers/images/$v1_config" ]
 
 D3="$WORK/mirror-catalog"
 printf '# repositories\ntest/other\n' >"$WORK/repos.txt"
 rc=$(mirror --from "$REG" --repos-file "$WORK/repos.txt" --to "$D3")
-check "--repos-file copies the listed repository" [ "$rc" = 0 ] && blobs_ok "$D3" "$WORK/expected2"
+check_all "--repos-file copies the listed repository" '[ "$rc" = 0 ] && blobs_ok "$D3" "$WORK/expected2"'
 rc=$(mirror --from "$REG" --catalog --to "$D3")
-check "--catalog copies every repository" [ "$rc" = 0 ] && blobs_ok "$D3" "$WORK/expected-all"
+check_all "--catalog copies every repository" '[ "$rc" = 0 ] && blobs_ok "$D3" "$WORK/expected-all"'
 
 rc=$(mirror --from "$REG" --repo test/img --to "$WORK/x" --concurrency 0)
 check "bad flag value exits 2" [ "$rc" = 2 ]
-check "bad flag gives one clear line" [ "$(wc -l <"$WORK/err.txt")" = 1 ] && grep -q -- '--concurrency' "$WORK/err.txt"
+check_all "bad flag gives one clear line" '[ "$(wc -l <"$WORK/err.txt")" = 1 ] && grep -q -- '\''--concurrency'\'' "$WORK/err.txt"'
 rc=$(mirror --from "$REG" --nonsense)
 check "unknown flag exits 2" [ "$rc" = 2 ]
 rc=$(mirror --from "$REG" --repo test/missing --to "$WORK/m404")
-check "a missing repository fails with a list" [ "$rc" = 1 ] && grep -q 'test/missing' "$WORK/err.txt"
+check_all "a missing repository fails with a list" '[ "$rc" = 1 ] && grep -q '\''test/missing'\'' "$WORK/err.txt"'
 
 # --- 2. fake registry: auth, paging, 503s, a lying blob ---------------------
 python3 tests/lib/fake-registry.py "$WORK/fake.port" "$WORK/layout" --flaky --redirect --log "$WORK/fake.log" &
@@ -169,8 +177,8 @@ rc=$(mirror --from "http://127.0.0.1:$(cat "$WORK/rps.port")" --repo test/img --
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 requests=$(wc -l <"$WORK/rps.log")
 # A burst of 10 goes at once, every further request waits 100 ms.
-check "--rps 10: $requests requests took ${elapsed_ms} ms (>= $(((requests - 10) * 100)) ms)" \
-	[ "$rc" = 0 ] && [ "$elapsed_ms" -ge $(((requests - 10) * 100)) ]
+check_all "--rps 10: $requests requests took ${elapsed_ms} ms (>= $(((requests - 10) * 100)) ms)" '\
+	[ "$rc" = 0 ] && [ "$elapsed_ms" -ge $(((requests - 10) * 100)) ]'
 
 bad="$(grep '^layer ' "$WORK/expected" | tail -1 | cut -d' ' -f2)"
 python3 tests/lib/fake-registry.py "$WORK/liar.port" "$WORK/layout" --corrupt "$bad" &
@@ -191,7 +199,7 @@ python3 tests/lib/fake-registry.py "$WORK/flaky.port" "$WORK/layout" --flaky &
 PIDS+=($!)
 wait_port_file "$WORK/flaky.port"
 rc=$(mirror --from "http://127.0.0.1:$(cat "$WORK/flaky.port")" --repo test/img --ref v1 --to "$WORK/m-noretry" --retries 0)
-check "503 without retries: non-zero exit" [ "$rc" = 1 ] && grep -q 'HTTP 503' "$WORK/err.txt"
+check_all "503 without retries: non-zero exit" '[ "$rc" = 1 ] && grep -q '\''HTTP 503'\'' "$WORK/err.txt"'
 
 # --- 3. MOCK S3 that checks SigV4 and x-amz-checksum-sha256 -----------------
 mkdir -p "$WORK/s3data"
@@ -205,11 +213,11 @@ check "S3: exits 0" [ "$rc" = 0 ]
 check "S3: every blob stored under the prefix" blobs_ok "$WORK/s3data/bucket/pre/fix" "$WORK/expected"
 check "S3: the mock rejected nothing" bash -c "! grep -q REJECT '$WORK/s3.log'"
 rc=$(mirror --from "$REG" --repo test/img --to s3://bucket/pre/fix --s3-endpoint "$S3" --s3-region eu-test-1)
-check "S3: second run finds every blob by HEAD" [ "$rc" = 0 ] && grep -q "(0 copied, $(count_blobs "$WORK/expected") present, 0 failed)" "$WORK/err.txt"
+check_all "S3: second run finds every blob by HEAD" '[ "$rc" = 0 ] && grep -q "(0 copied, $(count_blobs "$WORK/expected") present, 0 failed)" "$WORK/err.txt"'
 rc=$(AWS_SECRET_ACCESS_KEY=wrong mirror --from "$REG" --repo test/img --to s3://bucket/other --s3-endpoint "$S3" --s3-region eu-test-1)
-check "S3: a wrong secret is refused by the signature check" [ "$rc" = 1 ] && grep -q 'REJECT signature mismatch' "$WORK/s3.log"
+check_all "S3: a wrong secret is refused by the signature check" '[ "$rc" = 1 ] && grep -q '\''REJECT signature mismatch'\'' "$WORK/s3.log"'
 rc=$(AWS_ACCESS_KEY_ID= mirror --from "$REG" --repo test/img --to s3://bucket/x --s3-endpoint "$S3")
-check "S3: missing credentials exit 2" [ "$rc" = 2 ] && grep -q AWS_ACCESS_KEY_ID "$WORK/err.txt"
+check_all "S3: missing credentials exit 2" '[ "$rc" = 2 ] && grep -q AWS_ACCESS_KEY_ID "$WORK/err.txt"'
 
 # --- 4. failures a user meets ------------------------------------------------
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
@@ -227,51 +235,51 @@ one_line_error() { [ "$(wc -l <"$WORK/err.txt")" -ge 1 ] && grep -q "$1" "$WORK/
 # A source that cannot be reached or is broken: exit 1, the reason named.
 DEAD="http://127.0.0.1:$(free_port)"
 rc=$(mirror --from "$DEAD" --repo test/img --to "$WORK/m-dead" --retries 0)
-check "unreachable source: exit 1, names the source" [ "$rc" = 1 ] && one_line_error "source $DEAD/*: "
+check_all "unreachable source: exit 1, names the source" '[ "$rc" = 1 ] && one_line_error "source $DEAD/*: "'
 start_fake ping500 --fault ping-500
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-ping" --retries 0)
-check "/v2/ answering 500: exit 1 with the status" [ "$rc" = 1 ] && one_line_error "/v2/: HTTP 500"
+check_all "/v2/ answering 500: exit 1 with the status" '[ "$rc" = 1 ] && one_line_error "/v2/: HTTP 500"'
 
 start_fake tags404 --fault tags-404
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-t404")
-check "tags/list 404: exit 1, repository and status named" [ "$rc" = 1 ] && one_line_error "test/img: listing tags: .*HTTP 404"
+check_all "tags/list 404: exit 1, repository and status named" '[ "$rc" = 1 ] && one_line_error "test/img: listing tags: .*HTTP 404"'
 check "tags/list 404: nothing copied" nothing_stored "$WORK/m-t404"
 rc=$(mirror --from "$URL" --repo test/img --ref v1 --to "$WORK/m-t404ref")
-check "tags/list 404 does not matter with --ref" [ "$rc" = 0 ] && blobs_ok "$WORK/m-t404ref" <(head -4 "$WORK/expected")
+check_all "tags/list 404 does not matter with --ref" '[ "$rc" = 0 ] && blobs_ok "$WORK/m-t404ref" "$WORK/expected-v1"'
 start_fake tagsjson --fault tags-not-json
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-tjson")
-check "tags/list not JSON: exit 1, said so" [ "$rc" = 1 ] && one_line_error "answer is not a JSON object"
+check_all "tags/list not JSON: exit 1, said so" '[ "$rc" = 1 ] && one_line_error "answer is not a JSON object"'
 start_fake tagslist --fault tags-not-list
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-tlist")
-check "tags/list with a non-list: exit 1, said so" [ "$rc" = 1 ] && one_line_error '"tags" is not a list'
+check_all "tags/list with a non-list: exit 1, said so" '[ "$rc" = 1 ] && one_line_error '\''"tags" is not a list'\'''
 
 start_fake mjson --fault manifest-not-json
 rc=$(mirror --from "$URL" --repo test/img --ref v1 --to "$WORK/m-mjson")
-check "manifest not JSON: exit 1, image and parse error named" [ "$rc" = 1 ] && one_line_error "test/img:v1: manifest: invalid JSON"
-check "manifest not JSON: nothing copied or recorded" nothing_stored "$WORK/m-mjson" && [ -z "$(ls "$WORK/m-mjson/.archeio-mirror/manifests")" ]
+check_all "manifest not JSON: exit 1, image and parse error named" '[ "$rc" = 1 ] && one_line_error "test/img:v1: manifest: invalid JSON"'
+check_all "manifest not JSON: nothing copied or recorded" 'nothing_stored "$WORK/m-mjson" && [ -z "$(ls "$WORK/m-mjson/.archeio-mirror/manifests")" ]'
 start_fake mtype --fault manifest-wrong-type
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-mtype")
-check "manifests labelled text/html are parsed by their mediaType" [ "$rc" = 0 ] && blobs_ok "$WORK/m-mtype" "$WORK/expected"
+check_all "manifests labelled text/html are parsed by their mediaType" '[ "$rc" = 0 ] && blobs_ok "$WORK/m-mtype" "$WORK/expected"'
 start_fake mlie --fault manifest-digest-lie
 rc=$(mirror --from "$URL" --repo test/img --ref v1 --to "$WORK/m-mlie")
-check "Docker-Content-Digest that lies: exit 1, both digests named" [ "$rc" = 1 ] && one_line_error "Docker-Content-Digest sha256:0000.* but content is sha256:"
+check_all "Docker-Content-Digest that lies: exit 1, both digests named" '[ "$rc" = 1 ] && one_line_error "Docker-Content-Digest sha256:0000.* but content is sha256:"'
 check "Docker-Content-Digest that lies: nothing copied" nothing_stored "$WORK/m-mlie"
 start_fake phantom --phantom-tag ghost
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-ghost")
-check "a listed tag without manifest: exit 1, tag and 404 named" [ "$rc" = 1 ] && one_line_error "test/img:ghost: .*HTTP 404"
+check_all "a listed tag without manifest: exit 1, tag and 404 named" '[ "$rc" = 1 ] && one_line_error "test/img:ghost: .*HTTP 404"'
 check "a listed tag without manifest: the other images are copied" blobs_ok "$WORK/m-ghost" "$WORK/expected"
 check "a listed tag without manifest: the other images are recorded" [ "$(ls "$WORK/m-ghost/.archeio-mirror/manifests" | wc -l)" = 5 ]
 start_fake oversize --fault blob-oversize
 rc=$(mirror --from "$URL" --repo test/img --ref v1 --to "$WORK/m-big" --retries 0)
-check "a blob longer than declared: exit 1, said so" [ "$rc" = 1 ] && one_line_error "source sent more than the [0-9]* bytes the manifest declares"
-check "a blob longer than declared: nothing stored, no temp file" nothing_stored "$WORK/m-big" && no_temp_files "$WORK/m-big"
+check_all "a blob longer than declared: exit 1, said so" '[ "$rc" = 1 ] && one_line_error "source sent more than the [0-9]* bytes the manifest declares"'
+check_all "a blob longer than declared: nothing stored, no temp file" 'nothing_stored "$WORK/m-big" && no_temp_files "$WORK/m-big"'
 
 for fault in "token-500:token request: HTTP 500" "token-empty:answered without a token" \
 	"basic-auth:asks for Basic auth; only anonymous bearer-token pulls" \
 	"token-no-realm:bearer challenge without a usable realm"; do
 	start_fake "${fault%%:*}" --fault "${fault%%:*}"
 	rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-${fault%%:*}" --retries 0)
-	check "${fault%%:*}: exit 1 with \"${fault#*:}\"" [ "$rc" = 1 ] && one_line_error "${fault#*:}"
+	check_all "${fault%%:*}: exit 1 with \"${fault#*:}\"" '[ "$rc" = 1 ] && one_line_error "${fault#*:}"'
 done
 
 # --ref by digest, and what records save.
@@ -281,24 +289,24 @@ v2_child="$(grep '^manifest ' "$WORK/expected" | sed -n 2p | cut -d' ' -f2)"
 start_fake refs
 D6="$WORK/m-digest"
 rc=$(mirror --from "$URL" --repo test/img --ref "$v1_manifest" --to "$D6")
-check "--ref DIGEST copies that image" [ "$rc" = 0 ] && blobs_ok "$D6" <(head -4 "$WORK/expected") && [ "$(ls "$D6/containers/images" | wc -l)" = 3 ]
+check_all "--ref DIGEST copies that image" '[ "$rc" = 0 ] && blobs_ok "$D6" "$WORK/expected-v1" && [ "$(ls "$D6/containers/images" | wc -l)" = "$(count_blobs "$WORK/expected-v1")" ]'
 check "--ref DIGEST records it" [ -f "$D6/.archeio-mirror/manifests/$v1_manifest" ]
 : >"$WORK/refs.log"
 rc=$(mirror --from "$URL" --repo test/img --ref "$v1_manifest" --to "$D6" --dry-run)
-check "--ref DIGEST recorded: skipped without fetching the manifest" [ "$rc" = 0 ] &&
-	grep -q "^skip test/img@$v1_manifest (recorded)" "$WORK/out.txt" && ! grep -q manifests "$WORK/refs.log"
+check_all "--ref DIGEST recorded: skipped without fetching the manifest" '[ "$rc" = 0 ] &&
+	grep -q "^skip test/img@$v1_manifest (recorded)" "$WORK/out.txt" && ! grep -q manifests "$WORK/refs.log"'
 rc=$(mirror --from "$URL" --repo test/img --ref "sha256:$(printf '%064d' 0)" --to "$D6")
-check "--ref with an unknown digest: exit 1, 404 named" [ "$rc" = 1 ] && one_line_error "test/img:sha256:0000.*HTTP 404"
+check_all "--ref with an unknown digest: exit 1, 404 named" '[ "$rc" = 1 ] && one_line_error "test/img:sha256:0000.*HTTP 404"'
 rc=$(mirror --from "$URL" --repo test/img --ref "$v2_child" --to "$D6")
 : >"$WORK/refs.log"
 rc2=$(mirror --from "$URL" --repo test/img --ref v2 --to "$D6")
-check "an index whose child is recorded: the child is not fetched again" [ "$rc" = 0 ] && [ "$rc2" = 0 ] &&
-	grep -q "manifests/v2" "$WORK/refs.log" && ! grep -q "manifests/$v2_child" "$WORK/refs.log"
-check "an index whose child is recorded: the index and its children are recorded" \
-	[ -f "$D6/.archeio-mirror/manifests/$v2_index" ] && [ "$(ls "$D6/.archeio-mirror/manifests" | wc -l)" = 4 ]
+check_all "an index whose child is recorded: the child is not fetched again" '[ "$rc" = 0 ] && [ "$rc2" = 0 ] &&
+	grep -q "manifests/v2" "$WORK/refs.log" && ! grep -q "manifests/$v2_child" "$WORK/refs.log"'
+check_all "an index whose child is recorded: the index and its children are recorded" '\
+	[ -f "$D6/.archeio-mirror/manifests/$v2_index" ] && [ "$(ls "$D6/.archeio-mirror/manifests" | wc -l)" = 4 ]'
 rc=$(mirror --from "$URL" --repo test/img --to "$D6" --dry-run)
-check "--dry-run names recorded images" [ "$rc" = 0 ] && grep -q "^skip test/img:v1 $v1_manifest (recorded)" "$WORK/out.txt" &&
-	[ "$(grep -c '^would copy ' "$WORK/out.txt")" = "$(tail -n +$(($(grep -n "^index $v2_index" "$WORK/expected" | cut -d: -f1) + 1)) "$WORK/expected" | count_blobs /dev/stdin)" ]
+check_all "--dry-run names recorded images" '[ "$rc" = 0 ] && grep -q "^skip test/img:v1 $v1_manifest (recorded)" "$WORK/out.txt" &&
+	[ "$(grep -c '\''^would copy '\'' "$WORK/out.txt")" = "$(tail -n +$(($(grep -n "^index $v2_index" "$WORK/expected" | cut -d: -f1) + 1)) "$WORK/expected" | count_blobs /dev/stdin)" ]'
 
 # A record is trusted (docs/mirroring.md): a blob deleted behind its back is
 # not noticed until the record is removed.
@@ -307,64 +315,64 @@ rc=$(mirror --from "$URL" --repo test/img --to "$D7")
 gone="$(grep '^layer ' "$WORK/expected" | tail -1 | cut -d' ' -f2)"
 rm "$D7/containers/images/$gone"
 rc=$(mirror --from "$URL" --repo test/img --to "$D7")
-check "stale record: the run trusts it and copies nothing" [ "$rc" = 0 ] && grep -q "(0 copied, 0 present, 0 failed), .* 3 images already recorded" "$WORK/err.txt"
+check_all "stale record: the run trusts it and copies nothing" '[ "$rc" = 0 ] && grep -q "(0 copied, 0 present, 0 failed), .* 3 images already recorded" "$WORK/err.txt"'
 rm -r "$D7/.archeio-mirror"
 rc=$(mirror --from "$URL" --repo test/img --to "$D7")
-check "stale record removed: only the deleted blob is copied again" [ "$rc" = 0 ] &&
-	grep -q "(1 copied, $(($(count_blobs "$WORK/expected") - 1)) present, 0 failed)" "$WORK/err.txt" && blobs_ok "$D7" "$WORK/expected"
+check_all "stale record removed: only the deleted blob is copied again" '[ "$rc" = 0 ] &&
+	grep -q "(1 copied, $(($(count_blobs "$WORK/expected") - 1)) present, 0 failed)" "$WORK/err.txt" && blobs_ok "$D7" "$WORK/expected"'
 
 # --concurrency changes the speed, never the result.
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-c1" --concurrency 1)
 rc2=$(mirror --from "$URL" --repo test/img --to "$WORK/m-c16" --concurrency 16)
 tree_sum() { (cd "$1" && find . -type f ! -name '.tmp-*' -exec sha256sum {} + | sort); }
-check "--concurrency 1 and 16 store the same files and records" [ "$rc" = 0 ] && [ "$rc2" = 0 ] &&
-	[ "$(tree_sum "$WORK/m-c1")" = "$(tree_sum "$WORK/m-c16")" ] && blobs_ok "$WORK/m-c1" "$WORK/expected"
+check_all "--concurrency 1 and 16 store the same files and records" '[ "$rc" = 0 ] && [ "$rc2" = 0 ] &&
+	[ "$(tree_sum "$WORK/m-c1")" = "$(tree_sum "$WORK/m-c16")" ] && blobs_ok "$WORK/m-c1" "$WORK/expected"'
 
 # --repos-file and --help.
 printf '# mirrored repositories\n\n   test/img   # the app\n\t\r\n# test/other\n' >"$WORK/repos-ok.txt"
 rc=$(mirror --from "$URL" --repos-file "$WORK/repos-ok.txt" --to "$WORK/m-rf" --dry-run)
-check "--repos-file: comments, blanks and spaces ignored" [ "$rc" = 0 ] && [ "$(grep -c '^would copy test/img@' "$WORK/out.txt")" = "$(count_blobs "$WORK/expected")" ] &&
-	! grep -q 'test/other' "$WORK/out.txt"
+check_all "--repos-file: comments, blanks and spaces ignored" '[ "$rc" = 0 ] && [ "$(grep -c '\''^would copy test/img@'\'' "$WORK/out.txt")" = "$(count_blobs "$WORK/expected")" ] &&
+	! grep -q '\''test/other'\'' "$WORK/out.txt"'
 printf 'test/img\n\nTest/Upper\n' >"$WORK/repos-bad.txt"
 rc=$(mirror --from "$URL" --repos-file "$WORK/repos-bad.txt" --to "$WORK/m-rf")
-check "--repos-file: a bad name exits 2 with file:line" [ "$rc" = 2 ] && one_line_error "repos-bad.txt:3: \"Test/Upper\" is not a valid repository name"
+check_all "--repos-file: a bad name exits 2 with file:line" '[ "$rc" = 2 ] && one_line_error "repos-bad.txt:3: \"Test/Upper\" is not a valid repository name"'
 rc=$(mirror --from "$URL" --repos-file "$WORK/no-such-file" --to "$WORK/m-rf")
-check "--repos-file: a missing file exits 2" [ "$rc" = 2 ] && one_line_error "cannot open .*no-such-file: No such file"
+check_all "--repos-file: a missing file exits 2" '[ "$rc" = 2 ] && one_line_error "cannot open .*no-such-file: No such file"'
 rc=$(mirror --from "$URL" --repos-file "$WORK" --to "$WORK/m-rf")
-check "--repos-file: a directory exits 2" [ "$rc" = 2 ] && one_line_error "cannot read $WORK"
+check_all "--repos-file: a directory exits 2" '[ "$rc" = 2 ] && one_line_error "cannot read $WORK"'
 printf 'test/img\0\n' >"$WORK/repos-nul.txt"
 rc=$(mirror --from "$URL" --repos-file "$WORK/repos-nul.txt" --to "$WORK/m-rf")
-check "--repos-file: a binary file exits 2" [ "$rc" = 2 ] && one_line_error "is not a text file"
+check_all "--repos-file: a binary file exits 2" '[ "$rc" = 2 ] && one_line_error "is not a text file"'
 rc=$(mirror --help)
-check "--help prints the usage on stdout, exit 0" [ "$rc" = 0 ] && grep -q '^usage: archeio-mirror' "$WORK/out.txt"
+check_all "--help prints the usage on stdout, exit 0" '[ "$rc" = 0 ] && grep -q '\''^usage: archeio-mirror'\'' "$WORK/out.txt"'
 
 # Destinations that cannot be used.
 echo file >"$WORK/a-file"
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/a-file/mirror")
-check "--to below a regular file: exit 2, path named" [ "$rc" = 2 ] && one_line_error "cannot create $WORK/a-file/mirror.*Not a directory"
+check_all "--to below a regular file: exit 2, path named" '[ "$rc" = 2 ] && one_line_error "cannot create $WORK/a-file/mirror.*Not a directory"'
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-st" --state-dir "$WORK/a-file/state")
-check "--state-dir below a regular file: exit 2" [ "$rc" = 2 ] && one_line_error "state: cannot create $WORK/a-file/state"
+check_all "--state-dir below a regular file: exit 2" '[ "$rc" = 2 ] && one_line_error "state: cannot create $WORK/a-file/state"'
 D8="$WORK/m-squat"
 mkdir -p "$D8/containers/images/$gone/x"
 rc=$(mirror --from "$URL" --repo test/img --to "$D8")
-check "a directory in a blob's place: exit 1, rename failure named" [ "$rc" = 1 ] && one_line_error "$gone: cannot rename .* Is a directory"
-check "a directory in a blob's place: no temp file, other blobs stored" no_temp_files "$D8" &&
-	[ "$(find "$D8/containers/images" -maxdepth 1 -type f | wc -l)" = $(($(count_blobs "$WORK/expected") - 1)) ]
+check_all "a directory in a blob's place: exit 1, rename failure named" '[ "$rc" = 1 ] && one_line_error "$gone: cannot rename .* Is a directory"'
+check_all "a directory in a blob's place: no temp file, other blobs stored" 'no_temp_files "$D8" &&
+	[ "$(find "$D8/containers/images" -maxdepth 1 -type f | wc -l)" = $(($(count_blobs "$WORK/expected") - 1)) ]'
 D9="$WORK/m-loop"
 mkdir -p "$D9/containers/images" && ln -s "$gone" "$D9/containers/images/$gone"
 rc=$(mirror --from "$URL" --repo test/img --to "$D9")
-check "a symlink loop in a blob's place: exit 1, stat failure named" [ "$rc" = 1 ] && one_line_error "checking destination: cannot stat .*$gone"
+check_all "a symlink loop in a blob's place: exit 1, stat failure named" '[ "$rc" = 1 ] && one_line_error "checking destination: cannot stat .*$gone"'
 if command -v setpriv >/dev/null; then
 	mkdir -p "$WORK/ro/containers/images"
 	chmod 0711 "$WORK"
 	rc=0
 	GCOV_PREFIX="$WORK/ro-gcov" timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$BIN" --from "$URL" --repo test/img --to "$WORK/ro" >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?
-	check "a destination the user cannot write: exit 2, said so" [ "$rc" = 2 ] && one_line_error "Permission denied"
+	check_all "a destination the user cannot write: exit 2, said so" '[ "$rc" = 2 ] && one_line_error "Permission denied"'
 	rc=0
 	GCOV_PREFIX="$WORK/ro-gcov" timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$BIN" --from "$URL" --repo test/img --to "$WORK/ro" --dry-run >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?
-	check "a read-only destination still allows --dry-run" [ "$rc" = 0 ] && grep -q '^would copy ' "$WORK/out.txt"
+	check_all "a read-only destination still allows --dry-run" '[ "$rc" = 0 ] && grep -q '\''^would copy '\'' "$WORK/out.txt"'
 	chmod 0700 "$WORK"
 fi
 
@@ -377,25 +385,25 @@ wait_port_file "$WORK/s3b.port"
 S3B="http://127.0.0.1:$(cat "$WORK/s3b.port")"
 s3() { AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secretTEST mirror --from "$URL" --repo test/img --s3-endpoint "$S3B" --s3-region eu-test-1 "$@"; }
 rc=$(s3 --to s3://bucket/retry --state-dir "$WORK/s3-state")
-check "S3 500 then success: exit 0 after retrying" [ "$rc" = 0 ] && [ "$(grep -c '^FAIL500 ' "$WORK/s3b.log")" = 2 ] &&
-	blobs_ok "$WORK/s3b/bucket/retry" "$WORK/expected"
-check "S3 with --state-dir: images recorded, staging left empty" [ "$(ls "$WORK/s3-state/manifests" | wc -l)" = 5 ] &&
-	[ -z "$(ls -A "$WORK/s3-state/staging")" ]
+check_all "S3 500 then success: exit 0 after retrying" '[ "$rc" = 0 ] && [ "$(grep -c '\''^FAIL500 '\'' "$WORK/s3b.log")" = 2 ] &&
+	blobs_ok "$WORK/s3b/bucket/retry" "$WORK/expected"'
+check_all "S3 with --state-dir: images recorded, staging left empty" '[ "$(ls "$WORK/s3-state/manifests" | wc -l)" = 5 ] &&
+	[ -z "$(ls -A "$WORK/s3-state/staging")" ]'
 rc=$(s3 --to s3://bucket/retry --state-dir "$WORK/s3-state" --dry-run)
-check "S3 with --state-dir: the next run skips recorded images" [ "$rc" = 0 ] && [ "$(grep -c '^skip ' "$WORK/out.txt")" = 3 ]
+check_all "S3 with --state-dir: the next run skips recorded images" '[ "$rc" = 0 ] && [ "$(grep -c '\''^skip '\'' "$WORK/out.txt")" = 3 ]'
 rc=$(s3 --to s3://bucket/dry --dry-run)
-check "S3 --dry-run: names the object URLs, writes nothing" [ "$rc" = 0 ] &&
-	grep -q "^would copy test/img@sha256:.* to $S3B/bucket/dry/containers/images/sha256%3A" "$WORK/out.txt" && [ ! -e "$WORK/s3b/bucket/dry" ]
+check_all "S3 --dry-run: names the object URLs, writes nothing" '[ "$rc" = 0 ] &&
+	grep -q "^would copy test/img@sha256:.* to $S3B/bucket/dry/containers/images/sha256%3A" "$WORK/out.txt" && [ ! -e "$WORK/s3b/bucket/dry" ]'
 python3 tests/lib/fake-s3.py "$WORK/s3c.port" "$WORK/s3b" AKIDTEST secretTEST eu-test-1 --fail-puts 1000 &
 PIDS+=($!)
 wait_port_file "$WORK/s3c.port"
 rc=$(AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secretTEST mirror --from "$URL" --repo test/img --ref v1 \
 	--s3-endpoint "http://127.0.0.1:$(cat "$WORK/s3c.port")" --s3-region eu-test-1 --to s3://bucket/down --retries 1)
-check "S3 that keeps answering 500: exit 1, PUT and status named" [ "$rc" = 1 ] && one_line_error "PUT http://.*/bucket/down/.*: HTTP 500" &&
-	[ ! -e "$WORK/s3b/bucket/down" ]
+check_all "S3 that keeps answering 500: exit 1, PUT and status named" '[ "$rc" = 1 ] && one_line_error "PUT http://.*/bucket/down/.*: HTTP 500" &&
+	[ ! -e "$WORK/s3b/bucket/down" ]'
 rc=$(s3 --to s3://bucket/locked --retries 0)
-check "S3 403 AccessDenied: exit 1, HEAD and status named" [ "$rc" = 1 ] && one_line_error "checking destination: HEAD .*: HTTP 403" &&
-	[ ! -e "$WORK/s3b/bucket/locked" ]
+check_all "S3 403 AccessDenied: exit 1, HEAD and status named" '[ "$rc" = 1 ] && one_line_error "checking destination: HEAD .*: HTTP 403" &&
+	[ ! -e "$WORK/s3b/bucket/locked" ]'
 
 echo "test_mirror_tool: $failures failed checks"
 [ "$failures" -eq 0 ]
