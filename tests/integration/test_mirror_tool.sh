@@ -287,6 +287,7 @@ v1_manifest="$(grep -m1 '^manifest ' "$WORK/expected" | cut -d' ' -f2)"
 v2_index="$(grep -m1 '^index ' "$WORK/expected" | cut -d' ' -f2)"
 v2_child="$(grep '^manifest ' "$WORK/expected" | sed -n 2p | cut -d' ' -f2)"
 start_fake refs
+REFS_URL="$URL"
 D6="$WORK/m-digest"
 rc=$(mirror --from "$URL" --repo test/img --ref "$v1_manifest" --to "$D6")
 check_all "--ref DIGEST copies that image" '[ "$rc" = 0 ] && blobs_ok "$D6" "$WORK/expected-v1" && [ "$(ls "$D6/containers/images" | wc -l)" = "$(count_blobs "$WORK/expected-v1")" ]'
@@ -404,6 +405,46 @@ check_all "S3 that keeps answering 500: exit 1, PUT and status named" '[ "$rc" =
 rc=$(s3 --to s3://bucket/locked --retries 0)
 check_all "S3 403 AccessDenied: exit 1, HEAD and status named" '[ "$rc" = 1 ] && one_line_error "checking destination: HEAD .*: HTTP 403" &&
 	[ ! -e "$WORK/s3b/bucket/locked" ]'
+
+# A registry that expires tokens, forgets manifests or blobs, or lies about sizes.
+start_fake expiring --fault token-expires
+rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-expire" --concurrency 2)
+check_all "expiring tokens: new ones are fetched and the copy completes" \
+	'[ "$rc" = 0 ] && blobs_ok "$WORK/m-expire" "$WORK/expected" && [ "$(grep -c "^GET /token" "$WORK/expiring.log")" -gt 3 ]'
+v2_last_layer="$(grep '^layer ' "$WORK/expected" | sed -n "$(($(count_blobs "$WORK/expected-v1")))p" | cut -d' ' -f2)"
+start_fake gone --missing "$v2_child" --missing "$(grep '^layer ' "$WORK/expected-v1" | head -1 | cut -d' ' -f2)"
+rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-gone" --retries 0)
+check_all "an index child that 404s: exit 1, index and child named" \
+	'[ "$rc" = 1 ] && one_line_error "test/img:v2: .*manifests/$v2_child: HTTP 404"'
+check_all "a blob that 404s: its digest and status named" \
+	'one_line_error "test/img@$(grep "^layer " "$WORK/expected-v1" | head -1 | cut -d" " -f2): .*HTTP 404"'
+check_all "missing manifest and blob: only the intact image (v3) is recorded" \
+	'[ "$(ls "$WORK/m-gone/.archeio-mirror/manifests")" = "$(grep "^manifest " "$WORK/expected" | tail -1 | cut -d" " -f2)" ]'
+start_fake huge --fault manifest-huge
+rc=$(mirror --from "$URL" --repo test/img --ref v1 --to "$WORK/m-huge" --retries 0)
+check_all "a manifest over 4 MiB is refused" '[ "$rc" = 1 ] && one_line_error "response larger than 4194304 bytes" && nothing_stored "$WORK/m-huge"'
+start_fake sizelie --fault manifest-size-lie
+rc=$(mirror --from "$URL" --repo test/img --ref v1 --to "$WORK/m-size")
+check_all "blobs shorter than the manifest says: exit 1, not stored" \
+	'[ "$rc" = 1 ] && one_line_error "size mismatch: got [0-9]* bytes, manifest says" && nothing_stored "$WORK/m-size" && no_temp_files "$WORK/m-size"'
+rc=$(mirror --from "$URL" --catalog --to "$WORK/m-nocat")
+check_all "a registry without /v2/_catalog: --catalog exits 1, said so" '[ "$rc" = 1 ] && one_line_error "_catalog: .*/v2/_catalog: HTTP 404"'
+
+# On a terminal the progress line is redrawn in place, then replaced by the summary.
+if command -v script >/dev/null; then
+	timeout 120 script -qec "$BIN --from $REFS_URL --repo test/img --to $WORK/m-tty --rps 20" /dev/null >"$WORK/tty.txt" 2>&1 || true
+	tty_progress_ok() { # a line drawn with \r ... ESC[K, then the summary on the last line
+		grep -q $'\r''blobs [0-9]*/[0-9]* .*'$'\033''\[K' "$WORK/tty.txt" &&
+			tail -1 "$WORK/tty.txt" | grep -q "blobs $(count_blobs "$WORK/expected")/.*($(count_blobs "$WORK/expected") copied, 0 present, 0 failed)"
+	}
+	check "on a terminal: progress redrawn in place, summary last" tty_progress_ok
+fi
+
+# S3 staging that cannot be made.
+rc=$(s3 --to s3://bucket/st --state-dir "$WORK/a-file/state")
+check_all "S3 staging below a regular file: exit 2, path named" '[ "$rc" = 2 ] && one_line_error "cannot create $WORK/a-file/state"'
+rc=$(TMPDIR="$WORK/no-such-dir" s3 --to s3://bucket/st)
+check_all "S3 with an unusable TMPDIR: exit 2, said so" '[ "$rc" = 2 ] && one_line_error "cannot create a staging directory $WORK/no-such-dir/"'
 
 echo "test_mirror_tool: $failures failed checks"
 [ "$failures" -eq 0 ]

@@ -2,7 +2,8 @@
 """A deliberately awkward OCI registry for tests, on loopback only.
 
 usage: fake-registry.py PORTFILE LAYOUT [--corrupt DIGEST]... [--flaky] [--redirect]
-                        [--fault NAME]... [--phantom-tag TAG]... [--log FILE]
+                        [--fault NAME]... [--phantom-tag TAG]... [--missing DIGEST]...
+                        [--log FILE]
 
 Serves the images of an OCI layout (tags from index.json annotations) and:
   - demands bearer tokens: 401 + WWW-Authenticate: Bearer realm=.../token,
@@ -35,6 +36,9 @@ FAULTS = {
     "manifest-wrong-type": "manifests answer with Content-Type text/html",
     "manifest-digest-lie": "Docker-Content-Digest names another digest",
     "blob-oversize": "blobs carry 16 extra bytes",
+    "manifest-huge": "manifests carry 5 MiB of JSON padding",
+    "manifest-size-lie": "image manifests declare every blob 1 byte longer",
+    "token-expires": "a token is good for 3 requests, then 401 again",
     "token-500": "/token answers 500",
     "token-empty": "/token answers {} (no token)",
     "token-no-realm": "the bearer challenge has no realm",
@@ -51,6 +55,7 @@ def main():
     ap.add_argument("--redirect", action="store_true")
     ap.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS))
     ap.add_argument("--phantom-tag", action="append", default=[])
+    ap.add_argument("--missing", action="append", default=[])
     ap.add_argument("--log")
     args = ap.parse_args()
     faults = set(args.fault)
@@ -64,10 +69,11 @@ def main():
         media_of[digest] = media
     lock = threading.Lock()
     seen_blobs = set()
+    token_state = {"serial": 0, "uses": {}}  # token -> requests it was used for
     log = open(args.log, "a", buffering=1) if args.log else None
 
     def blob_bytes(digest):
-        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest) or digest in args.missing:
             return None
         path = os.path.join(args.layout, "blobs", "sha256", digest.split(":", 1)[1])
         if not os.path.exists(path):
@@ -92,7 +98,15 @@ def main():
                 self.wfile.write(body)
 
         def authorized(self, repo):
-            if self.headers.get("Authorization") == "Bearer " + TOKEN:
+            given = self.headers.get("Authorization", "")
+            if "token-expires" in faults:
+                with lock:
+                    uses = token_state["uses"]
+                    token = given[len("Bearer "):]
+                    if given.startswith("Bearer ") and token in uses and uses[token] < 3:
+                        uses[token] += 1
+                        return True
+            elif given == "Bearer " + TOKEN:
                 return True
             port = self.server.server_address[1]
             scope = f',scope="repository:{repo}:pull"' if repo else ""
@@ -112,7 +126,13 @@ def main():
                     return self.send(500, b"token service down")
                 if "token-empty" in faults:
                     return self.send(200, b"{}", [("Content-Type", "application/json")])
-                return self.send(200, json.dumps({"token": TOKEN, "expires_in": 300}).encode())
+                token = TOKEN
+                if "token-expires" in faults:
+                    with lock:
+                        token_state["serial"] += 1
+                        token = f"{TOKEN}-{token_state['serial']}"
+                        token_state["uses"][token] = 0
+                return self.send(200, json.dumps({"token": token, "expires_in": 300}).encode())
             if path.startswith("/storage/"):
                 data = blob_bytes(path[len("/storage/"):])
                 if data is None:
@@ -158,6 +178,17 @@ def main():
                     return self.send(404)
                 if media is None:
                     media = json.loads(data).get("mediaType", "application/json")
+                if "manifest-huge" in faults:
+                    body = json.loads(data)
+                    body["annotations"] = {"padding": "x" * (5 << 20)}
+                    data = json.dumps(body).encode()
+                    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+                if "manifest-size-lie" in faults and "layers" in json.loads(data):
+                    body = json.loads(data)
+                    for d in [body["config"]] + body["layers"]:
+                        d["size"] += 1
+                    data = json.dumps(body).encode()
+                    digest = "sha256:" + hashlib.sha256(data).hexdigest()
                 if "manifest-not-json" in faults:
                     data = b"\x00this is not a manifest"
                     digest = "sha256:" + hashlib.sha256(data).hexdigest()
