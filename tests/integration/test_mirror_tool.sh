@@ -363,7 +363,7 @@ D9="$WORK/m-loop"
 mkdir -p "$D9/containers/images" && ln -s "$gone" "$D9/containers/images/$gone"
 rc=$(mirror --from "$URL" --repo test/img --to "$D9")
 check_all "a symlink loop in a blob's place: exit 1, stat failure named" '[ "$rc" = 1 ] && one_line_error "checking destination: cannot stat .*$gone"'
-if command -v setpriv >/dev/null; then
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then # needs root to switch to nobody
 	mkdir -p "$WORK/ro/containers/images"
 	chmod 0711 "$WORK"
 	rc=0
@@ -384,7 +384,7 @@ python3 tests/lib/fake-s3.py "$WORK/s3b.port" "$WORK/s3b" AKIDTEST secretTEST eu
 PIDS+=($!)
 wait_port_file "$WORK/s3b.port"
 S3B="http://127.0.0.1:$(cat "$WORK/s3b.port")"
-s3() { AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secretTEST mirror --from "$URL" --repo test/img --s3-endpoint "$S3B" --s3-region eu-test-1 "$@"; }
+s3() { AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secretTEST mirror --from "$REFS_URL" --repo test/img --s3-endpoint "$S3B" --s3-region eu-test-1 "$@"; }
 rc=$(s3 --to s3://bucket/retry --state-dir "$WORK/s3-state")
 check_all "S3 500 then success: exit 0 after retrying" '[ "$rc" = 0 ] && [ "$(grep -c '\''^FAIL500 '\'' "$WORK/s3b.log")" = 2 ] &&
 	blobs_ok "$WORK/s3b/bucket/retry" "$WORK/expected"'
@@ -445,6 +445,29 @@ rc=$(s3 --to s3://bucket/st --state-dir "$WORK/a-file/state")
 check_all "S3 staging below a regular file: exit 2, path named" '[ "$rc" = 2 ] && one_line_error "cannot create $WORK/a-file/state"'
 rc=$(TMPDIR="$WORK/no-such-dir" s3 --to s3://bucket/st)
 check_all "S3 with an unusable TMPDIR: exit 2, said so" '[ "$rc" = 2 ] && one_line_error "cannot create a staging directory $WORK/no-such-dir/"'
+
+# Records that cannot be written (a state dir left behind by another user):
+# the blobs are copied, the failure is named, the next run can still resume.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then # needs root to switch to nobody
+	D10="$WORK/m-norecord"
+	mkdir -p "$D10/.archeio-mirror/manifests"
+	chown -R 65534:65534 "$D10" && chown 0:0 "$D10/.archeio-mirror/manifests"
+	chmod 0711 "$WORK"
+	rc=0
+	GCOV_PREFIX="$WORK/ro-gcov" timeout 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$BIN" --from "$REFS_URL" --repo test/img --ref v1 --to "$D10" >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?
+	chmod 0700 "$WORK"
+	check_all "state records not writable: exit 1, the record named, blobs still stored" \
+		'[ "$rc" = 1 ] && one_line_error "test/img:v1: cannot create $D10/.archeio-mirror/manifests/.*Permission denied" && blobs_ok "$D10" "$WORK/expected-v1"'
+fi
+
+# AWS_SESSION_TOKEN: signed when set, ignored when empty.
+rc=$(AWS_SESSION_TOKEN=session-XYZ s3 --to s3://bucket/session --ref v1)
+check_all "S3 with a session token: sent signed, accepted" '[ "$rc" = 0 ] && blobs_ok "$WORK/s3b/bucket/session" "$WORK/expected-v1" &&
+	grep -q "^SESSION session-XYZ signed=True" "$WORK/s3b.log" && ! grep -q "signed=False" "$WORK/s3b.log"'
+: >"$WORK/s3b.log"
+rc=$(AWS_SESSION_TOKEN= s3 --to s3://bucket/nosession --ref v1)
+check_all "S3 with an empty AWS_SESSION_TOKEN: treated as unset" '[ "$rc" = 0 ] && blobs_ok "$WORK/s3b/bucket/nosession" "$WORK/expected-v1" && ! grep -q "REJECT\|SESSION" "$WORK/s3b.log"'
 
 echo "test_mirror_tool: $failures failed checks"
 [ "$failures" -eq 0 ]

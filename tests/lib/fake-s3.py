@@ -91,6 +91,9 @@ def main():
                         payload_hash, headers["x-amz-date"])
             if not hmac.compare_digest(want, fields.get("Signature", "")):
                 return "signature mismatch"
+            if "x-amz-security-token" in headers:
+                note("SESSION %s signed=%s" % (headers["x-amz-security-token"],
+                                               "x-amz-security-token" in signed))
             return None
 
         def denied(self):
