@@ -146,6 +146,10 @@ check_all "--repos-file copies the listed repository" '[ "$rc" = 0 ] && blobs_ok
 rc=$(mirror --from "$REG" --catalog --to "$D3")
 check_all "--catalog copies every repository" '[ "$rc" = 0 ] && blobs_ok "$D3" "$WORK/expected-all"'
 
+rc=$(mirror --from "$REG" --repo test/img --catalog --to "$WORK/m-both" --dry-run)
+check_all "--repo plus --catalog: each blob listed once" \
+	'[ "$rc" = 0 ] && [ "$(grep -c "^would copy " "$WORK/out.txt")" = "$(count_blobs "$WORK/expected-all")" ] &&
+	[ "$(grep "^would copy " "$WORK/out.txt" | sort -u | wc -l)" = "$(count_blobs "$WORK/expected-all")" ]'
 rc=$(mirror --from "$REG" --repo test/img --to "$WORK/x" --concurrency 0)
 check "bad flag value exits 2" [ "$rc" = 2 ]
 check_all "bad flag gives one clear line" '[ "$(wc -l <"$WORK/err.txt")" = 1 ] && grep -q -- '\''--concurrency'\'' "$WORK/err.txt"'
@@ -216,7 +220,7 @@ rc=$(mirror --from "$REG" --repo test/img --to s3://bucket/pre/fix --s3-endpoint
 check_all "S3: second run finds every blob by HEAD" '[ "$rc" = 0 ] && grep -q "(0 copied, $(count_blobs "$WORK/expected") present, 0 failed)" "$WORK/err.txt"'
 rc=$(AWS_SECRET_ACCESS_KEY=wrong mirror --from "$REG" --repo test/img --to s3://bucket/other --s3-endpoint "$S3" --s3-region eu-test-1)
 check_all "S3: a wrong secret is refused by the signature check" '[ "$rc" = 1 ] && grep -q '\''REJECT signature mismatch'\'' "$WORK/s3.log"'
-rc=$(AWS_ACCESS_KEY_ID= mirror --from "$REG" --repo test/img --to s3://bucket/x --s3-endpoint "$S3")
+rc=$(AWS_ACCESS_KEY_ID='' mirror --from "$REG" --repo test/img --to s3://bucket/x --s3-endpoint "$S3")
 check_all "S3: missing credentials exit 2" '[ "$rc" = 2 ] && grep -q AWS_ACCESS_KEY_ID "$WORK/err.txt"'
 
 # --- 4. failures a user meets ------------------------------------------------
@@ -284,6 +288,7 @@ done
 
 # --ref by digest, and what records save.
 v1_manifest="$(grep -m1 '^manifest ' "$WORK/expected" | cut -d' ' -f2)"
+# shellcheck disable=SC2034 # read inside check_all's eval
 v2_index="$(grep -m1 '^index ' "$WORK/expected" | cut -d' ' -f2)"
 v2_child="$(grep '^manifest ' "$WORK/expected" | sed -n 2p | cut -d' ' -f2)"
 start_fake refs
@@ -324,6 +329,7 @@ check_all "stale record removed: only the deleted blob is copied again" '[ "$rc"
 
 # --concurrency changes the speed, never the result.
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-c1" --concurrency 1)
+# shellcheck disable=SC2034 # read inside check_all's eval
 rc2=$(mirror --from "$URL" --repo test/img --to "$WORK/m-c16" --concurrency 16)
 tree_sum() { (cd "$1" && find . -type f ! -name '.tmp-*' -exec sha256sum {} + | sort); }
 check_all "--concurrency 1 and 16 store the same files and records" '[ "$rc" = 0 ] && [ "$rc2" = 0 ] &&
@@ -411,7 +417,6 @@ start_fake expiring --fault token-expires
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-expire" --concurrency 2)
 check_all "expiring tokens: new ones are fetched and the copy completes" \
 	'[ "$rc" = 0 ] && blobs_ok "$WORK/m-expire" "$WORK/expected" && [ "$(grep -c "^GET /token" "$WORK/expiring.log")" -gt 3 ]'
-v2_last_layer="$(grep '^layer ' "$WORK/expected" | sed -n "$(($(count_blobs "$WORK/expected-v1")))p" | cut -d' ' -f2)"
 start_fake gone --missing "$v2_child" --missing "$(grep '^layer ' "$WORK/expected-v1" | head -1 | cut -d' ' -f2)"
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-gone" --retries 0)
 check_all "an index child that 404s: exit 1, index and child named" \
@@ -466,7 +471,7 @@ rc=$(AWS_SESSION_TOKEN=session-XYZ s3 --to s3://bucket/session --ref v1)
 check_all "S3 with a session token: sent signed, accepted" '[ "$rc" = 0 ] && blobs_ok "$WORK/s3b/bucket/session" "$WORK/expected-v1" &&
 	grep -q "^SESSION session-XYZ signed=True" "$WORK/s3b.log" && ! grep -q "signed=False" "$WORK/s3b.log"'
 : >"$WORK/s3b.log"
-rc=$(AWS_SESSION_TOKEN= s3 --to s3://bucket/nosession --ref v1)
+rc=$(AWS_SESSION_TOKEN='' s3 --to s3://bucket/nosession --ref v1)
 check_all "S3 with an empty AWS_SESSION_TOKEN: treated as unset" '[ "$rc" = 0 ] && blobs_ok "$WORK/s3b/bucket/nosession" "$WORK/expected-v1" && ! grep -q "REJECT\|SESSION" "$WORK/s3b.log"'
 
 echo "test_mirror_tool: $failures failed checks"
