@@ -27,14 +27,18 @@ static int forward(const char *library, enum log_level level, const char *fmt, v
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return forward("libbpf",
-		       level == LIBBPF_WARN ? LOG_WARN : level == LIBBPF_INFO ? LOG_INFO : LOG_DEBUG,
+		       level == LIBBPF_WARN   ? LOG_WARN
+		       : level == LIBBPF_INFO ? LOG_INFO
+					      : LOG_DEBUG,
 		       fmt, ap);
 }
 
 static int print_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
 	return forward("libxdp",
-		       level == LIBXDP_WARN ? LOG_WARN : level == LIBXDP_INFO ? LOG_INFO : LOG_DEBUG,
+		       level == LIBXDP_WARN   ? LOG_WARN
+		       : level == LIBXDP_INFO ? LOG_INFO
+					      : LOG_DEBUG,
 		       fmt, ap);
 }
 
