@@ -41,7 +41,7 @@ bool digest_parse(const char *text, struct digest_ref *out)
 	return true;
 }
 
-static void hex_encode(const unsigned char *raw, size_t len, char *out)
+void digest_hex_encode(const unsigned char *raw, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	for (size_t i = 0; i < len; i++) {
@@ -60,7 +60,7 @@ void digest_sha256_text(const void *data, size_t len, char out[DIGEST_TEXT_MAX])
 		out[0] = '\0';
 		return;
 	}
-	hex_encode(raw, raw_len, out + 7);
+	digest_hex_encode(raw, raw_len, out + 7);
 }
 
 static const EVP_MD *algo_md(enum digest_algo algo)
@@ -118,7 +118,7 @@ bool digest_verifier_finish(struct digest_verifier *v, char actual[DIGEST_TEXT_M
 		return false;
 	const char *prefix = v->expected.algo == DIGEST_SHA512 ? "sha512:" : "sha256:";
 	memcpy(actual, prefix, 7);
-	hex_encode(raw, raw_len, actual + 7);
+	digest_hex_encode(raw, raw_len, actual + 7);
 	if (sha256) {
 		if (v->sha256) {
 			unsigned int len256 = 0;

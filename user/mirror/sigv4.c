@@ -1,5 +1,7 @@
 #include "archeio/mirror/sigv4.h"
 
+#include "archeio/mirror/digest.h"
+
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -47,16 +49,6 @@ static char *sb_finish(struct strbuf *b)
 		return NULL;
 	}
 	return b->data;
-}
-
-static void hex_encode(const unsigned char *raw, size_t len, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[2 * len] = '\0';
 }
 
 static int compare_lower_names(const void *a, const void *b)
@@ -209,7 +201,7 @@ char *sigv4_string_to_sign(const struct sigv4_request *req, const struct sigv4_k
 	if (!hashed)
 		return NULL;
 	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	hex_encode(hash, hash_len, hex);
+	digest_hex_encode(hash, hash_len, hex);
 	struct strbuf b = {0};
 	sb_str(&b, "AWS4-HMAC-SHA256\n");
 	sb_str(&b, amz_date);
@@ -259,7 +251,7 @@ char *sigv4_authorization(const struct sigv4_request *req, const struct sigv4_ke
 	if (!h)
 		return NULL;
 	char sig_hex[65];
-	hex_encode(sig, 32, sig_hex);
+	digest_hex_encode(sig, 32, sig_hex);
 	struct strbuf b = {0};
 	sb_str(&b, "AWS4-HMAC-SHA256 Credential=");
 	sb_str(&b, key->access_key);

@@ -22,6 +22,8 @@ bool digest_parse(const char *text, struct digest_ref *out);
 
 /* "sha256:<hex>" of a buffer (manifests are addressed by this). */
 void digest_sha256_text(const void *data, size_t len, char out[DIGEST_TEXT_MAX]);
+/* Lowercase hex of raw bytes; out holds 2 * len + 1 (shared with SigV4). */
+void digest_hex_encode(const unsigned char *raw, size_t len, char *out);
 
 struct digest_verifier;
 
