@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -82,24 +81,6 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static void remove_pins(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *entry;
-	char path[512];
-
-	if (!d)
-		return;
-	while ((entry = readdir(d)) != NULL) {
-		if (entry->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int setup(void **state)
 {
 	struct env *env = *state;
@@ -122,7 +103,7 @@ static int teardown(void **state)
 	if (env->bpf) {
 		/* Whatever a failed test left behind. */
 		bpf_xdp_detach((int)if_nametoindex("lo"), XDP_FLAGS_SKB_MODE, NULL);
-		remove_pins(env->pin_dir);
+		xdp_fixture_remove_pins(env->pin_dir);
 	}
 	return 0;
 }

@@ -10,7 +10,6 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -145,24 +144,6 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static void remove_pins(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *entry;
-	char path[512];
-
-	if (!d)
-		return;
-	while ((entry = readdir(d)) != NULL) {
-		if (entry->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static int group_teardown(void **state)
 {
 	struct env *env = *state;
@@ -176,7 +157,7 @@ static int group_teardown(void **state)
 		waitpid(env->client, NULL, 0);
 	}
 	if (env->pin_dir[0])
-		remove_pins(env->pin_dir);
+		xdp_fixture_remove_pins(env->pin_dir);
 	return 0;
 }
 

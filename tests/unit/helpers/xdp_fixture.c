@@ -2,6 +2,7 @@
 #include "xdp_fixture.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,4 +80,22 @@ bool xdp_fixture_bpf_required(void)
 	const char *ci = getenv("CI");
 
 	return (ci && strcmp(ci, "true") == 0) || geteuid() == 0;
+}
+
+void xdp_fixture_remove_pins(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *entry;
+	char path[512];
+
+	if (!d)
+		return;
+	while ((entry = readdir(d)) != NULL) {
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
 }

@@ -36,4 +36,7 @@ struct ip_addr xdp_fixture_addr(const char *text);
  * elsewhere they are skipped with a message. */
 bool xdp_fixture_bpf_required(void);
 
+/* Removes a test's pin directory and every pin in it (best effort). */
+void xdp_fixture_remove_pins(const char *dir);
+
 #endif
