@@ -40,7 +40,6 @@ struct serve_state *serve_state_load(const struct config *config,
 		snprintf(err, errlen, "out of memory sorting ranges");
 		goto fail;
 	}
-	state->prefix_count = state->ranges.count;
 	if (config->mirrors_file) {
 		if (mirror_rules_load_file(&state->rules, config->mirrors_file, err, errlen) != 0)
 			goto fail;

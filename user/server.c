@@ -37,7 +37,7 @@ static void log_state(const struct server *server, const struct serve_state *sta
 				      i ? " " : "", counts[i].cloud, counts[i].v4, counts[i].v6);
 	log_msg(server->log, LOG_INFO,
 		"%s: %zu prefixes, %u regions, %zu mirror rules (ipv4/ipv6 per cloud: %s)", what,
-		state->prefix_count, state->regions.count ? state->regions.count - 1 : 0,
+		state->ranges.count, state->regions.count ? state->regions.count - 1 : 0,
 		state->rules.count, n ? summary : "none");
 }
 

@@ -23,7 +23,6 @@ struct serve_state {
 	struct range_set ranges;
 	struct lpm *trie;
 	struct mirror_rules rules;
-	size_t prefix_count;
 };
 
 /* Loads ranges and mirror rules named by config. `previous` (may be NULL)

@@ -78,7 +78,7 @@ static void blob_choice_by_region(void **state)
 	char err[256];
 	struct serve_state *s = serve_state_load(&f->config, NULL, err, sizeof(err));
 	assert_non_null(s);
-	assert_int_equal(s->prefix_count, 4);
+	assert_int_equal(s->ranges.count, 4);
 	const char *digest =
 	    "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 	struct blob_choice c;
@@ -141,7 +141,7 @@ static void reload_keeps_region_ids(void **state)
 	struct serve_state *second = serve_state_load(&f->config, first, err, sizeof(err));
 	assert_non_null(second);
 	assert_int_equal(region_of(second, "10.2.3.4"), use1);
-	assert_int_equal(second->prefix_count, 2);
+	assert_int_equal(second->ranges.count, 2);
 	/* Regions no longer in the ranges keep their names: old tags still resolve. */
 	const struct region_name *gcp =
 	    region_table_get(&second->regions, region_of(first, "192.0.2.1"));
@@ -195,7 +195,7 @@ static void holder_publishes_new_generation(void **state)
 	assert_ptr_equal(now, b);
 	assert_true(gen2 != gen1);
 	/* The old snapshot lives until its last holder lets go. */
-	assert_int_equal(seen->prefix_count, 4);
+	assert_int_equal(seen->ranges.count, 4);
 	serve_state_release(seen);
 	serve_state_release(now);
 	state_holder_destroy(&holder);
