@@ -2,9 +2,14 @@
 # `make test` runs every test (unit + integration); see README.md.
 #
 # Layout (one rule per kind of file, so adding a module needs no Makefile edit):
-#   user/*.c          -> build/libarcheio.a   (server modules; pure logic and I/O)
-#   user/mirror/*.c   -> build/libmirror.a    (archeio-mirror modules)
-#   user/cmd/NAME.c   -> build/NAME           (one main() per binary)
+#   user/core/*.c       -> build/libcore.a      (what both binaries use)
+#   user/<subsystem>/*.c -> build/libarcheio.a  (the redirector: geo xdp contract
+#                                               mirrorcheck http server)
+#   user/mirrortool/*.c -> build/libmirrortool.a (archeio-mirror)
+#   user/cmd/NAME.c     -> build/NAME          (one main() per binary)
+# Public headers are include/archeio/<subsystem>/; internal ones sit beside
+# their code and are reachable only from their own folder (and from tests,
+# which get -Iuser). See docs/architecture.md.
 #   bpf/*.bpf.c       -> build/bpf/*.bpf.o -> build/include/*.skel.h (libbpf skeletons)
 #   tests/unit/test_*.c -> build/tests/test_* (cmocka)
 
@@ -30,13 +35,16 @@ LDLIBS += -lxdp -lbpf -lelf -lz -levent_pthreads -levent -lcurl -ljansson -lcryp
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -I$(BUILD)/include $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
-LIB_SRCS := $(wildcard user/*.c)
-MIRROR_SRCS := $(wildcard user/mirror/*.c)
+SERVER_SUBSYSTEMS := geo xdp contract mirrorcheck http server
+CORE_SRCS := $(wildcard user/core/*.c)
+LIB_SRCS := $(foreach d,$(SERVER_SUBSYSTEMS),$(wildcard user/$(d)/*.c))
+MIRROR_SRCS := $(wildcard user/mirrortool/*.c)
 CMD_SRCS := $(wildcard user/cmd/*.c)
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_HELPER_SRCS := $(wildcard tests/unit/helpers/*.c)
 
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MIRROR_OBJS := $(MIRROR_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_HELPER_OBJS := $(TEST_HELPER_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -45,8 +53,9 @@ BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
 SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/include/%.skel.h)
 TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
+CORE_LIB := $(BUILD)/libcore.a
 LIB := $(BUILD)/libarcheio.a
-MIRROR_LIB := $(BUILD)/libmirror.a
+MIRROR_LIB := $(BUILD)/libmirrortool.a
 
 .PHONY: all test check-unit check-integration coverage format format-check clean bench
 .DELETE_ON_ERROR:
@@ -57,7 +66,7 @@ $(BUILD)/include/vmlinux.h:
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard include/archeio/*.h) | $(BUILD)/include/vmlinux.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c include/archeio/bpf_shared.h | $(BUILD)/include/vmlinux.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -69,6 +78,10 @@ $(BUILD)/obj/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+$(CORE_LIB): $(CORE_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
@@ -77,13 +90,17 @@ $(MIRROR_LIB): $(MIRROR_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/archeio-mirror: $(BUILD)/obj/user/cmd/archeio-mirror.o $(MIRROR_LIB) $(LIB)
+# The copying tool links the core only: it cannot reach the redirector's code.
+$(BUILD)/archeio-mirror: $(BUILD)/obj/user/cmd/archeio-mirror.o $(MIRROR_LIB) $(CORE_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/%: $(BUILD)/obj/user/cmd/%.o $(LIB)
+$(BUILD)/%: $(BUILD)/obj/user/cmd/%.o $(LIB) $(CORE_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJS) $(MIRROR_LIB) $(LIB)
+# Tests may include internal headers (-Iuser): they check a subsystem from inside.
+$(BUILD)/obj/tests/%.o: CPPFLAGS += -Iuser
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJS) $(MIRROR_LIB) $(LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 

@@ -1,7 +1,8 @@
-/* Memory and lookups per second of the userspace LPM on the real provider
- * ranges. Not built by the Makefile; from the repo root:
- *   make build/libarcheio.a
- *   cc -O2 -Iinclude bench/lpm_bench.c build/libarcheio.a -ljansson -o build/lpm_bench
+/* Memory and lookups per second of the userspace lookup table on the real
+ * provider ranges. Not built by the Makefile; from the repo root:
+ *   make build/libarcheio.a build/libcore.a
+ *   cc -O2 -Iinclude bench/lpm_bench.c build/libarcheio.a build/libcore.a \
+ *      -ljansson -o build/lpm_bench
  *   build/lpm_bench [RANGES_PATH...]   (default: the three files in ../shared/data)
  * To compare with another lpm.c (e.g. from git history), compile it and put
  * its object before the library on the same command line. */
@@ -11,7 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "archeio/lpm.h"
+#include "archeio/geo/lpm.h"
 
 #define ADDRESSES (1u << 16) /* a power of two: indexes wrap with a mask */
 #define LOOKUPS 20000000u

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "archeio/client_addr.h"
+#include "archeio/geo/client_addr.h"
 
 struct fixture {
 	struct ip_prefix prefixes[2];

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "archeio/config.h"
+#include "archeio/server/config.h"
 
 /* The fake environment of the current test (test-only state). */
 static const char *const *fake_env;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "archeio/ip.h"
+#include "archeio/core/ip.h"
 
 static void assert_v4(const struct ip_addr *addr, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "archeio/log.h"
+#include "archeio/core/log.h"
 
 static char *capture(enum log_level level, enum log_format format,
 		     void (*emit)(const struct logger *))

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "archeio/lpm.h"
+#include "archeio/geo/lpm.h"
 
 #define SHARED_DATA "../shared/data"
 #define RANDOM_ADDRESSES 4000

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archeio/mirror/auth.h"
+#include "mirrortool/auth.h"
 
 static void test_docker_hub_style(void **state)
 {

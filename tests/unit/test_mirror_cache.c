@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "archeio/mirror_cache.h"
+#include "archeio/mirrorcheck/mirror_cache.h"
 
 #define URL_A "http://127.0.0.1:1/containers/images/sha256:aa"
 #define URL_B "http://127.0.0.1:1/containers/images/sha256:bb"

@@ -23,7 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "archeio/mirror_check.h"
+#include "archeio/mirrorcheck/mirror_check.h"
 
 #define MAX_PATHS 32
 #define MAX_SLOW 16

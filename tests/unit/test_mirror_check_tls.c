@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "archeio/mirror_check.h"
+#include "archeio/mirrorcheck/mirror_check.h"
 
 #define SAFETY_MS 10000
 #define CANNED_200 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"

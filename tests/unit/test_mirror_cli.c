@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "archeio/mirror/cli.h"
+#include "archeio/mirrortool/cli.h"
 
 #define ARGV(...) ((char *[]){"archeio-mirror", __VA_ARGS__, NULL})
 #define ARGC(...) ((int)(sizeof((char *[]){"archeio-mirror", __VA_ARGS__}) / sizeof(char *)))

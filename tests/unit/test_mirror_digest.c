@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "archeio/mirror/digest.h"
+#include "mirrortool/digest.h"
 
 /* sha256("abc"), sha512("abc") (FIPS 180-2 examples). */
 #define ABC256 "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archeio/mirror/link.h"
-#include "archeio/mirror/url.h"
+#include "mirrortool/link.h"
+#include "mirrortool/url.h"
 
 static void expect_next(const char *header, const char *want)
 {

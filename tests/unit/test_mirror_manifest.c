@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "archeio/mirror/manifest.h"
+#include "mirrortool/manifest.h"
 
 #define D(c)                                                                                       \
 	"sha256:" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "archeio/mirror/plan.h"
-#include "archeio/mirror/progress.h"
+#include "mirrortool/plan.h"
+#include "mirrortool/progress.h"
 
 static void digest_of(int n, char out[72])
 {

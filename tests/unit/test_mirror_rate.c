@@ -5,8 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "archeio/mirror/backoff.h"
-#include "archeio/mirror/token_bucket.h"
+#include "mirrortool/backoff.h"
+#include "mirrortool/token_bucket.h"
 
 #define MS 1000000ULL
 #define S 1000000000ULL

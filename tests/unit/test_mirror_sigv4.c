@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archeio/mirror/sigv4.h"
+#include "mirrortool/sigv4.h"
 
 static const struct sigv4_key suite_key = {
     .access_key = "AKIDEXAMPLE",

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archeio/mirror/dest.h"
-#include "archeio/mirror/state.h"
+#include "mirrortool/dest.h"
+#include "mirrortool/state.h"
 
 #define DIGEST "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archeio/mirrors.h"
+#include "archeio/mirrorcheck/mirror_rules.h"
 
 #define K8S_MIRRORS "../shared/data/registry-k8s-io.mirrors"
 #define CDN "https://d1be1w964nk82h.cloudfront.net"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "archeio/oci.h"
+#include "archeio/core/oci.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define HEX128 HEX64 HEX64

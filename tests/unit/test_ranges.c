@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archeio/ranges.h"
+#include "archeio/geo/ranges.h"
 
 #define SHARED_DATA "../shared/data"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "archeio/region.h"
+#include "archeio/geo/region.h"
 
 static void test_empty_table(void **state)
 {

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "archeio/response.h"
+#include "http/response.h"
 
 #define DATE "Sun, 29 Nov 2026 06:00:00 GMT"
 

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archeio/route.h"
+#include "archeio/contract/route.h"
 
 /* Local, never contacted: routing is pure. */
 #define UP "http://127.0.0.1:5001"

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "archeio/config.h"
-#include "archeio/serve_state.h"
+#include "archeio/server/config.h"
+#include "archeio/server/serve_state.h"
 
 struct fixture {
 	char dir[64];

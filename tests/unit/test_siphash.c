@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "archeio/siphash.h"
+#include "archeio/core/siphash.h"
 
 static const struct siphash_key reference_key = {
     .k0 = 0x0706050403020100ULL,

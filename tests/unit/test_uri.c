@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "archeio/uri.h"
+#include "archeio/contract/uri.h"
 
 static void check_decode(const char *in, const char *want, long want_len)
 {

@@ -16,9 +16,9 @@
 
 #include <jansson.h>
 
-#include "archeio/xdp_bpffs.h"
-#include "archeio/xdp_keys.h"
-#include "archeio/xdp_status.h"
+#include "xdp/xdp_bpffs.h"
+#include "xdp/xdp_keys.h"
+#include "archeio/xdp/xdp_status.h"
 #include "helpers/xdp_fixture.h"
 
 static struct ip_prefix prefix(const char *addr, uint8_t len)

@@ -23,8 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "archeio/xdp_path.h"
-#include "archeio/xdp_status.h"
+#include "archeio/xdp/xdp_path.h"
+#include "archeio/xdp/xdp_status.h"
 #include "helpers/xdp_fixture.h"
 
 #define LOG_MAX 4096

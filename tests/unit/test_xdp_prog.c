@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 
 #include "archeio/bpf_shared.h"
-#include "archeio/xdp_obj.h"
+#include "xdp/xdp_obj.h"
 #include "helpers/xdp_fixture.h"
 
 #define XDP_PASS_CODE 2 /* enum xdp_action XDP_PASS */

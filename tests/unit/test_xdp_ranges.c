@@ -17,8 +17,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "archeio/lpm.h"
-#include "archeio/xdp_obj.h"
+#include "archeio/geo/lpm.h"
+#include "xdp/xdp_obj.h"
 #include "helpers/xdp_fixture.h"
 
 #define SHARED_DATA "../shared/data"

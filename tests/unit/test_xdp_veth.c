@@ -22,8 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "archeio/xdp_path.h"
-#include "archeio/xdp_status.h"
+#include "archeio/xdp/xdp_path.h"
+#include "archeio/xdp/xdp_status.h"
 #include "helpers/xdp_fixture.h"
 
 #define PORT 18443

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archeio/mirror/cli.h"
-#include "archeio/mirror/run.h"
+#include "archeio/mirrortool/cli.h"
+#include "archeio/mirrortool/run.h"
 
 #define MAX_REPOS_FILE (16 * 1024 * 1024)
 

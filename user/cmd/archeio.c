@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archeio/config.h"
-#include "archeio/lookup_cmd.h"
-#include "archeio/server.h"
-#include "archeio/xdp_status.h"
+#include "archeio/server/config.h"
+#include "archeio/server/lookup_cmd.h"
+#include "archeio/server/server.h"
+#include "archeio/xdp/xdp_status.h"
 
 static const char *env_lookup(const char *name)
 {

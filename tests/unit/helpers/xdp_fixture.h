@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "archeio/ip.h"
-#include "archeio/ranges.h"
-#include "archeio/region.h"
+#include "archeio/core/ip.h"
+#include "archeio/geo/ranges.h"
+#include "archeio/geo/region.h"
 
 #define XDP_FIXTURE_MAX_REGIONS 32
 #define XDP_FIXTURE_MAX_RANGES 64

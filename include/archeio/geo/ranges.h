@@ -1,0 +1,71 @@
+/* Provider CIDR ranges: parsing AWS ip-ranges.json, GCP cloud.json, Azure
+ * service tags and the operator text format into one list of prefixes with
+ * region ids. Pure logic apart from ranges_load_path(), which reads files. */
+#ifndef ARCHEIO_RANGES_H
+#define ARCHEIO_RANGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archeio/core/ip.h"
+#include "archeio/geo/region.h"
+
+enum ranges_format {
+	RANGES_FORMAT_UNKNOWN = 0,
+	RANGES_FORMAT_AWS,
+	RANGES_FORMAT_GCP,
+	RANGES_FORMAT_AZURE,
+	RANGES_FORMAT_TEXT,
+};
+
+struct range_entry {
+	struct ip_prefix prefix;
+	uint32_t region_id; /* into the table passed when parsing */
+};
+
+/* Entries in load order. When the same prefix appears more than once, the
+ * entry loaded last wins (operator files listed after provider files
+ * override them); ranges_finish() removes the earlier duplicates. */
+struct range_set {
+	struct range_entry *entries;
+	size_t count;
+	size_t cap;
+};
+
+/* Per-cloud prefix counts, for the start-up and reload log line. */
+struct ranges_cloud_count {
+	char cloud[REGION_CLOUD_MAX];
+	size_t v4;
+	size_t v6;
+};
+
+void range_set_init(struct range_set *set);
+void range_set_free(struct range_set *set);
+/* Appends one entry; 0, or -1 when allocation failed. */
+int range_set_add(struct range_set *set, const struct ip_prefix *prefix, uint32_t region_id);
+
+/* Detects the format from content and appends its entries. Returns 0, or -1
+ * with a message in err naming `name` (and the line for the text format, the
+ * JSON position of a syntax error, or the JSON path of a bad value); on error
+ * the set is as it was before the call (the region table may have grown). */
+int ranges_parse_buffer(struct range_set *set, struct region_table *regions, const char *name,
+			const char *buf, size_t len, char *err, size_t errlen);
+enum ranges_format ranges_detect_format(const char *buf, size_t len);
+const char *ranges_format_name(enum ranges_format format);
+
+/* A regular file, or a directory: every regular (symlinks followed),
+ * non-hidden file in it, in byte-wise name order. Returns 0, or -1 with err
+ * naming the failing file. */
+int ranges_load_path(struct range_set *set, struct region_table *regions, const char *path,
+		     char *err, size_t errlen);
+
+/* Sorts (IPv4 before IPv6, then by address, then by length) and removes
+ * duplicate prefixes, the entry loaded last winning. 0, or -1 when allocation
+ * failed (the set is then unchanged). */
+int ranges_finish(struct range_set *set);
+
+/* Fills counts (one per cloud, at most max) and returns how many clouds. */
+size_t ranges_count_by_cloud(const struct range_set *set, const struct region_table *regions,
+			     struct ranges_cloud_count *counts, size_t max);
+
+#endif

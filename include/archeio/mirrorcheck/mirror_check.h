@@ -1,0 +1,56 @@
+/* Asynchronous mirror existence checks: HTTP HEAD through libcurl's multi
+ * interface driven by a libevent loop (never blocks the loop), in front of a
+ * mirror_cache. One checker per event loop (worker).
+ *
+ * The process must call curl_global_init(CURL_GLOBAL_DEFAULT) once at start,
+ * before any thread runs (main and the unit tests do); the checker does not.
+ *
+ * Only status 200 is "present": redirects are not followed (a 3xx is absent),
+ * only http and https URLs are fetched, HTTPS certificates and host names are
+ * verified, and proxy environment variables (http_proxy, ...) are ignored so
+ * checks never travel through a proxy nobody configured for them. */
+#ifndef ARCHEIO_MIRROR_CHECK_H
+#define ARCHEIO_MIRROR_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archeio/mirrorcheck/mirror_cache.h"
+
+struct event_base;
+struct mirror_checker;
+
+/* A field left 0 (or NULL) takes its default. */
+struct mirror_checker_options {
+	struct mirror_cache_options cache;
+	uint32_t timeout_ms;	/* whole request: DNS, connect, TLS, answer; default 2000 */
+	const char *ca_file;	/* NULL: system trust store */
+	uint32_t max_in_flight; /* HEAD requests at once; beyond, answer absent; default 256 */
+	/* Health probe: this often, the most recent "present" blob of each mirror
+	 * origin is checked again; a failure forgets that origin's answers, a 404
+	 * forgets that blob. Bounds how long clients are sent to a mirror that
+	 * died after answering. Default 5000. */
+	uint32_t probe_interval_ms;
+};
+
+#define MIRROR_CHECK_DEFAULT_TIMEOUT_MS ((uint32_t)2000)
+#define MIRROR_CHECK_DEFAULT_PROBE_INTERVAL_MS 5000u
+#define MIRROR_CHECK_DEFAULT_MAX_IN_FLIGHT ((uint32_t)256)
+
+/* Called exactly once per mirror_checker_check(), possibly before it returns
+ * (cache hit). present is false on timeout, error or any status but 200.
+ * It may call mirror_checker_check() again, but not mirror_checker_free(). */
+typedef void (*mirror_check_fn)(void *arg, bool present);
+
+/* Returns NULL when base is NULL or on allocation/libcurl failure. */
+struct mirror_checker *mirror_checker_new(struct event_base *base,
+					  const struct mirror_checker_options *options);
+/* Pending checks complete with present=false before this returns; checks
+ * started from those callbacks are answered false at once. */
+void mirror_checker_free(struct mirror_checker *checker);
+/* url NULL or checker NULL: fn is called with present=false. fn NULL: nothing
+ * is checked. */
+void mirror_checker_check(struct mirror_checker *checker, const char *url, mirror_check_fn fn,
+			  void *arg);
+
+#endif

@@ -1,0 +1,43 @@
+/* Mirror rules: which blob mirror serves a client's (cloud, region).
+ * File format, one rule per line:  CLOUD[:REGION]  upstream|BASE_URL
+ * '#' starts a comment; '*' matches every client that no other rule matches.
+ * The most specific rule wins (cloud:region, then cloud, then '*'); with no
+ * matching rule the client goes upstream. Pure logic. */
+#ifndef ARCHEIO_MIRRORS_H
+#define ARCHEIO_MIRRORS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "archeio/bpf_shared.h"
+#include "archeio/contract/uri.h" /* url_is_absolute_http, url_is_base_http */
+
+struct mirror_rule {
+	char cloud[REGION_CLOUD_MAX]; /* "*" for the default rule */
+	char region[REGION_NAME_MAX]; /* "" when the rule is for a whole cloud */
+	char *base_url;		      /* NULL means "upstream" */
+};
+
+struct mirror_rules {
+	struct mirror_rule *rules;
+	size_t count;
+};
+
+void mirror_rules_init(struct mirror_rules *rules);
+void mirror_rules_free(struct mirror_rules *rules);
+/* Returns 0, or -1 with err naming `name` and the line. Duplicate keys are an
+ * error; BASE_URL must be an absolute http(s) URL without query (trailing '/'
+ * removed). On success the previous rules are replaced; on error `rules` is
+ * left exactly as it was, so a bad reload keeps the last good table. */
+int mirror_rules_parse(struct mirror_rules *rules, const char *name, const char *buf, size_t len,
+		       char *err, size_t errlen);
+int mirror_rules_load_file(struct mirror_rules *rules, const char *path, char *err, size_t errlen);
+/* The built-in table: "gcp upstream" and "* <default_mirror>". */
+int mirror_rules_default(struct mirror_rules *rules, const char *default_mirror, char *err,
+			 size_t errlen);
+/* cloud/region NULL when the client is in no known range. Returns the rule
+ * that applies, or NULL when none does (meaning upstream). */
+const struct mirror_rule *mirror_rules_select(const struct mirror_rules *rules, const char *cloud,
+					      const char *region);
+
+#endif

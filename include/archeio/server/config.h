@@ -1,0 +1,74 @@
+/* Command-line flags and environment variables of `archeio serve|lookup`.
+ * Flags override the environment; the environment names are the Go
+ * archeio's where it has one. Pure apart from reading `env` through the
+ * function passed in (tests pass a table). */
+#ifndef ARCHEIO_CONFIG_H
+#define ARCHEIO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archeio/geo/client_addr.h"
+#include "archeio/core/log.h"
+#include "archeio/xdp/xdp_path.h"
+
+#define CONFIG_DEFAULT_UPSTREAM "https://us-central1-docker.pkg.dev"
+#define CONFIG_DEFAULT_UPSTREAM_PATH "k8s-artifacts-prod/images"
+#define CONFIG_DEFAULT_MIRROR "https://d1be1w964nk82h.cloudfront.net"
+#define CONFIG_DEFAULT_INFO_URL "https://github.com/kubernetes/registry.k8s.io"
+#define CONFIG_DEFAULT_PRIVACY_URL "https://www.linuxfoundation.org/privacy-policy/"
+#define CONFIG_DEFAULT_BPFFS "/sys/fs/bpf/archeio"
+
+struct config {
+	/* listening: host NULL means every address (IPv6 "::" dual-stack, IPv4 too) */
+	char *listen_host;
+	uint16_t listen_port;
+	char *upstream;
+	char *upstream_path;
+	char *signature_upstream; /* NULL when off */
+	char *default_mirror;
+	char *info_url;
+	char *privacy_url;
+	char **ranges;
+	size_t ranges_count;
+	char *mirrors_file; /* NULL: built-in table */
+	struct trusted_proxies proxies;
+	unsigned xff_hops;
+	unsigned workers;
+	enum log_level log_level;
+	enum log_format log_format;
+	bool access_log;
+	uint32_t mirror_timeout_ms;
+	uint32_t present_ttl_s;
+	uint32_t absent_ttl_s;
+	uint32_t cache_entries;
+	uint32_t probe_interval_ms;
+	char *ca_file;
+	uint32_t header_timeout_ms;
+	uint32_t idle_timeout_ms;
+	/* XDP: off when xdp_iface is NULL */
+	char *xdp_iface;
+	enum xdp_path_mode xdp_mode;
+	char *bpffs_dir;
+	bool xdp_keep;
+	/* `lookup` only: --json and the addresses; `xdp status`: --json */
+	bool json;
+	char **args;
+	size_t args_count;
+};
+
+typedef const char *(*config_getenv_fn)(const char *name);
+
+enum config_result { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERROR = 2 };
+
+/* Parses argv (argv[0] is the subcommand name, options follow) on top of the
+ * environment. On CONFIG_ERROR err holds one line naming the bad value. */
+enum config_result config_parse(struct config *config, int argc, char **argv,
+				config_getenv_fn getenv_fn, char *err, size_t errlen);
+void config_free(struct config *config);
+/* "host:port", "[v6]:port", ":port" */
+bool config_parse_listen(const char *text, char **host, uint16_t *port);
+void config_print_usage(FILE *out);
+
+#endif

@@ -1,0 +1,59 @@
+/* What SIGHUP reloads: ranges (region table + userspace trie) and mirror
+ * rules, as one immutable, reference-counted snapshot. Workers notice a new
+ * snapshot through a generation counter, so the request path takes no lock. */
+#ifndef ARCHEIO_SERVE_STATE_H
+#define ARCHEIO_SERVE_STATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archeio/geo/lpm.h"
+#include "archeio/mirrorcheck/mirror_rules.h"
+#include "archeio/geo/ranges.h"
+#include "archeio/geo/region.h"
+
+struct config;
+
+struct serve_state {
+	atomic_uint refs;
+	struct region_table regions;
+	struct range_set ranges;
+	struct lpm *trie;
+	struct mirror_rules rules;
+};
+
+/* Loads ranges and mirror rules named by config. `previous` (may be NULL)
+ * seeds the region table so ids stay stable across reloads. NULL with err
+ * naming the failing file. */
+struct serve_state *serve_state_load(const struct config *config,
+				     const struct serve_state *previous, char *err, size_t errlen);
+void serve_state_release(struct serve_state *state);
+
+/* Where a blob goes for a client in region_id: NULL mirror_url means
+ * upstream; otherwise the URL to check (and redirect to when present). */
+struct blob_choice {
+	const char *cloud;  /* NULL when the client is in no range */
+	const char *region; /* NULL when the client is in no range */
+	char mirror_url[2048];
+	bool use_mirror;
+};
+void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id,
+			     const char *digest, struct blob_choice *out);
+
+struct state_holder {
+	pthread_mutex_t lock;
+	struct serve_state *current;
+	atomic_uint generation;
+};
+
+void state_holder_init(struct state_holder *holder, struct serve_state *initial);
+/* Publishes next (taking ownership of its reference) and drops the old one. */
+void state_holder_publish(struct state_holder *holder, struct serve_state *next);
+/* A new reference to the current state. */
+struct serve_state *state_holder_acquire(struct state_holder *holder, unsigned *generation);
+void state_holder_destroy(struct state_holder *holder);
+
+#endif

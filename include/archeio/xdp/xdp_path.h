@@ -1,0 +1,70 @@
+/* The XDP data path seen from the server: load and attach the program, fill
+ * the LPM maps from ranges (atomically on reload), and answer "which region is
+ * this connection / address in" from the maps.
+ *
+ * Typical use: xdp_path_open() at start (after the ranges are loaded and the
+ * listening ports known), xdp_path_reload() on SIGHUP, after accept()
+ * xdp_path_take_conn_tag() and, when it returns false, xdp_path_lookup() of
+ * the peer (or of the forwarded address behind a trusted proxy), and
+ * xdp_path_close() on exit. Lookups and takes may run on any thread, also
+ * during a reload; reloads run one at a time. */
+#ifndef ARCHEIO_XDP_PATH_H
+#define ARCHEIO_XDP_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archeio/core/conn_tuple.h"
+#include "archeio/core/ip.h"
+#include "archeio/geo/ranges.h"
+#include "archeio/geo/region.h"
+
+/* Named XDP_PATH_* because libxdp's enum xdp_attach_mode owns XDP_MODE_*. */
+enum xdp_path_mode { XDP_PATH_MODE_AUTO, XDP_PATH_MODE_NATIVE, XDP_PATH_MODE_SKB };
+
+/* Receives one complete line (no trailing newline) about something the
+ * operator should know but that is not an error: the fall back from native to
+ * skb mode under auto, libxdp attaching without its dispatcher, replaced
+ * stale pins, the attachment itself. */
+typedef void (*xdp_path_log_fn)(void *ctx, const char *message);
+
+struct xdp_path_options {
+	const char *iface;
+	enum xdp_path_mode mode;
+	const char *bpffs_dir;	      /* NULL: /sys/fs/bpf/archeio */
+	bool keep;		      /* leave attached and pinned on close */
+	const uint16_t *listen_ports; /* host order; SYNs to other ports are not tagged */
+	size_t listen_port_count;
+	uint32_t conn_tag_capacity; /* 0: 65536 pending (not yet accepted) tags */
+	xdp_path_log_fn log;	    /* may be NULL */
+	void *log_ctx;
+};
+
+struct xdp_path;
+
+/* "auto", "native", "skb"; false for anything else. */
+bool xdp_path_mode_parse(const char *text, enum xdp_path_mode *mode);
+const char *xdp_path_mode_name(enum xdp_path_mode mode);
+
+/* NULL with a clear message in err (missing bpffs, no CAP_BPF, no such
+ * interface, native attach refused without auto, ...). Nothing is left
+ * attached or pinned on failure. */
+struct xdp_path *xdp_path_open(const struct xdp_path_options *options, const struct range_set *set,
+			       const struct region_table *regions, char *err, size_t errlen);
+/* Replaces the ranges atomically: concurrent lookups see old or new, never a
+ * mix. On error the old ranges stay live. regions is the same (grown) table. */
+int xdp_path_reload(struct xdp_path *path, const struct range_set *set,
+		    const struct region_table *regions, char *err, size_t errlen);
+/* Takes (reads and deletes) the tag XDP wrote for this connection. */
+bool xdp_path_take_conn_tag(struct xdp_path *path, const struct conn_tuple *tuple,
+			    uint32_t *region_id);
+/* LPM lookup in the active maps; REGION_NONE when nothing matches. */
+uint32_t xdp_path_lookup(struct xdp_path *path, const struct ip_addr *addr);
+/* The mode actually in use (native or skb; never auto) and the program id. */
+enum xdp_path_mode xdp_path_attached_mode(const struct xdp_path *path);
+uint32_t xdp_path_prog_id(const struct xdp_path *path);
+/* Detaches and unpins, unless options->keep. NULL is a no-op. */
+void xdp_path_close(struct xdp_path *path);
+
+#endif

@@ -1,0 +1,176 @@
+/* OCI distribution spec grammar for names, tags and digests, written as small
+ * hand-rolled scanners instead of regexes: no allocation, no backtracking, and
+ * every byte outside the grammar is simply "not valid". */
+#include "archeio/core/oci.h"
+
+#include <string.h>
+
+/* The spec asks clients to keep host + name under 256 characters; a longer
+ * name cannot be pulled anyway, so refusing it early costs nothing. */
+#define OCI_NAME_MAX 255
+#define OCI_TAG_MAX 128
+#define SHA256_HEX_LEN 64
+#define SHA512_HEX_LEN 128
+
+static bool is_lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool is_alnum(char c)
+{
+	return is_lower_alnum(c) || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* One path component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* */
+static bool name_component_valid(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t run = 0;
+
+		while (i < len && is_lower_alnum(s[i])) {
+			i++;
+			run++;
+		}
+		if (run == 0)
+			return false; /* empty component, or separator not followed by alnum */
+		if (i == len)
+			return true;
+		if (s[i] == '.') {
+			i++;
+		} else if (s[i] == '_') {
+			i++;
+			if (i < len && s[i] == '_')
+				i++; /* "__" is one separator, "___" is not */
+		} else if (s[i] == '-') {
+			while (i < len && s[i] == '-')
+				i++;
+		} else {
+			return false;
+		}
+		if (i == len)
+			return false; /* trailing separator */
+	}
+	return false; /* len == 0 */
+}
+
+bool oci_name_valid(const char *s, size_t len)
+{
+	size_t start = 0;
+
+	if (len == 0 || len > OCI_NAME_MAX)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || s[i] == '/') {
+			if (!name_component_valid(s + start, i - start))
+				return false;
+			start = i + 1;
+		}
+	}
+	return true;
+}
+
+bool oci_tag_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > OCI_TAG_MAX)
+		return false;
+	if (!is_alnum(s[0]) && s[0] != '_')
+		return false;
+	for (size_t i = 1; i < len; i++) {
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+/* algorithm: [a-z0-9]+([+._-][a-z0-9]+)* */
+static bool algorithm_valid(const char *s, size_t len)
+{
+	bool want_alnum = true;
+
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (is_lower_alnum(s[i])) {
+			want_alnum = false;
+		} else if (!want_alnum &&
+			   (s[i] == '+' || s[i] == '.' || s[i] == '_' || s[i] == '-')) {
+			want_alnum = true;
+		} else {
+			return false;
+		}
+	}
+	return !want_alnum;
+}
+
+/* encoded: [a-zA-Z0-9=_-]+ */
+static bool encoded_valid(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_alnum(s[i]) && s[i] != '=' && s[i] != '_' && s[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+static bool lower_hex_valid(const char *s, size_t len, size_t want)
+{
+	if (len != want)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_lower_hex(s[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool span_equals(const char *s, size_t len, const char *lit)
+{
+	return len == strlen(lit) && memcmp(s, lit, len) == 0;
+}
+
+bool oci_digest_valid(const char *s, size_t len)
+{
+	const char *colon = memchr(s, ':', len);
+	size_t alg_len, enc_len;
+
+	if (colon == NULL)
+		return false;
+	alg_len = (size_t)(colon - s);
+	enc_len = len - alg_len - 1;
+	if (!algorithm_valid(s, alg_len))
+		return false;
+	/* The registered algorithms pin their encoding exactly; the generic
+	 * grammar applies only to the others. */
+	if (span_equals(s, alg_len, "sha256"))
+		return lower_hex_valid(colon + 1, enc_len, SHA256_HEX_LEN);
+	if (span_equals(s, alg_len, "sha512"))
+		return lower_hex_valid(colon + 1, enc_len, SHA512_HEX_LEN);
+	return encoded_valid(colon + 1, enc_len);
+}
+
+bool oci_is_cosign_tag(const char *s, size_t len)
+{
+	static const char prefix[] = "sha256-";
+	const size_t prefix_len = sizeof(prefix) - 1;
+	const size_t suffix_len = 4; /* ".sig" or ".att" */
+	const char *suffix;
+
+	if (len != prefix_len + SHA256_HEX_LEN + suffix_len)
+		return false;
+	if (memcmp(s, prefix, prefix_len) != 0)
+		return false;
+	if (!lower_hex_valid(s + prefix_len, SHA256_HEX_LEN, SHA256_HEX_LEN))
+		return false;
+	suffix = s + prefix_len + SHA256_HEX_LEN;
+	return memcmp(suffix, ".sig", suffix_len) == 0 || memcmp(suffix, ".att", suffix_len) == 0;
+}

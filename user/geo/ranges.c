@@ -1,0 +1,271 @@
+/* The range set, format detection and dispatch, and the final sort. */
+#include "archeio/geo/ranges.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ranges_internal.h"
+
+#define QUOTE_MAX 64
+
+void range_set_init(struct range_set *set)
+{
+	set->entries = NULL;
+	set->count = 0;
+	set->cap = 0;
+}
+
+void range_set_free(struct range_set *set)
+{
+	free(set->entries);
+	range_set_init(set);
+}
+
+int range_set_add(struct range_set *set, const struct ip_prefix *prefix, uint32_t region_id)
+{
+	if (set->count == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 1024;
+		if (cap > SIZE_MAX / sizeof(struct range_entry))
+			return -1;
+		struct range_entry *entries = realloc(set->entries, cap * sizeof(*entries));
+		if (entries == NULL)
+			return -1;
+		set->entries = entries;
+		set->cap = cap;
+	}
+	struct range_entry *entry = &set->entries[set->count++];
+	memset(entry, 0, sizeof(*entry));
+	entry->prefix = *prefix;
+	entry->region_id = region_id;
+	return 0;
+}
+
+void ranges_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void ranges_quote(char *dst, size_t cap, const char *src, size_t len)
+{
+	if (cap == 0)
+		return;
+	size_t o = 0;
+	size_t shown = len > QUOTE_MAX ? QUOTE_MAX : len;
+	for (size_t i = 0; i < shown && o + 1 < cap; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[o++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
+	}
+	if (shown < len && o + 4 < cap) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}
+
+bool ranges_valid_cloud(const char *s, size_t len)
+{
+	if (len == 0 || len >= REGION_CLOUD_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+bool ranges_valid_region(const char *s, size_t len)
+{
+	if (len == 0 || len >= REGION_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= 0x20 || c >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+const char *ranges_format_name(enum ranges_format format)
+{
+	switch (format) {
+	case RANGES_FORMAT_AWS:
+		return "aws";
+	case RANGES_FORMAT_GCP:
+		return "gcp";
+	case RANGES_FORMAT_AZURE:
+		return "azure";
+	case RANGES_FORMAT_TEXT:
+		return "text";
+	case RANGES_FORMAT_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+/* Offset past a UTF-8 byte order mark, which some Windows-made files carry. */
+static size_t skip_bom(const char *buf, size_t len)
+{
+	return (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) ? 3 : 0;
+}
+
+/* JSON when the first significant byte opens an object or array, which no
+ * text ranges line (CIDR or comment) can start with. */
+static bool looks_like_json(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		return c == '{' || c == '[';
+	}
+	return false;
+}
+
+enum ranges_format ranges_detect_format(const char *buf, size_t len)
+{
+	size_t off = skip_bom(buf, len);
+	buf += off;
+	len -= off;
+	if (looks_like_json(buf, len)) {
+		json_error_t error;
+		json_t *root = json_loadb(buf, len, 0, &error);
+		if (root == NULL)
+			return RANGES_FORMAT_UNKNOWN;
+		enum ranges_format format = ranges_json_format(root);
+		json_decref(root);
+		return format;
+	}
+	struct range_set scratch;
+	struct region_table regions;
+	range_set_init(&scratch);
+	region_table_init(&regions);
+	int rc = ranges_parse_text(&scratch, &regions, "", buf, len, NULL, 0);
+	range_set_free(&scratch);
+	region_table_free(&regions);
+	return rc == 0 ? RANGES_FORMAT_TEXT : RANGES_FORMAT_UNKNOWN;
+}
+
+static int parse_json_buffer(struct range_set *set, struct region_table *regions, const char *name,
+			     const char *buf, size_t len, char *err, size_t errlen)
+{
+	json_error_t error;
+	json_t *root = json_loadb(buf, len, 0, &error);
+	if (root == NULL) {
+		ranges_error(err, errlen, "%s: invalid JSON at line %d column %d: %s", name,
+			     error.line, error.column, error.text);
+		return -1;
+	}
+	enum ranges_format format = ranges_json_format(root);
+	int rc = -1;
+	if (format == RANGES_FORMAT_UNKNOWN)
+		ranges_error(err, errlen,
+			     "%s: JSON but not a known ranges format (want AWS ip-ranges.json, "
+			     "GCP cloud.json or Azure service tags)",
+			     name);
+	else
+		rc = ranges_parse_json(set, regions, name, root, format, err, errlen);
+	json_decref(root);
+	return rc;
+}
+
+int ranges_parse_buffer(struct range_set *set, struct region_table *regions, const char *name,
+			const char *buf, size_t len, char *err, size_t errlen)
+{
+	size_t before = set->count;
+	size_t off = skip_bom(buf, len);
+	int rc;
+	if (looks_like_json(buf + off, len - off))
+		rc = parse_json_buffer(set, regions, name, buf + off, len - off, err, errlen);
+	else
+		rc = ranges_parse_text(set, regions, name, buf + off, len - off, err, errlen);
+	if (rc != 0)
+		set->count = before;
+	return rc;
+}
+
+/* Sort key: the entry plus its load position, so equal prefixes keep load
+ * order and the last one can win. */
+struct ordered_entry {
+	struct range_entry entry;
+	size_t seq;
+};
+
+static int compare_prefix(const struct ip_prefix *a, const struct ip_prefix *b)
+{
+	if (a->addr.family != b->addr.family)
+		return a->addr.family < b->addr.family ? -1 : 1;
+	int c = memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr.bytes));
+	if (c != 0)
+		return c;
+	return (int)a->len - (int)b->len;
+}
+
+static int compare_ordered(const void *pa, const void *pb)
+{
+	const struct ordered_entry *a = pa;
+	const struct ordered_entry *b = pb;
+	int c = compare_prefix(&a->entry.prefix, &b->entry.prefix);
+	if (c != 0)
+		return c;
+	return a->seq < b->seq ? -1 : (a->seq > b->seq ? 1 : 0);
+}
+
+int ranges_finish(struct range_set *set)
+{
+	if (set->count == 0)
+		return 0;
+	struct ordered_entry *tmp = calloc(set->count, sizeof(*tmp));
+	if (tmp == NULL)
+		return -1;
+	for (size_t i = 0; i < set->count; i++) {
+		tmp[i].entry = set->entries[i];
+		tmp[i].seq = i;
+	}
+	qsort(tmp, set->count, sizeof(*tmp), compare_ordered);
+	size_t out = 0;
+	for (size_t i = 0; i < set->count; i++) {
+		bool superseded =
+		    i + 1 < set->count &&
+		    compare_prefix(&tmp[i].entry.prefix, &tmp[i + 1].entry.prefix) == 0;
+		if (!superseded)
+			set->entries[out++] = tmp[i].entry;
+	}
+	set->count = out;
+	free(tmp);
+	return 0;
+}
+
+size_t ranges_count_by_cloud(const struct range_set *set, const struct region_table *regions,
+			     struct ranges_cloud_count *counts, size_t max)
+{
+	size_t used = 0;
+	for (size_t i = 0; i < set->count; i++) {
+		const struct range_entry *entry = &set->entries[i];
+		const struct region_name *name = region_table_get(regions, entry->region_id);
+		const char *cloud = name ? name->cloud : "?";
+		size_t k = 0;
+		while (k < used && strcmp(counts[k].cloud, cloud) != 0)
+			k++;
+		if (k == used) {
+			if (used == max)
+				continue;
+			memset(&counts[k], 0, sizeof(counts[k]));
+			snprintf(counts[k].cloud, sizeof(counts[k].cloud), "%s", cloud);
+			used++;
+		}
+		if (entry->prefix.addr.family == AF_INET6)
+			counts[k].v6++;
+		else
+			counts[k].v4++;
+	}
+	return used;
+}

@@ -1,0 +1,39 @@
+/* Shared between the ranges_*.c files; not part of the public interface. */
+#ifndef ARCHEIO_RANGES_INTERNAL_H
+#define ARCHEIO_RANGES_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "archeio/geo/ranges.h"
+
+#define RANGES_CLOUD_AWS "aws"
+#define RANGES_CLOUD_GCP "gcp"
+#define RANGES_CLOUD_AZURE "azure"
+
+/* snprintf into err when err is not NULL. */
+void ranges_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Copies at most 64 bytes of src into dst as a printable, quotable token
+ * (control and non-ASCII bytes become '?', an overlong token ends in "...")
+ * so error messages stay one safe line whatever the input holds. */
+void ranges_quote(char *dst, size_t cap, const char *src, size_t len);
+
+/* Cloud: [a-z0-9_-], 1..REGION_CLOUD_MAX-1 bytes. Region: printable ASCII
+ * without spaces, 1..REGION_NAME_MAX-1 bytes. */
+bool ranges_valid_cloud(const char *s, size_t len);
+bool ranges_valid_region(const char *s, size_t len);
+
+/* The JSON shape of root (AWS, GCP, Azure) or RANGES_FORMAT_UNKNOWN. */
+enum ranges_format ranges_json_format(const json_t *root);
+/* Appends root's entries; format is what ranges_json_format() returned. */
+int ranges_parse_json(struct range_set *set, struct region_table *regions, const char *name,
+		      const json_t *root, enum ranges_format format, char *err, size_t errlen);
+/* The operator text format; all lines or nothing. */
+int ranges_parse_text(struct range_set *set, struct region_table *regions, const char *name,
+		      const char *buf, size_t len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,188 @@
+#include "response.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *response_reason(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 307:
+		return "Temporary Redirect";
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	case 505:
+		return "HTTP Version Not Supported";
+	default:
+		return "Unknown";
+	}
+}
+
+void response_from_route(const struct route_result *route, bool head, bool keep_alive,
+			 struct response *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->status = route->status;
+	out->location =
+	    (route->kind == ROUTE_REDIRECT || route->kind == ROUTE_BLOB) ? route->location : NULL;
+	out->oci_error = route->oci_error;
+	out->message = route->message;
+	out->allow_header = route->rule == RULE_METHOD;
+	out->api_version = route->rule >= RULE_V2_BASE;
+	out->keep_alive = keep_alive;
+	out->head = head;
+}
+
+/* Appends to a fixed buffer; on overflow it stops and remembers, so callers
+ * check once at the end instead of after every piece. */
+struct outbuf {
+	char *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void put(struct outbuf *b, const char *s, size_t n)
+{
+	if (b->overflow || n > b->cap - b->len) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void put_str(struct outbuf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static void put_uint(struct outbuf *b, size_t v)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+	do
+		digits[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	put(b, digits + i, sizeof(digits) - i);
+}
+
+/* Escapes for an HTML attribute or a JSON string: the characters that could
+ * end either. Validated locations never contain them, but the body must not
+ * depend on that. */
+static void put_escaped(struct outbuf *b, const char *text, bool json)
+{
+	/* strcspn jumps over the long runs that need no escaping (all of a
+	 * validated URL), so the common case is one copy. */
+	static const char json_specials[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"
+					    "\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15"
+					    "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f";
+	const char *specials = json ? json_specials : "&<>\"'";
+	for (;;) {
+		size_t run = strcspn(text, specials);
+		put(b, text, run);
+		text += run;
+		if (!*text)
+			return;
+		unsigned char c = (unsigned char)*text++;
+		char tmp[8];
+		const char *rep;
+		if (json) {
+			if (c == '"')
+				rep = "\\\"";
+			else if (c == '\\')
+				rep = "\\\\";
+			else {
+				snprintf(tmp, sizeof(tmp), "\\u%04x", c);
+				rep = tmp;
+			}
+		} else {
+			rep = c == '&'	 ? "&amp;"
+			      : c == '<' ? "&lt;"
+			      : c == '>' ? "&gt;"
+			      : c == '"' ? "&#34;"
+					 : "&#39;";
+		}
+		put_str(b, rep);
+	}
+}
+
+static const char *build_body(const struct response *resp, struct outbuf *body)
+{
+	if (resp->location) {
+		/* Same body as Go's http.Redirect, so clients see what they saw before. */
+		put_str(body, "<a href=\"");
+		put_escaped(body, resp->location, false);
+		put_str(body, "\">");
+		put_str(body, response_reason(resp->status));
+		put_str(body, "</a>.\n\n");
+		return "text/html; charset=utf-8";
+	}
+	if (resp->oci_error) {
+		put_str(body, "{\"errors\":[{\"code\":\"");
+		put_str(body, resp->oci_error);
+		put_str(body, "\",\"message\":\"");
+		put_escaped(body, resp->message ? resp->message : "", true);
+		put_str(body, "\",\"detail\":null}]}\n");
+		return "application/json";
+	}
+	if (resp->status == 200) {
+		put_str(body, "{}\n");
+		return "application/json";
+	}
+	put_str(body, resp->message ? resp->message : response_reason(resp->status));
+	put_str(body, "\n");
+	return "text/plain; charset=utf-8";
+}
+
+size_t response_write(const struct response *resp, const char *date, char *out, size_t cap)
+{
+	char body_buf[ROUTE_LOCATION_MAX * 2 + 256];
+	struct outbuf body = {.p = body_buf, .cap = sizeof(body_buf)};
+	const char *content_type = build_body(resp, &body);
+	if (body.overflow)
+		return 0;
+	struct outbuf b = {.p = out, .cap = cap};
+	put_str(&b, "HTTP/1.1 ");
+	put_uint(&b, (size_t)resp->status);
+	put_str(&b, " ");
+	put_str(&b, response_reason(resp->status));
+	put_str(&b, "\r\nDate: ");
+	put_str(&b, date);
+	put_str(&b, "\r\nContent-Type: ");
+	put_str(&b, content_type);
+	put_str(&b, "\r\nContent-Length: ");
+	put_uint(&b, body.len);
+	put_str(&b, "\r\n");
+	if (resp->location) {
+		put_str(&b, "Location: ");
+		put_str(&b, resp->location);
+		put_str(&b, "\r\n");
+	}
+	if (resp->allow_header)
+		put_str(&b, "Allow: GET, HEAD\r\n");
+	if (resp->api_version)
+		put_str(&b, "Docker-Distribution-Api-Version: registry/2.0\r\n");
+	if (!resp->keep_alive)
+		put_str(&b, "Connection: close\r\n");
+	put_str(&b, "\r\n");
+	if (!resp->head)
+		put(&b, body.p, body.len);
+	return b.overflow ? 0 : b.len;
+}

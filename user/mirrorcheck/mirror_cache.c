@@ -1,0 +1,360 @@
+/* Mirror answer cache: chained hash table (SipHash with a per-cache random
+ * key, because URLs carry client-chosen digests) plus a doubly linked LRU
+ * list that holds only answered entries, so pending ones can never be
+ * evicted. */
+#include "archeio/mirrorcheck/mirror_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "archeio/core/siphash.h"
+
+/* Enough buckets for a chain length near 1 at the default size, without a
+ * huge allocation when an operator asks for an enormous max_entries. */
+#define MIN_BUCKETS ((size_t)16)
+#define MAX_BUCKETS ((size_t)1 << 20)
+
+enum entry_state {
+	ENTRY_PENDING,
+	ENTRY_PRESENT,
+	ENTRY_ABSENT,
+};
+
+struct waiter {
+	mirror_cache_waiter_fn fn;
+	void *arg;
+	struct waiter *next;
+};
+
+struct entry {
+	struct entry *chain_next;
+	struct entry *lru_prev; /* toward most recently used; answered entries only */
+	struct entry *lru_next;
+	struct waiter *waiters_head; /* pending entries only */
+	struct waiter **waiters_tail;
+	uint64_t hash;
+	uint64_t expires_ms;
+	enum entry_state state;
+	char url[];
+};
+
+struct mirror_cache {
+	struct mirror_cache_options options;
+	struct siphash_key key;
+	struct entry **buckets;
+	size_t bucket_mask;
+	struct entry *lru_head; /* most recently used */
+	struct entry *lru_tail; /* next to evict */
+	size_t size;
+};
+
+static uint64_t saturating_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static size_t bucket_count_for(size_t max_entries)
+{
+	size_t n = MIN_BUCKETS;
+
+	while (n < max_entries && n < MAX_BUCKETS)
+		n <<= 1;
+	return n;
+}
+
+static void random_key(struct siphash_key *key, const void *salt)
+{
+	if (getrandom(key, sizeof(*key), GRND_NONBLOCK) == (ssize_t)sizeof(*key))
+		return;
+	/* Early boot without entropy: a per-process address (ASLR) is weaker
+	 * but still not something a client can predict from outside. */
+	key->k0 = (uint64_t)(uintptr_t)salt ^ 0x9e3779b97f4a7c15ULL;
+	key->k1 = (uint64_t)(uintptr_t)&key ^ 0xc2b2ae3d27d4eb4fULL;
+}
+
+struct mirror_cache *mirror_cache_new(const struct mirror_cache_options *options)
+{
+	struct mirror_cache *cache = calloc(1, sizeof(*cache));
+
+	if (!cache)
+		return NULL;
+	if (options)
+		cache->options = *options;
+	if (!cache->options.max_entries)
+		cache->options.max_entries = MIRROR_CACHE_DEFAULT_MAX_ENTRIES;
+	if (!cache->options.present_ttl_ms)
+		cache->options.present_ttl_ms = MIRROR_CACHE_DEFAULT_PRESENT_TTL_MS;
+	if (!cache->options.absent_ttl_ms)
+		cache->options.absent_ttl_ms = MIRROR_CACHE_DEFAULT_ABSENT_TTL_MS;
+
+	size_t nbuckets = bucket_count_for(cache->options.max_entries);
+	cache->buckets = calloc(nbuckets, sizeof(*cache->buckets));
+	if (!cache->buckets) {
+		free(cache);
+		return NULL;
+	}
+	cache->bucket_mask = nbuckets - 1;
+	random_key(&cache->key, cache);
+	return cache;
+}
+
+static void free_waiters(struct waiter *w)
+{
+	while (w) {
+		struct waiter *next = w->next;
+		free(w);
+		w = next;
+	}
+}
+
+void mirror_cache_free(struct mirror_cache *cache)
+{
+	if (!cache)
+		return;
+	for (size_t i = 0; i <= cache->bucket_mask; i++) {
+		struct entry *e = cache->buckets[i];
+		while (e) {
+			struct entry *next = e->chain_next;
+			free_waiters(e->waiters_head);
+			free(e);
+			e = next;
+		}
+	}
+	free(cache->buckets);
+	free(cache);
+}
+
+size_t mirror_cache_size(const struct mirror_cache *cache)
+{
+	return cache ? cache->size : 0;
+}
+
+static struct entry **bucket_of(struct mirror_cache *cache, uint64_t hash)
+{
+	return &cache->buckets[hash & cache->bucket_mask];
+}
+
+static struct entry *find(struct mirror_cache *cache, const char *url, uint64_t hash)
+{
+	for (struct entry *e = *bucket_of(cache, hash); e; e = e->chain_next)
+		if (e->hash == hash && strcmp(e->url, url) == 0)
+			return e;
+	return NULL;
+}
+
+static void lru_unlink(struct mirror_cache *cache, struct entry *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		cache->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		cache->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_front(struct mirror_cache *cache, struct entry *e)
+{
+	e->lru_prev = NULL;
+	e->lru_next = cache->lru_head;
+	if (cache->lru_head)
+		cache->lru_head->lru_prev = e;
+	else
+		cache->lru_tail = e;
+	cache->lru_head = e;
+}
+
+static void remove_answered(struct mirror_cache *cache, struct entry *victim)
+{
+	lru_unlink(cache, victim);
+	struct entry **link = bucket_of(cache, victim->hash);
+	while (*link != victim)
+		link = &(*link)->chain_next;
+	*link = victim->chain_next;
+	free(victim);
+	cache->size--;
+}
+
+size_t mirror_cache_forget_present(struct mirror_cache *cache, const char *prefix,
+				   size_t prefix_len)
+{
+	size_t dropped = 0;
+	if (!cache || !prefix)
+		return 0;
+	struct entry *next;
+	for (struct entry *e = cache->lru_head; e; e = next) {
+		next = e->lru_next;
+		if (e->state == ENTRY_PRESENT && strncmp(e->url, prefix, prefix_len) == 0) {
+			remove_answered(cache, e);
+			dropped++;
+		}
+	}
+	return dropped;
+}
+
+/* Only answered entries are in the LRU list, so this never drops a pending
+ * entry (whose waiters would otherwise never be called). */
+static bool evict_least_recent(struct mirror_cache *cache)
+{
+	struct entry *victim = cache->lru_tail;
+
+	if (!victim)
+		return false;
+	remove_answered(cache, victim);
+	return true;
+}
+
+size_t mirror_url_origin_len(const char *url)
+{
+	const char *scheme_end = strstr(url, "://");
+	if (!scheme_end)
+		return 0;
+	const char *path = strchr(scheme_end + 3, '/');
+	return path ? (size_t)(path - url) + 1 : strlen(url);
+}
+
+size_t mirror_cache_present_per_origin(const struct mirror_cache *cache, const char **urls,
+				       size_t max)
+{
+	size_t n = 0;
+	if (!cache)
+		return 0;
+	for (const struct entry *e = cache->lru_head; e && n < max; e = e->lru_next) {
+		if (e->state != ENTRY_PRESENT)
+			continue;
+		size_t origin = mirror_url_origin_len(e->url);
+		if (origin == 0)
+			continue;
+		bool seen = false;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = mirror_url_origin_len(urls[i]) == origin &&
+			       strncmp(urls[i], e->url, origin) == 0;
+		if (!seen)
+			urls[n++] = e->url;
+	}
+	return n;
+}
+
+static void enqueue(struct entry *e, struct waiter *w)
+{
+	if (!w)
+		return;
+	*e->waiters_tail = w;
+	e->waiters_tail = &w->next;
+}
+
+static void make_pending(struct entry *e)
+{
+	e->state = ENTRY_PENDING;
+	e->waiters_head = NULL;
+	e->waiters_tail = &e->waiters_head;
+}
+
+static struct entry *new_entry(const char *url, uint64_t hash)
+{
+	size_t len = strlen(url);
+	struct entry *e = calloc(1, sizeof(*e) + len + 1);
+
+	if (!e)
+		return NULL;
+	memcpy(e->url, url, len + 1);
+	e->hash = hash;
+	make_pending(e);
+	return e;
+}
+
+/* Allocates the waiter before any state changes, so running out of memory
+ * leaves the cache as it was. *out is NULL when there is nothing to queue. */
+static bool new_waiter(mirror_cache_waiter_fn fn, void *arg, struct waiter **out)
+{
+	*out = NULL;
+	if (!fn)
+		return true;
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return false;
+	(*out)->fn = fn;
+	(*out)->arg = arg;
+	return true;
+}
+
+static enum mirror_cache_state insert_pending(struct mirror_cache *cache, const char *url,
+					      uint64_t hash, struct waiter *w)
+{
+	struct entry *e = new_entry(url, hash);
+
+	if (!e || (cache->size >= cache->options.max_entries && !evict_least_recent(cache))) {
+		free(e);
+		free(w);
+		return MIRROR_CACHE_UNCACHED;
+	}
+	e->chain_next = *bucket_of(cache, hash);
+	*bucket_of(cache, hash) = e;
+	cache->size++;
+	enqueue(e, w);
+	return MIRROR_CACHE_MISS;
+}
+
+enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const char *url,
+					    uint64_t now_ms, mirror_cache_waiter_fn fn, void *arg)
+{
+	if (!cache || !url)
+		return MIRROR_CACHE_UNCACHED;
+
+	uint64_t hash = siphash24(&cache->key, url, strlen(url));
+	struct entry *e = find(cache, url, hash);
+
+	if (e && e->state != ENTRY_PENDING && now_ms < e->expires_ms) {
+		lru_unlink(cache, e);
+		lru_push_front(cache, e);
+		return e->state == ENTRY_PRESENT ? MIRROR_CACHE_PRESENT : MIRROR_CACHE_ABSENT;
+	}
+
+	struct waiter *w;
+	if (!new_waiter(fn, arg, &w))
+		return MIRROR_CACHE_UNCACHED;
+	if (!e)
+		return insert_pending(cache, url, hash, w);
+	if (e->state == ENTRY_PENDING) {
+		enqueue(e, w);
+		return MIRROR_CACHE_PENDING;
+	}
+	/* Expired answer: the entry itself becomes the pending one. */
+	lru_unlink(cache, e);
+	make_pending(e);
+	enqueue(e, w);
+	return MIRROR_CACHE_MISS;
+}
+
+void mirror_cache_complete(struct mirror_cache *cache, const char *url, bool present,
+			   uint64_t now_ms)
+{
+	if (!cache || !url)
+		return;
+
+	struct entry *e = find(cache, url, siphash24(&cache->key, url, strlen(url)));
+	if (!e || e->state != ENTRY_PENDING)
+		return;
+
+	uint64_t ttl = present ? cache->options.present_ttl_ms : cache->options.absent_ttl_ms;
+	e->state = present ? ENTRY_PRESENT : ENTRY_ABSENT;
+	e->expires_ms = saturating_add(now_ms, ttl);
+	lru_push_front(cache, e);
+
+	/* Detach the queue before calling anyone: a waiter may look up or
+	 * complete other URLs, which can evict e itself. */
+	struct waiter *w = e->waiters_head;
+	e->waiters_head = NULL;
+	e->waiters_tail = &e->waiters_head;
+	while (w) {
+		struct waiter *next = w->next;
+		mirror_cache_waiter_fn fn = w->fn;
+		void *arg = w->arg;
+		free(w);
+		fn(arg, present);
+		w = next;
+	}
+}

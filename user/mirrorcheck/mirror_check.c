@@ -1,0 +1,406 @@
+/* Mirror HEAD checks on libcurl's multi interface, with curl's sockets and
+ * timer driven by libevent events (curl's "multi-event" pattern), so a check
+ * never blocks the event loop. The mirror_cache in front coalesces concurrent
+ * checks of one URL and remembers answers. */
+#include "archeio/mirrorcheck/mirror_check.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+/* Mirror origins probed per interval at most (rules name a few dozen). */
+#define PROBE_ORIGINS_MAX 64
+
+/* One HEAD request in flight. */
+struct transfer {
+	struct mirror_checker *checker;
+	struct transfer *prev;
+	struct transfer *next;
+	CURL *easy;
+	/* Set when the cache could not track the URL: this transfer answers its
+	 * one caller directly instead of the cache's waiters. */
+	mirror_check_fn uncached_fn;
+	void *uncached_arg;
+	char url[];
+};
+
+struct mirror_checker {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	struct mirror_cache *cache;
+	struct transfer *transfers;
+	uint32_t in_flight;
+	uint32_t max_in_flight;
+	long timeout_ms;
+	char *ca_file;
+	bool closing;
+	struct event *probe_timer;
+	struct timeval probe_interval;
+};
+
+/* A probe's own record: its URL outlives the cache entry it was taken from. */
+struct probe {
+	struct mirror_checker *checker;
+	char url[];
+};
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void link_transfer(struct mirror_checker *checker, struct transfer *t)
+{
+	t->prev = NULL;
+	t->next = checker->transfers;
+	if (checker->transfers)
+		checker->transfers->prev = t;
+	checker->transfers = t;
+	checker->in_flight++;
+}
+
+static void unlink_transfer(struct mirror_checker *checker, struct transfer *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		checker->transfers = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	checker->in_flight--;
+}
+
+/* Delivers the answer to whoever waits for it and frees the transfer. The
+ * callbacks may start new checks, so the transfer is gone from every list
+ * (and from curl) before anyone is called. */
+static void finish_transfer(struct transfer *t, bool present)
+{
+	struct mirror_checker *checker = t->checker;
+
+	unlink_transfer(checker, t);
+	if (t->easy) {
+		curl_multi_remove_handle(checker->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+	}
+	if (t->uncached_fn)
+		t->uncached_fn(t->uncached_arg, present);
+	else
+		mirror_cache_complete(checker->cache, t->url, present, monotonic_ms());
+	free(t);
+}
+
+/* A mirror that cannot be reached (or answers 5xx) may have gone away since it
+ * said "present" for other blobs: forget those answers, so their next
+ * requests check again (and go upstream) instead of being sent to it. */
+static void forget_failed_origin(struct mirror_checker *checker, const char *url)
+{
+	size_t origin_len = mirror_url_origin_len(url);
+	if (origin_len > 0)
+		mirror_cache_forget_present(checker->cache, url, origin_len);
+}
+
+static void process_completed(struct mirror_checker *checker)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(checker->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		CURL *easy = msg->easy_handle;
+		CURLcode result = msg->data.result;
+		struct transfer *t = NULL;
+		long status = 0;
+
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+		if (result != CURLE_OK || status >= 500)
+			forget_failed_origin(checker, t->url);
+		finish_transfer(t, result == CURLE_OK && status == 200);
+	}
+}
+
+static void on_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct mirror_checker *checker = arg;
+	int running;
+
+	(void)fd;
+	(void)events;
+	curl_multi_socket_action(checker->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	process_completed(checker);
+}
+
+static void on_socket_ready(evutil_socket_t fd, short events, void *arg)
+{
+	struct mirror_checker *checker = arg;
+	int flags = ((events & EV_READ) ? CURL_CSELECT_IN : 0) |
+		    ((events & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+	int running;
+
+	curl_multi_socket_action(checker->multi, fd, flags, &running);
+	/* The timer is left alone even when nothing runs: a callback in
+	 * process_completed may just have started a transfer that needs it. */
+	process_completed(checker);
+}
+
+/* CURLMOPT_TIMERFUNCTION: curl asks to be called back after timeout_ms
+ * (-1: cancel). Calling curl from here is not allowed, so a 0 ms timeout also
+ * goes through the event loop. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct mirror_checker *checker = userp;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		return evtimer_del(checker->timer) == 0 ? 0 : -1;
+	struct timeval tv = {
+	    .tv_sec = timeout_ms / 1000,
+	    .tv_usec = (timeout_ms % 1000) * 1000,
+	};
+	return evtimer_add(checker->timer, &tv) == 0 ? 0 : -1;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: curl says which directions it waits for on s. The
+ * event lives in curl's per-socket pointer (curl_multi_assign). */
+static int on_curl_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct mirror_checker *checker = userp;
+	struct event *ev = socketp;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		/* No curl call here: this also runs inside curl_multi_cleanup. */
+		if (ev)
+			event_free(ev);
+		return 0;
+	}
+	short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+		     ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+	if (ev) {
+		event_del(ev);
+		if (event_assign(ev, checker->base, s, kind, on_socket_ready, checker) != 0)
+			return -1;
+	} else {
+		ev = event_new(checker->base, s, kind, on_socket_ready, checker);
+		if (!ev)
+			return -1;
+		if (curl_multi_assign(checker->multi, s, ev) != CURLM_OK) {
+			event_free(ev);
+			return -1;
+		}
+	}
+	return event_add(ev, NULL) == 0 ? 0 : -1;
+}
+
+static CURL *new_head_request(struct mirror_checker *checker, struct transfer *t)
+{
+	CURL *easy = curl_easy_init();
+	CURLcode rc = CURLE_OK;
+
+	if (!easy)
+		return NULL;
+		/* Each setopt keeps the first error; later ones are skipped. */
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (rc == CURLE_OK)                                                                \
+			rc = curl_easy_setopt(easy, opt, val);                                     \
+	} while (0)
+	SET(CURLOPT_URL, (const char *)t->url);
+	SET(CURLOPT_PRIVATE, (char *)t);
+	SET(CURLOPT_NOBODY, 1L);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_PROXY, ""); /* "" = no proxy, environment included */
+	SET(CURLOPT_TIMEOUT_MS, checker->timeout_ms);
+	SET(CURLOPT_NOSIGNAL, 1L); /* worker threads: no SIGALRM for DNS timeouts */
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_USERAGENT, "archeio-mirror-check");
+	if (checker->ca_file)
+		SET(CURLOPT_CAINFO, checker->ca_file);
+#undef SET
+	if (rc != CURLE_OK) {
+		curl_easy_cleanup(easy);
+		return NULL;
+	}
+	return easy;
+}
+
+/* Starts a HEAD for url; fn is NULL when the cache holds the waiters. On any
+ * failure the answer is "absent" at once, like a failed request. */
+static void start_transfer(struct mirror_checker *checker, const char *url, mirror_check_fn fn,
+			   void *arg)
+{
+	size_t len = strlen(url);
+	struct transfer *t = calloc(1, sizeof(*t) + len + 1);
+
+	if (!t) {
+		if (fn)
+			fn(arg, false);
+		else
+			mirror_cache_complete(checker->cache, url, false, monotonic_ms());
+		return;
+	}
+	memcpy(t->url, url, len + 1);
+	t->checker = checker;
+	t->uncached_fn = fn;
+	t->uncached_arg = arg;
+	link_transfer(checker, t);
+
+	/* Over the limit a check would only queue past its deadline: answer
+	 * absent (the client goes upstream) instead. */
+	if (checker->in_flight > checker->max_in_flight) {
+		finish_transfer(t, false);
+		return;
+	}
+	t->easy = new_head_request(checker, t);
+	if (!t->easy)
+		goto fail;
+	if (curl_multi_add_handle(checker->multi, t->easy) != CURLM_OK) {
+		curl_easy_cleanup(t->easy);
+		t->easy = NULL;
+		goto fail;
+	}
+	return;
+fail:
+	finish_transfer(t, false);
+}
+
+void mirror_checker_check(struct mirror_checker *checker, const char *url, mirror_check_fn fn,
+			  void *arg)
+{
+	if (!fn)
+		return;
+	if (!checker || !url || checker->closing) {
+		fn(arg, false);
+		return;
+	}
+	switch (mirror_cache_lookup(checker->cache, url, monotonic_ms(), fn, arg)) {
+	case MIRROR_CACHE_PRESENT:
+		fn(arg, true);
+		return;
+	case MIRROR_CACHE_ABSENT:
+		fn(arg, false);
+		return;
+	case MIRROR_CACHE_PENDING:
+		return;
+	case MIRROR_CACHE_MISS:
+		start_transfer(checker, url, NULL, NULL);
+		return;
+	case MIRROR_CACHE_UNCACHED:
+		start_transfer(checker, url, fn, arg);
+		return;
+	}
+}
+
+static bool configure_multi(struct mirror_checker *checker)
+{
+	CURLM *m = checker->multi;
+	long limit = (long)checker->max_in_flight;
+
+	/* Connections never outnumber transfers in flight, so a new transfer
+	 * always finds a slot (curl closes an idle one) and never waits in
+	 * curl's queue, where its timeout would not run. Idle connections stay
+	 * cached for reuse by later checks of the same mirror. */
+	return curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_curl_socket) == CURLM_OK &&
+	       curl_multi_setopt(m, CURLMOPT_SOCKETDATA, checker) == CURLM_OK &&
+	       curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_curl_timer) == CURLM_OK &&
+	       curl_multi_setopt(m, CURLMOPT_TIMERDATA, checker) == CURLM_OK &&
+	       curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, limit) == CURLM_OK &&
+	       curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, limit) == CURLM_OK;
+}
+
+static void on_probe_answer(void *arg, bool present)
+{
+	struct probe *probe = arg;
+	/* Transport failures and 5xx already forgot the whole origin; a 404
+	 * means this blob left the mirror. */
+	if (!present && !probe->checker->closing)
+		mirror_cache_forget_present(probe->checker->cache, probe->url,
+					    strlen(probe->url) + 1);
+	free(probe);
+}
+
+static void on_probe_timer(evutil_socket_t fd, short events, void *arg)
+{
+	struct mirror_checker *checker = arg;
+	const char *urls[PROBE_ORIGINS_MAX];
+	(void)fd;
+	(void)events;
+	size_t n = mirror_cache_present_per_origin(checker->cache, urls, PROBE_ORIGINS_MAX);
+	struct probe *probes[PROBE_ORIGINS_MAX];
+	/* Copy first: starting a transfer may change the cache. */
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(urls[i]);
+		probes[i] = malloc(sizeof(struct probe) + len + 1);
+		if (probes[i]) {
+			probes[i]->checker = checker;
+			memcpy(probes[i]->url, urls[i], len + 1);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (probes[i])
+			start_transfer(checker, probes[i]->url, on_probe_answer, probes[i]);
+	evtimer_add(checker->probe_timer, &checker->probe_interval);
+}
+
+struct mirror_checker *mirror_checker_new(struct event_base *base,
+					  const struct mirror_checker_options *options)
+{
+	if (!base)
+		return NULL;
+	struct mirror_checker_options o = {0};
+	if (options)
+		o = *options;
+
+	struct mirror_checker *checker = calloc(1, sizeof(*checker));
+	if (!checker)
+		return NULL;
+	checker->base = base;
+	checker->timeout_ms = o.timeout_ms ? (long)o.timeout_ms : MIRROR_CHECK_DEFAULT_TIMEOUT_MS;
+	checker->max_in_flight =
+	    o.max_in_flight ? o.max_in_flight : MIRROR_CHECK_DEFAULT_MAX_IN_FLIGHT;
+	checker->cache = mirror_cache_new(&o.cache);
+	checker->timer = evtimer_new(base, on_timer, checker);
+	checker->probe_timer = evtimer_new(base, on_probe_timer, checker);
+	uint32_t probe_ms =
+	    o.probe_interval_ms ? o.probe_interval_ms : MIRROR_CHECK_DEFAULT_PROBE_INTERVAL_MS;
+	checker->probe_interval.tv_sec = probe_ms / 1000;
+	checker->probe_interval.tv_usec = (probe_ms % 1000) * 1000;
+	checker->multi = curl_multi_init();
+	if (o.ca_file)
+		checker->ca_file = strdup(o.ca_file);
+	if (!checker->cache || !checker->timer || !checker->probe_timer || !checker->multi ||
+	    (o.ca_file && !checker->ca_file) || !configure_multi(checker)) {
+		mirror_checker_free(checker);
+		return NULL;
+	}
+	evtimer_add(checker->probe_timer, &checker->probe_interval);
+	return checker;
+}
+
+void mirror_checker_free(struct mirror_checker *checker)
+{
+	if (!checker)
+		return;
+	checker->closing = true;
+	while (checker->transfers)
+		finish_transfer(checker->transfers, false);
+	if (checker->multi)
+		curl_multi_cleanup(checker->multi);
+	if (checker->timer)
+		event_free(checker->timer);
+	if (checker->probe_timer)
+		event_free(checker->probe_timer);
+	mirror_cache_free(checker->cache);
+	free(checker->ca_file);
+	free(checker);
+}

@@ -1,0 +1,299 @@
+#include "archeio/mirrortool/run.h"
+#include "copy.h"
+#include "dest.h"
+#include "discover.h"
+#include "failures.h"
+#include "plan.h"
+#include "progress.h"
+#include "registry.h"
+#include "state.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct run {
+	const struct mirror_options *o;
+	FILE *out;
+	struct registry *registry;
+	struct dest *dest;
+	struct plan plan;
+	struct progress progress;
+	struct failures failures;
+	pthread_mutex_t next_lock; /* guards next and writes to out */
+	size_t next;
+	atomic_bool stop_ticker;
+};
+
+static void finish_blob(struct run *r, struct plan_blob *b, enum blob_status status)
+{
+	pthread_mutex_lock(&r->progress.lock);
+	b->status = status;
+	struct progress_counts *c = &r->progress.counts;
+	if (status == BLOB_COPIED)
+		c->blobs_copied++;
+	else if (status == BLOB_PRESENT)
+		c->blobs_skipped++;
+	else if (status == BLOB_WOULD_COPY)
+		c->blobs_would_copy++;
+	else
+		c->blobs_failed++;
+	pthread_mutex_unlock(&r->progress.lock);
+}
+
+static void handle_blob(struct run *r, CURL *easy, struct plan_blob *b)
+{
+	char err[1024] = "";
+	bool present = false;
+	if (!dest_has_blob(r->dest, easy, b->digest, &present, err, sizeof(err))) {
+		failures_add(&r->failures, "%s@%s: checking destination: %s", b->repo, b->digest,
+			     err);
+		finish_blob(r, b, BLOB_FAILED);
+	} else if (present) {
+		finish_blob(r, b, BLOB_PRESENT);
+	} else if (r->o->dry_run) {
+		char where[4096];
+		dest_describe(r->dest, b->digest, where, sizeof(where));
+		pthread_mutex_lock(&r->next_lock);
+		fprintf(r->out, "would copy %s@%s (%lld bytes) to %s\n", b->repo, b->digest,
+			(long long)b->size, where);
+		pthread_mutex_unlock(&r->next_lock);
+		finish_blob(r, b, BLOB_WOULD_COPY);
+	} else if (copy_blob(r->registry, r->dest, easy, &r->progress, b->repo, b->digest, b->size,
+			     err, sizeof(err))) {
+		finish_blob(r, b, BLOB_COPIED);
+	} else {
+		failures_add(&r->failures, "%s@%s: %s", b->repo, b->digest, err);
+		finish_blob(r, b, BLOB_FAILED);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct run *r = arg;
+	CURL *easy = curl_easy_init();
+	if (!easy) {
+		failures_add(&r->failures, "cannot create an HTTP handle");
+		return NULL;
+	}
+	for (;;) {
+		pthread_mutex_lock(&r->next_lock);
+		size_t i = r->next < r->plan.blob_count ? r->next++ : SIZE_MAX;
+		pthread_mutex_unlock(&r->next_lock);
+		if (i == SIZE_MAX)
+			break;
+		handle_blob(r, easy, &r->plan.blobs[i]);
+	}
+	curl_easy_cleanup(easy);
+	return NULL;
+}
+
+static void *ticker(void *arg)
+{
+	struct run *r = arg;
+	const struct timespec interval = {.tv_sec = 0, .tv_nsec = 250 * 1000 * 1000};
+	while (!atomic_load(&r->stop_ticker)) {
+		progress_draw(&r->progress);
+		nanosleep(&interval, NULL);
+	}
+	return NULL;
+}
+
+/* Runs the workers over every planned blob. Blobs whose worker could not be
+ * started are taken by the others (or by this thread when none started). */
+static void copy_all(struct run *r)
+{
+	size_t n = r->o->concurrency;
+	if (n > r->plan.blob_count)
+		n = r->plan.blob_count;
+	pthread_t *threads = calloc(n ? n : 1, sizeof(*threads));
+	size_t started = 0;
+	pthread_t tick;
+	bool ticking = r->progress.live && pthread_create(&tick, NULL, ticker, r) == 0;
+	for (size_t i = 0; threads && i < n; i++)
+		if (pthread_create(&threads[started], NULL, worker, r) == 0)
+			started++;
+	if (started == 0)
+		worker(r);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	if (ticking) {
+		atomic_store(&r->stop_ticker, true);
+		pthread_join(tick, NULL);
+	}
+}
+
+static void record_images(struct run *r, const struct mirror_state *state)
+{
+	for (size_t i = 0; i < r->plan.image_count; i++) {
+		const struct plan_image *img = &r->plan.images[i];
+		if (!plan_image_complete(&r->plan, img))
+			continue;
+		char note[1024], err[1024];
+		snprintf(note, sizeof(note), "%s:%s", img->repo, img->ref);
+		/* Children first: a recorded top manifest implies its children. */
+		for (size_t m = img->manifest_count; m-- > 0;)
+			if (!mirror_state_record(state, img->manifests[m], note, err, sizeof(err)))
+				failures_add(&r->failures, "%s: %s", note, err);
+	}
+}
+
+static void discover_all(struct run *r, CURL *easy, const struct mirror_state *state)
+{
+	struct discover_ctx ctx = {.registry = r->registry,
+				   .easy = easy,
+				   .state = state,
+				   .plan = &r->plan,
+				   .failures = &r->failures,
+				   .notes = r->o->dry_run ? r->out : NULL};
+	for (size_t i = 0; i < r->o->repo_count; i++)
+		discover_repo(&ctx, r->o->repos[i], r->o->refs, r->o->ref_count);
+	if (!r->o->catalog)
+		return;
+	char err[1024];
+	char **repos = NULL;
+	size_t count = 0;
+	if (!registry_catalog(r->registry, easy, &repos, &count, err, sizeof(err))) {
+		failures_add(&r->failures, "_catalog: %s", err);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		bool given = false;
+		for (size_t j = 0; j < r->o->repo_count && !given; j++)
+			given = strcmp(r->o->repos[j], repos[i]) == 0;
+		if (!given)
+			discover_repo(&ctx, repos[i], r->o->refs, r->o->ref_count);
+	}
+	registry_free_list(repos, count);
+}
+
+/* Opens the destination; *staging_tmp is set when a temp staging directory
+ * was made (removed at the end). Returns NULL with a message on failure. */
+static struct dest *open_dest(const struct mirror_options *o, struct http_client *s3_http,
+			      char **staging_tmp, char *err, size_t errlen)
+{
+	*staging_tmp = NULL;
+	if (o->dest_kind == MIRROR_DEST_DIR)
+		return dest_dir_open(o->dest_dir, o->dry_run, err, errlen);
+	struct s3_config cfg = {.bucket = o->s3_bucket,
+				.prefix = o->s3_prefix,
+				.endpoint = o->s3_endpoint,
+				.region = o->s3_region ? o->s3_region : "us-east-1",
+				.access_key = getenv("AWS_ACCESS_KEY_ID"),
+				.secret_key = getenv("AWS_SECRET_ACCESS_KEY"),
+				.session_token = getenv("AWS_SESSION_TOKEN")};
+	if (!cfg.access_key || !*cfg.access_key || !cfg.secret_key || !*cfg.secret_key) {
+		snprintf(err, errlen,
+			 "S3 destination needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+		return NULL;
+	}
+	if (cfg.session_token && !*cfg.session_token)
+		cfg.session_token = NULL;
+	char staging[4096];
+	const char *tmp = getenv("TMPDIR");
+	if (o->state_dir) {
+		snprintf(staging, sizeof(staging), "%s/staging", o->state_dir);
+	} else if (o->dry_run) {
+		snprintf(staging, sizeof(staging), "%s", tmp && *tmp ? tmp : "/tmp");
+	} else {
+		snprintf(staging, sizeof(staging), "%s/archeio-mirror-XXXXXX",
+			 tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(staging)) {
+			snprintf(err, errlen, "cannot create a staging directory %.900s: %s",
+				 staging, strerror(errno));
+			return NULL;
+		}
+		*staging_tmp = strdup(staging);
+	}
+	return dest_s3_open(&cfg, s3_http, staging, o->dry_run, err, errlen);
+}
+
+static char *default_state_dir(const struct mirror_options *o)
+{
+	if (o->state_dir)
+		return strdup(o->state_dir);
+	if (o->dest_kind != MIRROR_DEST_DIR)
+		return NULL;
+	size_t len = strlen(o->dest_dir) + sizeof("/.archeio-mirror");
+	char *dir = malloc(len);
+	if (dir)
+		snprintf(dir, len, "%s/.archeio-mirror", o->dest_dir);
+	return dir;
+}
+
+static int run_with(struct run *r, struct mirror_state *state, FILE *log)
+{
+	CURL *easy = curl_easy_init();
+	char err[1024];
+	if (!easy) {
+		fprintf(log, "archeio-mirror: cannot create an HTTP handle\n");
+		return MIRROR_EXIT_FAILED;
+	}
+	if (!registry_ping(r->registry, easy, err, sizeof(err))) {
+		fprintf(log, "archeio-mirror: source %s: %s\n", r->o->from, err);
+		curl_easy_cleanup(easy);
+		return MIRROR_EXIT_FAILED;
+	}
+	discover_all(r, easy, state);
+	curl_easy_cleanup(easy);
+	pthread_mutex_lock(&r->progress.lock);
+	r->progress.counts.blobs_total = r->plan.blob_count;
+	r->progress.counts.bytes_total = plan_total_bytes(&r->plan);
+	r->progress.counts.images_skipped = r->plan.images_skipped;
+	pthread_mutex_unlock(&r->progress.lock);
+	copy_all(r);
+	if (!r->o->dry_run)
+		record_images(r, state);
+	progress_finish(&r->progress, r->o->dry_run ? "dry run, nothing written: " : "");
+	failures_print(&r->failures, log);
+	return failures_count(&r->failures) ? MIRROR_EXIT_FAILED : MIRROR_EXIT_OK;
+}
+
+int mirror_run(const struct mirror_options *o, FILE *out, FILE *log)
+{
+	struct http_client source_http, s3_http;
+	http_client_init(&source_http, o->rps, o->retries);
+	http_client_init(&s3_http, 0, o->retries);
+	struct run r = {.o = o, .out = out};
+	plan_init(&r.plan);
+	progress_init(&r.progress, log, isatty(fileno(log)));
+	failures_init(&r.failures);
+	pthread_mutex_init(&r.next_lock, NULL);
+	atomic_init(&r.stop_ticker, false);
+	char err[1024];
+	char *staging_tmp = NULL;
+	char *state_dir = default_state_dir(o);
+	struct mirror_state state = {0};
+	int rc = MIRROR_EXIT_USAGE;
+	r.registry = registry_new(o->from, &source_http);
+	r.dest = r.registry ? open_dest(o, &s3_http, &staging_tmp, err, sizeof(err)) : NULL;
+	if (!r.registry)
+		fprintf(log, "archeio-mirror: out of memory\n");
+	else if (!r.dest)
+		fprintf(log, "archeio-mirror: %s\n", err);
+	else if ((o->state_dir || o->dest_kind == MIRROR_DEST_DIR) && !state_dir)
+		fprintf(log, "archeio-mirror: out of memory\n");
+	else if (!mirror_state_open(&state, state_dir, !o->dry_run, err, sizeof(err)))
+		fprintf(log, "archeio-mirror: state: %s\n", err);
+	else
+		rc = run_with(&r, &state, log);
+	mirror_state_close(&state);
+	dest_free(r.dest);
+	if (staging_tmp)
+		rmdir(staging_tmp);
+	free(staging_tmp);
+	free(state_dir);
+	registry_free(r.registry);
+	pthread_mutex_destroy(&r.next_lock);
+	failures_destroy(&r.failures);
+	progress_destroy(&r.progress);
+	plan_free(&r.plan);
+	http_client_destroy(&s3_http);
+	http_client_destroy(&source_http);
+	return rc;
+}

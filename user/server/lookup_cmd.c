@@ -1,0 +1,60 @@
+#include "archeio/server/lookup_cmd.h"
+
+#include "archeio/server/serve_state.h"
+#include "archeio/xdp/xdp_status.h"
+
+static void print_region(FILE *out, const char *text, const struct region_name *name)
+{
+	fprintf(out, "%s\t%s\t%s\n", text, name ? name->cloud : "-", name ? name->region : "-");
+}
+
+int lookup_cmd_run(const struct config *config, FILE *out, FILE *err)
+{
+	char msg[1024];
+	if (config->args_count == 0) {
+		fprintf(err, "archeio: lookup needs at least one IP address\n");
+		return 2;
+	}
+	for (size_t i = 0; i < config->args_count; i++) {
+		struct ip_addr addr;
+		if (!ip_parse(config->args[i], &addr)) {
+			fprintf(err, "archeio: not an IP address: %s\n", config->args[i]);
+			return 2;
+		}
+	}
+	/* Without --ranges, a running server's pinned maps answer (what XDP sees). */
+	if (config->ranges_count == 0) {
+		struct xdp_pinned *pinned = NULL;
+		int rc = xdp_pinned_open(config->bpffs_dir, &pinned, msg, sizeof(msg));
+		if (rc < 0) {
+			fprintf(err, "archeio: %s\n", msg);
+			return 2;
+		}
+		if (rc == 0) {
+			for (size_t i = 0; i < config->args_count; i++) {
+				struct ip_addr addr;
+				struct region_name name;
+				ip_parse(config->args[i], &addr);
+				uint32_t id = xdp_pinned_lookup(pinned, &addr);
+				bool found =
+				    id != REGION_NONE && xdp_pinned_region_name(pinned, id, &name);
+				print_region(out, config->args[i], found ? &name : NULL);
+			}
+			xdp_pinned_close(pinned);
+			return 0;
+		}
+	}
+	struct serve_state *state = serve_state_load(config, NULL, msg, sizeof(msg));
+	if (!state) {
+		fprintf(err, "archeio: %s\n", msg);
+		return 2;
+	}
+	for (size_t i = 0; i < config->args_count; i++) {
+		struct ip_addr addr;
+		ip_parse(config->args[i], &addr);
+		print_region(out, config->args[i],
+			     region_table_get(&state->regions, lpm_lookup(state->trie, &addr)));
+	}
+	serve_state_release(state);
+	return 0;
+}

@@ -1,0 +1,125 @@
+#include "archeio/server/serve_state.h"
+
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archeio/server/config.h"
+
+static void state_free(struct serve_state *state)
+{
+	lpm_free(state->trie);
+	range_set_free(&state->ranges);
+	region_table_free(&state->regions);
+	mirror_rules_free(&state->rules);
+	free(state);
+}
+
+struct serve_state *serve_state_load(const struct config *config,
+				     const struct serve_state *previous, char *err, size_t errlen)
+{
+	struct serve_state *state = calloc(1, sizeof(*state));
+	if (!state) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	atomic_init(&state->refs, 1);
+	range_set_init(&state->ranges);
+	mirror_rules_init(&state->rules);
+	region_table_init(&state->regions);
+	if (previous && region_table_copy(&state->regions, &previous->regions) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < config->ranges_count; i++)
+		if (ranges_load_path(&state->ranges, &state->regions, config->ranges[i], err,
+				     errlen) != 0)
+			goto fail;
+	if (ranges_finish(&state->ranges) != 0) {
+		snprintf(err, errlen, "out of memory sorting ranges");
+		goto fail;
+	}
+	if (config->mirrors_file) {
+		if (mirror_rules_load_file(&state->rules, config->mirrors_file, err, errlen) != 0)
+			goto fail;
+	} else if (mirror_rules_default(&state->rules, config->default_mirror, err, errlen) != 0) {
+		goto fail;
+	}
+	if (!(state->trie = lpm_build(&state->ranges))) {
+		snprintf(err, errlen, "out of memory building the prefix trie");
+		goto fail;
+	}
+	/* Parsing the provider JSON peaks at tens of MB that glibc keeps in its
+	 * arenas after free(); hand it back so RSS reflects what is live. */
+	malloc_trim(0);
+	return state;
+fail:
+	state_free(state);
+	return NULL;
+}
+
+void serve_state_release(struct serve_state *state)
+{
+	if (state && atomic_fetch_sub_explicit(&state->refs, 1, memory_order_acq_rel) == 1)
+		state_free(state);
+}
+
+void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id,
+			     const char *digest, struct blob_choice *out)
+{
+	const struct region_name *name = region_table_get(&state->regions, region_id);
+	out->cloud = name ? name->cloud : NULL;
+	out->region = name ? name->region : NULL;
+	out->use_mirror = false;
+	out->mirror_url[0] = '\0';
+	const struct mirror_rule *rule =
+	    mirror_rules_select(&state->rules, out->cloud, out->region);
+	if (!rule || !rule->base_url)
+		return;
+	static const char middle[] = "/containers/images/";
+	size_t base_len = strlen(rule->base_url), digest_len = strlen(digest);
+	/* A URL that does not fit is never half-used: the client goes upstream. */
+	if (base_len + sizeof(middle) - 1 + digest_len >= sizeof(out->mirror_url))
+		return;
+	char *p = out->mirror_url;
+	memcpy(p, rule->base_url, base_len);
+	memcpy(p + base_len, middle, sizeof(middle) - 1);
+	memcpy(p + base_len + sizeof(middle) - 1, digest, digest_len + 1);
+	out->use_mirror = true;
+}
+
+void state_holder_init(struct state_holder *holder, struct serve_state *initial)
+{
+	pthread_mutex_init(&holder->lock, NULL);
+	holder->current = initial;
+	atomic_init(&holder->generation, 1);
+}
+
+void state_holder_publish(struct state_holder *holder, struct serve_state *next)
+{
+	pthread_mutex_lock(&holder->lock);
+	struct serve_state *old = holder->current;
+	holder->current = next;
+	atomic_fetch_add_explicit(&holder->generation, 1, memory_order_release);
+	pthread_mutex_unlock(&holder->lock);
+	serve_state_release(old);
+}
+
+struct serve_state *state_holder_acquire(struct state_holder *holder, unsigned *generation)
+{
+	pthread_mutex_lock(&holder->lock);
+	struct serve_state *state = holder->current;
+	atomic_fetch_add_explicit(&state->refs, 1, memory_order_relaxed);
+	if (generation)
+		*generation = atomic_load_explicit(&holder->generation, memory_order_acquire);
+	pthread_mutex_unlock(&holder->lock);
+	return state;
+}
+
+void state_holder_destroy(struct state_holder *holder)
+{
+	serve_state_release(holder->current);
+	holder->current = NULL;
+	pthread_mutex_destroy(&holder->lock);
+}

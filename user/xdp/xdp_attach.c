@@ -1,0 +1,126 @@
+/* libxdp attachment with explicit, logged fall backs. */
+#include "xdp_attach.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <xdp/libxdp.h>
+
+static void log_line(xdp_path_log_fn log, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void log_line(xdp_path_log_fn log, void *ctx, const char *fmt, ...)
+{
+	char line[512];
+	va_list args;
+
+	if (!log)
+		return;
+	va_start(args, fmt);
+	vsnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	log(ctx, line);
+}
+
+static const char *mode_word(enum xdp_attach_mode mode)
+{
+	return mode == XDP_MODE_NATIVE ? "native" : "skb";
+}
+
+static void describe_error(int rc, const char *ifname, enum xdp_attach_mode mode, char *err,
+			   size_t errlen)
+{
+	char reason[128];
+
+	libxdp_strerror(rc, reason, sizeof(reason));
+	if (rc == -EPERM || rc == -EACCES)
+		snprintf(err, errlen,
+			 "attaching XDP to %s was refused (%s); it needs CAP_BPF, CAP_NET_ADMIN "
+			 "and CAP_PERFMON (or root)",
+			 ifname, reason);
+	else if (rc == -EEXIST || rc == -EBUSY)
+		snprintf(err, errlen,
+			 "%s already has an XDP program that libxdp cannot share (%s); remove it "
+			 "with `xdp-loader unload %s --all` or `ip link set dev %s xdp off`",
+			 ifname, reason, ifname, ifname);
+	else if (mode == XDP_MODE_NATIVE)
+		snprintf(err, errlen,
+			 "native XDP attach on %s refused (%s); the driver may lack native XDP: "
+			 "use --xdp-mode skb or auto",
+			 ifname, reason);
+	else
+		snprintf(err, errlen, "cannot attach XDP to %s in %s mode: %s", ifname,
+			 mode_word(mode), reason);
+}
+
+/* Whether libxdp fell back to attaching the program alone. */
+static bool attached_without_dispatcher(int ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	bool legacy;
+
+	if (libxdp_get_error(mp) || !mp)
+		return true;
+	legacy = xdp_multiprog__is_legacy(mp);
+	xdp_multiprog__close(mp);
+	return legacy;
+}
+
+int xdp_attach_program(struct bpf_object *obj, int ifindex, const char *ifname,
+		       enum xdp_path_mode mode, xdp_path_log_fn log, void *log_ctx,
+		       struct xdp_attachment *out, char *err, size_t errlen)
+{
+	enum xdp_attach_mode attach_mode =
+	    mode == XDP_PATH_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	struct xdp_program *prog = xdp_program__from_bpf_obj(obj, "xdp");
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = (int)libxdp_get_error(prog);
+	if (rc || !prog) {
+		snprintf(err, errlen, "libxdp cannot use the archeio XDP program: %s",
+			 strerror(rc ? -rc : EINVAL));
+		return -1;
+	}
+	rc = xdp_program__attach(prog, ifindex, attach_mode, 0);
+	if (rc && mode == XDP_PATH_MODE_AUTO && rc != -EPERM && rc != -EACCES && rc != -EEXIST &&
+	    rc != -EBUSY) {
+		char reason[128];
+
+		libxdp_strerror(rc, reason, sizeof(reason));
+		log_line(log, log_ctx,
+			 "xdp: native mode refused on %s (%s); falling back to skb (generic) mode",
+			 ifname, reason);
+		attach_mode = XDP_MODE_SKB;
+		rc = xdp_program__attach(prog, ifindex, attach_mode, 0);
+	}
+	if (rc) {
+		describe_error(rc, ifname, attach_mode, err, errlen);
+		xdp_program__close(prog);
+		return -1;
+	}
+	out->prog = prog;
+	out->ifindex = ifindex;
+	out->mode = attach_mode == XDP_MODE_SKB ? XDP_PATH_MODE_SKB : XDP_PATH_MODE_NATIVE;
+	out->prog_id = xdp_program__id(prog);
+	out->legacy = attached_without_dispatcher(ifindex);
+	if (out->legacy)
+		log_line(log, log_ctx,
+			 "xdp: libxdp's multi-program dispatcher is unavailable here; archeio_xdp "
+			 "is attached to %s as the only XDP program",
+			 ifname);
+	return 0;
+}
+
+void xdp_attach_release(struct xdp_attachment *attachment, bool keep)
+{
+	if (!attachment->prog)
+		return;
+	if (!keep)
+		xdp_program__detach(
+		    attachment->prog, attachment->ifindex,
+		    attachment->mode == XDP_PATH_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+	xdp_program__close(attachment->prog);
+	attachment->prog = NULL;
+}

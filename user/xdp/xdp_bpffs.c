@@ -1,0 +1,96 @@
+/* Finding and creating the pin directory on bpffs. */
+#include "xdp_bpffs.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+int xdp_bpffs_path(char *buf, size_t buflen, const char *dir, const char *name, char *err,
+		   size_t errlen)
+{
+	int n = snprintf(buf, buflen, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= buflen) {
+		snprintf(err, errlen, "bpffs path too long: %s/%s", dir, name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Cuts path at its last '/', leaving the parent; false when there is none. */
+static int cut_parent(char *path)
+{
+	char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return 0;
+	if (slash == path)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return 1;
+}
+
+/* Creates the missing directories below an existing ancestor, parents first. */
+static int make_dirs(const char *dir, size_t existing_len, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(dir);
+
+	memcpy(path, dir, len + 1);
+	for (size_t i = existing_len + 1; i <= len; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create bpffs directory %s: %s", path,
+				 strerror(errno));
+			return -1;
+		}
+		path[i] = dir[i];
+	}
+	return 0;
+}
+
+int xdp_bpffs_prepare_dir(const char *dir, char *err, size_t errlen)
+{
+	char ancestor[PATH_MAX];
+	struct statfs fs;
+	struct stat st;
+	size_t len = strlen(dir);
+
+	if (len == 0 || len >= sizeof(ancestor)) {
+		snprintf(err, errlen, "bpffs directory '%s' is empty or too long", dir);
+		return -1;
+	}
+	memcpy(ancestor, dir, len + 1);
+	while (len > 1 && ancestor[len - 1] == '/')
+		ancestor[--len] = '\0';
+	while (stat(ancestor, &st) != 0) {
+		if (errno != ENOENT || !cut_parent(ancestor)) {
+			snprintf(err, errlen, "cannot access bpffs directory %s: %s", ancestor,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "bpffs path %s exists and is not a directory", ancestor);
+		return -1;
+	}
+	if (statfs(ancestor, &fs) != 0) {
+		snprintf(err, errlen, "cannot statfs %s: %s", ancestor, strerror(errno));
+		return -1;
+	}
+	if ((unsigned long)fs.f_type != (unsigned long)BPF_FS_MAGIC) {
+		snprintf(err, errlen,
+			 "%s is not on a bpf filesystem, so maps cannot be pinned in %s; mount "
+			 "bpffs with `mount -t bpf bpf /sys/fs/bpf` or pass --bpffs DIR on one",
+			 ancestor, dir);
+		return -1;
+	}
+	return make_dirs(dir, strlen(ancestor), err, errlen);
+}

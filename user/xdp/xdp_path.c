@@ -1,0 +1,159 @@
+/* The XDP path: xdp_obj (maps) + xdp_attach (interface) + pins. */
+#include "archeio/xdp/xdp_path.h"
+
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "archeio/bpf_shared.h"
+#include "xdp_attach.h"
+#include "xdp_bpffs.h"
+#include "xdp_obj.h"
+
+struct xdp_path {
+	struct xdp_obj *obj;
+	struct xdp_attachment attachment;
+	bool keep;
+};
+
+bool xdp_path_mode_parse(const char *text, enum xdp_path_mode *mode)
+{
+	if (strcmp(text, "auto") == 0)
+		*mode = XDP_PATH_MODE_AUTO;
+	else if (strcmp(text, "native") == 0)
+		*mode = XDP_PATH_MODE_NATIVE;
+	else if (strcmp(text, "skb") == 0)
+		*mode = XDP_PATH_MODE_SKB;
+	else
+		return false;
+	return true;
+}
+
+const char *xdp_path_mode_name(enum xdp_path_mode mode)
+{
+	switch (mode) {
+	case XDP_PATH_MODE_NATIVE:
+		return "native";
+	case XDP_PATH_MODE_SKB:
+		return "skb";
+	default:
+		return "auto";
+	}
+}
+
+static void log_line(const struct xdp_path_options *options, const char *message)
+{
+	if (options->log)
+		options->log(options->log_ctx, message);
+}
+
+static void destroy(struct xdp_path *path)
+{
+	xdp_attach_release(&path->attachment, path->keep);
+	if (!path->keep)
+		xdp_obj_unpin(path->obj);
+	xdp_obj_close(path->obj);
+	free(path);
+}
+
+static int attach_fill_pin(struct xdp_path *path, const struct xdp_path_options *options,
+			   unsigned ifindex, const char *dir, const struct range_set *set,
+			   const struct region_table *regions, char *err, size_t errlen)
+{
+	struct xdp_attachment *at = &path->attachment;
+	char line[512];
+
+	if (xdp_attach_program(xdp_obj_bpf_object(path->obj), (int)ifindex, options->iface,
+			       options->mode, options->log, options->log_ctx, at, err, errlen) != 0)
+		return -1;
+	/* libxdp loads the object while attaching, so the maps are filled just
+	 * after; until then SYNs pass untagged and the server falls back to its
+	 * own lookup. */
+	if (xdp_obj_fill(path->obj, options->listen_ports, options->listen_port_count, set, regions,
+			 err, errlen) != 0 ||
+	    xdp_obj_set_attach_info(path->obj, ifindex, options->iface,
+				    at->mode == XDP_PATH_MODE_SKB ? ARCHEIO_ATTACH_SKB
+								  : ARCHEIO_ATTACH_NATIVE,
+				    at->prog_id, at->legacy) != 0 ||
+	    xdp_obj_pin(path->obj, dir, err, errlen) != 0)
+		return -1;
+	snprintf(line, sizeof(line),
+		 "xdp: archeio_xdp (program id %u) attached to %s in %s mode; maps pinned in %s",
+		 at->prog_id, options->iface, xdp_path_mode_name(at->mode), dir);
+	log_line(options, line);
+	return 0;
+}
+
+struct xdp_path *xdp_path_open(const struct xdp_path_options *options, const struct range_set *set,
+			       const struct region_table *regions, char *err, size_t errlen)
+{
+	const char *dir = options->bpffs_dir ? options->bpffs_dir : XDP_BPFFS_DEFAULT_DIR;
+	struct xdp_path *path;
+	unsigned ifindex;
+
+	if (!options->iface || !*options->iface) {
+		snprintf(err, errlen, "xdp: no interface given");
+		return NULL;
+	}
+	ifindex = if_nametoindex(options->iface);
+	if (ifindex == 0) {
+		snprintf(err, errlen,
+			 "xdp: no such network interface '%s' (in this network namespace)",
+			 options->iface);
+		return NULL;
+	}
+	if (xdp_bpffs_prepare_dir(dir, err, errlen) != 0)
+		return NULL;
+	path = calloc(1, sizeof(*path));
+	if (!path) {
+		snprintf(err, errlen, "xdp: out of memory");
+		return NULL;
+	}
+	path->obj = xdp_obj_open(set, regions, options->listen_port_count,
+				 options->conn_tag_capacity, err, errlen);
+	if (!path->obj) {
+		free(path);
+		return NULL;
+	}
+	if (attach_fill_pin(path, options, ifindex, dir, set, regions, err, errlen) != 0) {
+		path->keep = false; /* a failed start leaves nothing behind */
+		destroy(path);
+		return NULL;
+	}
+	path->keep = options->keep;
+	return path;
+}
+
+int xdp_path_reload(struct xdp_path *path, const struct range_set *set,
+		    const struct region_table *regions, char *err, size_t errlen)
+{
+	return xdp_obj_reload(path->obj, set, regions, err, errlen);
+}
+
+bool xdp_path_take_conn_tag(struct xdp_path *path, const struct conn_tuple *tuple,
+			    uint32_t *region_id)
+{
+	return xdp_obj_take_conn_tag(path->obj, tuple, region_id);
+}
+
+uint32_t xdp_path_lookup(struct xdp_path *path, const struct ip_addr *addr)
+{
+	return xdp_obj_lookup(path->obj, addr);
+}
+
+enum xdp_path_mode xdp_path_attached_mode(const struct xdp_path *path)
+{
+	return path->attachment.mode;
+}
+
+uint32_t xdp_path_prog_id(const struct xdp_path *path)
+{
+	return path->attachment.prog_id;
+}
+
+void xdp_path_close(struct xdp_path *path)
+{
+	if (path)
+		destroy(path);
+}
