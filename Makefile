@@ -30,7 +30,7 @@ ifeq ($(COVERAGE),1)
 CFLAGS += --coverage -O0
 LDFLAGS += --coverage
 endif
-LDLIBS += -lxdp -lbpf -lelf -lz -levent_pthreads -levent -lcurl -ljansson -lcrypto -lpthread
+LDLIBS += -lxdp -lbpf -lelf -lz -levent_pthreads -levent -lcurl -ljansson -lssl -lcrypto -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -I$(BUILD)/include $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
