@@ -86,6 +86,9 @@ static enum http_parse_result parse_request_line(const char *line, size_t len,
 	return HTTP_PARSE_DONE;
 }
 
+/* complexity: one header line is a small grammar (name token, colon,
+ * optional whitespace, value of visible characters) plus the four headers a
+ * redirector acts on; each branch is one rule, read top to bottom as in the RFC. */
 static enum http_parse_result parse_header(const char *line, size_t len, struct http_request *req,
 					   bool *saw_close, bool *saw_keep_alive, int *status)
 {
@@ -134,6 +137,9 @@ static enum http_parse_result parse_header(const char *line, size_t len, struct 
 	return HTTP_PARSE_DONE;
 }
 
+/* complexity: the head's grammar (leading empty lines, request-line, header
+ * lines, the empty line) and its size limits in one pass; each branch is a rule
+ * of RFC 9112 or a limit, and apart they would hide the order they apply in. */
 enum http_parse_result http_parse_request(const char *buf, size_t len, size_t max_head,
 					  struct http_request *req, size_t *consumed, int *status)
 {
