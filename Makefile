@@ -58,7 +58,7 @@ LIB := $(BUILD)/libarcheio.a
 MIRROR_LIB := $(BUILD)/libmirrortool.a
 TEST_HELPER_LIB := $(BUILD)/libtesthelpers.a
 
-.PHONY: all test check-unit check-integration coverage format format-check clean bench
+.PHONY: all test check-layout check-unit check-integration coverage format format-check clean bench
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(TESTS)
@@ -110,8 +110,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_LIB) $(MIRROR_LIB) $
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# Call direction between subsystems and function size (scripts/check-layout.sh).
+check-layout:
+	@scripts/check-layout.sh
+
 # Unit tests: every cmocka binary; a failing one fails the target, but all run.
-check-unit: $(TESTS) $(BINS)
+check-unit: check-layout $(TESTS) $(BINS)
 	@BUILD=$(BUILD) tests/run-unit.sh $(TESTS)
 
 # Integration tests: scripts under tests/integration, each self-contained and trap-cleaned.
