@@ -103,7 +103,9 @@ int xdp_fixture_load(struct xdp_obj *obj, char *err, size_t errlen)
 	int rc = bpf_object__load(xdp_obj_bpf_object(obj));
 
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot load the XDP program: %s", strerror(-rc));
+		snprintf(err, errlen,
+			 "bpf_object__load: %s (needs root, or CAP_BPF and CAP_PERFMON)",
+			 strerror(-rc));
 		return -1;
 	}
 	return 0;
