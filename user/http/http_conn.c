@@ -280,7 +280,7 @@ static uint32_t region_of(struct conn *conn, const struct serve_state *state,
 			  const struct ip_addr *addr)
 {
 	struct xdp_path *xdp = conn->worker->shared->xdp;
-	return xdp ? xdp_path_lookup(xdp, addr) : lpm_lookup(state->trie, addr);
+	return xdp ? xdp_path_lookup(xdp, addr) : range_table_lookup(state->table, addr);
 }
 
 static void finish_blob(struct conn *conn, bool present)
