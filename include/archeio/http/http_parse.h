@@ -2,8 +2,8 @@
  * Only what a redirector needs: method, target, version, connection
  * persistence, body framing (so the connection can be closed when a body is
  * sent) and X-Forwarded-For. Spans point into the caller's buffer. */
-#ifndef ARCHEIO_HTTP_PARSE_H
-#define ARCHEIO_HTTP_PARSE_H
+#ifndef ARCHEIO_HTTP_HTTP_PARSE_H
+#define ARCHEIO_HTTP_HTTP_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
