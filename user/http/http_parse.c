@@ -1,4 +1,4 @@
-#include "http_parse.h"
+#include "archeio/http/http_parse.h"
 #include "archeio/core/http_token.h"
 
 #include <string.h>

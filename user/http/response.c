@@ -1,4 +1,4 @@
-#include "response.h"
+#include "archeio/http/response.h"
 #include "archeio/core/json_escape.h"
 
 #include <string.h>
@@ -33,21 +33,6 @@ const char *response_reason(int status)
 	default:
 		return "Unknown";
 	}
-}
-
-void response_from_route(const struct route_result *route, bool head, bool keep_alive,
-			 struct response *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->status = route->status;
-	out->location =
-	    (route->kind == ROUTE_REDIRECT || route->kind == ROUTE_BLOB) ? route->location : NULL;
-	out->oci_error = route->oci_error;
-	out->message = route->message;
-	out->allow_header = route->rule == RULE_METHOD;
-	out->api_version = route->rule >= RULE_V2_BASE;
-	out->keep_alive = keep_alive;
-	out->head = head;
 }
 
 /* Appends to a fixed buffer; on overflow it stops and remembers, so callers
@@ -148,7 +133,7 @@ static const char *build_body(const struct response *resp, struct outbuf *body)
 
 size_t response_write(const struct response *resp, const char *date, char *out, size_t cap)
 {
-	char body_buf[ROUTE_LOCATION_MAX * 2 + 256];
+	char body_buf[RESPONSE_LOCATION_MAX * 2 + 256];
 	struct outbuf body = {.p = body_buf, .cap = sizeof(body_buf)};
 	const char *content_type = build_body(resp, &body);
 	if (body.overflow)

@@ -4,8 +4,8 @@
  * sent) and X-Forwarded-For. A body, chunked or not, is never refused (no
  * 501): it is left unread and the connection closes after the answer. Spans
  * point into the caller's buffer. */
-#ifndef ARCHEIO_HTTP_PARSE_H
-#define ARCHEIO_HTTP_PARSE_H
+#ifndef ARCHEIO_HTTP_HTTP_PARSE_H
+#define ARCHEIO_HTTP_HTTP_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
