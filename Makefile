@@ -11,7 +11,7 @@
 # their code and are reachable only from their own folder (and from tests,
 # which get -Iuser). See docs/architecture.md.
 #   bpf/*.bpf.c       -> build/bpf/*.bpf.o -> build/include/*.skel.h (libbpf skeletons)
-#   tests/unit/test_*.c -> build/tests/test_* (cmocka)
+#   tests/unit/test_*.c -> build/tests/test_* (cmocka; tests/unit/helpers/*.c -> build/libtesthelpers.a)
 
 BUILD ?= build
 CC ?= cc
@@ -56,8 +56,9 @@ TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 CORE_LIB := $(BUILD)/libcore.a
 LIB := $(BUILD)/libarcheio.a
 MIRROR_LIB := $(BUILD)/libmirrortool.a
+TEST_HELPER_LIB := $(BUILD)/libtesthelpers.a
 
-.PHONY: all test check-unit check-integration coverage format format-check clean bench
+.PHONY: all test check-layout check-unit check-integration coverage format format-check clean bench
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(TESTS)
@@ -90,6 +91,11 @@ $(MIRROR_LIB): $(MIRROR_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# An archive, so each test links only the helpers it calls.
+$(TEST_HELPER_LIB): $(TEST_HELPER_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 # The copying tool links the core only: it cannot reach the redirector's code.
 $(BUILD)/archeio-mirror: $(BUILD)/obj/user/cmd/archeio-mirror.o $(MIRROR_LIB) $(CORE_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -100,12 +106,16 @@ $(BUILD)/%: $(BUILD)/obj/user/cmd/%.o $(LIB) $(CORE_LIB)
 # Tests may include internal headers (-Iuser): they check a subsystem from inside.
 $(BUILD)/obj/tests/%.o: CPPFLAGS += -Iuser
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_OBJS) $(MIRROR_LIB) $(LIB) $(CORE_LIB)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_LIB) $(MIRROR_LIB) $(LIB) $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# Call direction between subsystems and function size (scripts/check-layout.sh).
+check-layout:
+	@scripts/check-layout.sh
+
 # Unit tests: every cmocka binary; a failing one fails the target, but all run.
-check-unit: $(TESTS) $(BINS)
+check-unit: check-layout $(TESTS) $(BINS)
 	@BUILD=$(BUILD) tests/run-unit.sh $(TESTS)
 
 # Integration tests: scripts under tests/integration, each self-contained and trap-cleaned.

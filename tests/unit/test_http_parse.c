@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "http/http_parse.h"
+#include "archeio/http/http_parse.h"
 
 static enum http_parse_result parse(const char *text, struct http_request *req, size_t *consumed,
 				    int *status)

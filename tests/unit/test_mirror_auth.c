@@ -80,6 +80,34 @@ static void test_malformed(void **state)
 	assert_null(c.scheme);
 }
 
+static void expect_realm(const char *realm, const char *challenged, const char *want)
+{
+	struct auth_challenge c = {.realm = realm ? strdup(realm) : NULL};
+	if (want) {
+		assert_true(auth_challenge_resolve_realm(&c, challenged));
+		assert_string_equal(c.realm, want);
+	} else {
+		assert_false(auth_challenge_resolve_realm(&c, challenged));
+		if (realm)
+			assert_string_equal(c.realm, realm); /* untouched */
+	}
+	auth_challenge_free(&c);
+}
+
+static void test_realm_resolved_against_registry(void **state)
+{
+	(void)state;
+	const char *reg = "http://127.0.0.1:5000/v2/team/app/tags/list";
+	expect_realm("https://auth.example.test/token", reg, "https://auth.example.test/token");
+	expect_realm("/token", reg, "http://127.0.0.1:5000/token");
+	expect_realm("//auth.example.test/t?x=1", reg, "http://auth.example.test/t?x=1");
+	expect_realm("../../../token", reg, "http://127.0.0.1:5000/v2/token");
+	expect_realm("HTTPS://Auth.example.test/t", reg, "https://Auth.example.test/t");
+	expect_realm("ftp://auth.example.test/t", reg, NULL);
+	expect_realm("", reg, NULL);
+	expect_realm(NULL, reg, NULL);
+}
+
 static void test_token_url_needs_realm(void **state)
 {
 	(void)state;
@@ -116,6 +144,7 @@ int main(void)
 	    cmocka_unit_test(test_bearer_preferred_among_several),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_token_url_needs_realm),
+	    cmocka_unit_test(test_realm_resolved_against_registry),
 	    cmocka_unit_test(test_token_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "archeio/mirrorcheck/mirror_cache.h"
+#include "helpers/mirror_cache_size.h"
 
 #define URL_A "http://127.0.0.1:1/containers/images/sha256:aa"
 #define URL_B "http://127.0.0.1:1/containers/images/sha256:bb"

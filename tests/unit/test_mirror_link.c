@@ -76,6 +76,34 @@ static void test_resolve(void **state)
 	expect_resolve("ftp://h/x", "/y", NULL);
 }
 
+/* RFC 3986 section 5.2 cases that a hand-written resolver got wrong. */
+static void test_resolve_rfc3986(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *base, *ref, *want;
+	} cases[] = {
+	    /* A network-path reference keeps only the scheme. */
+	    {"https://registry.example/v2/a/tags/list", "//other.example/p",
+	     "https://other.example/p"},
+	    {"http://h:5000/v2/", "//cdn.example:8080/blob?sig=1",
+	     "http://cdn.example:8080/blob?sig=1"},
+	    /* Dot segments are merged with the base's directory. */
+	    {"http://h/a/b/c", "../x", "http://h/a/x"},
+	    {"http://h/a/b/c", "./x", "http://h/a/b/x"},
+	    {"http://h/a/b/c", "../../../../x", "http://h/x"},
+	    {"http://h/a/b/c", "/p/./q/../r", "http://h/p/r"},
+	    /* Schemes are case-insensitive: accepted, and written lower case. */
+	    {"http://h/a", "HTTPS://Host/p", "https://Host/p"},
+	    {"http://h/a", "Http://h2/p", "http://h2/p"},
+	    /* Only http(s) results. */
+	    {"http://h/a", "mailto:x@y", NULL},
+	    {"http://h/a", "ftp://h/x", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_resolve(cases[i].base, cases[i].ref, cases[i].want);
+}
+
 static void test_split_and_encode(void **state)
 {
 	(void)state;
@@ -102,11 +130,9 @@ static void test_split_and_encode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_registry_style),
-	    cmocka_unit_test(test_several_links_and_params),
-	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_resolve),
-	    cmocka_unit_test(test_split_and_encode),
+	    cmocka_unit_test(test_registry_style),  cmocka_unit_test(test_several_links_and_params),
+	    cmocka_unit_test(test_malformed),	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_resolve_rfc3986), cmocka_unit_test(test_split_and_encode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

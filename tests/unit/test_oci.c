@@ -151,6 +151,38 @@ static void test_digest(void **state)
 	check_cases(oci_digest_valid, cases, sizeof(cases) / sizeof(cases[0]), "oci_digest_valid");
 }
 
+static void expect_split(const char *text, enum oci_digest_algorithm algorithm, const char *name,
+			 const char *encoded)
+{
+	struct oci_digest_parts parts;
+
+	assert_true(oci_digest_split(text, strlen(text), &parts));
+	assert_int_equal(parts.algorithm, algorithm);
+	assert_int_equal(parts.algorithm_len, strlen(name));
+	assert_memory_equal(parts.algorithm_name, name, parts.algorithm_len);
+	assert_int_equal(parts.encoded_len, strlen(encoded));
+	assert_memory_equal(parts.encoded, encoded, parts.encoded_len);
+	assert_ptr_equal(parts.encoded, text + strlen(name) + 1);
+}
+
+static void test_digest_split(void **state)
+{
+	struct oci_digest_parts parts = {.algorithm = OCI_DIGEST_SHA512, .encoded_len = 7};
+
+	(void)state;
+	expect_split("sha256:" HEX64, OCI_DIGEST_SHA256, "sha256", HEX64);
+	expect_split("sha512:" HEX128, OCI_DIGEST_SHA512, "sha512", HEX128);
+	expect_split("blake3:abc", OCI_DIGEST_OTHER, "blake3", "abc");
+	expect_split("sha256+b64u:LCa0", OCI_DIGEST_OTHER, "sha256+b64u", "LCa0");
+	/* Invalid digests leave out alone. */
+	assert_false(oci_digest_split("sha256:" HEX128, 7 + 128, &parts));
+	assert_false(oci_digest_split("sha256", 6, &parts));
+	assert_int_equal(parts.algorithm, OCI_DIGEST_SHA512);
+	assert_int_equal(parts.encoded_len, 7);
+	/* out is optional. */
+	assert_true(oci_digest_split("sha256:" HEX64, 7 + 64, NULL));
+}
+
 static void test_cosign_tag(void **state)
 {
 	(void)state;
@@ -179,7 +211,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_name),       cmocka_unit_test(test_name_length),
 	    cmocka_unit_test(test_tag),	       cmocka_unit_test(test_digest),
-	    cmocka_unit_test(test_cosign_tag),
+	    cmocka_unit_test(test_cosign_tag), cmocka_unit_test(test_digest_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "archeio/geo/ranges.h"
+#include "helpers/ranges_detect.h"
 
 #define SHARED_DATA "../shared/data"
 

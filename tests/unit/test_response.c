@@ -7,7 +7,8 @@
 
 #include <cmocka.h>
 
-#include "http/response.h"
+#include "archeio/http/response.h"
+#include "server/route_response.h"
 
 #define DATE "Sun, 29 Nov 2026 06:00:00 GMT"
 

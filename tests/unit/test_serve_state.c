@@ -69,7 +69,7 @@ static uint32_t region_of(struct serve_state *s, const char *ip)
 {
 	struct ip_addr addr;
 	assert_true(ip_parse(ip, &addr));
-	return lpm_lookup(s->trie, &addr);
+	return range_table_lookup(s->table, &addr);
 }
 
 static void blob_choice_by_region(void **state)

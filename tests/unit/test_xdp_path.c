@@ -108,17 +108,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct env *need_bpf(void **state)
-{
-	struct env *env = *state;
-
-	if (!env->bpf) {
-		fprintf(stderr, "SKIP: needs root for BPF and a network namespace\n");
-		skip();
-	}
-	return env;
-}
-
 static struct xdp_path_options options_for(struct env *env, const char *iface,
 					   enum xdp_path_mode mode)
 {
@@ -196,7 +185,8 @@ static void test_mode_names(void **state)
 
 static void test_native_refused_without_auto(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
 	struct xdp_path_options options = options_for(env, "lo", XDP_PATH_MODE_NATIVE);
 	char err[512] = "";
 
@@ -210,7 +200,8 @@ static void test_native_refused_without_auto(void **state)
 
 static void test_auto_falls_back_pins_and_cleans_up(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
 	struct xdp_path_options options = options_for(env, "lo", XDP_PATH_MODE_AUTO);
 	struct xdp_path *path;
 	char err[512] = "";
@@ -236,7 +227,8 @@ static void test_auto_falls_back_pins_and_cleans_up(void **state)
 
 static void test_status_and_pinned_lookup(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
 	struct xdp_path_options options = options_for(env, "lo", XDP_PATH_MODE_SKB);
 	struct xdp_pinned *pinned = NULL;
 	struct ip_addr v4 = xdp_fixture_addr("127.1.2.3");
@@ -339,7 +331,8 @@ static struct conn_tuple connect_and_accept(int family, const char *addr, uint16
 
 static void test_real_connections_are_tagged(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
 	struct xdp_path_options options;
 	struct xdp_path *path;
 	struct conn_tuple v4, v6, other;
@@ -365,7 +358,8 @@ static void test_real_connections_are_tagged(void **state)
 
 static void test_keep_leaves_program_and_pins(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
 	struct xdp_path_options options = options_for(env, "lo", XDP_PATH_MODE_SKB);
 	struct xdp_pinned *pinned = NULL;
 	struct ip_addr v4 = xdp_fixture_addr("127.0.0.1");

@@ -255,7 +255,7 @@ static int setup(void **state)
 	add_standard_ranges(env);
 	*state = env;
 	env->obj = xdp_obj_open(&env->data.set, &env->data.regions, 2, 0, err, sizeof(err));
-	if (!env->obj || xdp_obj_load(env->obj, err, sizeof(err)) != 0) {
+	if (!env->obj || xdp_fixture_load(env->obj, err, sizeof(err)) != 0) {
 		fprintf(stderr, "test_xdp_prog: cannot load the XDP program: %s\n", err);
 		xdp_obj_close(env->obj);
 		env->obj = NULL;
@@ -278,20 +278,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct env *need_bpf(void **state)
-{
-	struct env *env = *state;
-
-	if (!env->obj) {
-		fprintf(stderr, "SKIP: BPF unavailable (not root, CI unset)\n");
-		skip();
-	}
-	return env;
-}
-
 static void test_ipv4_syn_tags_region(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct frame_spec east = syn4("192.0.2.77");
 	struct frame_spec gcp = syn4("198.51.100.5");
 	struct frame_spec azure = syn4("198.51.100.200"); /* inside the longer /25 */
@@ -306,7 +296,8 @@ static void test_ipv4_syn_tags_region(void **state)
 
 static void test_ipv6_syn_tags_region(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct frame_spec east = syn6("2001:db8:2::1");
 	struct frame_spec gcp = syn6("2001:db8:1:5::9");
 
@@ -318,7 +309,8 @@ static void test_ipv6_syn_tags_region(void **state)
 
 static void test_tag_is_per_connection(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct frame_spec first = syn4("192.0.2.77");
 	struct frame_spec other_port = first;
 
@@ -330,7 +322,8 @@ static void test_tag_is_per_connection(void **state)
 
 static void test_not_a_new_connection_is_not_tagged(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	const uint8_t flags[] = {TCP_SYN | TCP_ACK, TCP_ACK, 0,
 				 TCP_FIN | TCP_ACK, TCP_RST, TCP_RST | TCP_ACK};
 
@@ -350,7 +343,8 @@ static void test_not_a_new_connection_is_not_tagged(void **state)
 
 static void test_udp_and_other_ports_are_not_tagged(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct frame_spec udp4 = syn4("192.0.2.77");
 	struct frame_spec udp6 = syn6("2001:db8:2::1");
 	struct frame_spec port4 = syn4("192.0.2.77");
@@ -374,7 +368,8 @@ static void test_udp_and_other_ports_are_not_tagged(void **state)
 
 static void test_second_listening_port_is_tagged(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct frame_spec https = syn4("192.0.2.77");
 
 	https.dport = 443;
@@ -384,7 +379,8 @@ static void test_second_listening_port_is_tagged(void **state)
 
 static void test_unlisted_source_is_counted_not_tagged(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct frame_spec v4 = syn4("203.0.113.99");
 	struct frame_spec v6 = syn6("2001:db9::1");
 
@@ -399,7 +395,8 @@ static void test_unlisted_source_is_counted_not_tagged(void **state)
 
 static void test_vlan_and_qinq(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 
 	for (int vlans = 1; vlans <= 2; vlans++) {
 		struct frame_spec v4 = syn4("192.0.2.77");
@@ -416,7 +413,8 @@ static void test_vlan_and_qinq(void **state)
 
 static void test_three_vlan_tags_pass_untagged(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct frame_spec v4 = syn4("192.0.2.77");
 
 	v4.vlans = 3; /* beyond what the program parses: passes, not tagged */
@@ -426,7 +424,8 @@ static void test_three_vlan_tags_pass_untagged(void **state)
 
 static void test_ipv4_options_any_ihl(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 
 	for (uint8_t ihl = 5; ihl <= 15; ihl++) {
 		struct frame_spec v4 = syn4("198.51.100.200");
@@ -440,7 +439,8 @@ static void test_ipv4_options_any_ihl(void **state)
 
 static void test_malformed_ip_headers_pass_untagged(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 
 	for (uint8_t ihl = 0; ihl < 5; ihl++) {
 		struct frame_spec v4 = syn4("192.0.2.77");
@@ -480,7 +480,8 @@ static void truncations_pass_untouched(struct env *env, const struct frame_spec 
 
 static void test_truncated_frames_pass_untouched(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct frame_spec specs[] = {syn4("192.0.2.77"), syn6("2001:db8:2::1"), syn4("192.0.2.78"),
 				     syn6("2001:db8:2::2"), syn4("192.0.2.79")};
 
@@ -504,7 +505,8 @@ static void test_truncated_frames_pass_untouched(void **state)
 
 static void test_counters(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct frame_spec east = syn4("192.0.2.77");
 	struct frame_spec gcp = syn6("2001:db8:1::5");
 	struct frame_spec azure = syn4("198.51.100.200");
@@ -536,7 +538,8 @@ static void test_counters(void **state)
 
 static void test_regions_map_has_names(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct region_name name;
 	uint32_t id = env->gcp_west;
 
@@ -547,7 +550,8 @@ static void test_regions_map_has_names(void **state)
 
 static void test_userspace_lookup(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct ip_addr a = xdp_fixture_addr("198.51.100.129");
 	struct ip_addr b = xdp_fixture_addr("2001:db8:1::1");
 	struct ip_addr c = xdp_fixture_addr("10.0.0.1");
@@ -559,7 +563,8 @@ static void test_userspace_lookup(void **state)
 
 static void test_reload_replaces_the_set(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct ip_addr old_addr = xdp_fixture_addr("192.0.2.77");
 	struct ip_addr new_addr = xdp_fixture_addr("100.64.1.1");
 	struct frame_spec old_syn = syn4("192.0.2.77");
@@ -582,7 +587,8 @@ static void test_reload_replaces_the_set(void **state)
 
 static void test_reload_rejects_bad_region_id_and_keeps_old_set(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct ip_addr addr = xdp_fixture_addr("192.0.2.77");
 	char err[256] = "";
 
@@ -625,7 +631,8 @@ static void *flip_sets(void *arg)
 
 static void test_reload_is_atomic_for_lookups(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
 	struct flipper f = {.env = env, .rounds = 200};
 	struct ip_addr probe = xdp_fixture_addr("10.1.2.3");
 	struct frame_spec syn = syn4("10.1.2.3");

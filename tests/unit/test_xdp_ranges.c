@@ -1,5 +1,5 @@
 /* The BPF tries, filled from the real provider files, answer exactly as the
- * userspace trie does: at both ends of every prefix, just outside them, and at
+ * userspace range table does: at both ends of every prefix, just outside them, and at
  * pseudo-random addresses; through userspace map lookups and through the XDP
  * program itself on SYN frames. Then again after a reload with one provider
  * removed. Needs root (CAP_BPF). */
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "archeio/geo/lpm.h"
+#include "archeio/geo/range_table.h"
 #include "xdp/xdp_obj.h"
 #include "helpers/xdp_fixture.h"
 
@@ -29,7 +29,7 @@
 struct fixture {
 	struct range_set set;
 	struct region_table regions;
-	struct lpm *trie;
+	struct range_table *table;
 	struct xdp_obj *obj;
 	char err[512];
 };
@@ -58,11 +58,11 @@ static int setup(void **state)
 	load(f, "azure-service-tags.json");
 	if (ranges_finish(&f->set) != 0)
 		return -1;
-	f->trie = lpm_build(&f->set);
-	if (!f->trie)
+	f->table = range_table_build(&f->set);
+	if (!f->table)
 		return -1;
 	f->obj = xdp_obj_open(&f->set, &f->regions, 1, 0, f->err, sizeof(f->err));
-	if (!f->obj || xdp_obj_load(f->obj, f->err, sizeof(f->err)) != 0) {
+	if (!f->obj || xdp_fixture_load(f->obj, f->err, sizeof(f->err)) != 0) {
 		fprintf(stderr, "test_xdp_ranges: %s\n", f->err);
 		xdp_obj_close(f->obj);
 		f->obj = NULL;
@@ -80,33 +80,22 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	xdp_obj_close(f->obj);
-	lpm_free(f->trie);
+	range_table_free(f->table);
 	range_set_free(&f->set);
 	region_table_free(&f->regions);
 	free(f);
 	return 0;
 }
 
-static struct fixture *need_bpf(void **state)
-{
-	struct fixture *f = *state;
-
-	if (!f->obj) {
-		fprintf(stderr, "SKIP: BPF unavailable (not root, CI unset)\n");
-		skip();
-	}
-	return f;
-}
-
 static void check(struct fixture *f, const struct ip_addr *addr)
 {
-	uint32_t want = lpm_lookup(f->trie, addr), got = xdp_obj_lookup(f->obj, addr);
+	uint32_t want = range_table_lookup(f->table, addr), got = xdp_obj_lookup(f->obj, addr);
 
 	if (want != got) {
 		char text[64];
 
 		inet_ntop(addr->family, addr->bytes, text, sizeof(text));
-		fail_msg("%s: userspace trie says region %u, BPF trie %u", text, want, got);
+		fail_msg("%s: range table says region %u, BPF trie %u", text, want, got);
 	}
 }
 
@@ -176,7 +165,8 @@ static struct ip_addr random_near_prefix(struct fixture *f, uint64_t *rng)
 
 static void test_map_lookups_agree(void **state)
 {
-	struct fixture *f = need_bpf(state);
+	struct fixture *f = *state;
+	xdp_fixture_need_bpf(f->obj != NULL);
 	uint64_t rng = 0x5eed1234abcdef01ull;
 
 	assert_true(f->set.count > 1000);
@@ -238,12 +228,13 @@ static uint32_t tag_via_program(struct fixture *f, const struct ip_addr *addr)
 
 static void test_program_tags_agree(void **state)
 {
-	struct fixture *f = need_bpf(state);
+	struct fixture *f = *state;
+	xdp_fixture_need_bpf(f->obj != NULL);
 	uint64_t rng = 0x0123456789abcdefull;
 
 	for (int i = 0; i < FRAME_SAMPLES; i++) {
 		struct ip_addr addr = random_near_prefix(f, &rng);
-		uint32_t want = lpm_lookup(f->trie, &addr);
+		uint32_t want = range_table_lookup(f->table, &addr);
 
 		assert_int_equal(tag_via_program(f, &addr), want);
 	}
@@ -251,7 +242,8 @@ static void test_program_tags_agree(void **state)
 
 static void test_reload_with_fewer_providers_agrees(void **state)
 {
-	struct fixture *f = need_bpf(state);
+	struct fixture *f = *state;
+	xdp_fixture_need_bpf(f->obj != NULL);
 	uint64_t rng = 0xfeedfacecafebeefull;
 
 	/* Same region table (ids stay), GCP only. */
@@ -259,9 +251,9 @@ static void test_reload_with_fewer_providers_agrees(void **state)
 	range_set_init(&f->set);
 	load(f, "gcp-cloud.json");
 	assert_int_equal(ranges_finish(&f->set), 0);
-	lpm_free(f->trie);
-	f->trie = lpm_build(&f->set);
-	assert_non_null(f->trie);
+	range_table_free(f->table);
+	f->table = range_table_build(&f->set);
+	assert_non_null(f->table);
 	assert_int_equal(xdp_obj_reload(f->obj, &f->set, &f->regions, f->err, sizeof(f->err)), 0);
 	check_every_prefix_edge(f);
 	for (int i = 0; i < FRAME_SAMPLES; i++) {

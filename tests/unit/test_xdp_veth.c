@@ -161,17 +161,6 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static struct env *need_bpf(void **state)
-{
-	struct env *env = *state;
-
-	if (!env->bpf) {
-		fprintf(stderr, "SKIP: needs root for BPF and network namespaces\n");
-		skip();
-	}
-	return env;
-}
-
 static int listen_on(int family, const char *addr)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(PORT)};
@@ -232,7 +221,8 @@ static bool command_output_contains(const char *command, const char *needle)
 
 static void test_native_veth_tags_connections(void **state)
 {
-	struct env *env = need_bpf(state);
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
 	const uint16_t port = PORT;
 	struct xdp_path_options options = {.iface = "xs0",
 					   .mode = XDP_PATH_MODE_NATIVE,

@@ -1,4 +1,5 @@
 #include "archeio/core/log.h"
+#include "archeio/core/json_escape.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -36,24 +37,6 @@ static void format_time(char *buf, size_t len)
 	gmtime_r(&now.tv_sec, &tm);
 	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, len - n, ".%03ldZ", now.tv_nsec / 1000000);
-}
-
-/* JSON string escaping; the output is bounded by cap and always terminated. */
-static void json_escape(char *dst, size_t cap, const char *src)
-{
-	size_t o = 0;
-	for (; *src && o + 7 < cap; src++) {
-		unsigned char c = (unsigned char)*src;
-		if (c == '"' || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = (char)c;
-		} else if (c < 0x20) {
-			o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = '\0';
 }
 
 static bool has_control(const char *s)

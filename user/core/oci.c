@@ -138,24 +138,53 @@ static bool span_equals(const char *s, size_t len, const char *lit)
 	return len == strlen(lit) && memcmp(s, lit, len) == 0;
 }
 
-bool oci_digest_valid(const char *s, size_t len)
+static enum oci_digest_algorithm registered_algorithm(const char *s, size_t len)
+{
+	if (span_equals(s, len, "sha256"))
+		return OCI_DIGEST_SHA256;
+	if (span_equals(s, len, "sha512"))
+		return OCI_DIGEST_SHA512;
+	return OCI_DIGEST_OTHER;
+}
+
+/* The registered algorithms pin their encoding exactly; the generic grammar
+ * applies only to the others. */
+static bool encoded_valid_for(enum oci_digest_algorithm algorithm, const char *s, size_t len)
+{
+	switch (algorithm) {
+	case OCI_DIGEST_SHA256:
+		return lower_hex_valid(s, len, SHA256_HEX_LEN);
+	case OCI_DIGEST_SHA512:
+		return lower_hex_valid(s, len, SHA512_HEX_LEN);
+	default:
+		return encoded_valid(s, len);
+	}
+}
+
+bool oci_digest_split(const char *s, size_t len, struct oci_digest_parts *out)
 {
 	const char *colon = memchr(s, ':', len);
-	size_t alg_len, enc_len;
+	struct oci_digest_parts parts;
 
 	if (colon == NULL)
 		return false;
-	alg_len = (size_t)(colon - s);
-	enc_len = len - alg_len - 1;
-	if (!algorithm_valid(s, alg_len))
+	parts.algorithm_name = s;
+	parts.algorithm_len = (size_t)(colon - s);
+	parts.encoded = colon + 1;
+	parts.encoded_len = len - parts.algorithm_len - 1;
+	if (!algorithm_valid(s, parts.algorithm_len))
 		return false;
-	/* The registered algorithms pin their encoding exactly; the generic
-	 * grammar applies only to the others. */
-	if (span_equals(s, alg_len, "sha256"))
-		return lower_hex_valid(colon + 1, enc_len, SHA256_HEX_LEN);
-	if (span_equals(s, alg_len, "sha512"))
-		return lower_hex_valid(colon + 1, enc_len, SHA512_HEX_LEN);
-	return encoded_valid(colon + 1, enc_len);
+	parts.algorithm = registered_algorithm(s, parts.algorithm_len);
+	if (!encoded_valid_for(parts.algorithm, parts.encoded, parts.encoded_len))
+		return false;
+	if (out != NULL)
+		*out = parts;
+	return true;
+}
+
+bool oci_digest_valid(const char *s, size_t len)
+{
+	return oci_digest_split(s, len, NULL);
 }
 
 bool oci_is_cosign_tag(const char *s, size_t len)

@@ -1,4 +1,4 @@
-/* The range set, format detection and dispatch, and the final sort. */
+/* The range set, format dispatch, and the final sort. */
 #include "archeio/geo/ranges.h"
 
 #include <stdarg.h>
@@ -94,32 +94,12 @@ bool ranges_valid_region(const char *s, size_t len)
 	return true;
 }
 
-const char *ranges_format_name(enum ranges_format format)
-{
-	switch (format) {
-	case RANGES_FORMAT_AWS:
-		return "aws";
-	case RANGES_FORMAT_GCP:
-		return "gcp";
-	case RANGES_FORMAT_AZURE:
-		return "azure";
-	case RANGES_FORMAT_TEXT:
-		return "text";
-	case RANGES_FORMAT_UNKNOWN:
-		break;
-	}
-	return "unknown";
-}
-
-/* Offset past a UTF-8 byte order mark, which some Windows-made files carry. */
-static size_t skip_bom(const char *buf, size_t len)
+size_t ranges_skip_bom(const char *buf, size_t len)
 {
 	return (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) ? 3 : 0;
 }
 
-/* JSON when the first significant byte opens an object or array, which no
- * text ranges line (CIDR or comment) can start with. */
-static bool looks_like_json(const char *buf, size_t len)
+bool ranges_looks_like_json(const char *buf, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		char c = buf[i];
@@ -128,30 +108,6 @@ static bool looks_like_json(const char *buf, size_t len)
 		return c == '{' || c == '[';
 	}
 	return false;
-}
-
-enum ranges_format ranges_detect_format(const char *buf, size_t len)
-{
-	size_t off = skip_bom(buf, len);
-	buf += off;
-	len -= off;
-	if (looks_like_json(buf, len)) {
-		json_error_t error;
-		json_t *root = json_loadb(buf, len, 0, &error);
-		if (root == NULL)
-			return RANGES_FORMAT_UNKNOWN;
-		enum ranges_format format = ranges_json_format(root);
-		json_decref(root);
-		return format;
-	}
-	struct range_set scratch;
-	struct region_table regions;
-	range_set_init(&scratch);
-	region_table_init(&regions);
-	int rc = ranges_parse_text(&scratch, &regions, "", buf, len, NULL, 0);
-	range_set_free(&scratch);
-	region_table_free(&regions);
-	return rc == 0 ? RANGES_FORMAT_TEXT : RANGES_FORMAT_UNKNOWN;
 }
 
 static int parse_json_buffer(struct range_set *set, struct region_table *regions, const char *name,
@@ -181,9 +137,9 @@ int ranges_parse_buffer(struct range_set *set, struct region_table *regions, con
 			const char *buf, size_t len, char *err, size_t errlen)
 {
 	size_t before = set->count;
-	size_t off = skip_bom(buf, len);
+	size_t off = ranges_skip_bom(buf, len);
 	int rc;
-	if (looks_like_json(buf + off, len - off))
+	if (ranges_looks_like_json(buf + off, len - off))
 		rc = parse_json_buffer(set, regions, name, buf + off, len - off, err, errlen);
 	else
 		rc = ranges_parse_text(set, regions, name, buf + off, len - off, err, errlen);

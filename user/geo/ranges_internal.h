@@ -13,6 +13,20 @@
 #define RANGES_CLOUD_GCP "gcp"
 #define RANGES_CLOUD_AZURE "azure"
 
+enum ranges_format {
+	RANGES_FORMAT_UNKNOWN = 0,
+	RANGES_FORMAT_AWS,
+	RANGES_FORMAT_GCP,
+	RANGES_FORMAT_AZURE,
+	RANGES_FORMAT_TEXT,
+};
+
+/* Offset past a UTF-8 byte order mark, which some Windows-made files carry. */
+size_t ranges_skip_bom(const char *buf, size_t len);
+/* JSON when the first significant byte opens an object or array, which no
+ * text ranges line (CIDR or comment) can start with. */
+bool ranges_looks_like_json(const char *buf, size_t len);
+
 /* snprintf into err when err is not NULL. */
 void ranges_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

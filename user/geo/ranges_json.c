@@ -11,32 +11,43 @@
 #define VALUE_TEXT_MAX 80
 #define AZURE_TAG_PREFIX "AzureCloud."
 
+/* Where the entries of one file go, and where its errors go. */
+struct json_reader {
+	struct range_set *set;
+	struct region_table *regions;
+	char *err;
+	size_t errlen;
+};
+
 /* Where in the document a value sits, for error messages. */
 struct json_where {
 	const char *name;
 	char path[PATH_MAX_TEXT];
 };
 
-static void where_error(const struct json_where *where, char *err, size_t errlen, const char *what)
+/* Reads one element of a list; arg is what the list's reader passed on. */
+typedef int (*item_reader)(struct json_reader *r, struct json_where *where, const json_t *item,
+			   const void *arg);
+
+static void where_error(struct json_reader *r, const struct json_where *where, const char *what)
 {
-	ranges_error(err, errlen, "%s: %s: %s", where->name, where->path, what);
+	ranges_error(r->err, r->errlen, "%s: %s: %s", where->name, where->path, what);
 }
 
-static int missing_field(const struct json_where *where, const char *field, char *err,
-			 size_t errlen)
+static int missing_field(struct json_reader *r, const struct json_where *where, const char *field)
 {
 	char what[128];
 	snprintf(what, sizeof(what), "missing string field \"%s\"", field);
-	where_error(where, err, errlen, what);
+	where_error(r, where, what);
 	return -1;
 }
 
-static void bad_value(const struct json_where *where, const char *field, const char *kind,
-		      const char *value, char *err, size_t errlen)
+static void bad_value(struct json_reader *r, const struct json_where *where, const char *field,
+		      const char *kind, const char *value)
 {
 	char quoted[VALUE_TEXT_MAX];
 	ranges_quote(quoted, sizeof(quoted), value, strlen(value));
-	ranges_error(err, errlen, "%s: %s%s%s: bad %s \"%s\"", where->name, where->path,
+	ranges_error(r->err, r->errlen, "%s: %s%s%s: bad %s \"%s\"", where->name, where->path,
 		     field ? "." : "", field ? field : "", kind, quoted);
 }
 
@@ -45,32 +56,62 @@ static const char *string_field(const json_t *object, const char *field)
 	return json_string_value(json_object_get(object, field));
 }
 
+/* Calls read_item on every element of array (on none when it is not an array),
+ * with "<list>[i]" appended to where->path for its errors: the one loop
+ * every provider's lists are read with. */
+static int each_item(struct json_reader *r, struct json_where *where, const json_t *array,
+		     const char *list, item_reader read_item, const void *arg)
+{
+	size_t base = strlen(where->path);
+	size_t i;
+	const json_t *item;
+	json_array_foreach(array, i, item)
+	{
+		snprintf(where->path + base, sizeof(where->path) - base, "%s[%zu]", list, i);
+		if (read_item(r, where, item, arg) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Adds one provider CIDR for (cloud, region). */
-static int add_prefix(struct range_set *set, struct region_table *regions,
-		      const struct json_where *where, const char *field, const char *cidr,
-		      const char *cloud, const char *region, char *err, size_t errlen)
+static int add_prefix(struct json_reader *r, const struct json_where *where, const char *field,
+		      const char *cidr, const char *cloud, const char *region)
 {
 	struct ip_prefix prefix;
 	if (!ip_prefix_parse(cidr, false, &prefix)) {
-		bad_value(where, field, "CIDR", cidr, err, errlen);
+		bad_value(r, where, field, "CIDR", cidr);
 		return -1;
 	}
 	if (!ranges_valid_region(region, strlen(region))) {
-		bad_value(where, NULL, "region name", region, err, errlen);
+		bad_value(r, where, NULL, "region name", region);
 		return -1;
 	}
-	uint32_t id = region_table_intern(regions, cloud, region);
-	if (id == REGION_NONE || range_set_add(set, &prefix, id) != 0) {
-		where_error(where, err, errlen, "out of memory");
+	uint32_t id = region_table_intern(r->regions, cloud, region);
+	if (id == REGION_NONE || range_set_add(r->set, &prefix, id) != 0) {
+		where_error(r, where, "out of memory");
 		return -1;
 	}
 	return 0;
 }
 
+/* AWS item: {"<cidr_field>", "region"}. */
+static int read_aws_item(struct json_reader *r, struct json_where *where, const json_t *item,
+			 const void *cidr_field)
+{
+	const char *field = cidr_field;
+	const char *cidr = string_field(item, field);
+	const char *region = string_field(item, "region");
+	if (cidr == NULL)
+		return missing_field(r, where, field);
+	if (region == NULL)
+		return missing_field(r, where, "region");
+	return add_prefix(r, where, field, cidr, RANGES_CLOUD_AWS, region);
+}
+
 /* AWS: {"prefixes": [{"ip_prefix", "region"}], "ipv6_prefixes": [{"ipv6_prefix", "region"}]} */
-static int parse_aws_list(struct range_set *set, struct region_table *regions, const char *name,
-			  const json_t *root, const char *list, const char *field, char *err,
-			  size_t errlen)
+static int read_aws_list(struct json_reader *r, const char *name, const json_t *root,
+			 const char *list, const char *cidr_field)
 {
 	const json_t *array = json_object_get(root, list);
 	if (array == NULL)
@@ -78,120 +119,82 @@ static int parse_aws_list(struct range_set *set, struct region_table *regions, c
 	struct json_where where = {.name = name};
 	if (!json_is_array(array)) {
 		snprintf(where.path, sizeof(where.path), "%s", list);
-		where_error(&where, err, errlen, "not an array");
+		where_error(r, &where, "not an array");
 		return -1;
 	}
-	size_t i;
-	const json_t *item;
-	json_array_foreach(array, i, item)
-	{
-		snprintf(where.path, sizeof(where.path), "%s[%zu]", list, i);
-		const char *cidr = string_field(item, field);
-		const char *region = string_field(item, "region");
-		if (cidr == NULL)
-			return missing_field(&where, field, err, errlen);
-		if (region == NULL)
-			return missing_field(&where, "region", err, errlen);
-		if (add_prefix(set, regions, &where, field, cidr, RANGES_CLOUD_AWS, region, err,
-			       errlen) != 0)
-			return -1;
-	}
-	return 0;
+	return each_item(r, &where, array, list, read_aws_item, cidr_field);
 }
 
-/* GCP: {"prefixes": [{"ipv4Prefix" | "ipv6Prefix", "scope"}]} */
-static int parse_gcp(struct range_set *set, struct region_table *regions, const char *name,
-		     const json_t *root, char *err, size_t errlen)
+/* GCP item: {"ipv4Prefix" | "ipv6Prefix", "scope"}. */
+static int read_gcp_item(struct json_reader *r, struct json_where *where, const json_t *item,
+			 const void *unused)
 {
-	struct json_where where = {.name = name};
-	size_t i;
-	const json_t *item;
-	json_array_foreach(json_object_get(root, "prefixes"), i, item)
-	{
-		snprintf(where.path, sizeof(where.path), "prefixes[%zu]", i);
-		const char *field = "ipv4Prefix";
-		const char *cidr = string_field(item, field);
-		if (cidr == NULL) {
-			field = "ipv6Prefix";
-			cidr = string_field(item, field);
-		}
-		const char *scope = string_field(item, "scope");
-		if (cidr == NULL)
-			return missing_field(&where, "ipv4Prefix\" or \"ipv6Prefix", err, errlen);
-		if (scope == NULL)
-			return missing_field(&where, "scope", err, errlen);
-		if (add_prefix(set, regions, &where, field, cidr, RANGES_CLOUD_GCP, scope, err,
-			       errlen) != 0)
-			return -1;
+	(void)unused;
+	const char *field = "ipv4Prefix";
+	const char *cidr = string_field(item, field);
+	if (cidr == NULL) {
+		field = "ipv6Prefix";
+		cidr = string_field(item, field);
 	}
-	return 0;
+	const char *scope = string_field(item, "scope");
+	if (cidr == NULL)
+		return missing_field(r, where, "ipv4Prefix\" or \"ipv6Prefix");
+	if (scope == NULL)
+		return missing_field(r, where, "scope");
+	return add_prefix(r, where, field, cidr, RANGES_CLOUD_GCP, scope);
+}
+
+/* One of an Azure tag's properties.addressPrefixes, in the tag's region. */
+static int read_azure_prefix(struct json_reader *r, struct json_where *where, const json_t *item,
+			     const void *region)
+{
+	const char *cidr = json_string_value(item);
+	if (cidr == NULL) {
+		where_error(r, where, "not a string");
+		return -1;
+	}
+	return add_prefix(r, where, NULL, cidr, RANGES_CLOUD_AZURE, region);
 }
 
 /* One "AzureCloud.<region>" tag: properties.addressPrefixes, region from
  * properties.region or, when that is empty, from the tag name. */
-static int parse_azure_tag(struct range_set *set, struct region_table *regions,
-			   struct json_where *where, const json_t *tag, const char *tag_name,
-			   char *err, size_t errlen)
+static int read_azure_tag(struct json_reader *r, struct json_where *where, const json_t *tag,
+			  const char *tag_name)
 {
 	const json_t *properties = json_object_get(tag, "properties");
 	if (!json_is_object(properties)) {
-		where_error(where, err, errlen, "missing object field \"properties\"");
+		where_error(r, where, "missing object field \"properties\"");
 		return -1;
 	}
 	const json_t *prefixes = json_object_get(properties, "addressPrefixes");
 	if (!json_is_array(prefixes)) {
-		where_error(where, err, errlen,
-			    "missing array field \"properties.addressPrefixes\"");
+		where_error(r, where, "missing array field \"properties.addressPrefixes\"");
 		return -1;
 	}
 	const char *region = string_field(properties, "region");
 	if (region == NULL || region[0] == '\0')
 		region = tag_name + strlen(AZURE_TAG_PREFIX);
-
-	size_t base = strlen(where->path);
-	size_t i;
-	const json_t *item;
-	json_array_foreach(prefixes, i, item)
-	{
-		snprintf(where->path + base, sizeof(where->path) - base,
-			 ".properties.addressPrefixes[%zu]", i);
-		const char *cidr = json_string_value(item);
-		if (cidr == NULL) {
-			where_error(where, err, errlen, "not a string");
-			return -1;
-		}
-		if (add_prefix(set, regions, where, NULL, cidr, RANGES_CLOUD_AZURE, region, err,
-			       errlen) != 0)
-			return -1;
-	}
-	return 0;
+	return each_item(r, where, prefixes, ".properties.addressPrefixes", read_azure_prefix,
+			 region);
 }
 
-/* Azure: {"values": [{"name": "AzureCloud.<region>", "properties": {...}}]};
- * every other tag (services, the global "AzureCloud") is ignored. */
-static int parse_azure(struct range_set *set, struct region_table *regions, const char *name,
-		       const json_t *root, char *err, size_t errlen)
+/* Azure value: {"name": "AzureCloud.<region>", "properties": {...}}; every
+ * other tag (services, the global "AzureCloud") is ignored. */
+static int read_azure_value(struct json_reader *r, struct json_where *where, const json_t *tag,
+			    const void *unused)
 {
-	struct json_where where = {.name = name};
-	size_t i;
-	const json_t *tag;
-	json_array_foreach(json_object_get(root, "values"), i, tag)
-	{
-		snprintf(where.path, sizeof(where.path), "values[%zu]", i);
-		const char *tag_name = string_field(tag, "name");
-		if (tag_name == NULL)
-			return missing_field(&where, "name", err, errlen);
-		size_t prefix_len = strlen(AZURE_TAG_PREFIX);
-		if (strncmp(tag_name, AZURE_TAG_PREFIX, prefix_len) != 0 ||
-		    tag_name[prefix_len] == '\0')
-			continue;
-		char quoted[VALUE_TEXT_MAX];
-		ranges_quote(quoted, sizeof(quoted), tag_name, strlen(tag_name));
-		snprintf(where.path, sizeof(where.path), "values[%zu] (%s)", i, quoted);
-		if (parse_azure_tag(set, regions, &where, tag, tag_name, err, errlen) != 0)
-			return -1;
-	}
-	return 0;
+	(void)unused;
+	const char *tag_name = string_field(tag, "name");
+	if (tag_name == NULL)
+		return missing_field(r, where, "name");
+	size_t prefix_len = strlen(AZURE_TAG_PREFIX);
+	if (strncmp(tag_name, AZURE_TAG_PREFIX, prefix_len) != 0 || tag_name[prefix_len] == '\0')
+		return 0;
+	char quoted[VALUE_TEXT_MAX];
+	ranges_quote(quoted, sizeof(quoted), tag_name, strlen(tag_name));
+	size_t base = strlen(where->path);
+	snprintf(where->path + base, sizeof(where->path) - base, " (%s)", quoted);
+	return read_azure_tag(r, where, tag, tag_name);
 }
 
 static bool has_key(const json_t *object, const char *key)
@@ -225,17 +228,19 @@ enum ranges_format ranges_json_format(const json_t *root)
 int ranges_parse_json(struct range_set *set, struct region_table *regions, const char *name,
 		      const json_t *root, enum ranges_format format, char *err, size_t errlen)
 {
+	struct json_reader r = {.set = set, .regions = regions, .err = err, .errlen = errlen};
+	struct json_where where = {.name = name};
 	switch (format) {
 	case RANGES_FORMAT_AWS:
-		if (parse_aws_list(set, regions, name, root, "prefixes", "ip_prefix", err,
-				   errlen) != 0)
+		if (read_aws_list(&r, name, root, "prefixes", "ip_prefix") != 0)
 			return -1;
-		return parse_aws_list(set, regions, name, root, "ipv6_prefixes", "ipv6_prefix", err,
-				      errlen);
+		return read_aws_list(&r, name, root, "ipv6_prefixes", "ipv6_prefix");
 	case RANGES_FORMAT_GCP:
-		return parse_gcp(set, regions, name, root, err, errlen);
+		return each_item(&r, &where, json_object_get(root, "prefixes"), "prefixes",
+				 read_gcp_item, NULL);
 	case RANGES_FORMAT_AZURE:
-		return parse_azure(set, regions, name, root, err, errlen);
+		return each_item(&r, &where, json_object_get(root, "values"), "values",
+				 read_azure_value, NULL);
 	default:
 		ranges_error(err, errlen, "%s: not a JSON ranges format", name);
 		return -1;

@@ -14,7 +14,9 @@
  * pointed at a disk image by mistake. */
 #define RANGES_FILE_MAX (256u * 1024 * 1024)
 
-static int read_file(const char *path, char **out, size_t *out_len, char *err, size_t errlen)
+/* Opens path for reading when it is a regular file of at most
+ * RANGES_FILE_MAX bytes; *size is what fstat says it holds now. */
+static int open_regular_file(const char *path, size_t *size, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -33,49 +35,69 @@ static int read_file(const char *path, char **out, size_t *out_len, char *err, s
 		close(fd);
 		return -1;
 	}
-	size_t cap = (size_t)st.st_size + 1;
+	*size = (size_t)st.st_size;
+	return fd;
+}
+
+/* Doubles a full buffer, unless it already passed RANGES_FILE_MAX (the file
+ * grew while being read). */
+static int grow(char **buf, size_t *cap, const char *path, char *err, size_t errlen)
+{
+	if (*cap > RANGES_FILE_MAX) {
+		ranges_error(err, errlen, "%s: too large (over %u bytes)", path, RANGES_FILE_MAX);
+		return -1;
+	}
+	char *bigger = realloc(*buf, *cap * 2);
+	if (bigger == NULL) {
+		ranges_error(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	*buf = bigger;
+	*cap *= 2;
+	return 0;
+}
+
+/* Reads fd to EOF into a buffer of first `cap` bytes, rather than trusting
+ * the size fstat gave: the file may change size. */
+static int read_to_end(int fd, const char *path, size_t cap, char **out, size_t *out_len, char *err,
+		       size_t errlen)
+{
 	char *buf = malloc(cap);
 	if (buf == NULL) {
 		ranges_error(err, errlen, "%s: out of memory", path);
-		close(fd);
 		return -1;
 	}
-	/* Read to EOF rather than trusting st_size: the file may change size. */
 	size_t len = 0;
 	for (;;) {
-		if (len == cap) {
-			if (cap > RANGES_FILE_MAX) {
-				ranges_error(err, errlen, "%s: too large (over %u bytes)", path,
-					     RANGES_FILE_MAX);
-				goto fail;
-			}
-			char *bigger = realloc(buf, cap * 2);
-			if (bigger == NULL) {
-				ranges_error(err, errlen, "%s: out of memory", path);
-				goto fail;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
+		if (len == cap && grow(&buf, &cap, path, err, errlen) != 0)
+			break;
 		ssize_t n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			ranges_error(err, errlen, "%s: read failed: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
 			break;
+		}
+		if (n == 0) {
+			*out = buf;
+			*out_len = len;
+			return 0;
+		}
 		len += (size_t)n;
 	}
-	close(fd);
-	*out = buf;
-	*out_len = len;
-	return 0;
-fail:
 	free(buf);
-	close(fd);
 	return -1;
+}
+
+static int read_file(const char *path, char **out, size_t *out_len, char *err, size_t errlen)
+{
+	size_t size;
+	int fd = open_regular_file(path, &size, err, errlen);
+	if (fd < 0)
+		return -1;
+	int rc = read_to_end(fd, path, size + 1, out, out_len, err, errlen);
+	close(fd);
+	return rc;
 }
 
 static int load_file(struct range_set *set, struct region_table *regions, const char *path,

@@ -88,46 +88,33 @@ static int parse_cidr(const struct token *token, const struct text_line *line,
 	return -1;
 }
 
-/* Parses one line without its newline; blank and comment lines add nothing. */
-static int parse_line(struct range_set *set, struct region_table *regions, const char *s,
-		      size_t len, struct text_line *line, char *err, size_t errlen)
+/* Length of the line's content: up to any comment, without a trailing CR. */
+static size_t content_len(const char *s, size_t len)
 {
-	char what[256];
-	if (memchr(s, '\0', len) != NULL) {
-		line_error(line, err, errlen, "contains a NUL byte");
-		return -1;
-	}
 	const char *comment = memchr(s, '#', len);
 	if (comment != NULL)
 		len = (size_t)(comment - s);
 	if (len > 0 && s[len - 1] == '\r')
 		len--;
+	return len;
+}
 
-	struct token tokens[TEXT_FIELDS];
-	size_t count = split_tokens(s, len, tokens, TEXT_FIELDS);
-	if (count == 0)
-		return 0;
-	if (count != TEXT_FIELDS) {
-		snprintf(what, sizeof(what), "%zu field%s, " WANT_FORMAT, count,
-			 count == 1 ? "" : "s");
-		line_error(line, err, errlen, what);
-		return -1;
-	}
-
-	struct ip_prefix prefix;
-	if (parse_cidr(&tokens[0], line, &prefix, err, errlen) != 0)
-		return -1;
+/* The cloud and region fields, with a message saying what each allows. */
+static int check_names(const struct token *cloud, const struct token *region,
+		       const struct text_line *line, char *err, size_t errlen)
+{
 	char quoted[TOKEN_TEXT_MAX];
-	if (!ranges_valid_cloud(tokens[1].text, tokens[1].len)) {
-		ranges_quote(quoted, sizeof(quoted), tokens[1].text, tokens[1].len);
+	char what[256];
+	if (!ranges_valid_cloud(cloud->text, cloud->len)) {
+		ranges_quote(quoted, sizeof(quoted), cloud->text, cloud->len);
 		snprintf(what, sizeof(what),
 			 "bad cloud name \"%s\" (want [a-z0-9_-], 1 to %d characters)", quoted,
 			 REGION_CLOUD_MAX - 1);
 		line_error(line, err, errlen, what);
 		return -1;
 	}
-	if (!ranges_valid_region(tokens[2].text, tokens[2].len)) {
-		ranges_quote(quoted, sizeof(quoted), tokens[2].text, tokens[2].len);
+	if (!ranges_valid_region(region->text, region->len)) {
+		ranges_quote(quoted, sizeof(quoted), region->text, region->len);
 		snprintf(what, sizeof(what),
 			 "bad region name \"%s\" (want printable characters without spaces, 1 "
 			 "to %d characters)",
@@ -135,18 +122,53 @@ static int parse_line(struct range_set *set, struct region_table *regions, const
 		line_error(line, err, errlen, what);
 		return -1;
 	}
+	return 0;
+}
 
+/* Appends prefix for (cloud, region), both already checked to fit. */
+static int add_range(struct range_set *set, struct region_table *regions,
+		     const struct ip_prefix *prefix, const struct token *cloud_token,
+		     const struct token *region_token, const struct text_line *line, char *err,
+		     size_t errlen)
+{
 	char cloud[REGION_CLOUD_MAX];
 	char region[REGION_NAME_MAX];
-	memcpy(cloud, tokens[1].text, tokens[1].len);
-	cloud[tokens[1].len] = '\0';
-	memcpy(region, tokens[2].text, tokens[2].len);
-	region[tokens[2].len] = '\0';
+	memcpy(cloud, cloud_token->text, cloud_token->len);
+	cloud[cloud_token->len] = '\0';
+	memcpy(region, region_token->text, region_token->len);
+	region[region_token->len] = '\0';
 	uint32_t id = region_table_intern(regions, cloud, region);
-	if (id == REGION_NONE || range_set_add(set, &prefix, id) != 0) {
+	if (id == REGION_NONE || range_set_add(set, prefix, id) != 0) {
 		line_error(line, err, errlen, "out of memory");
 		return -1;
 	}
+	return 0;
+}
+
+/* Parses one line without its newline; blank and comment lines add nothing. */
+static int parse_line(struct range_set *set, struct region_table *regions, const char *s,
+		      size_t len, struct text_line *line, char *err, size_t errlen)
+{
+	if (memchr(s, '\0', len) != NULL) {
+		line_error(line, err, errlen, "contains a NUL byte");
+		return -1;
+	}
+	struct token tokens[TEXT_FIELDS];
+	size_t count = split_tokens(s, content_len(s, len), tokens, TEXT_FIELDS);
+	if (count == 0)
+		return 0;
+	if (count != TEXT_FIELDS) {
+		char what[64];
+		snprintf(what, sizeof(what), "%zu field%s, " WANT_FORMAT, count,
+			 count == 1 ? "" : "s");
+		line_error(line, err, errlen, what);
+		return -1;
+	}
+	struct ip_prefix prefix;
+	if (parse_cidr(&tokens[0], line, &prefix, err, errlen) != 0 ||
+	    check_names(&tokens[1], &tokens[2], line, err, errlen) != 0 ||
+	    add_range(set, regions, &prefix, &tokens[1], &tokens[2], line, err, errlen) != 0)
+		return -1;
 	line->first_data_line = false;
 	return 0;
 }

@@ -1,15 +1,8 @@
-#include "http_parse.h"
+#include "archeio/http/http_parse.h"
+#include "archeio/core/http_token.h"
 
 #include <string.h>
 #include <strings.h>
-
-/* RFC 9110 token characters. */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
 
 static bool span_ieq(const char *p, size_t len, const char *lit)
 {
@@ -59,7 +52,7 @@ static enum http_parse_result parse_request_line(const char *line, size_t len,
 						 struct http_request *req, int *status)
 {
 	size_t i = 0;
-	while (i < len && is_tchar((unsigned char)line[i]))
+	while (i < len && http_is_tchar((unsigned char)line[i]))
 		i++;
 	if (i == 0 || i >= len || line[i] != ' ')
 		return fail(status, 400);
@@ -86,52 +79,127 @@ static enum http_parse_result parse_request_line(const char *line, size_t len,
 	return HTTP_PARSE_DONE;
 }
 
-static enum http_parse_result parse_header(const char *line, size_t len, struct http_request *req,
-					   bool *saw_close, bool *saw_keep_alive, int *status)
+/* Splits `name ":" OWS value OWS` (RFC 9112 5): no empty names, no whitespace
+ * before the colon, no obs-fold (5.1, 5.2), no control characters but HTAB in
+ * the value. */
+static bool split_header(const char *line, size_t len, struct http_span *name,
+			 struct http_span *value)
 {
 	size_t i = 0;
-	while (i < len && is_tchar((unsigned char)line[i]))
+	while (i < len && http_is_tchar((unsigned char)line[i]))
 		i++;
-	/* No empty names, no whitespace before the colon, no obs-fold (RFC 9112 5.1, 5.2). */
 	if (i == 0 || i >= len || line[i] != ':')
-		return fail(status, 400);
-	const char *name = line;
-	size_t name_len = i++;
+		return false;
+	*name = (struct http_span){line, i++};
 	while (i < len && (line[i] == ' ' || line[i] == '\t'))
 		i++;
 	size_t end = len;
 	while (end > i && (line[end - 1] == ' ' || line[end - 1] == '\t'))
 		end--;
-	const char *value = line + i;
-	size_t value_len = end - i;
-	for (size_t k = 0; k < value_len; k++) {
-		unsigned char c = (unsigned char)value[k];
+	*value = (struct http_span){line + i, end - i};
+	for (size_t k = 0; k < value->len; k++) {
+		unsigned char c = (unsigned char)value->ptr[k];
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return fail(status, 400);
+			return false;
 	}
+	return true;
+}
+
+/* Content-Length is 1*DIGIT; *nonzero says whether a body follows. */
+static bool content_length_valid(struct http_span value, bool *nonzero)
+{
+	*nonzero = false;
+	if (value.len == 0)
+		return false;
+	for (size_t k = 0; k < value.len; k++) {
+		if (value.ptr[k] < '0' || value.ptr[k] > '9')
+			return false;
+		*nonzero |= value.ptr[k] != '0';
+	}
+	return true;
+}
+
+/* What the Connection headers asked for; applied once the head is complete. */
+struct connection_tokens {
+	bool close;
+	bool keep_alive;
+};
+
+static enum http_parse_result parse_header(const char *line, size_t len, struct http_request *req,
+					   struct connection_tokens *seen, int *status)
+{
+	struct http_span name, value;
+	bool nonzero;
+	if (!split_header(line, len, &name, &value))
+		return fail(status, 400);
 	if (++req->header_count > HTTP_MAX_HEADERS)
 		return fail(status, 431);
-	if (span_ieq(name, name_len, "Connection")) {
-		*saw_close |= list_has_token(value, value_len, "close");
-		*saw_keep_alive |= list_has_token(value, value_len, "keep-alive");
-	} else if (span_ieq(name, name_len, "Content-Length")) {
-		if (value_len == 0)
+	if (span_ieq(name.ptr, name.len, "Connection")) {
+		seen->close |= list_has_token(value.ptr, value.len, "close");
+		seen->keep_alive |= list_has_token(value.ptr, value.len, "keep-alive");
+	} else if (span_ieq(name.ptr, name.len, "Content-Length")) {
+		if (!content_length_valid(value, &nonzero))
 			return fail(status, 400);
-		bool nonzero = false;
-		for (size_t k = 0; k < value_len; k++) {
-			if (value[k] < '0' || value[k] > '9')
-				return fail(status, 400);
-			nonzero |= value[k] != '0';
-		}
 		req->has_body |= nonzero;
-	} else if (span_ieq(name, name_len, "Transfer-Encoding")) {
+	} else if (span_ieq(name.ptr, name.len, "Transfer-Encoding")) {
 		req->has_body = true;
-	} else if (span_ieq(name, name_len, "X-Forwarded-For")) {
+	} else if (span_ieq(name.ptr, name.len, "X-Forwarded-For")) {
 		if (req->xff_count == HTTP_MAX_XFF_LINES)
 			return fail(status, 400);
-		req->xff[req->xff_count++] = (struct http_span){value, value_len};
+		req->xff[req->xff_count++] = value;
 	}
 	return HTTP_PARSE_DONE;
+}
+
+enum line_result { LINE_OK, LINE_INCOMPLETE, LINE_BAD };
+
+/* The line starting at `at`, without its CRLF (or bare LF); *next is where
+ * the following line starts. */
+static enum line_result read_line(const char *buf, size_t at, size_t len, struct http_span *line,
+				  size_t *next)
+{
+	long eol = find_line_end(buf, at, len);
+	if (eol < 0)
+		return LINE_BAD;
+	if ((size_t)eol == len)
+		return LINE_INCOMPLETE;
+	size_t line_len = (size_t)eol - at;
+	if (line_len > 0 && buf[at + line_len - 1] == '\r')
+		line_len--;
+	*line = (struct http_span){buf + at, line_len};
+	*next = (size_t)eol + 1;
+	return LINE_OK;
+}
+
+/* A line that could not be read: malformed (400), or unfinished: more bytes
+ * are wanted unless the head is already as long as allowed (too_long). */
+static enum http_parse_result line_failed(enum line_result r, size_t len, size_t max_head,
+					  int too_long, int *status)
+{
+	if (r == LINE_BAD)
+		return fail(status, 400);
+	return len >= max_head ? fail(status, too_long) : HTTP_PARSE_INCOMPLETE;
+}
+
+/* Header lines from *at up to and including the empty line ending the head. */
+static enum http_parse_result parse_headers(const char *buf, size_t len, size_t max_head,
+					    size_t *at, struct http_request *req,
+					    struct connection_tokens *seen, int *status)
+{
+	for (;;) {
+		struct http_span line;
+		size_t next;
+		if (*at > max_head)
+			return fail(status, 431);
+		enum line_result r = read_line(buf, *at, len, &line, &next);
+		if (r != LINE_OK)
+			return line_failed(r, len, max_head, 431, status);
+		*at = next;
+		if (line.len == 0)
+			return HTTP_PARSE_DONE;
+		if (parse_header(line.ptr, line.len, req, seen, status) != HTTP_PARSE_DONE)
+			return HTTP_PARSE_ERROR;
+	}
 }
 
 enum http_parse_result http_parse_request(const char *buf, size_t len, size_t max_head,
@@ -142,44 +210,22 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, size_t ma
 	/* RFC 9112 2.2: ignore at least one empty line before the request-line. */
 	while (at < len && (buf[at] == '\r' || buf[at] == '\n') && at < 4)
 		at++;
-	long eol = find_line_end(buf, at, len);
-	if (eol < 0)
-		return fail(status, 400);
-	if ((size_t)eol == len)
-		return len >= max_head ? fail(status, 414) : HTTP_PARSE_INCOMPLETE;
-	size_t line_len = (size_t)eol - at;
-	if (line_len > 0 && buf[at + line_len - 1] == '\r')
-		line_len--;
-	if (parse_request_line(buf + at, line_len, req, status) != HTTP_PARSE_DONE)
+	struct http_span line;
+	enum line_result r = read_line(buf, at, len, &line, &at);
+	if (r != LINE_OK)
+		return line_failed(r, len, max_head, 414, status);
+	if (parse_request_line(line.ptr, line.len, req, status) != HTTP_PARSE_DONE)
 		return HTTP_PARSE_ERROR;
-	bool saw_close = false, saw_keep_alive = false;
-	at = (size_t)eol + 1;
-	for (;;) {
-		if (at > max_head)
-			return fail(status, 431);
-		eol = find_line_end(buf, at, len);
-		if (eol < 0)
-			return fail(status, 400);
-		if ((size_t)eol == len)
-			return len >= max_head ? fail(status, 431) : HTTP_PARSE_INCOMPLETE;
-		line_len = (size_t)eol - at;
-		if (line_len > 0 && buf[at + line_len - 1] == '\r')
-			line_len--;
-		if (line_len == 0) {
-			at = (size_t)eol + 1;
-			break;
-		}
-		if (parse_header(buf + at, line_len, req, &saw_close, &saw_keep_alive, status) !=
-		    HTTP_PARSE_DONE)
-			return HTTP_PARSE_ERROR;
-		at = (size_t)eol + 1;
-	}
+	struct connection_tokens seen = {false, false};
+	enum http_parse_result headers = parse_headers(buf, len, max_head, &at, req, &seen, status);
+	if (headers != HTTP_PARSE_DONE)
+		return headers;
 	if (at > max_head)
 		return fail(status, 431);
-	if (saw_close)
+	if (seen.close)
 		req->keep_alive = false;
 	else if (req->version_minor == 0)
-		req->keep_alive = saw_keep_alive;
+		req->keep_alive = seen.keep_alive;
 	*consumed = at;
 	return HTTP_PARSE_DONE;
 }

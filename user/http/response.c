@@ -1,6 +1,6 @@
-#include "response.h"
+#include "archeio/http/response.h"
+#include "archeio/core/json_escape.h"
 
-#include <stdio.h>
 #include <string.h>
 
 const char *response_reason(int status)
@@ -33,21 +33,6 @@ const char *response_reason(int status)
 	default:
 		return "Unknown";
 	}
-}
-
-void response_from_route(const struct route_result *route, bool head, bool keep_alive,
-			 struct response *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->status = route->status;
-	out->location =
-	    (route->kind == ROUTE_REDIRECT || route->kind == ROUTE_BLOB) ? route->location : NULL;
-	out->oci_error = route->oci_error;
-	out->message = route->message;
-	out->allow_header = route->rule == RULE_METHOD;
-	out->api_version = route->rule >= RULE_V2_BASE;
-	out->keep_alive = keep_alive;
-	out->head = head;
 }
 
 /* Appends to a fixed buffer; on overflow it stops and remembers, so callers
@@ -83,43 +68,38 @@ static void put_uint(struct outbuf *b, size_t v)
 	put(b, digits + i, sizeof(digits) - i);
 }
 
+/* The replacement for a byte that could end an HTML attribute. */
+static const char *html_escape_byte(unsigned char c)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&#34;";
+	default:
+		return "&#39;";
+	}
+}
+
 /* Escapes for an HTML attribute or a JSON string: the characters that could
  * end either. Validated locations never contain them, but the body must not
  * depend on that. */
 static void put_escaped(struct outbuf *b, const char *text, bool json)
 {
-	/* strcspn jumps over the long runs that need no escaping (all of a
-	 * validated URL), so the common case is one copy. */
-	static const char json_specials[] = "\"\\\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a"
-					    "\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15"
-					    "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f";
-	const char *specials = json ? json_specials : "&<>\"'";
 	for (;;) {
-		size_t run = strcspn(text, specials);
+		/* Runs that need no escaping are copied whole. */
+		size_t run = json ? json_plain_span(text) : strcspn(text, "&<>\"'");
 		put(b, text, run);
 		text += run;
 		if (!*text)
 			return;
 		unsigned char c = (unsigned char)*text++;
-		char tmp[8];
-		const char *rep;
-		if (json) {
-			if (c == '"')
-				rep = "\\\"";
-			else if (c == '\\')
-				rep = "\\\\";
-			else {
-				snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-				rep = tmp;
-			}
-		} else {
-			rep = c == '&'	 ? "&amp;"
-			      : c == '<' ? "&lt;"
-			      : c == '>' ? "&gt;"
-			      : c == '"' ? "&#34;"
-					 : "&#39;";
-		}
-		put_str(b, rep);
+		char tmp[JSON_ESCAPE_MAX];
+		put_str(b, json ? json_escape_byte(c, tmp) : html_escape_byte(c));
 	}
 }
 
@@ -153,7 +133,7 @@ static const char *build_body(const struct response *resp, struct outbuf *body)
 
 size_t response_write(const struct response *resp, const char *date, char *out, size_t cap)
 {
-	char body_buf[ROUTE_LOCATION_MAX * 2 + 256];
+	char body_buf[RESPONSE_LOCATION_MAX * 2 + 256];
 	struct outbuf body = {.p = body_buf, .cap = sizeof(body_buf)};
 	const char *content_type = build_body(resp, &body);
 	if (body.overflow)

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "archeio/core/siphash.h"
+#include "mirror_cache_internal.h"
 
 /* Enough buckets for a chain length near 1 at the default size, without a
  * huge allocation when an operator asks for an enormous max_entries. */
@@ -27,26 +28,16 @@ struct waiter {
 	struct waiter *next;
 };
 
-struct entry {
-	struct entry *chain_next;
-	struct entry *lru_prev; /* toward most recently used; answered entries only */
-	struct entry *lru_next;
+struct cache_entry {
+	struct cache_entry *chain_next;
+	struct cache_entry *lru_prev; /* toward most recently used; answered entries only */
+	struct cache_entry *lru_next;
 	struct waiter *waiters_head; /* pending entries only */
 	struct waiter **waiters_tail;
 	uint64_t hash;
 	uint64_t expires_ms;
 	enum entry_state state;
 	char url[];
-};
-
-struct mirror_cache {
-	struct mirror_cache_options options;
-	struct siphash_key key;
-	struct entry **buckets;
-	size_t bucket_mask;
-	struct entry *lru_head; /* most recently used */
-	struct entry *lru_tail; /* next to evict */
-	size_t size;
 };
 
 static uint64_t saturating_add(uint64_t a, uint64_t b)
@@ -113,9 +104,9 @@ void mirror_cache_free(struct mirror_cache *cache)
 	if (!cache)
 		return;
 	for (size_t i = 0; i <= cache->bucket_mask; i++) {
-		struct entry *e = cache->buckets[i];
+		struct cache_entry *e = cache->buckets[i];
 		while (e) {
-			struct entry *next = e->chain_next;
+			struct cache_entry *next = e->chain_next;
 			free_waiters(e->waiters_head);
 			free(e);
 			e = next;
@@ -125,25 +116,20 @@ void mirror_cache_free(struct mirror_cache *cache)
 	free(cache);
 }
 
-size_t mirror_cache_size(const struct mirror_cache *cache)
-{
-	return cache ? cache->size : 0;
-}
-
-static struct entry **bucket_of(struct mirror_cache *cache, uint64_t hash)
+static struct cache_entry **bucket_of(struct mirror_cache *cache, uint64_t hash)
 {
 	return &cache->buckets[hash & cache->bucket_mask];
 }
 
-static struct entry *find(struct mirror_cache *cache, const char *url, uint64_t hash)
+static struct cache_entry *find(struct mirror_cache *cache, const char *url, uint64_t hash)
 {
-	for (struct entry *e = *bucket_of(cache, hash); e; e = e->chain_next)
+	for (struct cache_entry *e = *bucket_of(cache, hash); e; e = e->chain_next)
 		if (e->hash == hash && strcmp(e->url, url) == 0)
 			return e;
 	return NULL;
 }
 
-static void lru_unlink(struct mirror_cache *cache, struct entry *e)
+static void lru_unlink(struct mirror_cache *cache, struct cache_entry *e)
 {
 	if (e->lru_prev)
 		e->lru_prev->lru_next = e->lru_next;
@@ -156,7 +142,7 @@ static void lru_unlink(struct mirror_cache *cache, struct entry *e)
 	e->lru_prev = e->lru_next = NULL;
 }
 
-static void lru_push_front(struct mirror_cache *cache, struct entry *e)
+static void lru_push_front(struct mirror_cache *cache, struct cache_entry *e)
 {
 	e->lru_prev = NULL;
 	e->lru_next = cache->lru_head;
@@ -167,10 +153,10 @@ static void lru_push_front(struct mirror_cache *cache, struct entry *e)
 	cache->lru_head = e;
 }
 
-static void remove_answered(struct mirror_cache *cache, struct entry *victim)
+static void remove_answered(struct mirror_cache *cache, struct cache_entry *victim)
 {
 	lru_unlink(cache, victim);
-	struct entry **link = bucket_of(cache, victim->hash);
+	struct cache_entry **link = bucket_of(cache, victim->hash);
 	while (*link != victim)
 		link = &(*link)->chain_next;
 	*link = victim->chain_next;
@@ -184,8 +170,8 @@ size_t mirror_cache_forget_present(struct mirror_cache *cache, const char *prefi
 	size_t dropped = 0;
 	if (!cache || !prefix)
 		return 0;
-	struct entry *next;
-	for (struct entry *e = cache->lru_head; e; e = next) {
+	struct cache_entry *next;
+	for (struct cache_entry *e = cache->lru_head; e; e = next) {
 		next = e->lru_next;
 		if (e->state == ENTRY_PRESENT && strncmp(e->url, prefix, prefix_len) == 0) {
 			remove_answered(cache, e);
@@ -199,7 +185,7 @@ size_t mirror_cache_forget_present(struct mirror_cache *cache, const char *prefi
  * entry (whose waiters would otherwise never be called). */
 static bool evict_least_recent(struct mirror_cache *cache)
 {
-	struct entry *victim = cache->lru_tail;
+	struct cache_entry *victim = cache->lru_tail;
 
 	if (!victim)
 		return false;
@@ -222,7 +208,7 @@ size_t mirror_cache_present_per_origin(const struct mirror_cache *cache, const c
 	size_t n = 0;
 	if (!cache)
 		return 0;
-	for (const struct entry *e = cache->lru_head; e && n < max; e = e->lru_next) {
+	for (const struct cache_entry *e = cache->lru_head; e && n < max; e = e->lru_next) {
 		if (e->state != ENTRY_PRESENT)
 			continue;
 		size_t origin = mirror_url_origin_len(e->url);
@@ -238,7 +224,7 @@ size_t mirror_cache_present_per_origin(const struct mirror_cache *cache, const c
 	return n;
 }
 
-static void enqueue(struct entry *e, struct waiter *w)
+static void enqueue(struct cache_entry *e, struct waiter *w)
 {
 	if (!w)
 		return;
@@ -246,17 +232,17 @@ static void enqueue(struct entry *e, struct waiter *w)
 	e->waiters_tail = &w->next;
 }
 
-static void make_pending(struct entry *e)
+static void make_pending(struct cache_entry *e)
 {
 	e->state = ENTRY_PENDING;
 	e->waiters_head = NULL;
 	e->waiters_tail = &e->waiters_head;
 }
 
-static struct entry *new_entry(const char *url, uint64_t hash)
+static struct cache_entry *new_entry(const char *url, uint64_t hash)
 {
 	size_t len = strlen(url);
-	struct entry *e = calloc(1, sizeof(*e) + len + 1);
+	struct cache_entry *e = calloc(1, sizeof(*e) + len + 1);
 
 	if (!e)
 		return NULL;
@@ -284,7 +270,7 @@ static bool new_waiter(mirror_cache_waiter_fn fn, void *arg, struct waiter **out
 static enum mirror_cache_state insert_pending(struct mirror_cache *cache, const char *url,
 					      uint64_t hash, struct waiter *w)
 {
-	struct entry *e = new_entry(url, hash);
+	struct cache_entry *e = new_entry(url, hash);
 
 	if (!e || (cache->size >= cache->options.max_entries && !evict_least_recent(cache))) {
 		free(e);
@@ -305,7 +291,7 @@ enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const ch
 		return MIRROR_CACHE_UNCACHED;
 
 	uint64_t hash = siphash24(&cache->key, url, strlen(url));
-	struct entry *e = find(cache, url, hash);
+	struct cache_entry *e = find(cache, url, hash);
 
 	if (e && e->state != ENTRY_PENDING && now_ms < e->expires_ms) {
 		lru_unlink(cache, e);
@@ -335,7 +321,7 @@ void mirror_cache_complete(struct mirror_cache *cache, const char *url, bool pre
 	if (!cache || !url)
 		return;
 
-	struct entry *e = find(cache, url, siphash24(&cache->key, url, strlen(url)));
+	struct cache_entry *e = find(cache, url, siphash24(&cache->key, url, strlen(url)));
 	if (!e || e->state != ENTRY_PENDING)
 		return;
 

@@ -1,4 +1,5 @@
 #include "auth.h"
+#include "archeio/core/http_token.h"
 #include "url.h"
 
 #include <jansson.h>
@@ -6,13 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* RFC 7230 token characters. */
-static bool is_tchar(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
 
 static const char *skip_space(const char *p)
 {
@@ -27,7 +21,7 @@ static char *read_value(const char **p)
 	const char *s = *p;
 	if (*s != '"') {
 		const char *start = s;
-		while (is_tchar(*s) || *s == '/' || *s == ':' || *s == '=')
+		while (http_is_tchar((unsigned char)*s) || *s == '/' || *s == ':' || *s == '=')
 			s++;
 		*p = s;
 		return strndup(start, (size_t)(s - start));
@@ -68,7 +62,7 @@ static bool parse_one(const char **p, struct auth_challenge *c, char *err, size_
 	while (*s == ',' || *s == ' ' || *s == '\t')
 		s++;
 	const char *scheme = s;
-	while (is_tchar(*s))
+	while (http_is_tchar((unsigned char)*s))
 		s++;
 	if (s == scheme) {
 		snprintf(err, errlen, "WWW-Authenticate: expected an auth scheme at \"%.40s\"", s);
@@ -83,7 +77,7 @@ static bool parse_one(const char **p, struct auth_challenge *c, char *err, size_
 	while (*s) {
 		const char *key = skip_space(s);
 		const char *k = key;
-		while (is_tchar(*k))
+		while (http_is_tchar((unsigned char)*k))
 			k++;
 		const char *eq = skip_space(k);
 		if (*eq != '=') {
@@ -158,6 +152,16 @@ void auth_challenge_free(struct auth_challenge *c)
 bool auth_challenge_is_bearer(const struct auth_challenge *c)
 {
 	return c->scheme && strcasecmp(c->scheme, "Bearer") == 0;
+}
+
+bool auth_challenge_resolve_realm(struct auth_challenge *c, const char *challenged_url)
+{
+	char *absolute = c->realm && *c->realm ? url_resolve(challenged_url, c->realm) : NULL;
+	if (!absolute)
+		return false;
+	free(c->realm);
+	c->realm = absolute;
+	return true;
 }
 
 static bool append_param(char **url, size_t *cap, const char *key, const char *value)

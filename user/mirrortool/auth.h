@@ -24,6 +24,11 @@ bool auth_challenge_parse(const char *value, struct auth_challenge *out, char *e
 void auth_challenge_free(struct auth_challenge *c);
 bool auth_challenge_is_bearer(const struct auth_challenge *c);
 
+/* Makes the realm absolute, resolved against the URL that was answered with
+ * the challenge (a registry may name its token endpoint relative to itself).
+ * False, realm untouched, when there is none or it is no http(s) URL then. */
+bool auth_challenge_resolve_realm(struct auth_challenge *c, const char *challenged_url);
+
 /* realm?service=...&scope=... with the values percent-encoded; the
  * challenge's scope, or default_scope when it has none (may be NULL). */
 char *auth_token_url(const struct auth_challenge *c, const char *default_scope);

@@ -1,4 +1,5 @@
 #include "archeio/mirrortool/cli.h"
+#include "archeio/core/oci.h"
 #include "digest.h"
 
 #include <errno.h>
@@ -45,67 +46,14 @@ const char *cli_usage(void)
 	       "Exit status: 0 all copied, 1 something failed (listed), 2 bad usage.\n";
 }
 
-static bool component_valid(const char *s, size_t len)
-{
-	if (len == 0)
-		return false;
-	size_t i = 0;
-	/* Alternating runs: alnum+ (separator alnum+)* with separators '.', '_',
-	 * '__' or one or more '-'. */
-	for (;;) {
-		size_t start = i;
-		while (i < len && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
-			i++;
-		if (i == start)
-			return false;
-		if (i == len)
-			return true;
-		if (s[i] == '.') {
-			i++;
-		} else if (s[i] == '_') {
-			i += (i + 1 < len && s[i + 1] == '_') ? 2 : 1;
-		} else if (s[i] == '-') {
-			while (i < len && s[i] == '-')
-				i++;
-		} else {
-			return false;
-		}
-	}
-}
-
 bool cli_repo_name_valid(const char *name)
 {
-	size_t len = strlen(name);
-	if (len == 0 || len > 255)
-		return false;
-	const char *p = name;
-	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t part = slash ? (size_t)(slash - p) : strlen(p);
-		if (!component_valid(p, part))
-			return false;
-		if (!slash)
-			return true;
-		p = slash + 1;
-	}
+	return oci_name_valid(name, strlen(name));
 }
 
 bool cli_ref_valid(const char *ref)
 {
-	struct digest_ref d;
-	if (strchr(ref, ':'))
-		return digest_parse(ref, &d);
-	size_t len = strlen(ref);
-	if (len == 0 || len > 128)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = ref[i];
-		bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9') || c == '_';
-		if (!word && (i == 0 || (c != '.' && c != '-')))
-			return false;
-	}
-	return true;
+	return strchr(ref, ':') ? digest_supported(ref) : oci_tag_valid(ref, strlen(ref));
 }
 
 static bool push(char ***list, size_t *count, const char *value)

@@ -1,4 +1,5 @@
 #include "digest.h"
+#include "archeio/core/oci.h"
 
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -10,35 +11,23 @@ struct digest_verifier {
 	EVP_MD_CTX *sha256; /* NULL when main already is sha256 */
 };
 
-static bool all_lower_hex(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return false;
-	}
-	return true;
-}
-
 bool digest_parse(const char *text, struct digest_ref *out)
 {
 	size_t len = strlen(text);
-	enum digest_algo algo;
-	size_t hex_len;
-	if (strncmp(text, "sha256:", 7) == 0) {
-		algo = DIGEST_SHA256;
-		hex_len = 64;
-	} else if (strncmp(text, "sha512:", 7) == 0) {
-		algo = DIGEST_SHA512;
-		hex_len = 128;
-	} else {
+	struct oci_digest_parts parts;
+	/* The grammar pins sha256/sha512 to exact lowercase hex, so a digest it
+	 * accepts with either algorithm fits out->text. */
+	if (!oci_digest_split(text, len, &parts) || parts.algorithm == OCI_DIGEST_OTHER)
 		return false;
-	}
-	if (len != 7 + hex_len || !all_lower_hex(text + 7, hex_len))
-		return false;
-	out->algo = algo;
+	out->algo = parts.algorithm == OCI_DIGEST_SHA512 ? DIGEST_SHA512 : DIGEST_SHA256;
 	memcpy(out->text, text, len + 1);
 	return true;
+}
+
+bool digest_supported(const char *text)
+{
+	struct digest_ref ignored;
+	return digest_parse(text, &ignored);
 }
 
 void digest_hex_encode(const unsigned char *raw, size_t len, char *out)

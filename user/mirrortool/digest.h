@@ -17,8 +17,11 @@ struct digest_ref {
 	char text[DIGEST_TEXT_MAX]; /* canonical "algo:hex" */
 };
 
-/* Parses "sha256:<64 lowercase hex>" or "sha512:<128 lowercase hex>". */
+/* Parses "sha256:<64 lowercase hex>" or "sha512:<128 lowercase hex>" (the
+ * OCI digest grammar of core/oci, limited to what can be verified here). */
 bool digest_parse(const char *text, struct digest_ref *out);
+/* digest_parse without keeping the result: is text a digest this tool can verify? */
+bool digest_supported(const char *text);
 
 /* "sha256:<hex>" of a buffer (manifests are addressed by this). */
 void digest_sha256_text(const void *data, size_t len, char out[DIGEST_TEXT_MAX]);

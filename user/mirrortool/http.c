@@ -1,4 +1,5 @@
 #include "http.h"
+#include "archeio/core/buf.h"
 #include "backoff.h"
 
 #include <ctype.h>
@@ -69,7 +70,7 @@ struct transfer {
 	const struct http_request *req;
 	struct http_response *resp;
 	CURL *easy;
-	size_t body_cap;
+	struct buf body; /* kept body, NUL-terminated past len; handed to resp */
 	bool sink_failed;
 	bool too_large;
 };
@@ -126,27 +127,20 @@ static size_t on_header(char *data, size_t size, size_t count, void *arg)
 	return len;
 }
 
-static bool keep_body(struct transfer *t, const char *data, size_t len, size_t cap)
+/* Keeps up to limit bytes of body; past it, only what still fits. The text
+ * stays NUL-terminated (outside len) because error bodies are printed. */
+static bool keep_body(struct transfer *t, const char *data, size_t len, size_t limit)
 {
-	struct http_response *r = t->resp;
-	if (r->body_len + len > cap) {
-		if (r->body_len >= cap)
+	struct buf *b = &t->body;
+	if (b->len + len > limit) {
+		if (b->len >= limit)
 			return false;
-		len = cap - r->body_len;
+		len = limit - b->len;
 	}
-	if (r->body_len + len + 1 > t->body_cap) {
-		size_t grown_cap = t->body_cap ? t->body_cap : 4096;
-		while (grown_cap < r->body_len + len + 1)
-			grown_cap *= 2;
-		char *grown = realloc(r->body, grown_cap);
-		if (!grown)
-			return false;
-		r->body = grown;
-		t->body_cap = grown_cap;
-	}
-	memcpy(r->body + r->body_len, data, len);
-	r->body_len += len;
-	r->body[r->body_len] = '\0';
+	if (!buf_reserve(b, len + 1, 0))
+		return false;
+	buf_append(b, data, len, 0);
+	b->data[b->len] = '\0';
 	return true;
 }
 
@@ -168,7 +162,7 @@ static size_t on_body(char *data, size_t size, size_t count, void *arg)
 		}
 		return len;
 	}
-	if (t->resp->body_len + len > t->req->max_body) {
+	if (t->body.len + len > t->req->max_body) {
 		t->too_large = true;
 		return 0;
 	}
@@ -233,6 +227,8 @@ static bool attempt(struct http_client *c, CURL *easy, const struct http_request
 	setup(easy, req, &t, c);
 	CURLcode rc = curl_easy_perform(easy);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
+	resp->body = t.body.data;
+	resp->body_len = t.body.len;
 	if (t.too_large) {
 		snprintf(resp->error, sizeof(resp->error), "response larger than %zu bytes",
 			 req->max_body);

@@ -28,43 +28,65 @@ static bool rel_has_next(const char *value, size_t len)
 	return false;
 }
 
+/* One link-param: `key` or `key=value`, value a token or a quoted-string
+ * (quotes stripped). Spans point into the header. */
+struct link_param {
+	const char *key;
+	size_t key_len;
+	const char *value;
+	size_t value_len;
+};
+
+/* Reads a quoted-string's content, p just after the opening quote; returns
+ * the position after the closing quote, NULL when there is none. */
+static const char *read_quoted(const char *p, struct link_param *param)
+{
+	param->value = p;
+	param->value_len = strcspn(p, "\"");
+	p += param->value_len;
+	return *p == '"' ? p + 1 : NULL;
+}
+
+/* Reads one `; key[=value]` at p; returns the position after it, NULL when
+ * it does not start with ';' or its quoted value is unterminated. */
+static const char *read_param(const char *p, struct link_param *param)
+{
+	p = skip_space(p);
+	if (*p != ';')
+		return NULL;
+	p = skip_space(p + 1);
+	param->key = p;
+	param->key_len = strcspn(p, "=;, ");
+	p = skip_space(p + param->key_len);
+	param->value = p;
+	param->value_len = 0;
+	if (*p != '=')
+		return p;
+	p = skip_space(p + 1);
+	if (*p == '"')
+		return read_quoted(p + 1, param);
+	param->value = p;
+	param->value_len = strcspn(p, ";, ");
+	return p + param->value_len;
+}
+
+static bool param_is_rel_next(const struct link_param *param)
+{
+	return param->key_len == 3 && strncasecmp(param->key, "rel", 3) == 0 &&
+	       rel_has_next(param->value, param->value_len);
+}
+
 /* Scans the parameters of one link-value, from just after '>' up to the ','
  * that ends it (outside quotes). Sets *next when rel holds "next". */
 static const char *scan_params(const char *p, bool *next)
 {
 	*next = false;
 	while (*p && *p != ',') {
-		p = skip_space(p);
-		if (*p != ';')
+		struct link_param param;
+		p = read_param(p, &param);
+		if (!p)
 			return NULL;
-		p = skip_space(p + 1);
-		const char *key = p;
-		while (*p && *p != '=' && *p != ';' && *p != ',' && *p != ' ')
-			p++;
-		size_t key_len = (size_t)(p - key);
-		p = skip_space(p);
-		const char *value = p;
-		size_t value_len = 0;
-		if (*p == '=') {
-			p = skip_space(p + 1);
-			if (*p == '"') {
-				value = ++p;
-				while (*p && *p != '"')
-					p++;
-				if (*p != '"')
-					return NULL;
-				value_len = (size_t)(p - value);
-				p++;
-			} else {
-				value = p;
-				while (*p && *p != ';' && *p != ',' && *p != ' ')
-					p++;
-				value_len = (size_t)(p - value);
-			}
-		}
-		if (key_len == 3 && strncasecmp(key, "rel", 3) == 0 &&
-		    rel_has_next(value, value_len))
-			*next = true;
+		*next = *next || param_is_rel_next(&param);
 		p = skip_space(p);
 	}
 	return p;

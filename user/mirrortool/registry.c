@@ -121,8 +121,8 @@ static void describe_failure(const struct http_response *resp, const char *what,
 }
 
 /* Fetches a token for the challenge; true when one was stored. */
-static bool fetch_token(struct registry *r, CURL *easy, const char *repo, const char *challenge,
-			char *err, size_t errlen)
+static bool fetch_token(struct registry *r, CURL *easy, const char *repo,
+			const char *challenged_url, const char *challenge, char *err, size_t errlen)
 {
 	struct auth_challenge c;
 	if (!auth_challenge_parse(challenge, &c, err, errlen))
@@ -137,7 +137,9 @@ static bool fetch_token(struct registry *r, CURL *easy, const char *repo, const 
 	}
 	char default_scope[512];
 	snprintf(default_scope, sizeof(default_scope), "repository:%s:pull", repo);
-	char *url = auth_token_url(&c, *repo ? default_scope : NULL);
+	char *url = auth_challenge_resolve_realm(&c, challenged_url)
+			? auth_token_url(&c, *repo ? default_scope : NULL)
+			: NULL;
 	auth_challenge_free(&c);
 	if (!url) {
 		snprintf(err, errlen, "bearer challenge without a usable realm: %.200s", challenge);
@@ -213,7 +215,7 @@ static bool authed_get(struct registry *r, CURL *easy, const char *repo, const c
 			return true;
 		char *challenge = strdup(resp->www_authenticate);
 		http_response_free(resp);
-		bool fetched = challenge && fetch_token(r, easy, repo, challenge, err, errlen);
+		bool fetched = challenge && fetch_token(r, easy, repo, url, challenge, err, errlen);
 		free(challenge);
 		if (!fetched)
 			return false;
@@ -254,43 +256,66 @@ static bool append_strings(json_t *array, char ***list, size_t *count)
 	return true;
 }
 
+/* A list being gathered page by page. */
+struct paged {
+	const char *repo; /* whose token is used; "" for _catalog */
+	const char *key;  /* the answer's list member: "tags" or "repositories" */
+	char **items;
+	size_t count;
+};
+
+/* Adds the strings of one page's JSON answer to the list. */
+static bool append_page(struct paged *list, const struct http_response *resp, const char *url,
+			char *err, size_t errlen)
+{
+	json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+	json_t *array = json_object_get(root, list->key);
+	bool ok = false;
+	if (!json_is_object(root))
+		snprintf(err, errlen, "%s: answer is not a JSON object", url);
+	else if (array && !json_is_array(array) && !json_is_null(array))
+		/* A repository without tags answers "tags": null. */
+		snprintf(err, errlen, "%s: \"%s\" is not a list", url, list->key);
+	else if (json_is_array(array) && !append_strings(array, &list->items, &list->count))
+		snprintf(err, errlen, "out of memory");
+	else
+		ok = true;
+	json_decref(root);
+	return ok;
+}
+
+/* GETs one page into the list; *next is the absolute URL of the following
+ * page (Link rel="next"), NULL after the last one or on failure. */
+static bool fetch_page(struct registry *r, CURL *easy, struct paged *list, const char *url,
+		       char **next, char *err, size_t errlen)
+{
+	struct http_response resp;
+	bool ok = authed_get(r, easy, list->repo, url, "application/json", NULL, MAX_LIST_BODY,
+			     &resp, err, errlen);
+	if (ok && resp.status != 200) {
+		describe_failure(&resp, url, err, errlen);
+		ok = false;
+	}
+	ok = ok && append_page(list, &resp, url, err, errlen);
+	char *target = ok && resp.link ? link_next_target(resp.link) : NULL;
+	*next = target ? url_resolve(url, target) : NULL;
+	free(target);
+	http_response_free(&resp);
+	return ok;
+}
+
 /* GETs a paginated list (tags or repositories), following Link rel="next". */
 static bool paged_list(struct registry *r, CURL *easy, const char *repo, const char *first_url,
 		       const char *key, char ***out, size_t *count, char *err, size_t errlen)
 {
-	*out = NULL;
-	*count = 0;
+	struct paged list = {.repo = repo, .key = key};
 	char *url = strdup(first_url);
 	bool ok = url != NULL;
 	for (unsigned page = 0; ok && url && page < REGISTRY_MAX_PAGES; page++) {
-		struct http_response resp;
-		ok = authed_get(r, easy, repo, url, "application/json", NULL, MAX_LIST_BODY, &resp,
-				err, errlen);
-		if (ok && resp.status != 200) {
-			describe_failure(&resp, url, err, errlen);
-			ok = false;
-		}
-		json_t *root = ok ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
-		json_t *array = json_object_get(root, key);
-		if (ok && !json_is_object(root)) {
-			snprintf(err, errlen, "%s: answer is not a JSON object", url);
-			ok = false;
-		} else if (ok && array && !json_is_array(array) && !json_is_null(array)) {
-			/* A repository without tags answers "tags": null. */
-			snprintf(err, errlen, "%s: \"%s\" is not a list", url, key);
-			ok = false;
-		}
-		if (ok && json_is_array(array) && !append_strings(array, out, count)) {
-			snprintf(err, errlen, "out of memory");
-			ok = false;
-		}
-		json_decref(root);
-		char *next = ok && resp.link ? link_next_target(resp.link) : NULL;
-		char *resolved = next ? url_resolve(url, next) : NULL;
-		free(next);
+		char *next = NULL;
+		ok = fetch_page(r, easy, &list, url, &next, err, errlen);
 		free(url);
-		url = resolved;
-		http_response_free(&resp);
+		url = next;
 	}
 	if (ok && url) {
 		snprintf(err, errlen, "%s: more than %d pages", first_url, REGISTRY_MAX_PAGES);
@@ -298,10 +323,12 @@ static bool paged_list(struct registry *r, CURL *easy, const char *repo, const c
 	}
 	free(url);
 	if (!ok) {
-		registry_free_list(*out, *count);
-		*out = NULL;
-		*count = 0;
+		registry_free_list(list.items, list.count);
+		list.items = NULL;
+		list.count = 0;
 	}
+	*out = list.items;
+	*count = list.count;
 	return ok;
 }
 

@@ -1,5 +1,6 @@
 #include "url.h"
 
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,30 +60,29 @@ static char *concat(const char *a, size_t alen, const char *b)
 	return out;
 }
 
+static bool scheme_is_http(CURLU *url)
+{
+	char *scheme = NULL;
+	bool http = curl_url_get(url, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+		    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0);
+	curl_free(scheme);
+	return http;
+}
+
 char *url_resolve(const char *base, const char *ref)
 {
-	if (origin_length(ref) > 0)
-		return strdup(ref);
-	size_t origin = origin_length(base);
-	if (origin == 0)
-		return NULL;
-	if (ref[0] == '/')
-		return concat(base, origin, ref);
-	size_t path_end = origin + strcspn(base + origin, "?#");
-	if (ref[0] == '?')
-		return concat(base, path_end, ref);
-	size_t dir_end = path_end;
-	while (dir_end > origin && base[dir_end - 1] != '/')
-		dir_end--;
-	if (dir_end == origin) {
-		char *with_slash = concat(base, origin, "/");
-		if (!with_slash)
-			return NULL;
-		char *out = concat(with_slash, origin + 1, ref);
-		free(with_slash);
-		return out;
-	}
-	return concat(base, dir_end, ref);
+	/* libcurl applies RFC 3986 section 5 when a URL is set on a handle that
+	 * already holds one: "//host", "../", dot segments, any-case schemes. */
+	CURLU *url = curl_url();
+	char *resolved = NULL;
+	if (url && curl_url_set(url, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_set(url, CURLUPART_URL, ref, 0) == CURLUE_OK && scheme_is_http(url))
+		curl_url_get(url, CURLUPART_URL, &resolved, 0); /* leaves NULL on failure */
+	curl_url_cleanup(url);
+	/* Callers free() what they get; curl's strings want curl_free(). */
+	char *out = resolved ? strdup(resolved) : NULL;
+	curl_free(resolved);
+	return out;
 }
 
 bool url_split(const char *url, char **authority, char **path_and_query)

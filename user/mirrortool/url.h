@@ -9,9 +9,11 @@
  * (A-Z a-z 0-9 - _ . ~); '/' is kept when keep_slash (S3 object keys). */
 char *url_encode(const char *s, bool keep_slash);
 
-/* Resolves ref against base (an absolute http(s) URL): an absolute ref is
- * copied, "/path" keeps base's scheme://authority, "?query" keeps base's path,
- * anything else replaces the last path segment of base. */
+/* Resolves ref against base as RFC 3986 section 5 says (libcurl's URL API
+ * does the work): an absolute ref replaces base (its scheme lower-cased),
+ * "//host/p" keeps only base's scheme, "/path" base's scheme://authority,
+ * "?query" base's path, and "x" or "../x" is merged with base's directory.
+ * NULL unless the result is an http(s) URL. */
 char *url_resolve(const char *base, const char *ref);
 
 /* Splits an absolute http(s) URL into host[:port] and path (path "/" when

@@ -52,8 +52,9 @@ int lookup_cmd_run(const struct config *config, FILE *out, FILE *err)
 	for (size_t i = 0; i < config->args_count; i++) {
 		struct ip_addr addr;
 		ip_parse(config->args[i], &addr);
-		print_region(out, config->args[i],
-			     region_table_get(&state->regions, lpm_lookup(state->trie, &addr)));
+		print_region(
+		    out, config->args[i],
+		    region_table_get(&state->regions, range_table_lookup(state->table, &addr)));
 	}
 	serve_state_release(state);
 	return 0;

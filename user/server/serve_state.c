@@ -9,7 +9,7 @@
 
 static void state_free(struct serve_state *state)
 {
-	lpm_free(state->trie);
+	range_table_free(state->table);
 	range_set_free(&state->ranges);
 	region_table_free(&state->regions);
 	mirror_rules_free(&state->rules);
@@ -46,8 +46,8 @@ struct serve_state *serve_state_load(const struct config *config,
 	} else if (mirror_rules_default(&state->rules, config->default_mirror, err, errlen) != 0) {
 		goto fail;
 	}
-	if (!(state->trie = lpm_build(&state->ranges))) {
-		snprintf(err, errlen, "out of memory building the prefix trie");
+	if (!(state->table = range_table_build(&state->ranges))) {
+		snprintf(err, errlen, "out of memory building the range table");
 		goto fail;
 	}
 	/* Parsing the provider JSON peaks at tens of MB that glibc keeps in its

@@ -8,21 +8,27 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "archeio/xdp/library_log.h"
-#include "listen_socket.h"
 #include "archeio/server/serve_state.h"
-#include "archeio/server/worker.h"
+#include "archeio/xdp/library_log.h"
 #include "archeio/xdp/xdp_path.h"
+#include "listen_socket.h"
+#include "worker.h"
+
+/* The signals the main loop handles: SIGHUP reloads, the others stop. */
+static const int handled_signals[] = {SIGHUP, SIGTERM, SIGINT};
+#define SIGNAL_COUNT (sizeof(handled_signals) / sizeof(handled_signals[0]))
 
 struct server {
 	const struct config *config;
 	const struct logger *log;
 	struct state_holder states;
-	struct server_shared shared;
+	struct server_shared shared; /* shared.xdp: the XDP path, NULL without XDP */
+	int *listen_fds;	     /* one per worker; -1 once a worker owns it */
+	uint16_t port; /* the port bound (the configured one, or the one picked for 0) */
 	struct worker *workers;
 	unsigned worker_count;
 	struct event_base *base;
-	struct xdp_path *xdp;
+	struct event *signals[SIGNAL_COUNT];
 };
 
 static void log_state(const struct server *server, const struct serve_state *state,
@@ -56,8 +62,8 @@ static void reload(struct server *server)
 	/* Publish first: the new region table is a superset of the old one, so a
 	 * tag written by XDP from either generation names a known region. */
 	state_holder_publish(&server->states, next);
-	if (server->xdp &&
-	    xdp_path_reload(server->xdp, &next->ranges, &next->regions, err, sizeof(err)) != 0) {
+	if (server->shared.xdp && xdp_path_reload(server->shared.xdp, &next->ranges, &next->regions,
+						  err, sizeof(err)) != 0) {
 		log_msg(server->log, LOG_ERROR,
 			"reload of the XDP maps failed, they keep the "
 			"previous ranges: %s",
@@ -98,7 +104,7 @@ static void log_xdp(void *ctx, const char *message)
 	log_msg(server->log, LOG_INFO, "XDP: %s", message);
 }
 
-static int open_xdp(struct server *server, uint16_t port)
+static int open_xdp(struct server *server)
 {
 	const struct config *c = server->config;
 	if (!c->xdp_iface)
@@ -109,37 +115,40 @@ static int open_xdp(struct server *server, uint16_t port)
 	    .mode = c->xdp_mode,
 	    .bpffs_dir = c->bpffs_dir,
 	    .keep = c->xdp_keep,
-	    .listen_ports = &port,
+	    .listen_ports = &server->port,
 	    .listen_port_count = 1,
 	    .log = log_xdp,
 	    .log_ctx = server,
 	};
 	char err[1024];
 	struct serve_state *state = state_holder_acquire(&server->states, NULL);
-	server->xdp = xdp_path_open(&options, &state->ranges, &state->regions, err, sizeof(err));
+	server->shared.xdp =
+	    xdp_path_open(&options, &state->ranges, &state->regions, err, sizeof(err));
 	serve_state_release(state);
-	if (!server->xdp) {
+	if (!server->shared.xdp) {
 		log_msg(server->log, LOG_ERROR, "XDP: %s", err);
 		return -1;
 	}
 	log_msg(server->log, LOG_INFO,
 		"XDP: tagging connections on %s (mode %s, program id %u), maps pinned in %s",
-		c->xdp_iface, xdp_path_mode_name(xdp_path_attached_mode(server->xdp)),
-		xdp_path_prog_id(server->xdp), c->bpffs_dir);
+		c->xdp_iface, xdp_path_mode_name(xdp_path_attached_mode(server->shared.xdp)),
+		xdp_path_prog_id(server->shared.xdp), c->bpffs_dir);
 	return 0;
 }
 
-static int start_workers(struct server *server, int *fds)
+static int start_workers(struct server *server)
 {
 	server->workers = calloc(server->worker_count, sizeof(*server->workers));
-	if (!server->workers)
+	if (!server->workers) {
+		server->worker_count = 0;
 		return -1;
+	}
 	for (unsigned i = 0; i < server->worker_count; i++) {
 		struct worker *w = &server->workers[i];
 		w->index = i;
 		w->shared = &server->shared;
-		w->listen_fd = fds[i];
-		fds[i] = -1;
+		w->listen_fd = server->listen_fds[i];
+		server->listen_fds[i] = -1;
 		if (worker_start(w) != 0) {
 			log_msg(server->log, LOG_ERROR, "worker %u failed to start", i);
 			server->worker_count = i;
@@ -158,83 +167,145 @@ static void stop_workers(struct server *server)
 	free(server->workers);
 }
 
-int server_run(const struct config *config, const struct logger *log)
+/* Process-wide library set-up, before any thread runs. */
+static void init_process(void)
 {
-	struct server server = {.config = config, .log = log, .worker_count = config->workers};
-	char err[1024];
-	int status = 1;
 	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	evthread_use_pthreads();
-	log_config(&server);
+}
+
+/* Ranges and mirror rules, then what every worker reads. */
+static int load_first_state(struct server *server)
+{
+	const struct config *config = server->config;
+	char err[1024];
 	struct serve_state *state = serve_state_load(config, NULL, err, sizeof(err));
 	if (!state) {
-		log_msg(log, LOG_ERROR, "%s", err);
-		curl_global_cleanup();
-		return 2;
+		log_msg(server->log, LOG_ERROR, "%s", err);
+		return -1;
 	}
-	log_state(&server, state, "ranges loaded");
-	state_holder_init(&server.states, state);
-	server.shared = (struct server_shared){
+	log_state(server, state, "ranges loaded");
+	state_holder_init(&server->states, state);
+	server->shared = (struct server_shared){
 	    .config = config,
-	    .log = log,
-	    .states = &server.states,
-	    .access_log = config->access_log,
+	    .log = server->log,
+	    .states = &server->states,
 	    .route = {.upstream = config->upstream,
 		      .upstream_path = config->upstream_path,
 		      .signature_upstream = config->signature_upstream,
 		      .info_url = config->info_url,
 		      .privacy_url = config->privacy_url},
 	};
-	int *fds = calloc(config->workers, sizeof(int));
-	uint16_t port = 0;
-	if (!fds || listen_sockets_open(config->listen_host, config->listen_port, fds,
-					config->workers, &port, err, sizeof(err)) != 0) {
-		log_msg(log, LOG_ERROR, "%s", fds ? err : "out of memory");
-		free(fds);
-		state_holder_destroy(&server.states);
-		curl_global_cleanup();
+	return 0;
+}
+
+/* One SO_REUSEPORT socket per worker; nothing is left open on failure. */
+static int open_listeners(struct server *server)
+{
+	const struct config *c = server->config;
+	char err[1024];
+	server->listen_fds = calloc(c->workers, sizeof(int));
+	if (!server->listen_fds ||
+	    listen_sockets_open(c->listen_host, c->listen_port, server->listen_fds, c->workers,
+				&server->port, err, sizeof(err)) != 0) {
+		log_msg(server->log, LOG_ERROR, "%s", server->listen_fds ? err : "out of memory");
+		free(server->listen_fds);
+		server->listen_fds = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The sockets no worker took over. */
+static void close_listeners(struct server *server)
+{
+	for (unsigned i = 0; i < server->config->workers; i++)
+		if (server->listen_fds[i] >= 0)
+			close(server->listen_fds[i]);
+	free(server->listen_fds);
+	server->listen_fds = NULL;
+}
+
+static int open_signals(struct server *server)
+{
+	if (!(server->base = event_base_new()))
+		return -1;
+	for (size_t i = 0; i < SIGNAL_COUNT; i++) {
+		server->signals[i] =
+		    evsignal_new(server->base, handled_signals[i], on_signal, server);
+		if (!server->signals[i] || event_add(server->signals[i], NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void close_signals(struct server *server)
+{
+	for (size_t i = 0; i < SIGNAL_COUNT; i++)
+		if (server->signals[i])
+			event_free(server->signals[i]);
+	if (server->base)
+		event_base_free(server->base);
+}
+
+static void log_listening(const struct server *server)
+{
+	const char *host = server->config->listen_host;
+	bool v6 = host && strchr(host, ':');
+	log_msg(server->log, LOG_INFO, "listening on %s%s%s:%u with %u workers", v6 ? "[" : "",
+		host ? host : "*", v6 ? "]" : "", server->port, server->config->workers);
+}
+
+/* Workers serve until a stop signal ends the main loop. */
+static int run_workers(struct server *server)
+{
+	int status = 1;
+	if (start_workers(server) == 0) {
+		log_listening(server);
+		event_base_dispatch(server->base);
+		status = 0;
+	}
+	stop_workers(server);
+	return status;
+}
+
+static int run_with_signals(struct server *server)
+{
+	if (open_signals(server) != 0) {
+		log_msg(server->log, LOG_ERROR, "cannot set up signal handling");
+		close_signals(server);
 		return 1;
 	}
-	if (open_xdp(&server, port) != 0)
-		goto out_fds;
-	server.shared.xdp = server.xdp;
-	server.base = event_base_new();
-	struct event *sig_hup = evsignal_new(server.base, SIGHUP, on_signal, &server);
-	struct event *sig_term = evsignal_new(server.base, SIGTERM, on_signal, &server);
-	struct event *sig_int = evsignal_new(server.base, SIGINT, on_signal, &server);
-	if (!server.base || !sig_hup || !sig_term || !sig_int || event_add(sig_hup, NULL) ||
-	    event_add(sig_term, NULL) || event_add(sig_int, NULL)) {
-		log_msg(log, LOG_ERROR, "cannot set up signal handling");
-		goto out_events;
+	int status = run_workers(server);
+	close_signals(server);
+	return status;
+}
+
+/* Sockets, then XDP (which needs the bound port), then the workers. */
+static int serve(struct server *server)
+{
+	if (open_listeners(server) != 0)
+		return 1;
+	int status = 1;
+	if (open_xdp(server) == 0) {
+		status = run_with_signals(server);
+		xdp_path_close(server->shared.xdp);
 	}
-	if (start_workers(&server, fds) != 0)
-		goto out_workers;
-	log_msg(log, LOG_INFO, "listening on %s%s%s:%u with %u workers",
-		config->listen_host && strchr(config->listen_host, ':') ? "[" : "",
-		config->listen_host ? config->listen_host : "*",
-		config->listen_host && strchr(config->listen_host, ':') ? "]" : "", port,
-		config->workers);
-	event_base_dispatch(server.base);
-	status = 0;
-out_workers:
-	stop_workers(&server);
-out_events:
-	if (sig_hup)
-		event_free(sig_hup);
-	if (sig_term)
-		event_free(sig_term);
-	if (sig_int)
-		event_free(sig_int);
-	if (server.base)
-		event_base_free(server.base);
-	if (server.xdp)
-		xdp_path_close(server.xdp);
-out_fds:
-	for (unsigned i = 0; i < config->workers; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(fds);
+	close_listeners(server);
+	return status;
+}
+
+int server_run(const struct config *config, const struct logger *log)
+{
+	struct server server = {.config = config, .log = log, .worker_count = config->workers};
+	init_process();
+	log_config(&server);
+	if (load_first_state(&server) != 0) {
+		curl_global_cleanup();
+		return 2;
+	}
+	int status = serve(&server);
 	state_holder_destroy(&server.states);
 	curl_global_cleanup();
 	if (status == 0)

@@ -1,17 +1,23 @@
-#include "archeio/server/worker.h"
+/* One worker: its event loop, the listener feeding it connections, and the
+ * wiring from those connections to the request handler. The connections know
+ * the worker only through the ops below, so calls go one way: worker ->
+ * connection, worker -> request handler. */
+#include "worker.h"
 
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "accepted_peer.h"
 #include "archeio/mirrorcheck/mirror_check.h"
 
 #define DRAIN_SECONDS 5
 #define ACCEPT_PAUSE_MS 100
 
-const char *worker_date(struct worker *worker)
+static const char *worker_date(void *ctx)
 {
+	struct worker *worker = ctx;
 	time_t now = time(NULL);
 	if (now != worker->date_second) {
 		struct tm tm;
@@ -22,7 +28,7 @@ const char *worker_date(struct worker *worker)
 	return worker->date;
 }
 
-struct serve_state *worker_current_state(struct worker *worker)
+static struct serve_state *current_state(struct worker *worker)
 {
 	struct state_holder *holder = worker->shared->states;
 	if (atomic_load_explicit(&holder->generation, memory_order_acquire) !=
@@ -35,21 +41,61 @@ struct serve_state *worker_current_state(struct worker *worker)
 
 static void finish_if_drained(struct worker *worker)
 {
-	if (worker->draining && worker->conn_count == 0)
+	if (worker->draining && worker->connections.count == 0)
 		event_base_loopexit(worker->base, NULL);
 }
 
-void worker_connection_closed(struct worker *worker)
+static void on_connection_closed(void *ctx)
 {
-	worker->conn_count--;
-	finish_if_drained(worker);
+	finish_if_drained(ctx);
+}
+
+static bool is_draining(void *ctx)
+{
+	const struct worker *worker = ctx;
+	return worker->draining;
+}
+
+static void reply_to_connection(void *arg, const struct response *resp)
+{
+	http_connection_respond(arg, resp);
+}
+
+static bool connection_gone(void *arg)
+{
+	return http_connection_is_gone(arg);
+}
+
+static void on_request(void *ctx, struct http_connection *conn, const struct http_request *req)
+{
+	struct worker *worker = ctx;
+	struct request_reply reply = {
+	    .send = reply_to_connection, .gone = connection_gone, .arg = conn};
+	request_handle(&worker->requests, current_state(worker), http_connection_peer(conn), req,
+		       &reply);
+}
+
+static const struct http_connection_ops connection_ops = {
+    .handle = on_request,
+    .date = worker_date,
+    .draining = is_draining,
+    .closed = on_connection_closed,
+};
+
+static void check_mirror(void *ctx, const char *url, mirror_check_fn done, void *arg)
+{
+	mirror_checker_check(ctx, url, done, arg);
 }
 
 static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
 		      int len, void *arg)
 {
 	(void)listener;
-	conn_accept(arg, fd, addr, len);
+	(void)len;
+	struct worker *worker = arg;
+	struct http_peer peer;
+	accepted_peer_describe(worker->shared->xdp, fd, addr, &peer);
+	http_connection_accept(&worker->connections, fd, &peer);
 }
 
 static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
@@ -80,7 +126,7 @@ static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct worker *worker = arg;
 	log_msg(worker->shared->log, LOG_WARN, "worker %u: %zu connections still open after %d s",
-		worker->index, worker->conn_count, DRAIN_SECONDS);
+		worker->index, worker->connections.count, DRAIN_SECONDS);
 	event_base_loopexit(worker->base, NULL);
 }
 
@@ -98,7 +144,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	}
 	struct timeval deadline = {DRAIN_SECONDS, 0};
 	event_add(worker->drain_deadline, &deadline);
-	conn_drain_all(worker);
+	http_connections_drain(&worker->connections);
 	finish_if_drained(worker);
 }
 
@@ -106,10 +152,32 @@ static void *worker_main(void *arg)
 {
 	struct worker *worker = arg;
 	event_base_dispatch(worker->base);
-	conn_close_all(worker);
+	http_connections_close_all(&worker->connections);
 	mirror_checker_free(worker->checker);
 	worker->checker = NULL;
+	worker->requests.mirror.ctx = NULL; /* a NULL checker answers "absent" */
 	return NULL;
+}
+
+/* Connections hand their requests to this worker's request handler, which
+ * asks this worker's mirror checker. */
+static void wire_connections(struct worker *worker)
+{
+	const struct server_shared *shared = worker->shared;
+	worker->connections = (struct http_connections){
+	    .base = worker->base,
+	    .ops = &connection_ops,
+	    .ctx = worker,
+	    .header_timeout_ms = shared->config->header_timeout_ms,
+	    .idle_timeout_ms = shared->config->idle_timeout_ms,
+	};
+	worker->requests = (struct request_handler){
+	    .route = &shared->route,
+	    .config = shared->config,
+	    .log = shared->log,
+	    .xdp = shared->xdp,
+	    .mirror = {.check = check_mirror, .ctx = worker->checker},
+	};
 }
 
 int worker_start(struct worker *worker)
@@ -136,6 +204,7 @@ int worker_start(struct worker *worker)
 	    !worker->drain_deadline || !worker->accept_resume)
 		return -1;
 	worker->listen_fd = -1; /* owned by the listener now */
+	wire_connections(worker);
 	evconnlistener_set_error_cb(worker->listener, on_accept_error);
 	worker->state = state_holder_acquire(worker->shared->states, &worker->state_generation);
 	if (pthread_create(&worker->thread, NULL, worker_main, worker) != 0)

@@ -112,21 +112,6 @@ struct xdp_obj *xdp_obj_open(const struct range_set *set, const struct region_ta
 	return obj;
 }
 
-int xdp_obj_load(struct xdp_obj *obj, char *err, size_t errlen)
-{
-	int rc = archeio_bpf__load(obj->skel);
-
-	if (rc == -EPERM || rc == -EACCES)
-		return fail(err, errlen,
-			    "loading the XDP program was refused; it needs CAP_BPF, "
-			    "CAP_PERFMON (the verifier allows its packet pointer arithmetic "
-			    "only then) and CAP_NET_ADMIN, or root",
-			    rc);
-	if (rc != 0)
-		return fail(err, errlen, "cannot load the XDP program", rc);
-	return 0;
-}
-
 static int create_trie(struct xdp_obj *obj, int which, size_t entries, char *err, size_t errlen)
 {
 	struct bpf_map *btf_carrier =

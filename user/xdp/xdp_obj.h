@@ -22,12 +22,10 @@ struct xdp_obj;
 struct bpf_object;
 
 /* Opens the embedded object and sizes its maps for this data. Not loaded:
- * either xdp_obj_load() it, or let libxdp load it while attaching. */
+ * libxdp loads it while attaching (xdp_obj_bpf_object() is what it loads). */
 struct xdp_obj *xdp_obj_open(const struct range_set *set, const struct region_table *regions,
 			     size_t listen_port_count, uint32_t conn_tag_capacity, char *err,
 			     size_t errlen);
-/* Loads program and maps into the kernel (names CAP_BPF on EPERM). */
-int xdp_obj_load(struct xdp_obj *obj, char *err, size_t errlen);
 /* Once loaded: writes listening ports, regions, clouds and the first tries. */
 int xdp_obj_fill(struct xdp_obj *obj, const uint16_t *listen_ports, size_t listen_port_count,
 		 const struct range_set *set, const struct region_table *regions, char *err,

@@ -1,6 +1,8 @@
-/* A TCP connection's addresses, as the XDP program saw its SYN. */
-#ifndef ARCHEIO_CONN_H
-#define ARCHEIO_CONN_H
+/* A TCP connection's 4-tuple (peer address and port, local address and
+ * port), as the XDP program saw its SYN: the server finds a connection's
+ * region tag by it after accept(). */
+#ifndef ARCHEIO_CONN_TUPLE_H
+#define ARCHEIO_CONN_TUPLE_H
 
 #include <stdint.h>
 

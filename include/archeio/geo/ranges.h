@@ -10,14 +10,6 @@
 #include "archeio/core/ip.h"
 #include "archeio/geo/region.h"
 
-enum ranges_format {
-	RANGES_FORMAT_UNKNOWN = 0,
-	RANGES_FORMAT_AWS,
-	RANGES_FORMAT_GCP,
-	RANGES_FORMAT_AZURE,
-	RANGES_FORMAT_TEXT,
-};
-
 struct range_entry {
 	struct ip_prefix prefix;
 	uint32_t region_id; /* into the table passed when parsing */
@@ -50,8 +42,6 @@ int range_set_add(struct range_set *set, const struct ip_prefix *prefix, uint32_
  * the set is as it was before the call (the region table may have grown). */
 int ranges_parse_buffer(struct range_set *set, struct region_table *regions, const char *name,
 			const char *buf, size_t len, char *err, size_t errlen);
-enum ranges_format ranges_detect_format(const char *buf, size_t len);
-const char *ranges_format_name(enum ranges_format format);
 
 /* A regular file, or a directory: every regular (symlinks followed),
  * non-hidden file in it, in byte-wise name order. Returns 0, or -1 with err

@@ -1,6 +1,6 @@
 /* Region identities: a small integer id for each (cloud, region) pair.
  *
- * Ids are what tries (userspace and BPF) store; names are what mirror rules
+ * Ids are what the range table and the BPF tries store; names are what mirror rules
  * match. Id 0 means "no region" (address not in any range). A table only ever
  * grows: reloading ranges into the same table keeps existing ids stable, so a
  * connection tagged before a reload still names the same region after it. */

@@ -56,8 +56,6 @@ enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const ch
  * (lookup, complete; not free). Does nothing unless url is pending. */
 void mirror_cache_complete(struct mirror_cache *cache, const char *url, bool present,
 			   uint64_t now_ms);
-/* Entries held, pending ones included. */
-size_t mirror_cache_size(const struct mirror_cache *cache);
 /* Drops every "present" answer whose URL starts with prefix (a mirror's
  * origin, "scheme://host[:port]/"), so the next request for those blobs checks
  * again instead of being sent to a mirror that just failed. Pending entries

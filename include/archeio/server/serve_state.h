@@ -1,4 +1,4 @@
-/* What SIGHUP reloads: ranges (region table + userspace trie) and mirror
+/* What SIGHUP reloads: ranges (region table + range table) and mirror
  * rules, as one immutable, reference-counted snapshot. Workers notice a new
  * snapshot through a generation counter, so the request path takes no lock. */
 #ifndef ARCHEIO_SERVE_STATE_H
@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "archeio/geo/lpm.h"
-#include "archeio/mirrorcheck/mirror_rules.h"
+#include "archeio/geo/range_table.h"
 #include "archeio/geo/ranges.h"
+#include "archeio/mirrorcheck/mirror_rules.h"
 #include "archeio/geo/region.h"
 
 struct config;
@@ -21,7 +21,7 @@ struct serve_state {
 	atomic_uint refs;
 	struct region_table regions;
 	struct range_set ranges;
-	struct lpm *trie;
+	struct range_table *table;
 	struct mirror_rules rules;
 };
 

@@ -1,8 +1,16 @@
 /* Hand-built data for the XDP unit tests. */
 #include "xdp_fixture.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include <arpa/inet.h>
+#include <bpf/libbpf.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +88,27 @@ bool xdp_fixture_bpf_required(void)
 	const char *ci = getenv("CI");
 
 	return (ci && strcmp(ci, "true") == 0) || geteuid() == 0;
+}
+
+void xdp_fixture_need_bpf(bool available)
+{
+	if (!available) {
+		fprintf(stderr, "SKIP: BPF unavailable (not root, CI unset)\n");
+		skip();
+	}
+}
+
+int xdp_fixture_load(struct xdp_obj *obj, char *err, size_t errlen)
+{
+	int rc = bpf_object__load(xdp_obj_bpf_object(obj));
+
+	if (rc != 0) {
+		snprintf(err, errlen,
+			 "bpf_object__load: %s (needs root, or CAP_BPF and CAP_PERFMON)",
+			 strerror(-rc));
+		return -1;
+	}
+	return 0;
 }
 
 void xdp_fixture_remove_pins(const char *dir)

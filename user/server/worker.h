@@ -1,25 +1,26 @@
-/* One event loop of the server: listener, connections, mirror checker.
- * Internal to the server; shared by worker.c and http_conn.c. */
-#ifndef ARCHEIO_WORKER_H
-#define ARCHEIO_WORKER_H
+/* One event loop of the server: listener, connections, mirror checker, and
+ * the request handler the connections hand their requests to. Internal to
+ * the server: server.c starts and stops workers. */
+#ifndef ARCHEIO_SERVER_WORKER_H
+#define ARCHEIO_SERVER_WORKER_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
-#include "archeio/server/config.h"
-#include "archeio/core/log.h"
 #include "archeio/contract/route.h"
+#include "archeio/core/log.h"
+#include "archeio/http/connection.h"
+#include "archeio/server/config.h"
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/xdp_path.h"
+#include "request.h"
 
 struct event_base;
 struct event;
 struct evconnlistener;
 struct mirror_checker;
-struct conn;
-struct sockaddr;
 
 /* Read-only after start, shared by every worker. */
 struct server_shared {
@@ -28,7 +29,6 @@ struct server_shared {
 	struct state_holder *states;
 	struct xdp_path *xdp; /* NULL without XDP */
 	struct route_config route;
-	bool access_log;
 };
 
 struct worker {
@@ -46,8 +46,8 @@ struct worker {
 	/* The state this worker serves with; refreshed when the generation moves. */
 	struct serve_state *state;
 	unsigned state_generation;
-	struct conn *conns; /* open connections, for draining */
-	size_t conn_count;
+	struct http_connections connections;
+	struct request_handler requests;
 	time_t date_second;
 	char date[40];
 };
@@ -56,16 +56,5 @@ int worker_start(struct worker *worker);
 /* Thread-safe: asks the worker to stop accepting and drain (5 s at most). */
 void worker_request_stop(struct worker *worker);
 void worker_join(struct worker *worker);
-
-/* Used by connections. */
-const char *worker_date(struct worker *worker);
-struct serve_state *worker_current_state(struct worker *worker);
-void worker_connection_closed(struct worker *worker);
-
-/* http_conn.c */
-void conn_accept(struct worker *worker, int fd, const struct sockaddr *peer, int peer_len);
-/* Closes idle connections and makes busy ones close after their response. */
-void conn_drain_all(struct worker *worker);
-void conn_close_all(struct worker *worker);
 
 #endif

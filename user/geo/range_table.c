@@ -1,36 +1,32 @@
-/* Longest-prefix match as a sorted list of disjoint address intervals.
+/* Longest-prefix match as a sorted table of disjoint address intervals.
  *
  * CIDR prefixes of one family either nest or are disjoint, so together they
  * cut the address space into intervals on which the longest covering prefix
- * does not change. lpm_build() computes those intervals once (a sort and one
- * sweep with a stack of the open prefixes, O(n log n)); lpm_lookup() is a
- * binary search for the last interval starting at or below the address.
- * Only the start of each interval is stored: it runs up to the next start,
- * and a gap between prefixes is an interval of REGION_NONE. Neighbours with
- * the same region merge, so the table never has more than 2n + 1 intervals
- * and ~27k provider prefixes fit in a few hundred kB (an 8-bit-stride trie
- * needed ~10 MB).
+ * does not change. range_table_build() computes those intervals once (a sort
+ * and one sweep with a stack of the open prefixes, O(n log n));
+ * range_table_lookup() is a binary search for the last interval starting at
+ * or below the address. Only the start of each interval is stored: it runs up
+ * to the next start, and a gap between prefixes is an interval of
+ * REGION_NONE. Neighbours with the same region merge, so the table never has
+ * more than 2n + 1 intervals and ~27k provider prefixes fit in a few hundred
+ * kB (the 8-bit-stride trie this replaced needed ~10 MB).
  *
  * IPv4 starts are uint32_t, IPv6 starts unsigned __int128 (a compare is
  * cmp + sbb, so the search stays branch-free; comparing two uint64_t
- * halves made IPv6 lookups ~5x slower). Each family has its own table, and
- * the start and region arrays are kept apart so the search touches only the
- * starts. */
-#include "archeio/geo/lpm.h"
+ * halves made IPv6 lookups ~5x slower). */
+#include "archeio/geo/range_table.h"
 
 #include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#ifndef __SIZEOF_INT128__
-#error "user/lpm.c needs unsigned __int128 (GCC or clang on a 64-bit target)"
-#endif
+#include "range_table_internal.h"
 
-#define LPM_MAX_DEPTH 129 /* strictly nested prefixes: lengths 0..128 */
+#define MAX_NESTING 129 /* strictly nested prefixes: lengths 0..128 */
 
 /* An address as a number; IPv4 uses the low 32 bits. */
-__extension__ typedef unsigned __int128 u128;
+typedef range_u128 u128;
 
 struct span {
 	u128 first, last;
@@ -44,15 +40,6 @@ struct boundaries {
 	u128 *starts;
 	uint32_t *regions;
 	size_t count;
-};
-
-struct lpm {
-	uint32_t *v4_starts;
-	uint32_t *v4_regions;
-	size_t v4_count;
-	u128 *v6_starts;
-	uint32_t *v6_regions;
-	size_t v6_count;
 };
 
 /* Big-endian loads; memcpy and a byte swap compile to one load and bswap. */
@@ -128,7 +115,7 @@ static void emit(struct boundaries *out, u128 start, uint32_t region)
  * contain the current position; the innermost one names its region. */
 static void flatten(const struct span *spans, size_t count, u128 top, struct boundaries *out)
 {
-	const struct span *open[LPM_MAX_DEPTH];
+	const struct span *open[MAX_NESTING];
 	size_t depth = 0;
 	for (size_t i = 0; i < count; i++) {
 		const struct span *s = &spans[i];
@@ -199,28 +186,28 @@ static void *alloc_array(size_t count, size_t size)
 	return malloc(count ? count * size : 1);
 }
 
-static int store_v4(struct lpm *lpm, const struct boundaries *b)
+static int store_v4(struct range_table *table, const struct boundaries *b)
 {
-	lpm->v4_starts = alloc_array(b->count, sizeof(*lpm->v4_starts));
-	lpm->v4_regions = alloc_array(b->count, sizeof(*lpm->v4_regions));
-	if (lpm->v4_starts == NULL || lpm->v4_regions == NULL)
+	table->v4_starts = alloc_array(b->count, sizeof(*table->v4_starts));
+	table->v4_regions = alloc_array(b->count, sizeof(*table->v4_regions));
+	if (table->v4_starts == NULL || table->v4_regions == NULL)
 		return -1;
 	for (size_t i = 0; i < b->count; i++)
-		lpm->v4_starts[i] = (uint32_t)b->starts[i];
-	memcpy(lpm->v4_regions, b->regions, b->count * sizeof(*b->regions));
-	lpm->v4_count = b->count;
+		table->v4_starts[i] = (uint32_t)b->starts[i];
+	memcpy(table->v4_regions, b->regions, b->count * sizeof(*b->regions));
+	table->v4_count = b->count;
 	return 0;
 }
 
-static int store_v6(struct lpm *lpm, const struct boundaries *b)
+static int store_v6(struct range_table *table, const struct boundaries *b)
 {
-	lpm->v6_starts = alloc_array(b->count, sizeof(*lpm->v6_starts));
-	lpm->v6_regions = alloc_array(b->count, sizeof(*lpm->v6_regions));
-	if (lpm->v6_starts == NULL || lpm->v6_regions == NULL)
+	table->v6_starts = alloc_array(b->count, sizeof(*table->v6_starts));
+	table->v6_regions = alloc_array(b->count, sizeof(*table->v6_regions));
+	if (table->v6_starts == NULL || table->v6_regions == NULL)
 		return -1;
-	memcpy(lpm->v6_starts, b->starts, b->count * sizeof(*b->starts));
-	memcpy(lpm->v6_regions, b->regions, b->count * sizeof(*b->regions));
-	lpm->v6_count = b->count;
+	memcpy(table->v6_starts, b->starts, b->count * sizeof(*b->starts));
+	memcpy(table->v6_regions, b->regions, b->count * sizeof(*b->regions));
+	table->v6_count = b->count;
 	return 0;
 }
 
@@ -230,88 +217,84 @@ static void free_boundaries(struct boundaries *b)
 	free(b->regions);
 }
 
-struct lpm *lpm_build(const struct range_set *set)
+struct range_table *range_table_build(const struct range_set *set)
 {
-	struct lpm *lpm = calloc(1, sizeof(*lpm));
-	if (lpm == NULL)
+	struct range_table *table = calloc(1, sizeof(*table));
+	if (table == NULL)
 		return NULL;
 	/* The scratch tables hold 128-bit starts for both families and twice
 	 * the final size at worst; the kept tables are exact and narrower. */
 	struct boundaries b = {0};
 	int rc = build_family(set, AF_INET, &b);
 	if (rc == 0)
-		rc = store_v4(lpm, &b);
+		rc = store_v4(table, &b);
 	free_boundaries(&b);
 	b = (struct boundaries){0};
 	if (rc == 0)
 		rc = build_family(set, AF_INET6, &b);
 	if (rc == 0)
-		rc = store_v6(lpm, &b);
+		rc = store_v6(table, &b);
 	free_boundaries(&b);
 	if (rc != 0) {
-		lpm_free(lpm);
+		range_table_free(table);
 		return NULL;
 	}
-	return lpm;
+	return table;
 }
 
-void lpm_free(struct lpm *lpm)
+void range_table_free(struct range_table *table)
 {
-	if (lpm == NULL)
+	if (table == NULL)
 		return;
-	free(lpm->v4_starts);
-	free(lpm->v4_regions);
-	free(lpm->v6_starts);
-	free(lpm->v6_regions);
-	free(lpm);
+	free(table->v4_starts);
+	free(table->v4_regions);
+	free(table->v6_starts);
+	free(table->v6_regions);
+	free(table);
 }
 
-size_t lpm_memory_bytes(const struct lpm *lpm)
-{
-	return sizeof(*lpm) + lpm->v4_count * (sizeof(*lpm->v4_starts) + sizeof(*lpm->v4_regions)) +
-	       lpm->v6_count * (sizeof(*lpm->v6_starts) + sizeof(*lpm->v6_regions));
-}
-
-/* Branch-free search: base ends on the last start <= key when there is one
- * (the compare compiles to a conditional move, so no mispredictions). */
-static uint32_t search_v4(const struct lpm *lpm, uint32_t key)
-{
-	const uint32_t *base = lpm->v4_starts;
-	size_t n = lpm->v4_count;
-	if (n == 0)
-		return REGION_NONE;
-	while (n > 1) {
-		size_t half = n / 2;
-		base = base[half] <= key ? base + half : base;
-		n -= half;
+/* One branch-free search for both widths of start: base ends on the last
+ * start <= key when there is one (the compare compiles to a conditional move,
+ * so no mispredictions); before the first start there is no region. */
+#define DEFINE_SEARCH(name, key_type)                                                              \
+	static uint32_t name(const key_type *starts, const uint32_t *regions, size_t count,        \
+			     key_type key)                                                         \
+	{                                                                                          \
+		const key_type *base = starts;                                                     \
+		size_t n = count;                                                                  \
+		if (n == 0)                                                                        \
+			return REGION_NONE;                                                        \
+		while (n > 1) {                                                                    \
+			size_t half = n / 2;                                                       \
+			base = base[half] <= key ? base + half : base;                             \
+			n -= half;                                                                 \
+		}                                                                                  \
+		return *base <= key ? regions[base - starts] : REGION_NONE;                        \
 	}
-	return *base <= key ? lpm->v4_regions[base - lpm->v4_starts] : REGION_NONE;
-}
 
-static uint32_t search_v6(const struct lpm *lpm, u128 key)
+DEFINE_SEARCH(search_starts_v4, uint32_t);
+DEFINE_SEARCH(search_starts_v6, u128);
+
+static uint32_t search_v4(const struct range_table *table, uint32_t key)
 {
-	const u128 *base = lpm->v6_starts;
-	size_t n = lpm->v6_count;
-	if (n == 0)
-		return REGION_NONE;
-	while (n > 1) {
-		size_t half = n / 2;
-		base = base[half] <= key ? base + half : base;
-		n -= half;
-	}
-	return *base <= key ? lpm->v6_regions[base - lpm->v6_starts] : REGION_NONE;
+	return search_starts_v4(table->v4_starts, table->v4_regions, table->v4_count, key);
 }
 
-uint32_t lpm_lookup(const struct lpm *lpm, const struct ip_addr *addr)
+static uint32_t search_v6(const struct range_table *table, u128 key)
+{
+	return search_starts_v6(table->v6_starts, table->v6_regions, table->v6_count, key);
+}
+
+uint32_t range_table_lookup(const struct range_table *table, const struct ip_addr *addr)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	if (addr->family == AF_INET)
-		return search_v4(lpm, load_be32(addr->bytes));
+		return search_v4(table, load_be32(addr->bytes));
 	if (addr->family != AF_INET6)
 		return REGION_NONE;
 	/* ip_parse() already normalises mapped IPv4; this covers callers that
 	 * filled an ip_addr by hand. */
 	if (memcmp(addr->bytes, mapped, sizeof(mapped)) == 0)
-		return search_v4(lpm, load_be32(addr->bytes + sizeof(mapped)));
-	return search_v6(lpm, load_be128(addr->bytes));
+		return search_v4(table, load_be32(addr->bytes + sizeof(mapped)));
+	return search_v6(table, load_be128(addr->bytes));
 }

@@ -1,11 +1,13 @@
 /* Serialising a response (status line, headers, body) into a buffer. Pure. */
-#ifndef ARCHEIO_RESPONSE_H
-#define ARCHEIO_RESPONSE_H
+#ifndef ARCHEIO_HTTP_RESPONSE_H
+#define ARCHEIO_HTTP_RESPONSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "archeio/contract/route.h"
+/* Longest Location a response carries (the router's ROUTE_LOCATION_MAX must
+ * not exceed it; the server checks that at compile time). */
+#define RESPONSE_LOCATION_MAX 8192
 
 struct response {
 	int status;
@@ -19,9 +21,6 @@ struct response {
 };
 
 const char *response_reason(int status);
-/* The response for a routing decision that needs no further work. */
-void response_from_route(const struct route_result *route, bool head, bool keep_alive,
-			 struct response *out);
 /* Writes the whole response; date is an IMF-fixdate. Returns the length, or
  * 0 when cap is too small. */
 size_t response_write(const struct response *resp, const char *date, char *out, size_t cap);

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "archeio/geo/lpm.h"
+#include "archeio/geo/range_table.h"
+#include "helpers/range_table_memory.h"
 
 #define SHARED_DATA "../shared/data"
 #define RANDOM_ADDRESSES 4000
@@ -18,7 +19,7 @@
 struct fixture {
 	struct range_set set;
 	struct region_table regions;
-	struct lpm *trie;
+	struct range_table *table;
 	char err[512];
 };
 
@@ -36,23 +37,23 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	lpm_free(f->trie);
+	range_table_free(f->table);
 	range_set_free(&f->set);
 	region_table_free(&f->regions);
 	free(f);
 	return 0;
 }
 
-/* Builds the trie from operator-format text (one `CIDR CLOUD REGION` a line). */
+/* Builds the table from operator-format text (one `CIDR CLOUD REGION` a line). */
 static void build(struct fixture *f, const char *text)
 {
 	int rc = ranges_parse_buffer(&f->set, &f->regions, "test", text, strlen(text), f->err,
 				     sizeof(f->err));
 	if (rc != 0)
 		fail_msg("%s", f->err);
-	lpm_free(f->trie);
-	f->trie = lpm_build(&f->set);
-	assert_non_null(f->trie);
+	range_table_free(f->table);
+	f->table = range_table_build(&f->set);
+	assert_non_null(f->table);
 }
 
 /* The region name addr resolves to, "-" for none. */
@@ -61,7 +62,8 @@ static const char *lookup(const struct fixture *f, const char *addr_text)
 	struct ip_addr addr;
 	if (!ip_parse(addr_text, &addr))
 		fail_msg("bad test address %s", addr_text);
-	const struct region_name *name = region_table_get(&f->regions, lpm_lookup(f->trie, &addr));
+	const struct region_name *name =
+	    region_table_get(&f->regions, range_table_lookup(f->table, &addr));
 	return name ? name->region : "-";
 }
 
@@ -187,9 +189,10 @@ static void test_mapped_ipv4(void **state)
 	raw.bytes[11] = 0xff;
 	raw.bytes[12] = 10;
 	raw.bytes[15] = 1;
-	assert_string_equal(region_table_get(&f->regions, lpm_lookup(f->trie, &raw))->region, "v4");
+	assert_string_equal(
+	    region_table_get(&f->regions, range_table_lookup(f->table, &raw))->region, "v4");
 	struct ip_addr unknown = {.family = AF_UNIX};
-	assert_int_equal(lpm_lookup(f->trie, &unknown), REGION_NONE);
+	assert_int_equal(range_table_lookup(f->table, &unknown), REGION_NONE);
 }
 
 static void test_duplicates_last_wins_without_finish(void **state)
@@ -199,9 +202,9 @@ static void test_duplicates_last_wins_without_finish(void **state)
 		 "10.0.0.0/16 x second\n");
 	assert_string_equal(lookup(f, "10.0.1.1"), "second");
 	assert_int_equal(ranges_finish(&f->set), 0);
-	lpm_free(f->trie);
-	f->trie = lpm_build(&f->set);
-	assert_non_null(f->trie);
+	range_table_free(f->table);
+	f->table = range_table_build(&f->set);
+	assert_non_null(f->table);
 	assert_string_equal(lookup(f, "10.0.1.1"), "second");
 }
 
@@ -212,9 +215,9 @@ static void test_entries_without_region_are_ignored(void **state)
 	struct ip_prefix prefix;
 	assert_true(ip_prefix_parse("10.1.0.0/16", true, &prefix));
 	assert_int_equal(range_set_add(&f->set, &prefix, REGION_NONE), 0);
-	lpm_free(f->trie);
-	f->trie = lpm_build(&f->set);
-	assert_non_null(f->trie);
+	range_table_free(f->table);
+	f->table = range_table_build(&f->set);
+	assert_non_null(f->table);
 	assert_string_equal(lookup(f, "10.1.0.1"), "ten");
 }
 
@@ -310,8 +313,8 @@ static size_t memory_of(const char *text)
 	range_set_init(&f.set);
 	region_table_init(&f.regions);
 	build(&f, text);
-	size_t bytes = lpm_memory_bytes(f.trie);
-	lpm_free(f.trie);
+	size_t bytes = range_table_memory_bytes(f.table);
+	range_table_free(f.table);
 	range_set_free(&f.set);
 	region_table_free(&f.regions);
 	return bytes;
@@ -347,10 +350,10 @@ static void test_memory_is_reported(void **state)
 {
 	struct fixture *f = *state;
 	build(f, "");
-	size_t empty = lpm_memory_bytes(f->trie);
+	size_t empty = range_table_memory_bytes(f->table);
 	assert_true(empty > 0);
 	build(f, "10.0.0.0/8 x a\n");
-	assert_true(lpm_memory_bytes(f->trie) > empty);
+	assert_true(range_table_memory_bytes(f->table) > empty);
 }
 
 static void test_many_identical_prefixes_last_wins(void **state)
@@ -372,7 +375,7 @@ static void test_many_identical_prefixes_last_wins(void **state)
 	assert_string_equal(lookup(f, "11.0.0.0"), "-");
 }
 
-/* --- Oracle: the trie against a brute-force scan over every entry. --- */
+/* --- Oracle: the table against a brute-force scan over every entry. --- */
 
 struct u128 {
 	uint64_t hi, lo;
@@ -473,11 +476,11 @@ static void check_one(const struct fixture *f, const struct flat_entry *entries,
 					  : brute_force(entries + v6_start, count - v6_start,
 							family, a, &matches);
 	struct ip_addr addr = from_u128(family, a);
-	uint32_t got = lpm_lookup(f->trie, &addr);
+	uint32_t got = range_table_lookup(f->table, &addr);
 	if (got != want) {
 		char text[64];
 		ip_format(&addr, text, sizeof(text));
-		fail_msg("%s: trie says region %u, brute force says %u", text, got, want);
+		fail_msg("%s: table says region %u, brute force says %u", text, got, want);
 	}
 	stats->checked++;
 	stats->hits += want != REGION_NONE;
@@ -485,7 +488,7 @@ static void check_one(const struct fixture *f, const struct flat_entry *entries,
 }
 
 /* Longest match by scanning entries in load order; `>=` lets the later of
- * identical prefixes win, as lpm_build() promises without ranges_finish(). */
+ * identical prefixes win, as range_table_build() promises without ranges_finish(). */
 static uint32_t brute_force_last_wins(const struct range_set *set, const struct ip_addr *addr)
 {
 	uint32_t best = REGION_NONE;
@@ -540,11 +543,11 @@ static void check_dense(int family, const char *base_text, unsigned span_bits, s
 		struct u128 a = {base.hi, base.lo + offset};
 		struct ip_addr addr = from_u128(family, a);
 		uint32_t want = brute_force_last_wins(&f.set, &addr);
-		uint32_t got = lpm_lookup(f.trie, &addr);
+		uint32_t got = range_table_lookup(f.table, &addr);
 		if (got != want) {
 			char shown[64];
 			ip_format(&addr, shown, sizeof(shown));
-			fail_msg("%s: lpm says region %u, brute force says %u", shown, got, want);
+			fail_msg("%s: table says region %u, brute force says %u", shown, got, want);
 		}
 		checked++;
 		hits += want != REGION_NONE;
@@ -552,7 +555,7 @@ static void check_dense(int family, const char *base_text, unsigned span_bits, s
 	/* Holes and covered parts both, or the check proves little. */
 	print_message("dense %s: %zu of %zu addresses in a range\n", base_text, hits, checked);
 	assert_true(hits > checked / 4 && hits < checked);
-	lpm_free(f.trie);
+	range_table_free(f.table);
 	range_set_free(&f.set);
 	region_table_free(&f.regions);
 }
@@ -581,8 +584,8 @@ static void test_oracle_real_data(void **state)
 			fail_msg("%s", f->err);
 	}
 	assert_int_equal(ranges_finish(&f->set), 0);
-	f->trie = lpm_build(&f->set);
-	assert_non_null(f->trie);
+	f->table = range_table_build(&f->set);
+	assert_non_null(f->table);
 
 	size_t count = f->set.count;
 	struct flat_entry *entries = calloc(count, sizeof(*entries));

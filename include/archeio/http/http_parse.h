@@ -1,9 +1,11 @@
 /* HTTP/1.x request-head parser (RFC 9112), pure: bytes in, spans out.
  * Only what a redirector needs: method, target, version, connection
  * persistence, body framing (so the connection can be closed when a body is
- * sent) and X-Forwarded-For. Spans point into the caller's buffer. */
-#ifndef ARCHEIO_HTTP_PARSE_H
-#define ARCHEIO_HTTP_PARSE_H
+ * sent) and X-Forwarded-For. A body, chunked or not, is never refused (no
+ * 501): it is left unread and the connection closes after the answer. Spans
+ * point into the caller's buffer. */
+#ifndef ARCHEIO_HTTP_HTTP_PARSE_H
+#define ARCHEIO_HTTP_HTTP_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,7 +32,7 @@ struct http_request {
 enum http_parse_result {
 	HTTP_PARSE_DONE,       /* *consumed = bytes of the request head */
 	HTTP_PARSE_INCOMPLETE, /* need more bytes (and len < max) */
-	HTTP_PARSE_ERROR,      /* *status = 400, 414, 431, 501 or 505 */
+	HTTP_PARSE_ERROR,      /* *status = 400, 414, 431 or 505 */
 };
 
 /* Parses one request head from buf[0..len). max_head bounds the head size:

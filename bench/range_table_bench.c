@@ -1,18 +1,21 @@
-/* Memory and lookups per second of the userspace lookup table on the real
+/* Memory and lookups per second of the userspace range table on the real
  * provider ranges. Not built by the Makefile; from the repo root:
  *   make build/libarcheio.a build/libcore.a
- *   cc -O2 -Iinclude bench/lpm_bench.c build/libarcheio.a build/libcore.a \
- *      -ljansson -o build/lpm_bench
- *   build/lpm_bench [RANGES_PATH...]   (default: the three files in ../shared/data)
- * To compare with another lpm.c (e.g. from git history), compile it and put
- * its object before the library on the same command line. */
+ *   cc -O2 -Iinclude bench/range_table_bench.c build/libarcheio.a build/libcore.a \
+ *      -ljansson -o build/range_table_bench
+ *   build/range_table_bench [RANGES_PATH...]   (default: the three files in ../shared/data)
+ * To compare with another implementation (e.g. lpm.c from git history, under
+ * these function names), compile it and put its object before the library
+ * on the same command line: memory is measured as heap growth, so it needs
+ * nothing from the implementation but build, lookup and free. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
-#include "archeio/geo/lpm.h"
+#include "archeio/geo/range_table.h"
 
 #define ADDRESSES (1u << 16) /* a power of two: indexes wrap with a mask */
 #define LOOKUPS 20000000u
@@ -22,6 +25,12 @@ static double now_seconds(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Heap bytes in use, allocator overhead included. */
+static size_t heap_in_use(void)
+{
+	return mallinfo2().uordblks;
 }
 
 static uint64_t next_random(uint64_t *state)
@@ -57,12 +66,12 @@ static void make_addresses(const struct range_set *set, int family, struct ip_ad
 	}
 }
 
-static void run(const struct lpm *trie, const struct ip_addr *addrs, const char *label)
+static void run(const struct range_table *table, const struct ip_addr *addrs, const char *label)
 {
 	uint64_t sum = 0;
 	double start = now_seconds();
 	for (unsigned i = 0; i < LOOKUPS; i++)
-		sum += lpm_lookup(trie, &addrs[i & (ADDRESSES - 1)]);
+		sum += range_table_lookup(table, &addrs[i & (ADDRESSES - 1)]);
 	double elapsed = now_seconds() - start;
 	printf("%s: %.1f M lookups/s (%.1f ns each, checksum %llu)\n", label,
 	       LOOKUPS / elapsed / 1e6, elapsed * 1e9 / LOOKUPS, (unsigned long long)sum);
@@ -88,21 +97,24 @@ int main(int argc, char **argv)
 	}
 	if (ranges_finish(&set) != 0)
 		return 1;
+	size_t heap_before = heap_in_use();
 	double start = now_seconds();
-	struct lpm *trie = lpm_build(&set);
-	if (trie == NULL)
+	struct range_table *table = range_table_build(&set);
+	if (table == NULL)
 		return 1;
-	printf("%zu prefixes, built in %.1f ms, %zu bytes (%.1f KiB, %.1f bytes/prefix)\n",
-	       set.count, (now_seconds() - start) * 1e3, lpm_memory_bytes(trie),
-	       lpm_memory_bytes(trie) / 1024.0, (double)lpm_memory_bytes(trie) / (double)set.count);
+	double build_ms = (now_seconds() - start) * 1e3;
+	size_t bytes = heap_in_use() - heap_before;
+	printf(
+	    "%zu prefixes, built in %.1f ms, %zu heap bytes kept (%.1f KiB, %.1f bytes/prefix)\n",
+	    set.count, build_ms, bytes, bytes / 1024.0, (double)bytes / (double)set.count);
 
 	struct ip_addr *addrs = calloc(ADDRESSES, sizeof(*addrs));
 	if (addrs == NULL)
 		return 1;
 	make_addresses(&set, AF_INET, addrs);
-	run(trie, addrs, "IPv4");
+	run(table, addrs, "IPv4");
 	make_addresses(&set, AF_INET6, addrs);
-	run(trie, addrs, "IPv6");
+	run(table, addrs, "IPv6");
 	/* Clients outside every cloud: mostly misses, spread over all of IPv4. */
 	uint64_t seed = 7;
 	for (unsigned i = 0; i < ADDRESSES; i++) {
@@ -110,9 +122,9 @@ int main(int argc, char **argv)
 		addrs[i] = (struct ip_addr){.family = AF_INET};
 		memcpy(addrs[i].bytes, &r, 4);
 	}
-	run(trie, addrs, "IPv4 uniform");
+	run(table, addrs, "IPv4 uniform");
 	free(addrs);
-	lpm_free(trie);
+	range_table_free(table);
 	range_set_free(&set);
 	region_table_free(&regions);
 	return 0;

@@ -1,0 +1,78 @@
+/* HTTP/1.1 connection I/O: accept a socket, read request heads, hand each
+ * parsed request to the layer above, send its answers in order, and handle
+ * timeouts, backpressure, lingering close and draining. What a request means
+ * is decided above, through the ops given here; this layer knows nothing of
+ * routing, regions or mirrors.
+ *
+ * A handler answers with http_connection_respond(), exactly once per request:
+ * before returning (most requests) or later (the answer waits for something,
+ * e.g. a mirror check). Until the answer comes the connection reads no
+ * further, so answers leave in request order. */
+#ifndef ARCHEIO_HTTP_CONNECTION_H
+#define ARCHEIO_HTTP_CONNECTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "archeio/core/ip.h"
+#include "archeio/http/http_parse.h"
+#include "archeio/http/response.h"
+
+struct event_base;
+struct http_connection;
+
+/* What the accepting layer knows about a connection's peer. The tag is
+ * carried for the handler and means nothing here (archeio: the region the
+ * XDP program tagged the connection's SYN with). */
+struct http_peer {
+	struct ip_addr addr;
+	bool tagged;
+	uint32_t tag;
+};
+
+struct http_connection_ops {
+	/* One parsed request; req and its spans are valid during the call only.
+	 * Answer with http_connection_respond(conn, ...), now or later. */
+	void (*handle)(void *ctx, struct http_connection *conn, const struct http_request *req);
+	/* The Date header value (IMF-fixdate), valid until the next call. */
+	const char *(*date)(void *ctx);
+	/* True while the server drains: every answer then closes its connection. */
+	bool (*draining)(void *ctx);
+	/* A connection was freed (the set's count is already lower). */
+	void (*closed)(void *ctx);
+};
+
+/* The connections of one event loop. The owner fills the first block before
+ * the first accept; the rest belongs to the connections. */
+struct http_connections {
+	struct event_base *base;
+	const struct http_connection_ops *ops;
+	void *ctx;
+	uint32_t header_timeout_ms; /* a request head must arrive within this */
+	uint32_t idle_timeout_ms;   /* keep-alive connections idle longer are closed */
+
+	struct http_connection *list;
+	size_t count;
+};
+
+/* Takes ownership of fd (a connected, non-blocking socket); closes it when
+ * the connection cannot be set up. */
+void http_connection_accept(struct http_connections *set, int fd, const struct http_peer *peer);
+const struct http_peer *http_connection_peer(const struct http_connection *conn);
+/* The answer to the connection's current request. resp is serialised at
+ * once; its strings need not outlive the call. If the client went away while
+ * the answer was pending, this only frees what is left of the connection. */
+void http_connection_respond(struct http_connection *conn, const struct response *resp);
+/* True when the client went away while an answer was pending: nobody will
+ * read the answer (http_connection_respond() must still be called). */
+bool http_connection_is_gone(const struct http_connection *conn);
+
+/* Draining: closes idle connections now; the others close after their
+ * current answer (ops->draining makes answers final). */
+void http_connections_drain(struct http_connections *set);
+/* Closes every connection. One still waiting for its answer loses its socket
+ * now and is freed by the http_connection_respond() that comes later. */
+void http_connections_close_all(struct http_connections *set);
+
+#endif

@@ -1,0 +1,301 @@
+/* Connection I/O over a socketpair, with a fake handler above it: answers now
+ * and later, answers in request order, a client leaving while its answer is
+ * pending, draining, and what the connection tells its owner. */
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "archeio/http/connection.h"
+
+/* The layer above: records requests, answers at once unless told to wait. */
+struct fake_owner {
+	bool answer_later;
+	const char *location; /* NULL: the short redirect's */
+	bool draining;
+	int requests;
+	int closed;
+	char last_target[256];
+	struct http_connection *waiting; /* the connection owed an answer */
+	uint32_t seen_tag;
+	bool seen_tagged;
+};
+
+struct fixture {
+	struct event_base *base;
+	struct fake_owner owner;
+	struct http_connections set;
+	int client; /* the test's end of the socketpair */
+};
+
+static const struct response redirect = {
+    .status = 307, .location = "https://example.test/x", .keep_alive = true};
+
+static void on_request(void *ctx, struct http_connection *conn, const struct http_request *req)
+{
+	struct fake_owner *o = ctx;
+	o->requests++;
+	snprintf(o->last_target, sizeof(o->last_target), "%.*s", (int)req->target.len,
+		 req->target.ptr);
+	const struct http_peer *peer = http_connection_peer(conn);
+	o->seen_tagged = peer->tagged;
+	o->seen_tag = peer->tag;
+	struct response resp = redirect;
+	resp.keep_alive = req->keep_alive;
+	if (o->location)
+		resp.location = o->location;
+	if (o->answer_later) {
+		o->waiting = conn;
+		return;
+	}
+	http_connection_respond(conn, &resp);
+}
+
+static const char *fixed_date(void *ctx)
+{
+	(void)ctx;
+	return "Mon, 01 Jan 2024 00:00:00 GMT";
+}
+
+static bool is_draining(void *ctx)
+{
+	const struct fake_owner *o = ctx;
+	return o->draining;
+}
+
+static void on_closed(void *ctx)
+{
+	struct fake_owner *o = ctx;
+	o->closed++;
+}
+
+static const struct http_connection_ops ops = {
+    .handle = on_request, .date = fixed_date, .draining = is_draining, .closed = on_closed};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	f->base = event_base_new();
+	f->set = (struct http_connections){.base = f->base,
+					   .ops = &ops,
+					   .ctx = &f->owner,
+					   .header_timeout_ms = 5000,
+					   .idle_timeout_ms = 5000};
+	int fds[2];
+	if (!f->base || socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+		return -1;
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	fcntl(fds[1], F_SETFL, O_NONBLOCK);
+	f->client = fds[1];
+	struct http_peer peer = {.tagged = true, .tag = 7};
+	ip_parse("192.0.2.1", &peer.addr);
+	http_connection_accept(&f->set, fds[0], &peer);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	http_connections_close_all(&f->set);
+	if (f->owner.waiting)
+		http_connection_respond(f->owner.waiting, &redirect); /* frees the gone one */
+	assert_int_equal(f->set.count, 0);
+	if (f->client >= 0)
+		close(f->client);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+static void run_loop(struct fixture *f)
+{
+	for (int i = 0; i < 5; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+}
+
+static void client_send(struct fixture *f, const char *text)
+{
+	assert_int_equal(send(f->client, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+	run_loop(f);
+}
+
+/* What arrived for the client so far; *eof when the server closed. */
+static const char *client_read(struct fixture *f, char *buf, size_t cap, bool *eof)
+{
+	size_t len = 0;
+	*eof = false;
+	for (;;) {
+		ssize_t n = recv(f->client, buf + len, cap - 1 - len, 0);
+		if (n > 0) {
+			len += (size_t)n;
+			continue;
+		}
+		*eof = n == 0;
+		break;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+static void answer_now_keeps_the_connection(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "GET /v2/a HTTP/1.1\r\nHost: x\r\n\r\n");
+	assert_int_equal(f->owner.requests, 1);
+	assert_string_equal(f->owner.last_target, "/v2/a");
+	assert_true(f->owner.seen_tagged);
+	assert_int_equal(f->owner.seen_tag, 7);
+	char buf[8192];
+	bool eof;
+	const char *out = client_read(f, buf, sizeof(buf), &eof);
+	assert_non_null(strstr(out, "HTTP/1.1 307 Temporary Redirect\r\n"));
+	assert_non_null(strstr(out, "Date: Mon, 01 Jan 2024 00:00:00 GMT\r\n"));
+	assert_non_null(strstr(out, "Location: https://example.test/x\r\n"));
+	assert_null(strstr(out, "Connection: close"));
+	assert_false(eof);
+	client_send(f, "GET /v2/b HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->owner.requests, 2);
+	assert_int_equal(f->set.count, 1);
+}
+
+static void pending_answer_holds_the_next_request(void **state)
+{
+	struct fixture *f = *state;
+	f->owner.answer_later = true;
+	client_send(f, "GET /first HTTP/1.1\r\n\r\nGET /second HTTP/1.1\r\n\r\n");
+	/* Only the first is handed up: answers leave in request order. */
+	assert_int_equal(f->owner.requests, 1);
+	assert_string_equal(f->owner.last_target, "/first");
+	char buf[8192];
+	bool eof;
+	assert_string_equal(client_read(f, buf, sizeof(buf), &eof), "");
+	f->owner.answer_later = false;
+	struct http_connection *conn = f->owner.waiting;
+	f->owner.waiting = NULL;
+	assert_false(http_connection_is_gone(conn));
+	http_connection_respond(conn, &redirect);
+	/* The late answer resumes reading: the second request is answered too. */
+	assert_int_equal(f->owner.requests, 2);
+	assert_string_equal(f->owner.last_target, "/second");
+	assert_int_equal(count_of(client_read(f, buf, sizeof(buf), &eof), "HTTP/1.1 307"), 2);
+}
+
+static void client_gone_while_pending(void **state)
+{
+	struct fixture *f = *state;
+	f->owner.answer_later = true;
+	client_send(f, "GET /slow HTTP/1.1\r\n\r\n");
+	assert_non_null(f->owner.waiting);
+	/* Shutting down: the connection loses its socket but waits for its answer. */
+	http_connections_close_all(&f->set);
+	assert_true(http_connection_is_gone(f->owner.waiting));
+	assert_int_equal(f->owner.closed, 0);
+	assert_int_equal(f->set.count, 1);
+	http_connection_respond(f->owner.waiting, &redirect);
+	f->owner.waiting = NULL;
+	assert_int_equal(f->owner.closed, 1);
+	assert_int_equal(f->set.count, 0);
+}
+
+static void draining_makes_the_answer_final(void **state)
+{
+	struct fixture *f = *state;
+	f->owner.draining = true;
+	client_send(f, "GET /v2/ HTTP/1.1\r\n\r\n");
+	char buf[8192];
+	bool eof;
+	const char *out = client_read(f, buf, sizeof(buf), &eof);
+	assert_non_null(strstr(out, "HTTP/1.1 307"));
+	assert_non_null(strstr(out, "Connection: close\r\n"));
+	assert_true(eof); /* half-closed after the answer (lingering for our input) */
+	close(f->client);
+	f->client = -1;
+	run_loop(f);
+	assert_int_equal(f->owner.closed, 1);
+	assert_int_equal(f->set.count, 0);
+}
+
+static void drain_closes_idle_connections(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "GET /v2/ HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->set.count, 1);
+	http_connections_drain(&f->set);
+	assert_int_equal(f->set.count, 0);
+	assert_int_equal(f->owner.closed, 1);
+}
+
+static void malformed_request_is_answered_here(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "GET /v2/ HTTP/9.9\r\n\r\n");
+	assert_int_equal(f->owner.requests, 0);
+	char buf[8192];
+	bool eof;
+	const char *out = client_read(f, buf, sizeof(buf), &eof);
+	assert_non_null(strstr(out, "HTTP/1.1 505 "));
+	assert_non_null(strstr(out, "Connection: close\r\n"));
+}
+
+/* A client that pipelines and does not read: the answers that do not fit the
+ * socket are queued, reading stops, and everything is answered once the
+ * client reads. */
+static void backpressure_queues_and_resumes(void **state)
+{
+	struct fixture *f = *state;
+	static char location[8000];
+	memcpy(location, "https://example.test/", 21);
+	memset(location + 21, 'a', sizeof(location) - 22);
+	f->owner.location = location;
+	enum { REQUESTS = 60 };
+	char pipeline[REQUESTS * 32] = "";
+	for (int i = 0; i < REQUESTS; i++)
+		strcat(pipeline, "GET /v2/ HTTP/1.1\r\n\r\n");
+	client_send(f, pipeline);
+	assert_true(f->owner.requests < REQUESTS); /* the socket filled: parsing paused */
+	/* Everything the client reads, so no status line is split between reads. */
+	static char all[2 << 20];
+	size_t len = 0;
+	int answers = 0;
+	for (int round = 0; round < 1000 && answers < REQUESTS; round++) {
+		bool eof;
+		client_read(f, all + len, sizeof(all) - len, &eof);
+		assert_false(eof);
+		len += strlen(all + len);
+		answers = count_of(all, "HTTP/1.1 307");
+		run_loop(f);
+	}
+	assert_int_equal(answers, REQUESTS);
+	assert_int_equal(f->owner.requests, REQUESTS);
+	assert_int_equal(f->set.count, 1);
+}
+
+int main(void)
+{
+#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    TEST(answer_now_keeps_the_connection), TEST(pending_answer_holds_the_next_request),
+	    TEST(client_gone_while_pending),	   TEST(draining_makes_the_answer_final),
+	    TEST(drain_closes_idle_connections),   TEST(malformed_request_is_answered_here),
+	    TEST(backpressure_queues_and_resumes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,427 @@
+/* Request handling without sockets: a parsed request, the connection's peer
+ * (and XDP tag), the serve state and the config in; the answer, the mirror
+ * check asked for and the access log line out. The mirror checker is a fake
+ * that answers at once (a cached answer) or when the test says (uncached). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "archeio/http/http_parse.h"
+#include "archeio/server/config.h"
+#include "archeio/server/serve_state.h"
+#include "server/request.h"
+
+#define DIGEST "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define BLOB_PATH "/v2/pause/blobs/" DIGEST
+#define UPSTREAM_BLOB "https://upstream.example/v2/images/pause/blobs/" DIGEST
+#define USE1_BLOB "http://127.0.0.1:1/use1/containers/images/" DIGEST
+#define PROXY "198.51.100.7"
+
+/* The fake mirror checker: records what it was asked; answers at once when
+ * cached, else keeps the callback for the test to call. */
+struct fake_mirror {
+	bool cached;
+	bool present; /* the cached answer */
+	int calls;
+	char url[512];
+	mirror_check_fn done;
+	void *arg;
+};
+
+/* What the request handler sent back. */
+struct answer {
+	int count;
+	int status;
+	char location[512]; /* "" when none */
+	char message[128];
+	bool keep_alive;
+	bool head;
+	bool api_version;
+	bool client_gone; /* what reply.gone() says */
+};
+
+struct fixture {
+	char dir[64];
+	char ranges[96];
+	char mirrors[96];
+	struct config config;
+	struct route_config route;
+	struct serve_state *state;
+	struct logger log;
+	char *log_text;
+	size_t log_len;
+	char line[4096];
+	struct fake_mirror mirror;
+	struct request_handler handler;
+	struct answer answer;
+};
+
+static void fake_check(void *ctx, const char *url, mirror_check_fn done, void *arg)
+{
+	struct fake_mirror *m = ctx;
+	m->calls++;
+	snprintf(m->url, sizeof(m->url), "%s", url);
+	if (m->cached) {
+		done(arg, m->present);
+		return;
+	}
+	m->done = done;
+	m->arg = arg;
+}
+
+static void answer_later(struct fixture *f, bool present)
+{
+	assert_non_null(f->mirror.done);
+	mirror_check_fn done = f->mirror.done;
+	f->mirror.done = NULL;
+	done(f->mirror.arg, present);
+}
+
+static void record_answer(void *arg, const struct response *resp)
+{
+	struct answer *a = arg;
+	a->count++;
+	a->status = resp->status;
+	snprintf(a->location, sizeof(a->location), "%s", resp->location ? resp->location : "");
+	snprintf(a->message, sizeof(a->message), "%s", resp->message ? resp->message : "");
+	a->keep_alive = resp->keep_alive;
+	a->head = resp->head;
+	a->api_version = resp->api_version;
+}
+
+static bool answer_unwanted(void *arg)
+{
+	const struct answer *a = arg;
+	return a->client_gone;
+}
+
+static const char *no_env(const char *name)
+{
+	(void)name;
+	return NULL;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *file = fopen(path, "w");
+	assert_non_null(file);
+	fputs(text, file);
+	fclose(file);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/archeio-request-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->ranges, sizeof(f->ranges), "%s/ranges.txt", f->dir);
+	snprintf(f->mirrors, sizeof(f->mirrors), "%s/mirrors", f->dir);
+	write_file(f->ranges, "10.0.0.0/8 aws us-east-1\n"
+			      "192.0.2.0/24 gcp us-central1\n");
+	write_file(f->mirrors, "gcp upstream\n"
+			       "aws:us-east-1 http://127.0.0.1:1/use1\n"
+			       "* http://127.0.0.1:1/cdn\n");
+	const char *argv[] = {"serve",
+			      "--ranges",
+			      f->ranges,
+			      "--mirrors",
+			      f->mirrors,
+			      "--trusted-proxy",
+			      PROXY "/32",
+			      "--xff-hops",
+			      "2",
+			      "--upstream",
+			      "https://upstream.example",
+			      "--upstream-path",
+			      "images",
+			      "--access-log"};
+	char err[256];
+	if (config_parse(&f->config, (int)(sizeof(argv) / sizeof(argv[0])), (char **)argv, no_env,
+			 err, sizeof(err)) != CONFIG_OK)
+		return -1;
+	f->state = serve_state_load(&f->config, NULL, err, sizeof(err));
+	if (!f->state)
+		return -1;
+	f->route = (struct route_config){.upstream = f->config.upstream,
+					 .upstream_path = f->config.upstream_path,
+					 .signature_upstream = f->config.signature_upstream,
+					 .info_url = f->config.info_url,
+					 .privacy_url = f->config.privacy_url};
+	f->log = (struct logger){.level = LOG_INFO,
+				 .format = LOG_FORMAT_TEXT,
+				 .out = open_memstream(&f->log_text, &f->log_len)};
+	f->handler = (struct request_handler){
+	    .route = &f->route,
+	    .config = &f->config,
+	    .log = &f->log,
+	    .mirror = {.check = fake_check, .ctx = &f->mirror},
+	};
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	serve_state_release(f->state);
+	config_free(&f->config);
+	fclose(f->log.out);
+	free(f->log_text);
+	unlink(f->ranges);
+	unlink(f->mirrors);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static uint32_t region_id(const struct fixture *f, const char *ip)
+{
+	struct ip_addr addr;
+	assert_true(ip_parse(ip, &addr));
+	return range_table_lookup(f->state->table, &addr);
+}
+
+/* Parses raw as the connection would and hands it to the request handler. */
+static void handle_tagged(struct fixture *f, const char *raw, const char *peer_ip, bool tagged,
+			  uint32_t tag)
+{
+	struct http_request req;
+	size_t consumed = 0;
+	int status = 0;
+	assert_int_equal(http_parse_request(raw, strlen(raw), 8192, &req, &consumed, &status),
+			 HTTP_PARSE_DONE);
+	struct http_peer peer = {.tagged = tagged, .tag = tag};
+	assert_true(ip_parse(peer_ip, &peer.addr));
+	struct request_reply reply = {
+	    .send = record_answer, .gone = answer_unwanted, .arg = &f->answer};
+	request_handle(&f->handler, f->state, &peer, &req, &reply);
+}
+
+static void handle(struct fixture *f, const char *raw, const char *peer_ip)
+{
+	handle_tagged(f, raw, peer_ip, false, 0);
+}
+
+/* The last access log line, "" when none. */
+static const char *last_log_line(struct fixture *f)
+{
+	fflush(f->log.out);
+	if (!f->log_text || f->log_len == 0)
+		return "";
+	size_t end = f->log_len - 1; /* the trailing newline */
+	size_t start = end;
+	while (start > 0 && f->log_text[start - 1] != '\n')
+		start--;
+	snprintf(f->line, sizeof(f->line), "%.*s", (int)(end - start), f->log_text + start);
+	return f->line;
+}
+
+static void tagged_client_gets_the_mirror_when_present(void **state)
+{
+	struct fixture *f = *state;
+	f->mirror.cached = true;
+	f->mirror.present = true;
+	/* The peer is in no range: only the XDP tag places it in aws us-east-1. */
+	handle_tagged(f, "GET " BLOB_PATH " HTTP/1.1\r\nHost: x\r\n\r\n", "100.64.0.1", true,
+		      region_id(f, "10.1.2.3"));
+	assert_int_equal(f->mirror.calls, 1);
+	assert_string_equal(f->mirror.url, USE1_BLOB);
+	assert_int_equal(f->answer.count, 1);
+	assert_int_equal(f->answer.status, 307);
+	assert_string_equal(f->answer.location, USE1_BLOB);
+	assert_true(f->answer.api_version);
+	assert_true(f->answer.keep_alive);
+	assert_false(f->answer.head);
+	assert_non_null(strstr(last_log_line(f),
+			       "request client=100.64.0.1 cloud=aws region=us-east-1 method=GET "
+			       "path=" BLOB_PATH " status=307 target=" USE1_BLOB));
+}
+
+static void tagged_client_goes_upstream_when_absent(void **state)
+{
+	struct fixture *f = *state;
+	f->mirror.cached = true;
+	f->mirror.present = false;
+	handle_tagged(f, "HEAD " BLOB_PATH " HTTP/1.1\r\nConnection: close\r\n\r\n", "100.64.0.1",
+		      true, region_id(f, "10.1.2.3"));
+	assert_int_equal(f->mirror.calls, 1);
+	assert_int_equal(f->answer.count, 1);
+	assert_int_equal(f->answer.status, 307);
+	assert_string_equal(f->answer.location, UPSTREAM_BLOB);
+	assert_true(f->answer.head);
+	assert_false(f->answer.keep_alive);
+	assert_non_null(strstr(last_log_line(f), "cloud=aws region=us-east-1 method=HEAD"));
+}
+
+static void untagged_peer_is_looked_up(void **state)
+{
+	struct fixture *f = *state;
+	f->mirror.cached = true;
+	f->mirror.present = true;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_string_equal(f->mirror.url, USE1_BLOB);
+	assert_string_equal(f->answer.location, USE1_BLOB);
+}
+
+static void uncached_answer_comes_later(void **state)
+{
+	struct fixture *f = *state;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->mirror.calls, 1);
+	assert_int_equal(f->answer.count, 0);
+	assert_string_equal(last_log_line(f), "");
+	/* A reload may drop the state meanwhile: the pending check holds its own. */
+	serve_state_release(f->state);
+	f->state = NULL;
+	answer_later(f, true);
+	assert_int_equal(f->answer.count, 1);
+	assert_int_equal(f->answer.status, 307);
+	assert_string_equal(f->answer.location, USE1_BLOB);
+	assert_true(f->answer.keep_alive);
+	assert_non_null(strstr(last_log_line(f),
+			       "client=10.1.2.3 cloud=aws region=us-east-1 "
+			       "method=GET path=" BLOB_PATH " status=307 target=" USE1_BLOB));
+}
+
+static void uncached_absent_goes_upstream(void **state)
+{
+	struct fixture *f = *state;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->answer.count, 0);
+	answer_later(f, false);
+	assert_int_equal(f->answer.count, 1);
+	assert_string_equal(f->answer.location, UPSTREAM_BLOB);
+}
+
+/* The client left while the check was pending: the answer still goes to the
+ * connection (which frees itself) but is not logged. */
+static void late_answer_for_a_gone_client_is_not_logged(void **state)
+{
+	struct fixture *f = *state;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	f->answer.client_gone = true;
+	answer_later(f, false);
+	assert_int_equal(f->answer.count, 1);
+	assert_string_equal(last_log_line(f), "");
+}
+
+static void trusted_proxy_forwarded_for_picks_the_region(void **state)
+{
+	struct fixture *f = *state;
+	f->mirror.cached = true;
+	f->mirror.present = true;
+	/* Two hops: "<client>, <load balancer>". The tag names the proxy's
+	 * region (gcp), not the client's, so it does not count. */
+	handle_tagged(
+	    f, "GET " BLOB_PATH " HTTP/1.1\r\nX-Forwarded-For: 10.1.2.3, 192.0.2.200\r\n\r\n",
+	    PROXY, true, region_id(f, "192.0.2.1"));
+	assert_int_equal(f->mirror.calls, 1);
+	assert_string_equal(f->answer.location, USE1_BLOB);
+	assert_non_null(strstr(last_log_line(f), "client=10.1.2.3 cloud=aws region=us-east-1"));
+}
+
+static void trusted_proxy_forwarded_client_in_gcp_goes_upstream(void **state)
+{
+	struct fixture *f = *state;
+	handle(f,
+	       "GET " BLOB_PATH " HTTP/1.1\r\nX-Forwarded-For: 192.0.2.5\r\n"
+	       "X-Forwarded-For: 198.51.100.1\r\n\r\n",
+	       PROXY);
+	assert_int_equal(f->mirror.calls, 0);
+	assert_int_equal(f->answer.count, 1);
+	assert_string_equal(f->answer.location, UPSTREAM_BLOB);
+	assert_non_null(strstr(last_log_line(f), "client=192.0.2.5 cloud=gcp region=us-central1"));
+}
+
+static void untrusted_peer_forwarded_for_is_ignored(void **state)
+{
+	struct fixture *f = *state;
+	/* A gcp peer claiming to forward for an aws client: still gcp. */
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\nX-Forwarded-For: 10.1.2.3, 192.0.2.200\r\n\r\n",
+	       "192.0.2.77");
+	assert_int_equal(f->mirror.calls, 0);
+	assert_int_equal(f->answer.count, 1);
+	assert_int_equal(f->answer.status, 307);
+	assert_string_equal(f->answer.location, UPSTREAM_BLOB);
+	assert_non_null(strstr(last_log_line(f), "client=192.0.2.77 cloud=gcp"));
+}
+
+static void trusted_proxy_without_forwarded_for_is_400(void **state)
+{
+	struct fixture *f = *state;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", PROXY);
+	assert_int_equal(f->mirror.calls, 0);
+	assert_int_equal(f->answer.count, 1);
+	assert_int_equal(f->answer.status, 400);
+	assert_string_equal(f->answer.location, "");
+	assert_string_equal(f->answer.message, "missing or malformed X-Forwarded-For");
+	assert_true(f->answer.keep_alive);
+	assert_non_null(strstr(last_log_line(f),
+			       "request client=" PROXY " cloud=- region=- "
+			       "method=GET path=" BLOB_PATH " status=400 target=-"));
+}
+
+static void manifest_goes_upstream(void **state)
+{
+	struct fixture *f = *state;
+	f->mirror.cached = true;
+	f->mirror.present = true;
+	handle_tagged(f, "GET /v2/pause/manifests/3.9 HTTP/1.1\r\n\r\n", "10.1.2.3", true,
+		      region_id(f, "10.1.2.3"));
+	assert_int_equal(f->mirror.calls, 0);
+	assert_int_equal(f->answer.count, 1);
+	assert_int_equal(f->answer.status, 307);
+	assert_string_equal(f->answer.location,
+			    "https://upstream.example/v2/images/pause/manifests/3.9");
+	assert_non_null(strstr(last_log_line(f), "request client=10.1.2.3 cloud=- region=- "
+						 "method=GET path=/v2/pause/manifests/3.9 "
+						 "status=307 target=https://upstream.example/"));
+}
+
+static void request_with_a_body_closes(void **state)
+{
+	struct fixture *f = *state;
+	handle(f, "GET /v2/ HTTP/1.1\r\nContent-Length: 3\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->answer.status, 200);
+	assert_false(f->answer.keep_alive);
+	assert_true(f->answer.api_version);
+}
+
+static void without_access_log_nothing_is_logged(void **state)
+{
+	struct fixture *f = *state;
+	f->config.access_log = false; /* request lines are then debug, below info */
+	f->mirror.cached = true;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	handle(f, "GET /v2/ HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->answer.count, 2);
+	assert_string_equal(last_log_line(f), "");
+}
+
+int main(void)
+{
+#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    TEST(tagged_client_gets_the_mirror_when_present),
+	    TEST(tagged_client_goes_upstream_when_absent),
+	    TEST(untagged_peer_is_looked_up),
+	    TEST(uncached_answer_comes_later),
+	    TEST(uncached_absent_goes_upstream),
+	    TEST(late_answer_for_a_gone_client_is_not_logged),
+	    TEST(trusted_proxy_forwarded_for_picks_the_region),
+	    TEST(trusted_proxy_forwarded_client_in_gcp_goes_upstream),
+	    TEST(untrusted_peer_forwarded_for_is_ignored),
+	    TEST(trusted_proxy_without_forwarded_for_is_400),
+	    TEST(manifest_goes_upstream),
+	    TEST(request_with_a_body_closes),
+	    TEST(without_access_log_nothing_is_logged),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

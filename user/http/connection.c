@@ -1,0 +1,521 @@
+/* One client connection: read request heads, hand each to the handler above,
+ * send its answer; an answer may come later (the handler waits for something).
+ * Requests on a connection are answered in order: reading pauses while an
+ * answer is pending.
+ *
+ * Plain events on the socket rather than bufferevents: a response is sent
+ * with one send() straight away, and the read event stays registered, so a
+ * keep-alive request costs one recv() and one send() and no epoll_ctl or
+ * FIONREAD ioctl. Output is buffered only when the socket would block. */
+#include "archeio/http/connection.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "archeio/core/buf.h"
+
+#define MAX_REQUEST_HEAD 8192
+#define RESPONSE_MAX (RESPONSE_LOCATION_MAX * 3 + 1024)
+/* Parsing stops while output is queued, so about one response is ever
+ * queued; the bound turns a bug into a closed connection, not into memory. */
+#define OUTPUT_QUEUE_MAX (RESPONSE_MAX * 4)
+#define LINGER_MS 2000
+#define WRITE_TIMEOUT_MS 10000
+#define SMALL_HEAD 2048
+
+enum conn_phase {
+	PHASE_HEADER, /* waiting for (the rest of) a request head */
+	PHASE_IDLE,   /* keep-alive, between requests */
+	PHASE_BUSY,   /* the handler's answer is pending */
+	PHASE_CLOSING /* last response queued, closing when written */
+};
+
+struct http_connection {
+	struct http_connections *set;
+	int fd;
+	struct event *ev_read;
+	struct event *ev_write;
+	struct event *timer;
+	struct http_connection *prev, *next;
+	struct http_peer peer;
+	enum conn_phase phase;
+	bool in_process;      /* inside process_input: an answer given now must not recurse */
+	bool awaiting_answer; /* the handler has not answered the current request yet */
+	bool gone;	      /* closed while an answer was pending: respond() frees */
+	bool lingering;	      /* last response written, discarding input until EOF */
+	bool peer_eof;	      /* client half-closed: answer what was read, then close */
+	struct buf out;	      /* unsent output, only when the socket would block */
+	/* Request bytes: a small buffer inside the connection, replaced by a
+	 * MAX_REQUEST_HEAD one only for a request that needs it, so idle
+	 * keep-alive connections stay small. */
+	char *in;
+	size_t in_len, in_cap;
+	char in_small[SMALL_HEAD];
+};
+
+static void process_input(struct http_connection *conn);
+
+/* The transport: every byte in or out passes through the three functions
+ * below, and nothing else touches the socket's data. TLS replaces them
+ * (SSL_read, SSL_write, SSL_shutdown), mapping SSL_ERROR_WANT_* to
+ * CONN_IO_WOULD_BLOCK. */
+enum conn_io {
+	CONN_IO_OK,	     /* *n bytes moved (send: possibly 0) */
+	CONN_IO_EOF,	     /* recv only: the peer closed its side */
+	CONN_IO_WOULD_BLOCK, /* try again when the socket is ready */
+	CONN_IO_ERROR,	     /* the connection is dead */
+};
+
+static enum conn_io conn_recv_some(struct http_connection *conn, char *data, size_t cap, size_t *n)
+{
+	*n = 0;
+	ssize_t got = recv(conn->fd, data, cap, 0);
+	if (got > 0) {
+		*n = (size_t)got;
+		return CONN_IO_OK;
+	}
+	if (got == 0)
+		return CONN_IO_EOF;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return CONN_IO_WOULD_BLOCK; /* the read event fires again */
+	return CONN_IO_ERROR;
+}
+
+static enum conn_io conn_send_some(struct http_connection *conn, const char *data, size_t len,
+				   size_t *n)
+{
+	*n = 0;
+	ssize_t sent;
+	do
+		sent = send(conn->fd, data, len, MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	if (sent >= 0) {
+		*n = (size_t)sent;
+		return CONN_IO_OK;
+	}
+	return (errno == EAGAIN || errno == EWOULDBLOCK) ? CONN_IO_WOULD_BLOCK : CONN_IO_ERROR;
+}
+
+static void conn_close_write(struct http_connection *conn)
+{
+	shutdown(conn->fd, SHUT_WR);
+}
+
+static void conn_free(struct http_connection *conn)
+{
+	struct http_connections *set = conn->set;
+	if (conn->prev)
+		conn->prev->next = conn->next;
+	else
+		set->list = conn->next;
+	if (conn->next)
+		conn->next->prev = conn->prev;
+	if (conn->ev_read)
+		event_free(conn->ev_read);
+	if (conn->ev_write)
+		event_free(conn->ev_write);
+	if (conn->timer)
+		event_free(conn->timer);
+	if (conn->fd >= 0)
+		close(conn->fd);
+	buf_free(&conn->out);
+	if (conn->in != conn->in_small)
+		free(conn->in);
+	free(conn);
+	set->count--;
+	set->ops->closed(set->ctx);
+}
+
+/* Closes now, unless the handler still owes an answer: then the socket goes
+ * now and the late http_connection_respond() frees the rest. */
+static void conn_close(struct http_connection *conn)
+{
+	if (conn->phase == PHASE_BUSY && conn->awaiting_answer) {
+		event_del(conn->ev_read);
+		event_del(conn->ev_write);
+		event_del(conn->timer);
+		if (conn->fd >= 0)
+			close(conn->fd);
+		conn->fd = -1;
+		conn->gone = true;
+		return;
+	}
+	conn_free(conn);
+}
+
+static void arm_timer(struct http_connection *conn, uint32_t ms)
+{
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	event_add(conn->timer, &tv);
+}
+
+static void arm_write(struct http_connection *conn)
+{
+	struct timeval tv = {WRITE_TIMEOUT_MS / 1000, 0};
+	event_add(conn->ev_write, &tv);
+}
+
+/* After the last response is written: half-close and keep discarding input
+ * for a moment. Closing with unread input would make the kernel send a RST
+ * that can destroy the response before the client reads it (RFC 9112 9.6). */
+static void start_linger(struct http_connection *conn)
+{
+	if (conn->lingering)
+		return;
+	if (conn->peer_eof) {
+		conn_free(conn);
+		return;
+	}
+	conn->lingering = true;
+	conn_close_write(conn);
+	conn->in_len = 0;
+	event_add(conn->ev_read, NULL);
+	arm_timer(conn, LINGER_MS);
+}
+
+static bool output_pending(const struct http_connection *conn)
+{
+	return conn->out.len > 0;
+}
+
+/* Writes what is queued; returns false when the connection is dead. */
+static bool flush_output(struct http_connection *conn)
+{
+	while (output_pending(conn)) {
+		size_t sent;
+		enum conn_io r = conn_send_some(conn, conn->out.data, conn->out.len, &sent);
+		if (r == CONN_IO_OK && sent > 0) {
+			buf_consume(&conn->out, sent);
+			continue;
+		}
+		if (r == CONN_IO_WOULD_BLOCK) {
+			arm_write(conn);
+			return true;
+		}
+		return false;
+	}
+	event_del(conn->ev_write);
+	return true;
+}
+
+/* Sends at once; queues only what the socket would not take. */
+static void write_bytes(struct http_connection *conn, const char *data, size_t len)
+{
+	if (conn->fd < 0)
+		return;
+	if (!output_pending(conn)) {
+		size_t sent;
+		enum conn_io r = conn_send_some(conn, data, len, &sent);
+		if (r == CONN_IO_OK && sent == len)
+			return;
+		if (r == CONN_IO_ERROR) {
+			conn->phase = PHASE_CLOSING; /* peer gone: nothing more to say */
+			conn->peer_eof = true;
+			return;
+		}
+		data += sent;
+		len -= sent;
+	}
+	if (!buf_append(&conn->out, data, len, OUTPUT_QUEUE_MAX)) {
+		conn->phase = PHASE_CLOSING;
+		conn->peer_eof = true;
+		return;
+	}
+	arm_write(conn);
+}
+
+static void send_response(struct http_connection *conn, const struct response *resp)
+{
+	const struct http_connections *set = conn->set;
+	struct response last;
+	if (resp->keep_alive && set->ops->draining(set->ctx)) {
+		last = *resp; /* draining: this answer is the connection's last */
+		last.keep_alive = false;
+		resp = &last;
+	}
+	char out[RESPONSE_MAX];
+	const char *date = set->ops->date(set->ctx);
+	size_t len = response_write(resp, date, out, sizeof(out));
+	if (len == 0) {
+		struct response fallback = {.status = 500, .message = "response too large"};
+		len = response_write(&fallback, date, out, sizeof(out));
+	}
+	write_bytes(conn, out, len);
+	if (!resp->keep_alive)
+		conn->phase = PHASE_CLOSING;
+}
+
+/* After a response: close if it was the last one, else read on. */
+static void resume_after_response(struct http_connection *conn)
+{
+	if (conn->phase == PHASE_CLOSING) {
+		if (!output_pending(conn))
+			start_linger(conn);
+		return;
+	}
+	if (conn->peer_eof && conn->in_len == 0 && !output_pending(conn)) {
+		conn_free(conn);
+		return;
+	}
+	if (!conn->peer_eof)
+		event_add(conn->ev_read, NULL);
+	arm_timer(conn, conn->set->idle_timeout_ms);
+	process_input(conn);
+}
+
+void http_connection_respond(struct http_connection *conn, const struct response *resp)
+{
+	if (conn->gone) {
+		conn_free(conn);
+		return;
+	}
+	conn->awaiting_answer = false;
+	if (conn->phase == PHASE_BUSY)
+		conn->phase = PHASE_IDLE;
+	send_response(conn, resp);
+	if (conn->in_process)
+		return; /* answered from inside the handler; process_input carries on */
+	resume_after_response(conn);
+}
+
+static void hand_to_handler(struct http_connection *conn, const struct http_request *req)
+{
+	conn->phase = PHASE_IDLE;
+	conn->awaiting_answer = true;
+	conn->set->ops->handle(conn->set->ctx, conn, req);
+	/* Still waiting: stop reading until the answer comes. An answer given
+	 * inside the handler never gets here busy, so it costs no epoll_ctl. */
+	if (conn->awaiting_answer) {
+		conn->phase = PHASE_BUSY;
+		event_del(conn->ev_read);
+		event_del(conn->timer);
+	}
+}
+
+/* Parses the request head at conn->in + at and answers it (or hands it on).
+ * Returns its length, or 0 when parsing stops here: the head is incomplete,
+ * or it was malformed and has been answered. */
+static size_t take_one_request(struct http_connection *conn, size_t at)
+{
+	struct http_request req;
+	size_t consumed = 0;
+	int status = 400;
+	enum http_parse_result r = http_parse_request(conn->in + at, conn->in_len - at,
+						      MAX_REQUEST_HEAD, &req, &consumed, &status);
+	if (r == HTTP_PARSE_INCOMPLETE) {
+		if (conn->peer_eof) {
+			struct response resp = {.status = 400, .message = "truncated request"};
+			send_response(conn, &resp);
+		} else if (conn->phase != PHASE_HEADER) {
+			conn->phase = PHASE_HEADER;
+			arm_timer(conn, conn->set->header_timeout_ms);
+		}
+		return 0;
+	}
+	if (r == HTTP_PARSE_ERROR) {
+		struct response resp = {.status = status, .message = response_reason(status)};
+		send_response(conn, &resp);
+		return 0;
+	}
+	hand_to_handler(conn, &req);
+	return consumed;
+}
+
+static void process_input(struct http_connection *conn)
+{
+	conn->in_process = true;
+	size_t at = 0;
+	/* Queued output means the client is not reading: parse no further until
+	 * it does, so a pipelining client cannot make the answers pile up. */
+	while (conn->phase != PHASE_BUSY && conn->phase != PHASE_CLOSING && !output_pending(conn) &&
+	       at < conn->in_len) {
+		size_t consumed = take_one_request(conn, at);
+		if (consumed == 0)
+			break;
+		at += consumed;
+		if (conn->phase == PHASE_IDLE)
+			arm_timer(conn, conn->set->idle_timeout_ms);
+	}
+	/* Keep the unparsed rest (a partial or pipelined request) at the front. */
+	if (at > 0) {
+		memmove(conn->in, conn->in + at, conn->in_len - at);
+		conn->in_len -= at;
+	}
+	conn->in_process = false;
+	if (conn->phase == PHASE_CLOSING) {
+		if (!output_pending(conn))
+			start_linger(conn);
+	} else if (conn->peer_eof && conn->phase != PHASE_BUSY && !output_pending(conn)) {
+		conn_free(conn);
+	}
+}
+
+/* Room for more request bytes: the small buffer grows to MAX_REQUEST_HEAD
+ * once a head does not fit it. False when memory ran out. */
+static bool make_room(struct http_connection *conn)
+{
+	if (conn->in_len < conn->in_cap || conn->in_cap >= MAX_REQUEST_HEAD)
+		return true;
+	char *big = malloc(MAX_REQUEST_HEAD);
+	if (!big)
+		return false;
+	memcpy(big, conn->in, conn->in_len);
+	conn->in = big;
+	conn->in_cap = MAX_REQUEST_HEAD;
+	return true;
+}
+
+static void discard_input(struct http_connection *conn)
+{
+	char discard[4096];
+	size_t n;
+	enum conn_io r = conn_recv_some(conn, discard, sizeof(discard), &n);
+	if (r == CONN_IO_EOF || r == CONN_IO_ERROR)
+		conn_free(conn);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct http_connection *conn = arg;
+	if (conn->lingering) {
+		discard_input(conn);
+		return;
+	}
+	if (output_pending(conn)) {
+		/* Backpressure: the kernel buffers fill and the client's sends stall;
+		 * on_writable resumes reading once the answers are out. */
+		event_del(conn->ev_read);
+		return;
+	}
+	if (!make_room(conn)) {
+		conn_close(conn);
+		return;
+	}
+	size_t n;
+	enum conn_io r =
+	    conn_recv_some(conn, conn->in + conn->in_len, conn->in_cap - conn->in_len, &n);
+	if (r == CONN_IO_WOULD_BLOCK)
+		return;
+	if (r == CONN_IO_ERROR) {
+		conn_close(conn);
+		return;
+	}
+	if (r == CONN_IO_EOF) {
+		event_del(conn->ev_read);
+		conn->peer_eof = true;
+		if (conn->in_len == 0) {
+			conn_close(conn);
+			return;
+		}
+	}
+	conn->in_len += n;
+	process_input(conn);
+}
+
+static void on_writable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	struct http_connection *conn = arg;
+	if ((what & EV_TIMEOUT) || !flush_output(conn)) {
+		conn_close(conn); /* a client that does not read its answers */
+		return;
+	}
+	if (output_pending(conn) || conn->phase == PHASE_BUSY)
+		return;
+	if (conn->phase == PHASE_CLOSING)
+		start_linger(conn);
+	else
+		resume_after_response(conn); /* requests read before the stall, then read on */
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct http_connection *conn = arg;
+	if (conn->phase == PHASE_IDLE && output_pending(conn))
+		return; /* not idle but writing: the write timeout bounds it, on_writable re-arms */
+	if (conn->phase == PHASE_HEADER && conn->in_len > 0 && !conn->lingering) {
+		/* A slow client: answer 408 rather than hold the worker. */
+		struct response resp = {.status = 408, .message = "request head timeout"};
+		send_response(conn, &resp);
+		if (!output_pending(conn))
+			start_linger(conn);
+		else
+			arm_timer(conn, LINGER_MS); /* bounds the write of the 408 too */
+		return;
+	}
+	conn_close(conn);
+}
+
+void http_connection_accept(struct http_connections *set, int fd, const struct http_peer *peer)
+{
+	struct http_connection *conn = malloc(sizeof(*conn));
+	if (!conn) {
+		close(fd);
+		return;
+	}
+	/* Everything but the input buffer, which needs no zeroing. */
+	memset(conn, 0, offsetof(struct http_connection, in_small));
+	conn->in = conn->in_small;
+	conn->in_cap = sizeof(conn->in_small);
+	conn->fd = fd;
+	conn->set = set;
+	conn->peer = *peer;
+	set->count++;
+	conn->next = set->list;
+	if (set->list)
+		set->list->prev = conn;
+	set->list = conn;
+	conn->ev_read = event_new(set->base, fd, EV_READ | EV_PERSIST, on_readable, conn);
+	conn->ev_write = event_new(set->base, fd, EV_WRITE | EV_PERSIST, on_writable, conn);
+	conn->timer = evtimer_new(set->base, on_timer, conn);
+	if (!conn->ev_read || !conn->ev_write || !conn->timer) {
+		conn_free(conn);
+		return;
+	}
+	event_add(conn->ev_read, NULL);
+	conn->phase = PHASE_HEADER;
+	arm_timer(conn, set->header_timeout_ms);
+}
+
+const struct http_peer *http_connection_peer(const struct http_connection *conn)
+{
+	return &conn->peer;
+}
+
+bool http_connection_is_gone(const struct http_connection *conn)
+{
+	return conn->gone;
+}
+
+void http_connections_drain(struct http_connections *set)
+{
+	struct http_connection *next;
+	for (struct http_connection *conn = set->list; conn; conn = next) {
+		next = conn->next;
+		bool idle =
+		    conn->phase == PHASE_IDLE || (conn->phase == PHASE_HEADER && conn->in_len == 0);
+		if (idle && !output_pending(conn))
+			conn_close(conn);
+	}
+}
+
+void http_connections_close_all(struct http_connections *set)
+{
+	/* Connections waiting for an answer are only marked gone here; the
+	 * answer (e.g. a mirror check the owner cancels afterwards) frees them. */
+	struct http_connection *next;
+	for (struct http_connection *conn = set->list; conn; conn = next) {
+		next = conn->next;
+		if (!conn->gone)
+			conn_close(conn);
+	}
+}

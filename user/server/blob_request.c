@@ -1,0 +1,149 @@
+#include "blob_request.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "archeio/geo/client_addr.h"
+#include "archeio/server/config.h"
+#include "archeio/server/serve_state.h"
+#include "archeio/xdp/xdp_path.h"
+#include "request_log.h"
+#include "route_response.h"
+
+/* What a blob request needs when its mirror check answers. */
+struct pending_blob {
+	const struct request_handler *handler;
+	struct request_reply reply;
+	struct serve_state *state; /* held so cloud and region stay valid */
+	char *upstream;		   /* points into urls */
+	char *mirror;		   /* points into urls */
+	struct request_log_text text;
+	const char *cloud;
+	const char *region;
+	bool head;
+	bool keep_alive;
+	char urls[]; /* upstream URL, NUL, mirror URL, NUL */
+};
+
+static enum client_addr_result resolve_client(const struct request_handler *handler,
+					      const struct routed_request *routed,
+					      struct ip_addr *client)
+{
+	const struct http_request *req = routed->req;
+	char xff[2048];
+	long xff_len = http_join_xff(req, xff, sizeof(xff));
+	return client_addr_resolve(
+	    &routed->peer->addr, &handler->config->proxies, handler->config->xff_hops,
+	    req->xff_count && xff_len >= 0 ? xff : NULL, xff_len > 0 ? (size_t)xff_len : 0, client);
+}
+
+/* The XDP tag names the peer's region, so it counts only when the peer is
+ * the client. */
+static uint32_t region_of(const struct request_handler *handler, const struct serve_state *state,
+			  const struct http_peer *peer, enum client_addr_result who,
+			  const struct ip_addr *client)
+{
+	if (who == CLIENT_ADDR_PEER && peer->tagged)
+		return peer->tag;
+	return handler->xdp ? xdp_path_lookup(handler->xdp, client)
+			    : range_table_lookup(state->table, client);
+}
+
+static void on_mirror_checked(void *arg, bool present)
+{
+	struct pending_blob *p = arg;
+	struct response resp = {
+	    .status = 307,
+	    .location = present ? p->mirror : p->upstream,
+	    .api_version = true,
+	    .keep_alive = p->keep_alive,
+	    .head = p->head,
+	};
+	if (!p->reply.gone(p->reply.arg))
+		request_log_write(p->handler, &p->text, p->cloud, p->region, 307, resp.location);
+	p->reply.send(p->reply.arg, &resp);
+	serve_state_release(p->state);
+	free(p);
+}
+
+/* Sized to the two URLs: a pending check should not pin 10 KiB. NULL when
+ * memory ran out. */
+static struct pending_blob *pending_new(const char *upstream, const char *mirror)
+{
+	size_t upstream_len = strlen(upstream), mirror_len = strlen(mirror);
+	struct pending_blob *p = malloc(sizeof(*p) + upstream_len + mirror_len + 2);
+	if (!p)
+		return NULL;
+	p->upstream = p->urls;
+	p->mirror = p->urls + upstream_len + 1;
+	memcpy(p->upstream, upstream, upstream_len + 1);
+	memcpy(p->mirror, mirror, mirror_len + 1);
+	return p;
+}
+
+static void ask_mirror(const struct request_handler *handler, struct serve_state *state,
+		       const struct routed_request *routed, const struct blob_choice *choice,
+		       const struct request_log_text *text, const struct request_reply *reply)
+{
+	struct pending_blob *p = pending_new(routed->route->location, choice->mirror_url);
+	if (!p) {
+		struct response resp = {
+		    .status = 503, .message = "out of memory", .head = routed->head};
+		reply->send(reply->arg, &resp);
+		return;
+	}
+	atomic_fetch_add_explicit(&state->refs, 1, memory_order_relaxed);
+	p->handler = handler;
+	p->reply = *reply;
+	p->state = state;
+	p->text = *text;
+	p->cloud = choice->cloud;
+	p->region = choice->region;
+	p->head = routed->head;
+	p->keep_alive = routed->keep_alive;
+	/* May answer before returning (cached): p is gone then. */
+	handler->mirror.check(handler->mirror.ctx, p->mirror, on_mirror_checked, p);
+}
+
+static void answer_bad_forwarded_for(const struct request_handler *handler,
+				     const struct routed_request *routed,
+				     struct request_log_text *text,
+				     const struct request_reply *reply)
+{
+	struct response resp = {.status = 400,
+				.message = "missing or malformed X-Forwarded-For",
+				.keep_alive = routed->keep_alive,
+				.head = routed->head};
+	ip_format(&routed->peer->addr, text->client, sizeof(text->client));
+	request_log_write(handler, text, NULL, NULL, 400, NULL);
+	reply->send(reply->arg, &resp);
+}
+
+void blob_request_handle(const struct request_handler *handler, struct serve_state *state,
+			 const struct routed_request *routed, const struct request_reply *reply)
+{
+	bool logging = request_log_enabled(handler);
+	struct request_log_text text = {.client = ""};
+	if (logging)
+		request_log_describe(&text, routed->req);
+	struct ip_addr client;
+	enum client_addr_result who = resolve_client(handler, routed, &client);
+	if (who == CLIENT_ADDR_BAD_HEADER) {
+		answer_bad_forwarded_for(handler, routed, &text, reply);
+		return;
+	}
+	struct blob_choice choice;
+	serve_state_choose_blob(state, region_of(handler, state, routed->peer, who, &client),
+				routed->route->digest, &choice);
+	if (logging)
+		ip_format(&client, text.client, sizeof(text.client));
+	if (!choice.use_mirror) {
+		struct response resp;
+		response_from_route(routed->route, routed->head, routed->keep_alive, &resp);
+		request_log_write(handler, &text, choice.cloud, choice.region, 307,
+				  routed->route->location);
+		reply->send(reply->arg, &resp);
+		return;
+	}
+	ask_mirror(handler, state, routed, &choice, &text, reply);
+}
