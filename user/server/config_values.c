@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "archeio/contract/uri.h"
+#include "archeio/core/url_check.h"
 #include "archeio/core/oci.h"
 #include "archeio/server/config.h"
 
