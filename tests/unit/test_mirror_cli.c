@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "archeio/mirrortool/cli.h"
@@ -103,7 +105,14 @@ static void test_help_and_validate(void **state)
 	char err[200];
 	assert_int_equal(PARSE(&o, err, "--repo", "a", "--help"), CLI_HELP);
 	cli_options_free(&o);
-	assert_non_null(strstr(cli_usage(), "--from URL"));
+	char *usage = NULL;
+	size_t usage_len = 0;
+	FILE *out = open_memstream(&usage, &usage_len);
+	assert_non_null(out);
+	cli_print_usage(out);
+	fclose(out);
+	assert_non_null(strstr(usage, "--from URL"));
+	free(usage);
 	assert_int_equal(PARSE(&o, err, "--repo", "a", "--to", "/d"), CLI_OK);
 	assert_false(cli_validate(&o, err, sizeof(err)));
 	assert_non_null(strstr(err, "--from"));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "archeio/contract/uri.h"
+#include "archeio/core/url_check.h"
 
 static void check_decode(const char *in, const char *want, long want_len)
 {

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	enum cli_result parsed = cli_parse(argc, argv, &o, err, sizeof(err));
 	if (parsed == CLI_HELP) {
-		fputs(cli_usage(), stdout);
+		cli_print_usage(stdout);
 		cli_options_free(&o);
 		return MIRROR_EXIT_OK;
 	}

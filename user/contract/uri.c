@@ -1,19 +1,9 @@
-/* URI syntax helpers: percent-decoding, query checks, absolute URL checks. */
+/* URI syntax helpers for request targets: percent-decoding, query checks. */
 #include "archeio/contract/uri.h"
+#include "archeio/core/url_check.h"
 
 #include <string.h>
 #include <strings.h>
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 long uri_percent_decode(const char *in, size_t len, char *out)
 {
@@ -26,8 +16,8 @@ long uri_percent_decode(const char *in, size_t len, char *out)
 		}
 		if (len - i < 3)
 			return -1;
-		int hi = hex_value(in[i + 1]);
-		int lo = hex_value(in[i + 2]);
+		int hi = url_hex_value(in[i + 1]);
+		int lo = url_hex_value(in[i + 2]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[o++] = (char)(hi * 16 + lo);
@@ -36,115 +26,20 @@ long uri_percent_decode(const char *in, size_t len, char *out)
 	return (long)o;
 }
 
-static bool is_unreserved(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-static bool is_sub_delim(char c)
-{
-	return c != '\0' && strchr("!$&'()*+,;=", c) != NULL;
-}
-
 bool uri_query_valid(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 
 		if (c == '%') {
-			if (len - i < 3 || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0)
+			if (len - i < 3 || url_hex_value(s[i + 1]) < 0 ||
+			    url_hex_value(s[i + 2]) < 0)
 				return false;
 			i += 2;
-		} else if (!is_unreserved(c) && !is_sub_delim(c) && c != ':' && c != '@' &&
+		} else if (!url_is_unreserved(c) && !url_is_sub_delim(c) && c != ':' && c != '@' &&
 			   c != '/' && c != '?') {
 			return false;
 		}
 	}
 	return true;
-}
-
-/* Bytes no URL we emit or accept may contain anywhere. */
-static bool has_forbidden_byte(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p <= ' ' || *p >= 0x7f || *p == '#')
-			return true;
-	}
-	return false;
-}
-
-static bool port_valid(const char *s, size_t len)
-{
-	unsigned long port = 0;
-
-	if (len == 0 || len > 5)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		port = port * 10 + (unsigned long)(s[i] - '0');
-	}
-	return port >= 1 && port <= 65535;
-}
-
-static bool reg_name_char(char c)
-{
-	return is_unreserved(c) || is_sub_delim(c) || c == '%';
-}
-
-/* authority = host [":" port], host = reg-name or "[" IPv6 "]"; no userinfo. */
-static bool authority_valid(const char *s, size_t len)
-{
-	size_t host_end;
-
-	if (len == 0)
-		return false;
-	if (s[0] == '[') {
-		const char *close = memchr(s, ']', len);
-		if (close == NULL || close == s + 1)
-			return false;
-		for (const char *p = s + 1; p < close; p++) {
-			if (hex_value(*p) < 0 && *p != ':' && *p != '.')
-				return false;
-		}
-		host_end = (size_t)(close - s) + 1;
-	} else {
-		host_end = 0;
-		while (host_end < len && s[host_end] != ':') {
-			if (!reg_name_char(s[host_end]))
-				return false;
-			host_end++;
-		}
-		if (host_end == 0)
-			return false;
-	}
-	if (host_end == len)
-		return true;
-	if (s[host_end] != ':')
-		return false;
-	return port_valid(s + host_end + 1, len - host_end - 1);
-}
-
-bool url_is_absolute_http(const char *url)
-{
-	size_t scheme_len, auth_len;
-	const char *auth;
-
-	if (url == NULL || has_forbidden_byte(url))
-		return false;
-	if (strncasecmp(url, "http://", 7) == 0)
-		scheme_len = 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		scheme_len = 8;
-	else
-		return false;
-	auth = url + scheme_len;
-	auth_len = strcspn(auth, "/?");
-	return authority_valid(auth, auth_len);
-}
-
-bool url_is_base_http(const char *url)
-{
-	return url_is_absolute_http(url) && strchr(url, '?') == NULL;
 }

@@ -19,14 +19,4 @@ long uri_percent_decode(const char *in, size_t len, char *out);
  * non-ASCII bytes and the characters RFC 3986 excludes ('"', '<', '\\' ...). */
 bool uri_query_valid(const char *s, size_t len);
 
-/* An absolute http:// or https:// URL (scheme case-insensitive) with a
- * non-empty host, an optional numeric port, no userinfo ('@'), no fragment
- * ('#'), and no spaces, control characters or non-ASCII bytes. A query is
- * allowed (an info page may carry one). */
-bool url_is_absolute_http(const char *url);
-
-/* url_is_absolute_http() without a query: a base that paths are appended to
- * (upstream, signature upstream, mirrors). */
-bool url_is_base_http(const char *url);
-
 #endif

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 #include "archeio/bpf_shared.h"
-#include "archeio/contract/uri.h" /* url_is_absolute_http, url_is_base_http */
+#include "archeio/core/url_check.h"
 
 struct mirror_rule {
 	char cloud[REGION_CLOUD_MAX]; /* "*" for the default rule */

@@ -1,10 +1,13 @@
-/* archeio-mirror's command line, parsed into options. Pure: no file is
- * read here (--repos-file text is parsed by cli_add_repos_text). */
+/* archeio-mirror's command line, parsed into options. Every flag is one row
+ * of the table cli_option_table() returns (user/mirrortool/cli_table.c);
+ * the generic parsing lives in core/options. Pure: no file is read here
+ * (--repos-file text is parsed by cli_add_repos_text). */
 #ifndef ARCHEIO_MIRROR_CLI_H
 #define ARCHEIO_MIRROR_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum mirror_dest_kind { MIRROR_DEST_DIR, MIRROR_DEST_S3 };
 
@@ -45,6 +48,11 @@ bool cli_add_repos_text(struct mirror_options *o, const char *text, const char *
 bool cli_repo_name_valid(const char *name);
 bool cli_ref_valid(const char *ref);
 void cli_options_free(struct mirror_options *o);
-const char *cli_usage(void);
+void cli_print_usage(FILE *out);
+
+struct option_spec;
+/* The option table of archeio-mirror (for tests that compare it with
+ * docs/mirroring.md). */
+const struct option_spec *cli_option_table(size_t *count);
 
 #endif

@@ -1,6 +1,8 @@
 /* Command-line flags and environment variables of `archeio serve|lookup`.
  * Flags override the environment; the environment names are the Go
- * archeio's where it has one. Pure apart from reading `env` through the
+ * archeio's where it has one. Every option is one row of the table that
+ * config_option_table() returns (user/server/config_table.c); the generic
+ * parsing lives in core/options. Pure apart from reading `env` through the
  * function passed in (tests pass a table). */
 #ifndef ARCHEIO_CONFIG_H
 #define ARCHEIO_CONFIG_H
@@ -8,10 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "archeio/geo/client_addr.h"
 #include "archeio/core/log.h"
-#include "archeio/xdp/xdp_path.h"
+#include "archeio/xdp/xdp_mode.h"
 
 #define CONFIG_DEFAULT_UPSTREAM "https://us-central1-docker.pkg.dev"
 #define CONFIG_DEFAULT_UPSTREAM_PATH "k8s-artifacts-prod/images"
@@ -70,5 +73,9 @@ void config_free(struct config *config);
 /* "host:port", "[v6]:port", ":port" */
 bool config_parse_listen(const char *text, char **host, uint16_t *port);
 void config_print_usage(FILE *out);
+
+struct option_spec;
+/* The option table of `archeio` (for tests that compare it with the README). */
+const struct option_spec *config_option_table(size_t *count);
 
 #endif

@@ -19,9 +19,7 @@
 #include "archeio/core/ip.h"
 #include "archeio/geo/ranges.h"
 #include "archeio/geo/region.h"
-
-/* Named XDP_PATH_* because libxdp's enum xdp_attach_mode owns XDP_MODE_*. */
-enum xdp_path_mode { XDP_PATH_MODE_AUTO, XDP_PATH_MODE_NATIVE, XDP_PATH_MODE_SKB };
+#include "archeio/xdp/xdp_mode.h"
 
 /* Receives one complete line (no trailing newline) about something the
  * operator should know but that is not an error: the fall back from native to
