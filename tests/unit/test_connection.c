@@ -98,7 +98,7 @@ static int setup(void **state)
 	f->client = fds[1];
 	struct http_peer peer = {.tagged = true, .tag = 7};
 	ip_parse("192.0.2.1", &peer.addr);
-	http_connection_accept(&f->set, fds[0], &peer);
+	http_connection_accept(&f->set, fds[0], &peer, NULL);
 	*state = f;
 	return 0;
 }

@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include "archeio/core/buf.h"
+#include "archeio/http/tls.h"
+#include "conn_io.h"
+#include "tls_stream.h"
 
 #define MAX_REQUEST_HEAD 8192
 #define RESPONSE_MAX (RESPONSE_LOCATION_MAX * 3 + 1024)
@@ -27,6 +30,14 @@
 #define LINGER_MS 2000
 #define WRITE_TIMEOUT_MS 10000
 #define SMALL_HEAD 2048
+
+/* Where a connection on a TLS listener stands; plain connections are TLS_OFF. */
+enum tls_stage {
+	TLS_OFF,	 /* plain HTTP */
+	TLS_FIRST_BYTES, /* waiting for the client's first byte: TLS or plain HTTP? */
+	TLS_HANDSHAKING,
+	TLS_ESTABLISHED,
+};
 
 enum conn_phase {
 	PHASE_HEADER, /* waiting for (the rest of) a request head */
@@ -49,7 +60,11 @@ struct http_connection {
 	bool gone;	      /* closed while an answer was pending: respond() frees */
 	bool lingering;	      /* last response written, discarding input until EOF */
 	bool peer_eof;	      /* client half-closed: answer what was read, then close */
-	struct buf out;	      /* unsent output, only when the socket would block */
+	bool tls_dead;	      /* a fatal TLS error: no close_notify may follow */
+	enum tls_stage tls_stage;
+	SSL *ssl;
+	struct tls_server *tls; /* held for the handshake's SNI callback */
+	struct buf out;		/* unsent output, only when the socket would block */
 	/* Request bytes: a small buffer inside the connection, replaced by a
 	 * MAX_REQUEST_HEAD one only for a request that needs it, so idle
 	 * keep-alive connections stay small. */
@@ -61,19 +76,18 @@ struct http_connection {
 static void process_input(struct http_connection *conn);
 
 /* The transport: every byte in or out passes through the three functions
- * below, and nothing else touches the socket's data. TLS replaces them
- * (SSL_read, SSL_write, SSL_shutdown), mapping SSL_ERROR_WANT_* to
- * CONN_IO_WOULD_BLOCK. */
-enum conn_io {
-	CONN_IO_OK,	     /* *n bytes moved (send: possibly 0) */
-	CONN_IO_EOF,	     /* recv only: the peer closed its side */
-	CONN_IO_WOULD_BLOCK, /* try again when the socket is ready */
-	CONN_IO_ERROR,	     /* the connection is dead */
-};
-
+ * below, and nothing else touches the socket's data; TLS connections go
+ * through OpenSSL (tls_stream.c). */
 static enum conn_io conn_recv_some(struct http_connection *conn, char *data, size_t cap, size_t *n)
 {
 	*n = 0;
+	if (conn->ssl) {
+		bool want_write;
+		enum conn_io r = tls_stream_read(conn->ssl, data, cap, n, &want_write);
+		if (r == CONN_IO_ERROR)
+			conn->tls_dead = true;
+		return r; /* want_write: the write event is armed by whoever sends next */
+	}
 	ssize_t got = recv(conn->fd, data, cap, 0);
 	if (got > 0) {
 		*n = (size_t)got;
@@ -90,6 +104,12 @@ static enum conn_io conn_send_some(struct http_connection *conn, const char *dat
 				   size_t *n)
 {
 	*n = 0;
+	if (conn->ssl) {
+		enum conn_io r = tls_stream_write(conn->ssl, data, len, n);
+		if (r == CONN_IO_ERROR)
+			conn->tls_dead = true;
+		return r;
+	}
 	ssize_t sent;
 	do
 		sent = send(conn->fd, data, len, MSG_NOSIGNAL);
@@ -101,8 +121,12 @@ static enum conn_io conn_send_some(struct http_connection *conn, const char *dat
 	return (errno == EAGAIN || errno == EWOULDBLOCK) ? CONN_IO_WOULD_BLOCK : CONN_IO_ERROR;
 }
 
+/* TLS says goodbye (close_notify) before the TCP half-close, so the client
+ * knows the response was complete and its session stays resumable. */
 static void conn_close_write(struct http_connection *conn)
 {
+	if (conn->ssl && conn->tls_stage == TLS_ESTABLISHED && !conn->tls_dead)
+		tls_stream_close_notify(conn->ssl);
 	shutdown(conn->fd, SHUT_WR);
 }
 
@@ -121,6 +145,13 @@ static void conn_free(struct http_connection *conn)
 		event_free(conn->ev_write);
 	if (conn->timer)
 		event_free(conn->timer);
+	if (conn->ssl) {
+		if (conn->fd >= 0 && conn->tls_stage == TLS_ESTABLISHED && !conn->tls_dead &&
+		    !conn->lingering)
+			tls_stream_close_notify(conn->ssl);
+		SSL_free(conn->ssl);
+	}
+	tls_server_unref(conn->tls);
 	if (conn->fd >= 0)
 		close(conn->fd);
 	buf_free(&conn->out);
@@ -352,6 +383,11 @@ static void process_input(struct http_connection *conn)
 			start_linger(conn);
 	} else if (conn->peer_eof && conn->phase != PHASE_BUSY && !output_pending(conn)) {
 		conn_free(conn);
+	} else if (conn->ssl && conn->phase != PHASE_BUSY && !output_pending(conn) &&
+		   tls_stream_has_buffered(conn->ssl)) {
+		/* OpenSSL read ahead of what fitted in conn->in: the socket will
+		 * not signal those bytes again, so read them now. */
+		event_active(conn->ev_read, EV_READ, 1);
 	}
 }
 
@@ -370,13 +406,96 @@ static bool make_room(struct http_connection *conn)
 	return true;
 }
 
+/* Lingering: raw bytes are discarded unread, TLS or not. */
 static void discard_input(struct http_connection *conn)
 {
 	char discard[4096];
-	size_t n;
-	enum conn_io r = conn_recv_some(conn, discard, sizeof(discard), &n);
-	if (r == CONN_IO_EOF || r == CONN_IO_ERROR)
+	ssize_t n = recv(conn->fd, discard, sizeof(discard), 0);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
 		conn_free(conn);
+}
+
+static void report_tls(struct http_connection *conn, enum http_tls_event event,
+		       const char *detail)
+{
+	const struct http_connections *set = conn->set;
+	if (set->ops->tls_event)
+		set->ops->tls_event(set->ctx, &conn->peer, event, detail);
+}
+
+/* A client that forgot https://: answered in plain HTTP, as nginx does, so
+ * the mistake is visible in its own output rather than as a TLS error. */
+static void refuse_plain_http(struct http_connection *conn)
+{
+	SSL_free(conn->ssl);
+	conn->ssl = NULL;
+	conn->tls_stage = TLS_OFF;
+	report_tls(conn, HTTP_TLS_PLAIN_HTTP, NULL);
+	struct response resp = {.status = 400,
+				.message = "plain HTTP request sent to the HTTPS port: use https://"};
+	send_response(conn, &resp);
+	if (!output_pending(conn))
+		start_linger(conn);
+}
+
+/* The first byte decides: a TLS handshake goes on, plain HTTP gets its 400,
+ * anything else is closed. False when the connection is not (yet) TLS. */
+static bool check_first_bytes(struct http_connection *conn)
+{
+	switch (tls_stream_peek_first(conn->fd)) {
+	case TLS_FIRST_WAIT:
+		return false;
+	case TLS_FIRST_HANDSHAKE:
+		if (SSL_set_fd(conn->ssl, conn->fd) != 1) {
+			conn_close(conn);
+			return false;
+		}
+		conn->tls_stage = TLS_HANDSHAKING;
+		return true;
+	case TLS_FIRST_PLAIN_HTTP:
+		refuse_plain_http(conn);
+		return false;
+	case TLS_FIRST_GARBAGE:
+		report_tls(conn, HTTP_TLS_HANDSHAKE_FAILED, "not TLS");
+		break;
+	case TLS_FIRST_GONE:
+		break;
+	}
+	conn->tls_dead = true;
+	conn_close(conn);
+	return false;
+}
+
+/* Moves a TLS listener's connection towards its first request. True once
+ * the handshake is done (OpenSSL may already hold the request: read it);
+ * false while it waits, or when it was closed. */
+static bool advance_tls(struct http_connection *conn)
+{
+	if (conn->tls_stage == TLS_FIRST_BYTES && !check_first_bytes(conn))
+		return false;
+	char why[160];
+	switch (tls_stream_handshake(conn->ssl, why, sizeof(why))) {
+	case TLS_HANDSHAKE_DONE:
+		conn->tls_stage = TLS_ESTABLISHED;
+		report_tls(conn, HTTP_TLS_ESTABLISHED, tls_stream_mode(conn->ssl));
+		return true;
+	case TLS_HANDSHAKE_WANT_READ:
+		return false;
+	case TLS_HANDSHAKE_WANT_WRITE:
+		arm_write(conn);
+		return false;
+	case TLS_HANDSHAKE_FAILED:
+		break;
+	}
+	conn->tls_dead = true;
+	report_tls(conn, HTTP_TLS_HANDSHAKE_FAILED, why);
+	conn_close(conn);
+	return false;
+}
+
+static bool tls_pending_setup(const struct http_connection *conn)
+{
+	return conn->tls_stage == TLS_FIRST_BYTES || conn->tls_stage == TLS_HANDSHAKING;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -388,6 +507,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		discard_input(conn);
 		return;
 	}
+	if (tls_pending_setup(conn) && !advance_tls(conn))
+		return;
 	if (output_pending(conn)) {
 		/* Backpressure: the kernel buffers fill and the client's sends stall;
 		 * on_writable resumes reading once the answers are out. */
@@ -421,8 +542,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
 static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
 	struct http_connection *conn = arg;
+	if (tls_pending_setup(conn) && !(what & EV_TIMEOUT)) {
+		event_del(conn->ev_write); /* the handshake wanted to write; it goes on */
+		on_readable(fd, EV_READ, conn);
+		return;
+	}
 	if ((what & EV_TIMEOUT) || !flush_output(conn)) {
 		conn_close(conn); /* a client that does not read its answers */
 		return;
@@ -440,6 +565,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct http_connection *conn = arg;
+	if (tls_pending_setup(conn)) {
+		if (conn->tls_stage == TLS_HANDSHAKING)
+			report_tls(conn, HTTP_TLS_HANDSHAKE_FAILED, "handshake timeout");
+		conn->tls_dead = true; /* no close_notify for a handshake cut short */
+		conn_close(conn);
+		return;
+	}
 	if (conn->phase == PHASE_IDLE && output_pending(conn))
 		return; /* not idle but writing: the write timeout bounds it, on_writable re-arms */
 	if (conn->phase == PHASE_HEADER && conn->in_len > 0 && !conn->lingering) {
@@ -455,7 +587,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	conn_close(conn);
 }
 
-void http_connection_accept(struct http_connections *set, int fd, const struct http_peer *peer)
+void http_connection_accept(struct http_connections *set, int fd, const struct http_peer *peer,
+			    struct tls_server *tls)
 {
 	struct http_connection *conn = malloc(sizeof(*conn));
 	if (!conn) {
@@ -477,7 +610,12 @@ void http_connection_accept(struct http_connections *set, int fd, const struct h
 	conn->ev_read = event_new(set->base, fd, EV_READ | EV_PERSIST, on_readable, conn);
 	conn->ev_write = event_new(set->base, fd, EV_WRITE | EV_PERSIST, on_writable, conn);
 	conn->timer = evtimer_new(set->base, on_timer, conn);
-	if (!conn->ev_read || !conn->ev_write || !conn->timer) {
+	if (tls) {
+		conn->ssl = tls_server_new_session(tls);
+		conn->tls = tls_server_ref(tls);
+		conn->tls_stage = TLS_FIRST_BYTES;
+	}
+	if (!conn->ev_read || !conn->ev_write || !conn->timer || (tls && !conn->ssl)) {
 		conn_free(conn);
 		return;
 	}

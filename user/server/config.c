@@ -3,6 +3,7 @@
  * files that must exist). */
 #include "archeio/server/config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,6 +42,51 @@ static bool files_readable(const struct config *config, char *err, size_t errlen
 	       config_check_readable("mirrors file", config->mirrors_file, false, err, errlen);
 }
 
+/* TLS files are read (and their pairing checked) when the server loads them;
+ * here: pairs complete, within bounds, files there. */
+static bool tls_valid(const struct config *config, char *err, size_t errlen)
+{
+	if (config->tls_cert_count != config->tls_key_count) {
+		snprintf(err, errlen,
+			 "--tls-cert and --tls-key come in pairs: %zu certificate(s), %zu key(s)",
+			 config->tls_cert_count, config->tls_key_count);
+		return false;
+	}
+	if (config->tls_cert_count > CONFIG_MAX_TLS_PAIRS) {
+		snprintf(err, errlen, "--tls-cert: at most %d certificates", CONFIG_MAX_TLS_PAIRS);
+		return false;
+	}
+	for (size_t i = 0; i < config->tls_cert_count; i++)
+		if (!config_check_readable("--tls-cert", config->tls_certs[i], false, err, errlen) ||
+		    !config_check_readable("--tls-key", config->tls_keys[i], false, err, errlen))
+			return false;
+	if (config->tls_ktls && config->tls_cert_count == 0) {
+		snprintf(err, errlen, "--tls-ktls needs --tls-cert and --tls-key");
+		return false;
+	}
+	return true;
+}
+
+static bool plain_listens_valid(const struct config *config, char *err, size_t errlen)
+{
+	if (config->plain_listen_count > CONFIG_MAX_PLAIN_LISTENS) {
+		snprintf(err, errlen, "--plain-listen: at most %d", CONFIG_MAX_PLAIN_LISTENS);
+		return false;
+	}
+	for (size_t i = 0; i < config->plain_listen_count; i++) {
+		char *host = NULL;
+		uint16_t port;
+		bool ok = config_parse_listen(config->plain_listens[i], &host, &port);
+		free(host);
+		if (!ok) {
+			snprintf(err, errlen, "--plain-listen: bad address \"%s\"",
+				 config->plain_listens[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
 enum config_result config_parse(struct config *config, int argc, char **argv,
 				config_getenv_fn getenv_fn, char *err, size_t errlen)
 {
@@ -61,7 +107,10 @@ enum config_result config_parse(struct config *config, int argc, char **argv,
 			return CONFIG_ERROR;
 		}
 	}
-	return files_readable(config, err, errlen) ? CONFIG_OK : CONFIG_ERROR;
+	return files_readable(config, err, errlen) && tls_valid(config, err, errlen) &&
+		       plain_listens_valid(config, err, errlen)
+		   ? CONFIG_OK
+		   : CONFIG_ERROR;
 }
 
 void config_free(struct config *config)

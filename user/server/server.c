@@ -11,7 +11,8 @@
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/library_log.h"
 #include "archeio/xdp/xdp_path.h"
-#include "listen_socket.h"
+#include "listener_set.h"
+#include "server_tls.h"
 #include "worker.h"
 
 /* The signals the main loop handles: SIGHUP reloads, the others stop. */
@@ -23,8 +24,8 @@ struct server {
 	const struct logger *log;
 	struct state_holder states;
 	struct server_shared shared; /* shared.xdp: the XDP path, NULL without XDP */
-	int *listen_fds;	     /* one per worker; -1 once a worker owns it */
-	uint16_t port; /* the port bound (the configured one, or the one picked for 0) */
+	struct listener_set listeners;
+	struct server_tls tls;
 	struct worker *workers;
 	unsigned worker_count;
 	struct event_base *base;
@@ -77,7 +78,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	struct server *server = arg;
 	if (sig == SIGHUP) {
-		log_msg(server->log, LOG_INFO, "SIGHUP: reloading ranges and mirror rules");
+		log_msg(server->log, LOG_INFO, "SIGHUP: reloading ranges and mirror rules%s",
+			server->tls.on ? " and TLS certificates" : "");
+		/* Independent: a bad ranges file does not hold back a renewed certificate. */
+		server_tls_reload(&server->tls, server->config, server->log);
 		reload(server);
 		return;
 	}
@@ -110,13 +114,14 @@ static int open_xdp(struct server *server)
 	if (!c->xdp_iface)
 		return 0;
 	library_log_install(server->log);
+	uint16_t ports[WORKER_MAX_LISTENERS];
 	struct xdp_path_options options = {
 	    .iface = c->xdp_iface,
 	    .mode = c->xdp_mode,
 	    .bpffs_dir = c->bpffs_dir,
 	    .keep = c->xdp_keep,
-	    .listen_ports = &server->port,
-	    .listen_port_count = 1,
+	    .listen_ports = ports,
+	    .listen_port_count = listener_set_ports(&server->listeners, ports, WORKER_MAX_LISTENERS),
 	    .log = log_xdp,
 	    .log_ctx = server,
 	};
@@ -147,8 +152,7 @@ static int start_workers(struct server *server)
 		struct worker *w = &server->workers[i];
 		w->index = i;
 		w->shared = &server->shared;
-		w->listen_fd = server->listen_fds[i];
-		server->listen_fds[i] = -1;
+		listener_set_give(&server->listeners, i, w);
 		if (worker_start(w) != 0) {
 			log_msg(server->log, LOG_ERROR, "worker %u failed to start", i);
 			server->worker_count = i;
@@ -200,31 +204,16 @@ static int load_first_state(struct server *server)
 	return 0;
 }
 
-/* One SO_REUSEPORT socket per worker; nothing is left open on failure. */
+/* One SO_REUSEPORT socket per worker and address; nothing is left open on
+ * failure. */
 static int open_listeners(struct server *server)
 {
-	const struct config *c = server->config;
 	char err[1024];
-	server->listen_fds = calloc(c->workers, sizeof(int));
-	if (!server->listen_fds ||
-	    listen_sockets_open(c->listen_host, c->listen_port, server->listen_fds, c->workers,
-				&server->port, err, sizeof(err)) != 0) {
-		log_msg(server->log, LOG_ERROR, "%s", server->listen_fds ? err : "out of memory");
-		free(server->listen_fds);
-		server->listen_fds = NULL;
+	if (listener_set_open(&server->listeners, server->config, err, sizeof(err)) != 0) {
+		log_msg(server->log, LOG_ERROR, "%s", err);
 		return -1;
 	}
 	return 0;
-}
-
-/* The sockets no worker took over. */
-static void close_listeners(struct server *server)
-{
-	for (unsigned i = 0; i < server->config->workers; i++)
-		if (server->listen_fds[i] >= 0)
-			close(server->listen_fds[i]);
-	free(server->listen_fds);
-	server->listen_fds = NULL;
 }
 
 static int open_signals(struct server *server)
@@ -251,10 +240,10 @@ static void close_signals(struct server *server)
 
 static void log_listening(const struct server *server)
 {
-	const char *host = server->config->listen_host;
-	bool v6 = host && strchr(host, ':');
-	log_msg(server->log, LOG_INFO, "listening on %s%s%s:%u with %u workers", v6 ? "[" : "",
-		host ? host : "*", v6 ? "]" : "", server->port, server->config->workers);
+	char where[1024];
+	listener_set_describe(&server->listeners, where, sizeof(where));
+	log_msg(server->log, LOG_INFO, "listening on %s with %u workers", where,
+		server->config->workers);
 }
 
 /* Workers serve until a stop signal ends the main loop. */
@@ -292,7 +281,7 @@ static int serve(struct server *server)
 		status = run_with_signals(server);
 		xdp_path_close(server->shared.xdp);
 	}
-	close_listeners(server);
+	listener_set_close(&server->listeners);
 	return status;
 }
 
@@ -305,7 +294,14 @@ int server_run(const struct config *config, const struct logger *log)
 		curl_global_cleanup();
 		return 2;
 	}
+	if (server_tls_open(&server.tls, config, log) != 0) {
+		state_holder_destroy(&server.states);
+		curl_global_cleanup();
+		return 2;
+	}
+	server.shared.tls = server.tls.on ? &server.tls.holder : NULL;
 	int status = serve(&server);
+	server_tls_close(&server.tls);
 	state_holder_destroy(&server.states);
 	curl_global_cleanup();
 	if (status == 0)

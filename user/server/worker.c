@@ -8,6 +8,7 @@
 #include <event2/listener.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accepted_peer.h"
 #include "archeio/mirrorcheck/mirror_check.h"
@@ -37,6 +38,17 @@ static struct serve_state *current_state(struct worker *worker)
 		worker->state = state_holder_acquire(holder, &worker->state_generation);
 	}
 	return worker->state;
+}
+
+static struct tls_server *current_tls(struct worker *worker)
+{
+	struct tls_holder *holder = worker->shared->tls;
+	if (atomic_load_explicit(&holder->generation, memory_order_acquire) !=
+	    worker->tls_generation) {
+		tls_server_unref(worker->tls);
+		worker->tls = tls_holder_acquire(holder, &worker->tls_generation);
+	}
+	return worker->tls;
 }
 
 static void finish_if_drained(struct worker *worker)
@@ -75,11 +87,36 @@ static void on_request(void *ctx, struct http_connection *conn, const struct htt
 		       &reply);
 }
 
+/* TLS listeners' events: counted for the operator, told at debug level (a
+ * stranger's failed handshake is not worth a warning). */
+static void on_tls_event(void *ctx, const struct http_peer *peer, enum http_tls_event event,
+			 const char *detail)
+{
+	struct worker *worker = ctx;
+	struct tls_holder *holder = worker->shared->tls;
+	if (event == HTTP_TLS_HANDSHAKE_FAILED)
+		atomic_fetch_add_explicit(&holder->handshake_failures, 1, memory_order_relaxed);
+	else if (event == HTTP_TLS_PLAIN_HTTP)
+		atomic_fetch_add_explicit(&holder->plain_http_refused, 1, memory_order_relaxed);
+	if (!log_enabled(worker->shared->log, LOG_DEBUG))
+		return;
+	char client[64];
+	ip_format(&peer->addr, client, sizeof(client));
+	static const char *const what[] = {
+	    [HTTP_TLS_ESTABLISHED] = "TLS established",
+	    [HTTP_TLS_HANDSHAKE_FAILED] = "TLS handshake failed",
+	    [HTTP_TLS_PLAIN_HTTP] = "plain HTTP on the TLS port, answered 400",
+	};
+	log_msg(worker->shared->log, LOG_DEBUG, "%s: client %s%s%s", what[event], client,
+		detail ? ": " : "", detail ? detail : "");
+}
+
 static const struct http_connection_ops connection_ops = {
     .handle = on_request,
     .date = worker_date,
     .draining = is_draining,
     .closed = on_connection_closed,
+    .tls_event = on_tls_event,
 };
 
 static void check_mirror(void *ctx, const char *url, mirror_check_fn done, void *arg)
@@ -87,15 +124,17 @@ static void check_mirror(void *ctx, const char *url, mirror_check_fn done, void 
 	mirror_checker_check(ctx, url, done, arg);
 }
 
-static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struct sockaddr *addr,
+static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *addr,
 		      int len, void *arg)
 {
-	(void)listener;
+	(void)ev;
 	(void)len;
-	struct worker *worker = arg;
+	struct worker_listener *listener = arg;
+	struct worker *worker = listener->worker;
 	struct http_peer peer;
 	accepted_peer_describe(worker->shared->xdp, fd, addr, &peer);
-	http_connection_accept(&worker->connections, fd, &peer);
+	http_connection_accept(&worker->connections, fd, &peer,
+			       listener->tls ? current_tls(worker) : NULL);
 }
 
 static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
@@ -103,21 +142,54 @@ static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct worker *worker = arg;
-	if (worker->listener)
-		evconnlistener_enable(worker->listener);
+	for (size_t i = 0; i < worker->listener_count; i++)
+		if (worker->listeners[i].ev)
+			evconnlistener_enable(worker->listeners[i].ev);
 }
 
-static void on_accept_error(struct evconnlistener *listener, void *arg)
+static void on_accept_error(struct evconnlistener *ev, void *arg)
 {
-	struct worker *worker = arg;
+	(void)ev;
+	struct worker *worker = ((struct worker_listener *)arg)->worker;
 	log_msg(worker->shared->log, LOG_WARN, "worker %u: accept failed: %s", worker->index,
 		evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	/* EMFILE and friends: the pending connection keeps the socket readable,
-	 * so retrying at once spins the loop and floods the log. Pause; the
-	 * connections wait in the backlog until descriptors are free again. */
-	evconnlistener_disable(listener);
+	 * so retrying at once spins the loop and floods the log. Pause every
+	 * listener (descriptors are short for all); the connections wait in the
+	 * backlog until descriptors are free again. */
+	for (size_t i = 0; i < worker->listener_count; i++)
+		if (worker->listeners[i].ev)
+			evconnlistener_disable(worker->listeners[i].ev);
 	struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
 	event_add(worker->accept_resume, &pause);
+}
+
+static void free_listeners(struct worker *worker)
+{
+	for (size_t i = 0; i < worker->listener_count; i++) {
+		struct worker_listener *l = &worker->listeners[i];
+		if (l->ev)
+			evconnlistener_free(l->ev); /* closes the socket: no more accepts */
+		else if (l->fd >= 0)
+			close(l->fd);
+		l->ev = NULL;
+		l->fd = -1;
+	}
+}
+
+static bool open_listeners(struct worker *worker)
+{
+	for (size_t i = 0; i < worker->listener_count; i++) {
+		struct worker_listener *l = &worker->listeners[i];
+		l->worker = worker;
+		l->ev = evconnlistener_new(worker->base, on_accept, l,
+					   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, l->fd);
+		if (!l->ev)
+			return false;
+		l->fd = -1; /* owned by the listener now */
+		evconnlistener_set_error_cb(l->ev, on_accept_error);
+	}
+	return true;
 }
 
 static void on_drain_deadline(evutil_socket_t fd, short what, void *arg)
@@ -138,10 +210,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	if (worker->draining)
 		return;
 	worker->draining = true;
-	if (worker->listener) {
-		evconnlistener_free(worker->listener); /* closes the socket: no more accepts */
-		worker->listener = NULL;
-	}
+	free_listeners(worker);
 	struct timeval deadline = {DRAIN_SECONDS, 0};
 	event_add(worker->drain_deadline, &deadline);
 	http_connections_drain(&worker->connections);
@@ -194,19 +263,17 @@ int worker_start(struct worker *worker)
 	    .ca_file = config->ca_file,
 	};
 	worker->checker = mirror_checker_new(worker->base, &options);
-	worker->listener =
-	    evconnlistener_new(worker->base, on_accept, worker,
-			       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, worker->listen_fd);
+	bool listening = open_listeners(worker);
 	worker->stop_event = event_new(worker->base, -1, 0, on_stop, worker);
 	worker->drain_deadline = evtimer_new(worker->base, on_drain_deadline, worker);
 	worker->accept_resume = evtimer_new(worker->base, on_accept_resume, worker);
-	if (!worker->checker || !worker->listener || !worker->stop_event ||
-	    !worker->drain_deadline || !worker->accept_resume)
+	if (!worker->checker || !listening || !worker->stop_event || !worker->drain_deadline ||
+	    !worker->accept_resume)
 		return -1;
-	worker->listen_fd = -1; /* owned by the listener now */
 	wire_connections(worker);
-	evconnlistener_set_error_cb(worker->listener, on_accept_error);
 	worker->state = state_holder_acquire(worker->shared->states, &worker->state_generation);
+	if (worker->shared->tls)
+		worker->tls = tls_holder_acquire(worker->shared->tls, &worker->tls_generation);
 	if (pthread_create(&worker->thread, NULL, worker_main, worker) != 0)
 		return -1;
 	return 0;
@@ -220,8 +287,7 @@ void worker_request_stop(struct worker *worker)
 void worker_join(struct worker *worker)
 {
 	pthread_join(worker->thread, NULL);
-	if (worker->listener)
-		evconnlistener_free(worker->listener);
+	free_listeners(worker);
 	if (worker->stop_event)
 		event_free(worker->stop_event);
 	if (worker->drain_deadline)
@@ -229,6 +295,7 @@ void worker_join(struct worker *worker)
 	if (worker->accept_resume)
 		event_free(worker->accept_resume);
 	serve_state_release(worker->state);
+	tls_server_unref(worker->tls);
 	if (worker->base)
 		event_base_free(worker->base);
 }

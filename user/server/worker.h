@@ -12,6 +12,7 @@
 #include "archeio/contract/route.h"
 #include "archeio/core/log.h"
 #include "archeio/http/connection.h"
+#include "archeio/http/tls.h"
 #include "archeio/server/config.h"
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/xdp_path.h"
@@ -27,8 +28,22 @@ struct server_shared {
 	const struct config *config;
 	const struct logger *log;
 	struct state_holder *states;
-	struct xdp_path *xdp; /* NULL without XDP */
+	struct xdp_path *xdp;	 /* NULL without XDP */
+	struct tls_holder *tls; /* NULL without TLS */
 	struct route_config route;
+};
+
+/* --listen, then each --plain-listen. */
+#define WORKER_MAX_LISTENERS (1 + CONFIG_MAX_PLAIN_LISTENS)
+
+struct worker;
+
+/* One listening socket of a worker. */
+struct worker_listener {
+	struct worker *worker;
+	int fd; /* -1 once the evconnlistener owns it */
+	bool tls;
+	struct evconnlistener *ev;
 };
 
 struct worker {
@@ -36,8 +51,8 @@ struct worker {
 	pthread_t thread;
 	struct server_shared *shared;
 	struct event_base *base;
-	int listen_fd;
-	struct evconnlistener *listener;
+	struct worker_listener listeners[WORKER_MAX_LISTENERS];
+	size_t listener_count;
 	struct mirror_checker *checker;
 	struct event *stop_event;
 	struct event *drain_deadline;
@@ -46,6 +61,9 @@ struct worker {
 	/* The state this worker serves with; refreshed when the generation moves. */
 	struct serve_state *state;
 	unsigned state_generation;
+	/* The certificates new TLS connections get; refreshed likewise. */
+	struct tls_server *tls;
+	unsigned tls_generation;
 	struct http_connections connections;
 	struct request_handler requests;
 	time_t date_second;

@@ -21,6 +21,14 @@
 
 struct event_base;
 struct http_connection;
+struct tls_server;
+
+/* What happened on a TLS listener that the owner may count and log. */
+enum http_tls_event {
+	HTTP_TLS_ESTABLISHED,	   /* detail: "userspace" or "kTLS ..." */
+	HTTP_TLS_HANDSHAKE_FAILED, /* detail: OpenSSL's reason, "not TLS" or "timeout" */
+	HTTP_TLS_PLAIN_HTTP,	   /* plain HTTP sent to the TLS port: answered 400, closed */
+};
 
 /* What the accepting layer knows about a connection's peer. The tag is
  * carried for the handler and means nothing here (archeio: the region the
@@ -41,6 +49,9 @@ struct http_connection_ops {
 	bool (*draining)(void *ctx);
 	/* A connection was freed (the set's count is already lower). */
 	void (*closed)(void *ctx);
+	/* TLS listeners only; may be NULL. */
+	void (*tls_event)(void *ctx, const struct http_peer *peer, enum http_tls_event event,
+			  const char *detail);
 };
 
 /* The connections of one event loop. The owner fills the first block before
@@ -57,8 +68,11 @@ struct http_connections {
 };
 
 /* Takes ownership of fd (a connected, non-blocking socket); closes it when
- * the connection cannot be set up. */
-void http_connection_accept(struct http_connections *set, int fd, const struct http_peer *peer);
+ * the connection cannot be set up. With tls (a reference is taken), the
+ * client must open with a TLS handshake, within the header timeout; a
+ * client that sends plain HTTP instead gets a 400 saying so, then a close. */
+void http_connection_accept(struct http_connections *set, int fd, const struct http_peer *peer,
+			    struct tls_server *tls);
 const struct http_peer *http_connection_peer(const struct http_connection *conn);
 /* The answer to the connection's current request. resp is serialised at
  * once; its strings need not outlive the call. If the client went away while

@@ -22,11 +22,23 @@
 #define CONFIG_DEFAULT_INFO_URL "https://github.com/kubernetes/registry.k8s.io"
 #define CONFIG_DEFAULT_PRIVACY_URL "https://www.linuxfoundation.org/privacy-policy/"
 #define CONFIG_DEFAULT_BPFFS "/sys/fs/bpf/archeio"
+#define CONFIG_MAX_TLS_PAIRS 16
+#define CONFIG_MAX_PLAIN_LISTENS 8
 
 struct config {
 	/* listening: host NULL means every address (IPv6 "::" dual-stack, IPv4 too) */
 	char *listen_host;
 	uint16_t listen_port;
+	/* HTTPS on --listen when certificates are given: pairs in order, the
+	 * first is the default, the others chosen by SNI. */
+	char **tls_certs;
+	size_t tls_cert_count;
+	char **tls_keys;
+	size_t tls_key_count;
+	bool tls_ktls;
+	/* more plain-HTTP listeners ("host:port"), e.g. for a load balancer */
+	char **plain_listens;
+	size_t plain_listen_count;
 	char *upstream;
 	char *upstream_path;
 	char *signature_upstream; /* NULL when off */
