@@ -81,12 +81,18 @@ wait_for_log() {
 	return 1
 }
 
-# start_nginx NAME DOCROOT PORT [LISTEN_ADDR] [NETNS]: a static file server with
-# an access log at $TMP/NAME.access.log. Stopped on exit.
+# start_nginx NAME DOCROOT PORT [LISTEN_ADDR] [NETNS] [CERT KEY]: a static file
+# server with an access log at $TMP/NAME.access.log. With CERT and KEY (PEM;
+# CERT may hold the chain) it serves HTTPS only. Stopped on exit.
 start_nginx() {
-	local name=$1 root=$2 port=$3 addr=${4:-127.0.0.1} netns=${5:-}
-	local dir="$TMP/nginx-$name"
+	local name=$1 root=$2 port=$3 addr=${4:-127.0.0.1} netns=${5:-} cert=${6:-} key=${7:-}
+	local dir="$TMP/nginx-$name" ssl="" tls_conf=""
 	mkdir -p "$dir"
+	if [ -n "$cert" ] || [ -n "$key" ]; then
+		if [ -z "$cert" ] || [ -z "$key" ]; then echo "[$TEST_NAME] start_nginx: CERT and KEY go together"; return 1; fi
+		ssl=" ssl"
+		tls_conf="ssl_certificate $cert; ssl_certificate_key $key;"
+	fi
 	cat >"$dir/nginx.conf" <<NGINX
 daemon off;
 worker_processes 1;
@@ -102,7 +108,8 @@ http {
 	uwsgi_temp_path $dir/tmp;
 	scgi_temp_path $dir/tmp;
 	server {
-		listen $addr:$port;
+		listen $addr:$port$ssl;
+		$tls_conf
 		root $root;
 		location / { try_files \$uri =404; }
 	}
