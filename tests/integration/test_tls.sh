@@ -36,8 +36,9 @@ TLS="https://127.0.0.1:$TPORT"
 UP="$UPSTREAM/v2/k8s-artifacts-prod/images"
 
 log "start-up says which TLS mode it runs in"
-check_match "https listener logged" "$(grep 'listening on' "$TMP/server.log" | tr '\n' ' ')" "https.*127\.0\.0\.1:$TPORT"
-check_match "plain listener logged" "$(grep 'listening on' "$TMP/server.log" | tr '\n' ' ')" "http .*127\.0\.0\.1:$PPORT|http://127\.0\.0\.1:$PPORT"
+listening=$(grep 'listening on' "$TMP/server.log")
+check_match "https listener logged" "$listening" "127\.0\.0\.1:$TPORT \(https\)"
+check_match "plain listener logged" "$listening" "127\.0\.0\.1:$PPORT with 2 workers"
 if grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null; then
 	check_match "kernel TLS on" "$(grep -i 'kernel TLS' "$TMP/server.log")" "kernel TLS (on|available)"
 else
@@ -52,7 +53,7 @@ check_eq "by name (SNI registry.test)" \
 check_eq "plain listener beside it" "$(status_location "http://127.0.0.1:$PPORT/v2/pause/manifests/3.9")" \
 	"307 $UP/pause/manifests/3.9"
 check_eq "keep-alive: two requests, one connection" \
-	"$(curl -s -o /dev/null -w '%{http_code}%{num_connects} ' --cacert "$CA" "$TLS/v2/" "$TLS/v2/")" "2001 2000 "
+	"$(curl -s -o /dev/null -o /dev/null -w '%{http_code}%{num_connects} ' --cacert "$CA" "$TLS/v2/" "$TLS/v2/")" "2001 2000 "
 check_eq "http/1.1 negotiated by ALPN" "$(curl -s -o /dev/null -w '%{http_version}' --http1.1 --cacert "$CA" "$TLS/v2/")" "1.1"
 
 log "SNI picks the certificate; an unknown name gets the default"
@@ -90,13 +91,18 @@ accepted=$(grep -E '^(Preferred|Accepted)' "$TMP/sslscan.txt")
 weak=$(echo "$accepted" | grep -Ei 'CBC|RC4|DES|NULL|EXP|MD5|anon|SHA ' || true)
 check_eq "no weak cipher accepted" "$weak" ""
 check_match "renegotiation" "$(grep -iA1 'renegotiation' "$TMP/sslscan.txt" | tr '\n' ' ')" "not supported"
-check_match "compression" "$(grep -iA1 'compression' "$TMP/sslscan.txt" | tr '\n' ' ')" "Compression disabled"
+# Debian's OpenSSL has no zlib, so sslscan cannot offer compression; s_client
+# reports what the handshake agreed.
+check_match "compression" "$(echo | timeout 5 openssl s_client -connect "127.0.0.1:$TPORT" -tls1_2 2>/dev/null | grep '^Compression')" "Compression: NONE"
 
 log "session resumption: TLS 1.3 tickets and TLS 1.2"
+# A whole request and its answer (-ign_eof reads to the close), so the TLS
+# 1.3 ticket, sent after the handshake, has surely arrived.
+req_close() { printf 'GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'; }
 for v in -tls1_3 -tls1_2; do
 	rm -f "$TMP/sess"
-	echo | timeout 5 openssl s_client -connect "127.0.0.1:$TPORT" $v -sess_out "$TMP/sess" >/dev/null 2>&1
-	r=$(echo | timeout 5 openssl s_client -connect "127.0.0.1:$TPORT" $v -sess_in "$TMP/sess" 2>/dev/null | grep -E '^(Reused|New),')
+	req_close | timeout 5 openssl s_client -connect "127.0.0.1:$TPORT" $v -ign_eof -sess_out "$TMP/sess" >/dev/null 2>&1
+	r=$(req_close | timeout 5 openssl s_client -connect "127.0.0.1:$TPORT" $v -ign_eof -sess_in "$TMP/sess" 2>/dev/null | grep -E '^(Reused|New),')
 	check_match "resumed with $v" "$r" "^Reused"
 done
 
