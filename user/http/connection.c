@@ -415,8 +415,7 @@ static void discard_input(struct http_connection *conn)
 		conn_free(conn);
 }
 
-static void report_tls(struct http_connection *conn, enum http_tls_event event,
-		       const char *detail)
+static void report_tls(struct http_connection *conn, enum http_tls_event event, const char *detail)
 {
 	const struct http_connections *set = conn->set;
 	if (set->ops->tls_event)
@@ -431,8 +430,8 @@ static void refuse_plain_http(struct http_connection *conn)
 	conn->ssl = NULL;
 	conn->tls_stage = TLS_OFF;
 	report_tls(conn, HTTP_TLS_PLAIN_HTTP, NULL);
-	struct response resp = {.status = 400,
-				.message = "plain HTTP request sent to the HTTPS port: use https://"};
+	struct response resp = {
+	    .status = 400, .message = "plain HTTP request sent to the HTTPS port: use https://"};
 	send_response(conn, &resp);
 	if (!output_pending(conn))
 		start_linger(conn);

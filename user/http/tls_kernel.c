@@ -18,13 +18,15 @@
 /* The ULP can be set only on a connected socket: a loopback pair made here. */
 static int connected_pair(int *client, int *server, int *listener)
 {
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(addr);
 	*listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	*client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	*server = -1;
 	if (*listener < 0 || *client < 0 || bind(*listener, (struct sockaddr *)&addr, len) != 0 ||
-	    listen(*listener, 1) != 0 || getsockname(*listener, (struct sockaddr *)&addr, &len) != 0 ||
+	    listen(*listener, 1) != 0 ||
+	    getsockname(*listener, (struct sockaddr *)&addr, &len) != 0 ||
 	    connect(*client, (struct sockaddr *)&addr, len) != 0)
 		return -1;
 	*server = accept4(*listener, NULL, NULL, SOCK_CLOEXEC);

@@ -45,9 +45,7 @@ SSL_CTX *tls_policy_new_ctx(bool ktls, uint32_t session_cache_size)
 	/* IGNORE_UNEXPECTED_EOF: a client closing without close_notify is an
 	 * ordinary EOF to HTTP/1.1, whose messages carry their own length. */
 	uint64_t options = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_SSLv3 |
-			   SSL_OP_IGNORE_UNEXPECTED_EOF |
-			   SSL_OP_NO_TLSv1 |
-			   SSL_OP_NO_TLSv1_1;
+			   SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
 	if (ktls)
 		options |= SSL_OP_ENABLE_KTLS;
 	SSL_CTX_set_options(ctx, options);

@@ -83,8 +83,8 @@ static bool set_hmac_key(EVP_MAC_CTX *hctx, const struct tls_ticket_key *key)
 
 /* OpenSSL's contract: 1 = use this key, 2 = decrypted but renew the ticket,
  * 0 = unknown key (full handshake), -1 = failure. */
-static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv,
-			   EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int encrypt)
+static int ticket_callback(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPHER_CTX *cctx,
+			   EVP_MAC_CTX *hctx, int encrypt)
 {
 	struct tls_ticket_keys *keys = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ring_index);
 	struct tls_ticket_key key;

@@ -57,7 +57,8 @@ static bool tls_valid(const struct config *config, char *err, size_t errlen)
 		return false;
 	}
 	for (size_t i = 0; i < config->tls_cert_count; i++)
-		if (!config_check_readable("--tls-cert", config->tls_certs[i], false, err, errlen) ||
+		if (!config_check_readable("--tls-cert", config->tls_certs[i], false, err,
+					   errlen) ||
 		    !config_check_readable("--tls-key", config->tls_keys[i], false, err, errlen))
 			return false;
 	if (config->tls_ktls && config->tls_cert_count == 0) {

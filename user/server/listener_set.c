@@ -7,8 +7,8 @@
 
 #include "listen_socket.h"
 
-static int open_one(struct listener_set *set, const char *host, uint16_t port, bool tls,
-		    char *err, size_t errlen)
+static int open_one(struct listener_set *set, const char *host, uint16_t port, bool tls, char *err,
+		    size_t errlen)
 {
 	struct listener_addr *a = &set->addrs[set->count];
 	*a = (struct listener_addr){.tls = tls};
@@ -75,8 +75,8 @@ void listener_set_describe(const struct listener_set *set, char *out, size_t cap
 	for (size_t i = 0; i < set->count && len < cap; i++) {
 		const struct listener_addr *a = &set->addrs[i];
 		bool v6 = a->host && strchr(a->host, ':');
-		int n = snprintf(out + len, cap - len, "%s%s%s%s:%u%s", i ? ", " : "", v6 ? "[" : "",
-				 a->host ? a->host : "*", v6 ? "]" : "", a->port,
+		int n = snprintf(out + len, cap - len, "%s%s%s%s:%u%s", i ? ", " : "",
+				 v6 ? "[" : "", a->host ? a->host : "*", v6 ? "]" : "", a->port,
 				 a->tls ? " (https)" : "");
 		if (n < 0)
 			break;

@@ -12,10 +12,10 @@
 #include "worker.h"
 
 struct listener_addr {
-	char *host;	/* NULL: every address */
-	uint16_t port;	/* as bound (the one picked for port 0) */
+	char *host;    /* NULL: every address */
+	uint16_t port; /* as bound (the one picked for port 0) */
 	bool tls;
-	int *fds;	/* one per worker; -1 once a worker took it */
+	int *fds; /* one per worker; -1 once a worker took it */
 };
 
 struct listener_set {

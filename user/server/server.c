@@ -121,7 +121,8 @@ static int open_xdp(struct server *server)
 	    .bpffs_dir = c->bpffs_dir,
 	    .keep = c->xdp_keep,
 	    .listen_ports = ports,
-	    .listen_port_count = listener_set_ports(&server->listeners, ports, WORKER_MAX_LISTENERS),
+	    .listen_port_count =
+		listener_set_ports(&server->listeners, ports, WORKER_MAX_LISTENERS),
 	    .log = log_xdp,
 	    .log_ctx = server,
 	};

@@ -21,14 +21,16 @@ static struct tls_server *load(struct server_tls *tls, const struct config *conf
 static void log_kernel_tls(const struct config *config, const struct logger *log)
 {
 	if (!config->tls_ktls) {
-		log_msg(log, LOG_INFO, "TLS: kernel TLS off (--tls-ktls to use it where the kernel "
-				       "has it); records are encrypted in userspace");
+		log_msg(log, LOG_INFO,
+			"TLS: kernel TLS off (--tls-ktls to use it where the kernel "
+			"has it); records are encrypted in userspace");
 		return;
 	}
 	char why[256];
 	if (tls_kernel_tls_available(why, sizeof(why)))
-		log_msg(log, LOG_INFO, "TLS: kernel TLS on: after each handshake OpenSSL hands the "
-				       "records to the kernel where the cipher allows");
+		log_msg(log, LOG_INFO,
+			"TLS: kernel TLS on: after each handshake OpenSSL hands the "
+			"records to the kernel where the cipher allows");
 	else
 		log_msg(log, LOG_WARN,
 			"TLS: kernel TLS unavailable on this kernel (%s); records are encrypted in "
@@ -74,8 +76,8 @@ void server_tls_reload(struct server_tls *tls, const struct config *config,
 	if (!next) {
 		unsigned long failures = atomic_fetch_add(&tls->holder.reload_failures, 1) + 1;
 		log_msg(log, LOG_ERROR,
-			"TLS reload failed, keeping the certificates in force: %s (failures=%lu)", err,
-			failures);
+			"TLS reload failed, keeping the certificates in force: %s (failures=%lu)",
+			err, failures);
 		return;
 	}
 	char names[1024];

@@ -124,8 +124,8 @@ static void check_mirror(void *ctx, const char *url, mirror_check_fn done, void 
 	mirror_checker_check(ctx, url, done, arg);
 }
 
-static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *addr,
-		      int len, void *arg)
+static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *addr, int len,
+		      void *arg)
 {
 	(void)ev;
 	(void)len;

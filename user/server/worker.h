@@ -28,7 +28,7 @@ struct server_shared {
 	const struct config *config;
 	const struct logger *log;
 	struct state_holder *states;
-	struct xdp_path *xdp;	 /* NULL without XDP */
+	struct xdp_path *xdp;	/* NULL without XDP */
 	struct tls_holder *tls; /* NULL without TLS */
 	struct route_config route;
 };

@@ -35,8 +35,7 @@ static void add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	X509_EXTENSION_free(ext);
 }
 
-static bool write_pem(const char *dir, const char *name, const char *ext, X509 *cert,
-		      EVP_PKEY *key)
+static bool write_pem(const char *dir, const char *name, const char *ext, X509 *cert, EVP_PKEY *key)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext);
