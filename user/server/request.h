@@ -46,7 +46,7 @@ struct request_handler {
 	const struct route_config *route;
 	const struct config *config; /* trusted proxies, X-Forwarded-For hops, --access-log */
 	const struct logger *log;
-	struct xdp_path *xdp; /* NULL: regions come from the serve state's trie */
+	struct xdp_path *xdp; /* NULL: regions come from the serve state's range table */
 	struct mirror_probe mirror;
 };
 
