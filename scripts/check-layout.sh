@@ -24,14 +24,14 @@ ALLOWLIST=scripts/layout-allowlist.txt
 
 # Which subsystems each may call, besides itself (the intended direction:
 # cmd -> server -> {http, contract, mirrorcheck, xdp, geo} -> core;
-# mirrortool -> core; xdp -> geo, mirrorcheck -> geo, http -> contract).
+# mirrortool -> core; xdp -> geo, mirrorcheck -> geo).
 declare -A MAY_CALL=(
 	[core]=""
 	[geo]="core"
 	[xdp]="geo core"
 	[contract]="core"
 	[mirrorcheck]="geo core"
-	[http]="contract core"
+	[http]="core"
 	[server]="core geo xdp contract mirrorcheck http"
 	[mirrortool]="core"
 	[cmd]="core geo xdp contract mirrorcheck http server mirrortool"
