@@ -148,11 +148,19 @@ size_t tls_server_describe(const struct tls_server *server, char *out, size_t ca
 	return len;
 }
 
+static void server_ref(void *server)
+{
+	tls_server_ref(server);
+}
+
+static void server_unref(void *server)
+{
+	tls_server_unref(server);
+}
+
 void tls_holder_init(struct tls_holder *holder, struct tls_server *initial)
 {
-	pthread_mutex_init(&holder->lock, NULL);
-	holder->current = initial;
-	atomic_init(&holder->generation, 1);
+	snapshot_holder_init(&holder->snap, initial, server_ref, server_unref);
 	atomic_init(&holder->handshake_failures, 0);
 	atomic_init(&holder->plain_http_refused, 0);
 	atomic_init(&holder->reload_failures, 0);
@@ -160,27 +168,15 @@ void tls_holder_init(struct tls_holder *holder, struct tls_server *initial)
 
 void tls_holder_publish(struct tls_holder *holder, struct tls_server *next)
 {
-	pthread_mutex_lock(&holder->lock);
-	struct tls_server *old = holder->current;
-	holder->current = next;
-	atomic_fetch_add_explicit(&holder->generation, 1, memory_order_release);
-	pthread_mutex_unlock(&holder->lock);
-	tls_server_unref(old);
+	snapshot_holder_publish(&holder->snap, next);
 }
 
 struct tls_server *tls_holder_acquire(struct tls_holder *holder, unsigned *generation)
 {
-	pthread_mutex_lock(&holder->lock);
-	struct tls_server *server = tls_server_ref(holder->current);
-	if (generation)
-		*generation = atomic_load_explicit(&holder->generation, memory_order_acquire);
-	pthread_mutex_unlock(&holder->lock);
-	return server;
+	return snapshot_holder_acquire(&holder->snap, generation);
 }
 
 void tls_holder_destroy(struct tls_holder *holder)
 {
-	tls_server_unref(holder->current);
-	holder->current = NULL;
-	pthread_mutex_destroy(&holder->lock);
+	snapshot_holder_destroy(&holder->snap);
 }

@@ -89,37 +89,32 @@ void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id
 	out->use_mirror = true;
 }
 
+static void state_ref(void *state)
+{
+	atomic_fetch_add_explicit(&((struct serve_state *)state)->refs, 1, memory_order_relaxed);
+}
+
+static void state_release(void *state)
+{
+	serve_state_release(state);
+}
+
 void state_holder_init(struct state_holder *holder, struct serve_state *initial)
 {
-	pthread_mutex_init(&holder->lock, NULL);
-	holder->current = initial;
-	atomic_init(&holder->generation, 1);
+	snapshot_holder_init(&holder->snap, initial, state_ref, state_release);
 }
 
 void state_holder_publish(struct state_holder *holder, struct serve_state *next)
 {
-	pthread_mutex_lock(&holder->lock);
-	struct serve_state *old = holder->current;
-	holder->current = next;
-	atomic_fetch_add_explicit(&holder->generation, 1, memory_order_release);
-	pthread_mutex_unlock(&holder->lock);
-	serve_state_release(old);
+	snapshot_holder_publish(&holder->snap, next);
 }
 
 struct serve_state *state_holder_acquire(struct state_holder *holder, unsigned *generation)
 {
-	pthread_mutex_lock(&holder->lock);
-	struct serve_state *state = holder->current;
-	atomic_fetch_add_explicit(&state->refs, 1, memory_order_relaxed);
-	if (generation)
-		*generation = atomic_load_explicit(&holder->generation, memory_order_acquire);
-	pthread_mutex_unlock(&holder->lock);
-	return state;
+	return snapshot_holder_acquire(&holder->snap, generation);
 }
 
 void state_holder_destroy(struct state_holder *holder)
 {
-	serve_state_release(holder->current);
-	holder->current = NULL;
-	pthread_mutex_destroy(&holder->lock);
+	snapshot_holder_destroy(&holder->snap);
 }

@@ -32,8 +32,7 @@ static const char *worker_date(void *ctx)
 static struct serve_state *current_state(struct worker *worker)
 {
 	struct state_holder *holder = worker->shared->states;
-	if (atomic_load_explicit(&holder->generation, memory_order_acquire) !=
-	    worker->state_generation) {
+	if (snapshot_holder_moved(&holder->snap, worker->state_generation)) {
 		serve_state_release(worker->state);
 		worker->state = state_holder_acquire(holder, &worker->state_generation);
 	}
@@ -43,8 +42,7 @@ static struct serve_state *current_state(struct worker *worker)
 static struct tls_server *current_tls(struct worker *worker)
 {
 	struct tls_holder *holder = worker->shared->tls;
-	if (atomic_load_explicit(&holder->generation, memory_order_acquire) !=
-	    worker->tls_generation) {
+	if (snapshot_holder_moved(&holder->snap, worker->tls_generation)) {
 		tls_server_unref(worker->tls);
 		worker->tls = tls_holder_acquire(holder, &worker->tls_generation);
 	}

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archeio/core/snapshot.h"
+
 #define TLS_MAX_PAIRS 16
 #define TLS_DEFAULT_SESSION_CACHE 20000
 #define TLS_DEFAULT_TICKET_ROTATE_S (12 * 3600)
@@ -57,9 +59,7 @@ bool tls_kernel_tls_available(char *why, size_t whylen);
  * compare `generation` (one atomic load per accept) and take a new reference
  * only when it moved, so accepting takes no lock. */
 struct tls_holder {
-	pthread_mutex_t lock;
-	struct tls_server *current;
-	atomic_uint generation;
+	struct snapshot_holder snap; /* of struct tls_server */
 	atomic_ulong handshake_failures;
 	atomic_ulong plain_http_refused;
 	atomic_ulong reload_failures;

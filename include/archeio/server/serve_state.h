@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archeio/core/snapshot.h"
 #include "archeio/geo/range_table.h"
 #include "archeio/geo/ranges.h"
 #include "archeio/mirrorcheck/mirror_rules.h"
@@ -43,10 +44,9 @@ struct blob_choice {
 void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id,
 			     const char *digest, struct blob_choice *out);
 
+/* The current serve state (a core snapshot holder of serve_state). */
 struct state_holder {
-	pthread_mutex_t lock;
-	struct serve_state *current;
-	atomic_uint generation;
+	struct snapshot_holder snap;
 };
 
 void state_holder_init(struct state_holder *holder, struct serve_state *initial);
