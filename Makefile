@@ -30,6 +30,9 @@ ifeq ($(COVERAGE),1)
 CFLAGS += --coverage -O0
 LDFLAGS += --coverage
 endif
+# Sanitizer builds (`make check-sanitize`, `make fuzz`) add their flags here.
+CFLAGS += $(SANITIZE)
+LDFLAGS += $(SANITIZE)
 LDLIBS += -lxdp -lbpf -lelf -lz -levent_pthreads -levent -lcurl -ljansson -lssl -lcrypto -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -131,6 +134,29 @@ coverage:
 		--txt build-cov/coverage.txt --html-details build-cov/coverage.html
 	@cat build-cov/coverage.txt
 
+# Fuzzing (tests/fuzz/, libFuzzer with ASan+UBSan, clang): every harness for
+# FUZZ_SECONDS each, after replaying its saved regressions.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 10
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+fuzz-libs:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=clang SANITIZE="$(SANITIZE_FLAGS) -fsanitize=fuzzer-no-link" \
+		$(FUZZ_BUILD)/libcore.a $(FUZZ_BUILD)/libarcheio.a $(FUZZ_BUILD)/libmirrortool.a
+
+fuzz: fuzz-libs
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# The unit and integration suites again against an ASan+UBSan build of
+# everything (its own build directory); leak checking on for the unit tests.
+SANITIZE_BUILD ?= build-asan
+check-sanitize:
+	$(MAKE) BUILD=$(SANITIZE_BUILD) SANITIZE="$(SANITIZE_FLAGS)" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		$(MAKE) BUILD=$(SANITIZE_BUILD) SANITIZE="$(SANITIZE_FLAGS)" check-unit
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		BUILD=$(SANITIZE_BUILD) tests/run-integration.sh
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -141,6 +167,6 @@ bench: $(BINS)
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD) build-cov
+	rm -rf $(BUILD) build-cov $(FUZZ_BUILD) $(SANITIZE_BUILD)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

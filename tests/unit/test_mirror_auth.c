@@ -134,6 +134,12 @@ static void test_token_json(void **state)
 	assert_null(auth_token_from_json(empty, strlen(empty)));
 	assert_null(auth_token_from_json("not json", 8));
 	assert_null(auth_token_from_json("[1]", 3));
+	/* A token that would put a header of the endpoint's choosing into the
+	 * next request (found by fuzz_registry_auth). */
+	const char *injected = "{\"token\":\"abc\\r\\nX-Evil: 1\"}";
+	const char *del = "{\"token\":\"ab\\u007fc\"}";
+	assert_null(auth_token_from_json(injected, strlen(injected)));
+	assert_null(auth_token_from_json(del, strlen(del)));
 }
 
 int main(void)

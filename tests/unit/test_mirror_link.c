@@ -37,6 +37,10 @@ static void test_several_links_and_params(void **state)
 	    "<http://a/prev>; rel=\"prev\", <http://a/next>; type=\"x\"; rel=\"other next\"",
 	    "http://a/next");
 	expect_next("<http://a/p>; rel=\"prev\"", NULL);
+	/* A target with a space or control byte would go back into a request
+	 * line (found by fuzz_registry_auth). */
+	expect_next("</v2/x/ta s/list>; rel=\"next\"", NULL);
+	expect_next("</v2/x/tags\x0e/list>; rel=\"next\"", NULL);
 	expect_next("<http://a/p>; title=\"a, b; c\"; rel=\"NEXT\"", "http://a/p");
 	expect_next("<http://a/p>; rel=\"nextish\"", NULL);
 }

@@ -3,6 +3,7 @@
  * them, so they live in the core. */
 #include "archeio/core/url_check.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
@@ -52,9 +53,25 @@ static bool port_valid(const char *s, size_t len)
 	return port >= 1 && port <= 65535;
 }
 
+/* A host name as resolvers and HTTP clients take it: letters, digits, '-',
+ * '.', '_' and '~'. RFC 3986's reg-name also allows sub-delims and %-escapes,
+ * but libcurl (the mirror checks) and container clients refuse those, so a
+ * configured URL with them could never work. */
 static bool reg_name_char(char c)
 {
-	return url_is_unreserved(c) || url_is_sub_delim(c) || c == '%';
+	return url_is_unreserved(c);
+}
+
+/* The inside of "[...]": an IPv6 address as inet_pton reads it (no zone). */
+static bool ipv6_literal_valid(const char *s, size_t len)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct in6_addr addr;
+	if (len == 0 || len >= sizeof(text))
+		return false;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	return inet_pton(AF_INET6, text, &addr) == 1;
 }
 
 /* authority = host [":" port], host = reg-name or "[" IPv6 "]"; no userinfo. */
@@ -66,12 +83,8 @@ static bool authority_valid(const char *s, size_t len)
 		return false;
 	if (s[0] == '[') {
 		const char *close = memchr(s, ']', len);
-		if (close == NULL || close == s + 1)
+		if (close == NULL || !ipv6_literal_valid(s + 1, (size_t)(close - s) - 1))
 			return false;
-		for (const char *p = s + 1; p < close; p++) {
-			if (url_hex_value(*p) < 0 && *p != ':' && *p != '.')
-				return false;
-		}
 		host_end = (size_t)(close - s) + 1;
 	} else {
 		host_end = 0;

@@ -48,6 +48,21 @@ static enum http_parse_result fail(int *status, int code)
 	return HTTP_PARSE_ERROR;
 }
 
+/* "HTTP/1.0" or "HTTP/1.1": another well-formed version is 505 (an unknown
+ * minor version is not guessed at), anything else 400. */
+static enum http_parse_result parse_version(const char *v, size_t vlen, struct http_request *req,
+					    int *status)
+{
+	if (vlen != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' || v[5] < '0' || v[5] > '9' ||
+	    v[7] < '0' || v[7] > '9')
+		return fail(status, 400);
+	if (v[5] != '1' || v[7] > '1')
+		return fail(status, 505);
+	req->version_minor = v[7] - '0';
+	req->keep_alive = req->version_minor >= 1;
+	return HTTP_PARSE_DONE;
+}
+
 static enum http_parse_result parse_request_line(const char *line, size_t len,
 						 struct http_request *req, int *status)
 {
@@ -67,16 +82,7 @@ static enum http_parse_result parse_request_line(const char *line, size_t len,
 	if (i == t || i >= len)
 		return fail(status, 400);
 	req->target = (struct http_span){line + t, i - t};
-	const char *v = line + i + 1;
-	size_t vlen = len - i - 1;
-	if (vlen != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' || v[5] < '0' || v[5] > '9' ||
-	    v[7] < '0' || v[7] > '9')
-		return fail(status, 400);
-	if (v[5] != '1')
-		return fail(status, 505);
-	req->version_minor = v[7] - '0';
-	req->keep_alive = req->version_minor >= 1;
-	return HTTP_PARSE_DONE;
+	return parse_version(line + i + 1, len - i - 1, req, status);
 }
 
 /* Splits `name ":" OWS value OWS` (RFC 9112 5): no empty names, no whitespace

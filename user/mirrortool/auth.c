@@ -205,6 +205,17 @@ char *auth_token_url(const struct auth_challenge *c, const char *default_scope)
 	return url;
 }
 
+/* A bearer token goes into an Authorization header: visible ASCII only
+ * (RFC 6750's b64token is narrower still), so a token endpoint cannot make
+ * the tool send a header of its choosing (JSON can carry "\r\n"). */
+static bool token_usable(const char *v)
+{
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+		if (*c <= ' ' || *c >= 0x7f)
+			return false;
+	return true;
+}
+
 char *auth_token_from_json(const char *body, size_t len)
 {
 	json_t *root = json_loadb(body, len, 0, NULL);
@@ -214,7 +225,7 @@ char *auth_token_from_json(const char *body, size_t len)
 	const char *keys[] = {"token", "access_token"};
 	for (size_t i = 0; i < 2 && !token; i++) {
 		const char *v = json_string_value(json_object_get(root, keys[i]));
-		if (v && *v)
+		if (v && *v && token_usable(v))
 			token = strdup(v);
 	}
 	json_decref(root);

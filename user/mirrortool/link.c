@@ -92,6 +92,17 @@ static const char *scan_params(const char *p, bool *next)
 	return p;
 }
 
+/* A URI-reference has no spaces or control bytes (RFC 3986); one that does
+ * would be sent back to the registry as part of a request line. */
+static bool target_usable(const char *target, const char *end)
+{
+	for (const unsigned char *c = (const unsigned char *)target; c < (const unsigned char *)end;
+	     c++)
+		if (*c <= ' ' || *c == 0x7f)
+			return false;
+	return true;
+}
+
 char *link_next_target(const char *value)
 {
 	const char *p = value;
@@ -108,7 +119,8 @@ char *link_next_target(const char *value)
 		if (!p)
 			return NULL;
 		if (next)
-			return strndup(target, (size_t)(end - target));
+			return target_usable(target, end) ? strndup(target, (size_t)(end - target))
+							  : NULL;
 		if (*p == ',')
 			p++;
 	}
