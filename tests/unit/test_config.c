@@ -141,6 +141,48 @@ static void flags_override_environment(void **state)
 	config_free(&c);
 }
 
+/* Info and privacy URLs are answered byte for byte (a trailing slash or a
+ * query kept), from flags and environment alike; passing the default
+ * explicitly changes nothing. Only URLs that paths are joined to (upstreams,
+ * mirror bases) lose their trailing slash. */
+static void page_urls_are_kept_byte_for_byte(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	assert_int_equal(PARSE(&c, NULL, err, "--info-url", "https://example.org/", "--privacy-url",
+			       "https://example.org/privacy/", "--upstream", "https://up.example/",
+			       "--default-mirror", "https://cdn.example//"),
+			 CONFIG_OK);
+	assert_string_equal(c.info_url, "https://example.org/");
+	assert_string_equal(c.privacy_url, "https://example.org/privacy/");
+	assert_string_equal(c.upstream, "https://up.example");
+	assert_string_equal(c.default_mirror, "https://cdn.example");
+	config_free(&c);
+
+	assert_int_equal(PARSE(&c, NULL, err, "--info-url", "http://127.0.0.1/info",
+			       "--privacy-url", "https://example.org/p?lang=en"),
+			 CONFIG_OK);
+	assert_string_equal(c.info_url, "http://127.0.0.1/info");
+	assert_string_equal(c.privacy_url, "https://example.org/p?lang=en");
+	config_free(&c);
+
+	const char *env[] = {"INFO_URL", "https://example.org/", "PRIVACY_URL",
+			     "https://example.org/privacy/", NULL};
+	const char *argv[] = {"serve"};
+	assert_int_equal(parse(&c, env, err, sizeof(err), 1, argv), CONFIG_OK);
+	assert_string_equal(c.info_url, "https://example.org/");
+	assert_string_equal(c.privacy_url, "https://example.org/privacy/");
+	config_free(&c);
+
+	assert_int_equal(PARSE(&c, NULL, err, "--privacy-url", CONFIG_DEFAULT_PRIVACY_URL,
+			       "--info-url", CONFIG_DEFAULT_INFO_URL),
+			 CONFIG_OK);
+	assert_string_equal(c.privacy_url, "https://www.linuxfoundation.org/privacy-policy/");
+	assert_string_equal(c.info_url, "https://github.com/kubernetes/registry.k8s.io");
+	config_free(&c);
+}
+
 static void expect_error(const char *flag, const char *value, const char *needle)
 {
 	struct config c;
@@ -385,6 +427,7 @@ int main(void)
 	    cmocka_unit_test(tuning_flags_out_of_range),
 	    cmocka_unit_test(proxy_list_from_environment),
 	    cmocka_unit_test(usage_documents_every_flag),
+	    cmocka_unit_test(page_urls_are_kept_byte_for_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,8 +26,10 @@ static bool set_url(void *target, const struct option_spec *spec, const char *va
 	char *copy = strdup(value);
 	if (!copy)
 		return out_of_memory(err, errlen);
+	/* Paths are joined to a base, so its trailing slashes would double;
+	 * a page URL is answered byte for byte, its slash is the operator's. */
 	size_t n = strlen(copy);
-	while (n > 0 && copy[n - 1] == '/')
+	while (base && n > 0 && copy[n - 1] == '/')
 		copy[--n] = '\0';
 	char **slot = option_field(target, spec);
 	free(*slot);
