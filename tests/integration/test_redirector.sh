@@ -114,6 +114,11 @@ check_eq "trusted peer, short XFF" "$(req "/v2/pause/blobs/$DIGEST_A" -H "X-Forw
 check_eq "trusted peer, garbage XFF" "$(req "/v2/pause/blobs/$DIGEST_A" -H "X-Forwarded-For: nope, 198.18.0.1")" "400 -"
 check_eq "trusted peer, 3 entries takes 2nd from end" \
 	"$(req "/v2/pause/blobs/$DIGEST_A" -H "X-Forwarded-For: $GCP, $AWS_USE1, 198.18.0.1")" "307 $(mirror_url "$USE1_DIR" "$DIGEST_A")"
+bad_xff=$(curl -s -D - --max-time 5 "$BASE/v2/pause/blobs/$DIGEST_A" -H "X-Forwarded-For: nope, 198.18.0.1" | tr -d '\r')
+check_match "bad XFF: an OCI error body" "$bad_xff" \
+	$'\n\n\\{"errors":\\[\\{"code":"UNSUPPORTED","message":"missing or malformed X-Forwarded-For","detail":null\\}\\]\\}$'
+check_match "bad XFF: application/json" "$bad_xff" $'\nContent-Type: application/json\n'
+check_match "bad XFF: API version header" "$bad_xff" $'\nDocker-Distribution-Api-Version: registry/2.0\n'
 check_eq "non-blob ignores missing XFF" "$(req /v2/pause/manifests/3.9)" "307 $UP/pause/manifests/3.9"
 
 log "mirror checks are cached: one HEAD for repeated requests"

@@ -40,6 +40,7 @@ struct answer {
 	int status;
 	char location[512]; /* "" when none */
 	char message[128];
+	char oci_error[32]; /* "" when none */
 	bool keep_alive;
 	bool head;
 	bool api_version;
@@ -90,6 +91,7 @@ static void record_answer(void *arg, const struct response *resp)
 	a->status = resp->status;
 	snprintf(a->location, sizeof(a->location), "%s", resp->location ? resp->location : "");
 	snprintf(a->message, sizeof(a->message), "%s", resp->message ? resp->message : "");
+	snprintf(a->oci_error, sizeof(a->oci_error), "%s", resp->oci_error ? resp->oci_error : "");
 	a->keep_alive = resp->keep_alive;
 	a->head = resp->head;
 	a->api_version = resp->api_version;
@@ -362,6 +364,9 @@ static void trusted_proxy_without_forwarded_for_is_400(void **state)
 	assert_int_equal(f->answer.status, 400);
 	assert_string_equal(f->answer.location, "");
 	assert_string_equal(f->answer.message, "missing or malformed X-Forwarded-For");
+	/* A /v2/ error like the others: an OCI error body and the API version. */
+	assert_string_equal(f->answer.oci_error, "UNSUPPORTED");
+	assert_true(f->answer.api_version);
 	assert_true(f->answer.keep_alive);
 	assert_non_null(strstr(last_log_line(f),
 			       "request client=" PROXY " cloud=- region=- "

@@ -110,8 +110,11 @@ static void answer_bad_forwarded_for(const struct request_handler *handler,
 				     struct request_log_text *text,
 				     const struct request_reply *reply)
 {
+	/* A /v2/ error like every other: an OCI error body, the API version. */
 	struct response resp = {.status = 400,
+				.oci_error = "UNSUPPORTED",
 				.message = "missing or malformed X-Forwarded-For",
+				.api_version = true,
 				.keep_alive = routed->keep_alive,
 				.head = routed->head};
 	ip_format(&routed->peer->addr, text->client, sizeof(text->client));
