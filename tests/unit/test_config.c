@@ -225,6 +225,46 @@ static void bad_values_are_refused(void **state)
 	expect_error("--upstream", NULL, "needs a value");
 }
 
+static void expect_exact_error(const char *flag, const char *value, const char *want)
+{
+	struct config c;
+	char err[256] = "";
+	const char *argv[] = {"serve", flag, value};
+	assert_int_equal(parse(&c, NULL, err, sizeof(err), 3, argv), CONFIG_ERROR);
+	assert_string_equal(err, want);
+	config_free(&c);
+}
+
+/* A refusal names what is wrong with the value, not only that it is wrong. */
+static void refusals_name_the_problem(void **state)
+{
+	(void)state;
+	expect_exact_error("--upstream", "https://x/?a=1",
+			   "--upstream: a query is not allowed (paths are appended to this URL): "
+			   "https://x/?a=1");
+	expect_exact_error("--default-mirror", "http://u:p@x",
+			   "--default-mirror: user info (user:password@) is not allowed: "
+			   "http://u:p@x");
+	expect_exact_error("--trusted-proxy", "10.0.0.1/8",
+			   "--trusted-proxy: 10.0.0.1/8 has host bits set (the network is "
+			   "10.0.0.0/8)");
+	expect_exact_error("--trusted-proxy", "2001:db8::1/32",
+			   "--trusted-proxy: 2001:db8::1/32 has host bits set (the network is "
+			   "2001:db8::/32)");
+	expect_exact_error("--trusted-proxy", "banana", "--trusted-proxy: bad CIDR banana");
+	expect_exact_error("--info-url", "https://example.org/#top",
+			   "--info-url: a fragment (#) is not allowed: https://example.org/#top");
+	expect_exact_error("--info-url", "https://example.org:99999/",
+			   "--info-url: bad port (want 1 to 65535): https://example.org:99999/");
+	expect_exact_error("--signature-upstream", "https://exa mple.org",
+			   "--signature-upstream: spaces, control characters and non-ASCII bytes "
+			   "are not allowed: https://exa mple.org");
+	expect_exact_error("--upstream", "ftp://x",
+			   "--upstream: not an absolute http(s) URL: ftp://x");
+	/* A page URL may carry a query; only bases may not. */
+	expect_exact_error("--privacy-url", "https://", "--privacy-url: no host: https://");
+}
+
 static void bad_environment_is_refused(void **state)
 {
 	(void)state;
@@ -324,7 +364,8 @@ static void proxy_list_from_environment(void **state)
 
 	const char *bad[] = {"ARCHEIO_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.1/8", NULL};
 	assert_int_equal(parse(&c, bad, err, sizeof(err), 1, argv), CONFIG_ERROR);
-	assert_string_equal(err, "bad trusted proxy CIDR 10.0.0.1/8");
+	assert_string_equal(err, "ARCHEIO_TRUSTED_PROXIES: 10.0.0.1/8 has host bits set (the "
+				 "network is 10.0.0.0/8)");
 	config_free(&c);
 
 	/* Empty variables are unset, except the two where empty means "none". */
@@ -421,6 +462,7 @@ int main(void)
 	    cmocka_unit_test(flags_override_environment),
 	    cmocka_unit_test(bad_values_are_refused),
 	    cmocka_unit_test(bad_environment_is_refused),
+	    cmocka_unit_test(refusals_name_the_problem),
 	    cmocka_unit_test(help_and_arguments),
 	    cmocka_unit_test(listen_forms),
 	    cmocka_unit_test(tuning_flags),
