@@ -131,6 +131,13 @@ check_eq "no GET reached the mirror" "$(grep -c '"GET ' "$TMP/mirror.access.log"
 
 log "access log names client, cloud and region"
 check_match "access log" "$(grep "client=$AWS_USE1 " "$TMP/server.log" | head -1)" "cloud=aws region=us-east-1 .*status=307"
+check_match "access log: duration, size and user agent (text)" \
+	"$(grep "client=$AWS_USE1 " "$TMP/server.log" | head -1)" \
+	" status=307 target=[^ ]+ duration_us=[0-9]+ bytes=[1-9][0-9]* user_agent=curl/[0-9.]+$"
+curl -s -o /dev/null --max-time 5 -A 'Mozilla/5.0 (X11; "q")' "$BASE/v2/ua/manifests/1"
+wait_for_log "$TMP/server.log" "path=/v2/ua/manifests/1 " 5
+check_match "a user agent with spaces and quotes is quoted and escaped" \
+	"$(grep "path=/v2/ua/manifests/1 " "$TMP/server.log")" ' user_agent="Mozilla/5\.0 \(X11; \\"q\\"\)"$'
 
 log "malformed HTTP"
 raw() { python3 - "$PORT" "$1" <<'PY'

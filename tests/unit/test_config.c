@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "archeio/server/config.h"
+#include "server/config_log.h"
 
 /* The fake environment of the current test (test-only state). */
 static const char *const *fake_env;
@@ -454,6 +455,44 @@ static void listen_forms(void **state)
 	free(host);
 }
 
+/* The start-up configuration is one record of fields: numbers are JSON
+ * numbers, what is off is "-". */
+static void configuration_is_logged_as_fields(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	assert_int_equal(PARSE(&c, NULL, err, "--upstream", "http://127.0.0.1:5000/",
+			       "--upstream-path", "", "--workers", "3", "--trusted-proxy",
+			       "10.0.0.0/8", "--info-url", "http://127.0.0.1/i/"),
+			 CONFIG_OK);
+	char *text = NULL;
+	size_t len = 0;
+	struct logger log = {.level = LOG_INFO, .format = LOG_FORMAT_JSON};
+	log.out = open_memstream(&text, &len);
+	config_log(&c, &log);
+	fclose(log.out);
+	assert_non_null(
+	    strstr(text, "\"msg\":\"config\",\"upstream\":\"http://127.0.0.1:5000\","
+			 "\"upstream_path\":\"\",\"signature_upstream\":\"-\","
+			 "\"default_mirror\":\"https://d1be1w964nk82h.cloudfront.net\","
+			 "\"info_url\":\"http://127.0.0.1/i/\","
+			 "\"privacy_url\":\"https://www.linuxfoundation.org/privacy-policy/\","
+			 "\"mirrors\":\"built-in\",\"ranges\":0,\"trusted_proxies\":1,"
+			 "\"xff_hops\":2,\"workers\":3,\"access_log\":\"off\",\"xdp\":\"-\"}\n"));
+	free(text);
+	log.format = LOG_FORMAT_TEXT;
+	log.out = open_memstream(&text, &len);
+	config_log(&c, &log);
+	fclose(log.out);
+	assert_non_null(strstr(text,
+			       " info config upstream=http://127.0.0.1:5000 upstream_path=\"\" "
+			       "signature_upstream=- "));
+	assert_non_null(strstr(text, " workers=3 access_log=off xdp=-\n"));
+	free(text);
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -470,6 +509,7 @@ int main(void)
 	    cmocka_unit_test(proxy_list_from_environment),
 	    cmocka_unit_test(usage_documents_every_flag),
 	    cmocka_unit_test(page_urls_are_kept_byte_for_byte),
+	    cmocka_unit_test(configuration_is_logged_as_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
