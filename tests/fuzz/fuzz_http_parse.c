@@ -23,7 +23,8 @@ static void check_prefixes(const char *buf, size_t consumed)
 		struct http_request req;
 		size_t used = 0;
 		int status = 0;
-		enum http_parse_result r = http_parse_request(buf, cut, MAX_HEAD, &req, &used, &status);
+		enum http_parse_result r =
+		    http_parse_request(buf, cut, MAX_HEAD, &req, &used, &status);
 		FUZZ_CHECK(r == HTTP_PARSE_INCOMPLETE);
 	}
 }
@@ -31,8 +32,9 @@ static void check_prefixes(const char *buf, size_t consumed)
 static void check_round_trip(const struct http_request *req)
 {
 	char out[MAX_HEAD * 2], xff1[MAX_HEAD], xff2[MAX_HEAD];
-	int n = snprintf(out, sizeof(out), "%.*s %.*s HTTP/1.%d\r\n", (int)req->method.len,
-			 req->method.ptr, (int)req->target.len, req->target.ptr, req->version_minor);
+	int n =
+	    snprintf(out, sizeof(out), "%.*s %.*s HTTP/1.%d\r\n", (int)req->method.len,
+		     req->method.ptr, (int)req->target.len, req->target.ptr, req->version_minor);
 	size_t len = (size_t)n;
 	for (size_t i = 0; i < req->xff_count; i++)
 		len += (size_t)snprintf(out + len, sizeof(out) - len, "X-Forwarded-For: %.*s\r\n",
@@ -42,7 +44,8 @@ static void check_round_trip(const struct http_request *req)
 	struct http_request again;
 	size_t used = 0;
 	int status = 0;
-	enum http_parse_result r = http_parse_request(out, len, sizeof(out), &again, &used, &status);
+	enum http_parse_result r =
+	    http_parse_request(out, len, sizeof(out), &again, &used, &status);
 	FUZZ_CHECK(r == HTTP_PARSE_DONE && used == len);
 	FUZZ_CHECK(again.method.len == req->method.len &&
 		   memcmp(again.method.ptr, req->method.ptr, req->method.len) == 0);
@@ -64,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct http_request req;
 	size_t consumed = 0;
 	int status = 0;
-	enum http_parse_result r = http_parse_request(buf, size, MAX_HEAD, &req, &consumed, &status);
+	enum http_parse_result r =
+	    http_parse_request(buf, size, MAX_HEAD, &req, &consumed, &status);
 	if (r == HTTP_PARSE_ERROR) {
 		FUZZ_CHECK(status == 400 || status == 414 || status == 431 || status == 505);
 		return 0;

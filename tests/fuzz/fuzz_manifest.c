@@ -21,8 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1 || size > 1 << 20)
 		return 0;
-	static const char *const types[] = {NULL, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST,
-					    MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST,
+	static const char *const types[] = {NULL,
+					    MEDIA_OCI_INDEX,
+					    MEDIA_OCI_MANIFEST,
+					    MEDIA_DOCKER_LIST,
+					    MEDIA_DOCKER_MANIFEST,
 					    "application/json"};
 	struct manifest m;
 	char err[512];

@@ -82,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ip_prefix_parse("198.18.0.0/15", true, &seed);
 	uint32_t seed_region = region_table_intern(&regions, "test", "seed");
 	range_set_add(&set, &seed, seed_region);
-	int r = ranges_parse_buffer(&set, &regions, "fuzz", (const char *)data, size, err, sizeof(err));
+	int r =
+	    ranges_parse_buffer(&set, &regions, "fuzz", (const char *)data, size, err, sizeof(err));
 	if (r != 0) {
 		FUZZ_CHECK(set.count == 1);
 		FUZZ_CHECK(strlen(err) > 0);

@@ -41,10 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(r.status == 307);
 	FUZZ_CHECK(fuzz_header_safe(r.location));
 	FUZZ_CHECK(!strchr(r.location, ' '));
-	int configured = starts_with(r.location, "https://up.example/v2/k8s-artifacts-prod/images/") ||
-			 starts_with(r.location, "https://sig.example/v2/") ||
-			 strcmp(r.location, config.info_url) == 0 ||
-			 strcmp(r.location, config.privacy_url) == 0;
+	int configured =
+	    starts_with(r.location, "https://up.example/v2/k8s-artifacts-prod/images/") ||
+	    starts_with(r.location, "https://sig.example/v2/") ||
+	    strcmp(r.location, config.info_url) == 0 || strcmp(r.location, config.privacy_url) == 0;
 	FUZZ_CHECK(configured);
 	if (r.kind == ROUTE_BLOB) {
 		FUZZ_CHECK(oci_digest_valid(r.digest, strlen(r.digest)));

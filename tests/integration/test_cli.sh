@@ -10,6 +10,14 @@ run() {
 	echo "$rc|$(head -1 <<<"$out")"
 }
 
+# serve_error ARGS...: a serve that fails after logging its configuration:
+# prints "EXIT|its error line" (the first line logged at error level).
+serve_error() {
+	local out rc=0
+	out=$("$ARCHEIO" serve "$@" 2>&1 >/dev/null) || rc=$?
+	echo "$rc|$(grep -m1 ' error ' <<<"$out")"
+}
+
 check_eq "help subcommand" "$(run help)" "0|"
 check_match "help prints usage" "$("$ARCHEIO" help)" "^usage: archeio"
 check_eq "unknown subcommand" "$(run bogus)" "2|archeio: unknown command bogus (try archeio --help)"
@@ -31,7 +39,25 @@ check_eq "lookup with --ranges" "$("$ARCHEIO" lookup --ranges "$TMP/ranges.txt" 
 192.0.2.1	-	-"
 printf '10.0.0.0/8 lab\n' >"$TMP/bad.txt"
 check_match "lookup with a bad ranges file" "$(run lookup --ranges "$TMP/bad.txt" 10.1.2.3)" \
-	"^2\|archeio: .*bad.txt: .*line 1: 2 fields"
+	"^2\|archeio: .*/bad.txt:1: not a known ranges format .*: 2 fields, want 'CIDR CLOUD REGION'$"
+# A refusal names the problem with the value; a file's problem is FILE:LINE: message.
+check_eq "a query in a base URL" "$(run serve --upstream 'https://x/?a=1')" \
+	"2|archeio: --upstream: a query is not allowed (paths are appended to this URL): https://x/?a=1"
+check_eq "user info in a URL" "$(run serve --default-mirror http://u:p@x)" \
+	"2|archeio: --default-mirror: user info (user:password@) is not allowed: http://u:p@x"
+check_eq "a trusted proxy CIDR with host bits" "$(run serve --trusted-proxy 10.0.0.1/8)" \
+	"2|archeio: --trusted-proxy: 10.0.0.1/8 has host bits set (the network is 10.0.0.0/8)"
+check_eq "the same from the environment" \
+	"$(ARCHEIO_TRUSTED_PROXIES=10.0.0.1/8 run serve)" \
+	"2|archeio: ARCHEIO_TRUSTED_PROXIES: 10.0.0.1/8 has host bits set (the network is 10.0.0.0/8)"
+printf '# rules\naws:us-east-1 https://u:p@127.0.0.1/\n' >"$TMP/bad.mirrors"
+check_match "a mirrors file error is FILE:LINE: message" \
+	"$(serve_error --listen 127.0.0.1:0 --mirrors "$TMP/bad.mirrors")" \
+	"^2\|[^ ]+ error $TMP/bad.mirrors:2: user info \(user:password@\) is not allowed: 'https://u:p@127.0.0.1/'$"
+printf '10.0.0.0/8 lab one\n10.1.0.0/16 lab\n' >"$TMP/bad2.txt"
+check_match "a ranges file error is FILE:LINE: message" \
+	"$(serve_error --listen 127.0.0.1:0 --ranges "$TMP/bad2.txt")" \
+	"^2\|[^ ]+ error $TMP/bad2.txt:2: 2 fields, want 'CIDR CLOUD REGION'$"
 # Without --ranges, lookup reads a running server's pinned maps; a bpffs
 # directory that is not one is an error, not an empty answer.
 mkdir -p "$TMP/notbpf"

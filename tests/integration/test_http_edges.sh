@@ -87,10 +87,25 @@ check_eq "server still answers after that" "$(status_location "http://127.0.0.1:
 check_eq "and the cached check is used" "$(client blob "$PORT" "/v2/pause/blobs/$other")" \
 	"307 $MIRROR/containers/images/$other eof"
 
-log "JSON access log"
+log "JSON logs: fields, numbers as numbers"
 line=$(grep '"msg":"request"' "$TMP/main.log" | grep -F '"path":"/v2/pause/blobs/sha256:eee' | head -1)
 check_match "access log line is JSON with fields" "$line" \
-	'^\{"time":"[^"]+","level":"info","msg":"request","client":"127\.0\.0\.1","cloud":"lab","region":"one","method":"GET","path":"/v2/pause/blobs/sha256:e+","status":"307","target":"http://127\.0\.0\.1:[0-9]+/containers/images/sha256:e+"\}$'
+	'^\{"time":"[^"]+","level":"info","msg":"request","client":"127\.0\.0\.1","cloud":"lab","region":"one","method":"GET","path":"/v2/pause/blobs/sha256:e+","status":307,"target":"http://127\.0\.0\.1:[0-9]+/containers/images/sha256:e+","duration_us":[0-9]+,"bytes":[0-9]+,"user_agent":"-"\}$'
+# The blob waited for the slow mirror's 1.5 s check: the duration covers it.
+check_match "duration covers the mirror check" "$(sed -E 's/.*"duration_us":([0-9]+).*/\1/' <<<"$line")" \
+	'^1[4-9][0-9]{5}$'
+# The size is the whole answer as sent (the same redirect, read back by curl).
+blob_bytes=$(sed -E 's/.*"bytes":([0-9]+).*/\1/' <<<"$line")
+curl -s --max-time 5 -A 'probe/1.0 "x"' -H 'Connection: close' -D "$TMP/head.out" -o "$TMP/body.out" "http://127.0.0.1:$PORT$BLOB"
+check_eq "bytes is what the client received" \
+	"$(($(wc -c <"$TMP/head.out") + $(wc -c <"$TMP/body.out")))" "$blob_bytes"
+wait_for_log "$TMP/main.log" '"user_agent":"probe/1.0 \\"x\\""' 5
+check_match "the user agent is logged, escaped" \
+	"$(grep -F '"user_agent":"probe/1.0 \"x\""' "$TMP/main.log" | head -1)" '"status":307,'
+check_match "configuration as fields" "$(grep '"msg":"config"' "$TMP/main.log")" \
+	'"upstream":"http://127\.0\.0\.1:[0-9]+","upstream_path":"",.*"mirrors":"[^"]+/mirrors","ranges":1,"trusted_proxies":0,"xff_hops":2,"workers":2,"access_log":"on","xdp":"-"\}$'
+check_match "ranges loaded as fields" "$(grep '"msg":"ranges loaded"' "$TMP/main.log")" \
+	'"prefixes":2,"regions":1,"mirror_rules":2,"per_cloud":"lab=1/1"\}$'
 check_eq "every log line is JSON" "$(grep -vc '^{' "$TMP/main.log")" "0"
 
 log "SIGTERM with a check pending and an idle connection"
@@ -120,6 +135,8 @@ check_eq "exit status" "$STOP_RC" "0"
 wait "$partial_pid"
 check_eq "stuck client closed without an answer" "$(tail -1 "$TMP/partial.out")" "eof"
 check_match "drain deadline logged" "$(cat "$TMP/stuck.log")" "worker 0: 1 connections still open after 5 s"
+check_match "one worker in the singular" "$(grep 'listening on' "$TMP/stuck.log")" \
+	"listening on 127\.0\.0\.1:$PORT2 with 1 worker$"
 
 log "out of file descriptors: accept pauses instead of spinning"
 PORT3=$(free_port)

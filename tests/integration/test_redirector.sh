@@ -114,6 +114,11 @@ check_eq "trusted peer, short XFF" "$(req "/v2/pause/blobs/$DIGEST_A" -H "X-Forw
 check_eq "trusted peer, garbage XFF" "$(req "/v2/pause/blobs/$DIGEST_A" -H "X-Forwarded-For: nope, 198.18.0.1")" "400 -"
 check_eq "trusted peer, 3 entries takes 2nd from end" \
 	"$(req "/v2/pause/blobs/$DIGEST_A" -H "X-Forwarded-For: $GCP, $AWS_USE1, 198.18.0.1")" "307 $(mirror_url "$USE1_DIR" "$DIGEST_A")"
+bad_xff=$(curl -s -D - --max-time 5 "$BASE/v2/pause/blobs/$DIGEST_A" -H "X-Forwarded-For: nope, 198.18.0.1" | tr -d '\r')
+check_match "bad XFF: an OCI error body" "$bad_xff" \
+	$'\n\n\\{"errors":\\[\\{"code":"UNSUPPORTED","message":"missing or malformed X-Forwarded-For","detail":null\\}\\]\\}$'
+check_match "bad XFF: application/json" "$bad_xff" $'\nContent-Type: application/json\n'
+check_match "bad XFF: API version header" "$bad_xff" $'\nDocker-Distribution-Api-Version: registry/2.0\n'
 check_eq "non-blob ignores missing XFF" "$(req /v2/pause/manifests/3.9)" "307 $UP/pause/manifests/3.9"
 
 log "mirror checks are cached: one HEAD for repeated requests"
@@ -126,6 +131,13 @@ check_eq "no GET reached the mirror" "$(grep -c '"GET ' "$TMP/mirror.access.log"
 
 log "access log names client, cloud and region"
 check_match "access log" "$(grep "client=$AWS_USE1 " "$TMP/server.log" | head -1)" "cloud=aws region=us-east-1 .*status=307"
+check_match "access log: duration, size and user agent (text)" \
+	"$(grep "client=$AWS_USE1 " "$TMP/server.log" | head -1)" \
+	" status=307 target=[^ ]+ duration_us=[0-9]+ bytes=[1-9][0-9]* user_agent=curl/[0-9.]+$"
+curl -s -o /dev/null --max-time 5 -A 'Mozilla/5.0 (X11; "q")' "$BASE/v2/ua/manifests/1"
+wait_for_log "$TMP/server.log" "path=/v2/ua/manifests/1 " 5
+check_match "a user agent with spaces and quotes is quoted and escaped" \
+	"$(grep "path=/v2/ua/manifests/1 " "$TMP/server.log")" ' user_agent="Mozilla/5\.0 \(X11; \\"q\\"\)"$'
 
 log "malformed HTTP"
 raw() { python3 - "$PORT" "$1" <<'PY'
@@ -177,7 +189,7 @@ check_eq "us-east-1 now upstream" "$(blob "$DIGEST_A" "$AWS_USE1")" "307 $UP/pau
 printf '1.2.3.0/24 aws\n' >"$TMP/ranges/zz-operator.txt"
 kill -HUP "$SERVER_PID"
 wait_for_log "$TMP/server.log" "reload failed" 10
-check_match "reload error names file and line" "$(grep 'reload failed' "$TMP/server.log")" "zz-operator.txt.*line 1"
+check_match "reload error names file and line" "$(grep 'reload failed' "$TMP/server.log")" "zz-operator.txt:1: .*2 fields"
 check_eq "old state kept" "$(blob "$DIGEST_A" "$AZURE")" "307 $(mirror_url "$CDN_DIR" "$DIGEST_A")"
 printf '# operator overrides\n%s/32 acme lab-1\n' "$AZURE" >"$TMP/ranges/zz-operator.txt"
 kill -HUP "$SERVER_PID"
@@ -207,7 +219,7 @@ check_eq "bad upstream exit" "$(exit2 --upstream ftp://x)" "2"
 check_match "bad upstream message" "$(errline --upstream ftp://x)" "ftp://x"
 printf '10.0.0.0/33 aws x\n' >"$TMP/bad.txt"
 check_eq "bad ranges exit" "$(exit2 --listen 127.0.0.1:0 --ranges "$TMP/bad.txt")" "2"
-check_match "bad ranges message" "$(errline --listen 127.0.0.1:0 --ranges "$TMP/bad.txt")" "bad.txt.*line 1"
+check_match "bad ranges message" "$(errline --listen 127.0.0.1:0 --ranges "$TMP/bad.txt")" "bad.txt:1: .*bad CIDR"
 printf 'aws:us-east-1 ftp://x\n' >"$TMP/bad.mirrors"
 check_eq "bad mirrors exit" "$(exit2 --listen 127.0.0.1:0 --mirrors "$TMP/bad.mirrors")" "2"
 check_eq "unknown flag exit" "$(exit2 --bogus)" "2"

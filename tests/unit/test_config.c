@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "archeio/server/config.h"
+#include "server/config_log.h"
 
 /* The fake environment of the current test (test-only state). */
 static const char *const *fake_env;
@@ -141,6 +142,48 @@ static void flags_override_environment(void **state)
 	config_free(&c);
 }
 
+/* Info and privacy URLs are answered byte for byte (a trailing slash or a
+ * query kept), from flags and environment alike; passing the default
+ * explicitly changes nothing. Only URLs that paths are joined to (upstreams,
+ * mirror bases) lose their trailing slash. */
+static void page_urls_are_kept_byte_for_byte(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	assert_int_equal(PARSE(&c, NULL, err, "--info-url", "https://example.org/", "--privacy-url",
+			       "https://example.org/privacy/", "--upstream", "https://up.example/",
+			       "--default-mirror", "https://cdn.example//"),
+			 CONFIG_OK);
+	assert_string_equal(c.info_url, "https://example.org/");
+	assert_string_equal(c.privacy_url, "https://example.org/privacy/");
+	assert_string_equal(c.upstream, "https://up.example");
+	assert_string_equal(c.default_mirror, "https://cdn.example");
+	config_free(&c);
+
+	assert_int_equal(PARSE(&c, NULL, err, "--info-url", "http://127.0.0.1/info",
+			       "--privacy-url", "https://example.org/p?lang=en"),
+			 CONFIG_OK);
+	assert_string_equal(c.info_url, "http://127.0.0.1/info");
+	assert_string_equal(c.privacy_url, "https://example.org/p?lang=en");
+	config_free(&c);
+
+	const char *env[] = {"INFO_URL", "https://example.org/", "PRIVACY_URL",
+			     "https://example.org/privacy/", NULL};
+	const char *argv[] = {"serve"};
+	assert_int_equal(parse(&c, env, err, sizeof(err), 1, argv), CONFIG_OK);
+	assert_string_equal(c.info_url, "https://example.org/");
+	assert_string_equal(c.privacy_url, "https://example.org/privacy/");
+	config_free(&c);
+
+	assert_int_equal(PARSE(&c, NULL, err, "--privacy-url", CONFIG_DEFAULT_PRIVACY_URL,
+			       "--info-url", CONFIG_DEFAULT_INFO_URL),
+			 CONFIG_OK);
+	assert_string_equal(c.privacy_url, "https://www.linuxfoundation.org/privacy-policy/");
+	assert_string_equal(c.info_url, "https://github.com/kubernetes/registry.k8s.io");
+	config_free(&c);
+}
+
 static void expect_error(const char *flag, const char *value, const char *needle)
 {
 	struct config c;
@@ -181,6 +224,46 @@ static void bad_values_are_refused(void **state)
 	expect_error("--bpffs", "relative", "relative");
 	expect_error("--no-such-flag", NULL, "--no-such-flag");
 	expect_error("--upstream", NULL, "needs a value");
+}
+
+static void expect_exact_error(const char *flag, const char *value, const char *want)
+{
+	struct config c;
+	char err[256] = "";
+	const char *argv[] = {"serve", flag, value};
+	assert_int_equal(parse(&c, NULL, err, sizeof(err), 3, argv), CONFIG_ERROR);
+	assert_string_equal(err, want);
+	config_free(&c);
+}
+
+/* A refusal names what is wrong with the value, not only that it is wrong. */
+static void refusals_name_the_problem(void **state)
+{
+	(void)state;
+	expect_exact_error("--upstream", "https://x/?a=1",
+			   "--upstream: a query is not allowed (paths are appended to this URL): "
+			   "https://x/?a=1");
+	expect_exact_error("--default-mirror", "http://u:p@x",
+			   "--default-mirror: user info (user:password@) is not allowed: "
+			   "http://u:p@x");
+	expect_exact_error("--trusted-proxy", "10.0.0.1/8",
+			   "--trusted-proxy: 10.0.0.1/8 has host bits set (the network is "
+			   "10.0.0.0/8)");
+	expect_exact_error("--trusted-proxy", "2001:db8::1/32",
+			   "--trusted-proxy: 2001:db8::1/32 has host bits set (the network is "
+			   "2001:db8::/32)");
+	expect_exact_error("--trusted-proxy", "banana", "--trusted-proxy: bad CIDR banana");
+	expect_exact_error("--info-url", "https://example.org/#top",
+			   "--info-url: a fragment (#) is not allowed: https://example.org/#top");
+	expect_exact_error("--info-url", "https://example.org:99999/",
+			   "--info-url: bad port (want 1 to 65535): https://example.org:99999/");
+	expect_exact_error("--signature-upstream", "https://exa mple.org",
+			   "--signature-upstream: spaces, control characters and non-ASCII bytes "
+			   "are not allowed: https://exa mple.org");
+	expect_exact_error("--upstream", "ftp://x",
+			   "--upstream: not an absolute http(s) URL: ftp://x");
+	/* A page URL may carry a query; only bases may not. */
+	expect_exact_error("--privacy-url", "https://", "--privacy-url: no host: https://");
 }
 
 static void bad_environment_is_refused(void **state)
@@ -282,7 +365,8 @@ static void proxy_list_from_environment(void **state)
 
 	const char *bad[] = {"ARCHEIO_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.1/8", NULL};
 	assert_int_equal(parse(&c, bad, err, sizeof(err), 1, argv), CONFIG_ERROR);
-	assert_string_equal(err, "bad trusted proxy CIDR 10.0.0.1/8");
+	assert_string_equal(err, "ARCHEIO_TRUSTED_PROXIES: 10.0.0.1/8 has host bits set (the "
+				 "network is 10.0.0.0/8)");
 	config_free(&c);
 
 	/* Empty variables are unset, except the two where empty means "none". */
@@ -371,6 +455,44 @@ static void listen_forms(void **state)
 	free(host);
 }
 
+/* The start-up configuration is one record of fields: numbers are JSON
+ * numbers, what is off is "-". */
+static void configuration_is_logged_as_fields(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	assert_int_equal(PARSE(&c, NULL, err, "--upstream", "http://127.0.0.1:5000/",
+			       "--upstream-path", "", "--workers", "3", "--trusted-proxy",
+			       "10.0.0.0/8", "--info-url", "http://127.0.0.1/i/"),
+			 CONFIG_OK);
+	char *text = NULL;
+	size_t len = 0;
+	struct logger log = {.level = LOG_INFO, .format = LOG_FORMAT_JSON};
+	log.out = open_memstream(&text, &len);
+	config_log(&c, &log);
+	fclose(log.out);
+	assert_non_null(
+	    strstr(text, "\"msg\":\"config\",\"upstream\":\"http://127.0.0.1:5000\","
+			 "\"upstream_path\":\"\",\"signature_upstream\":\"-\","
+			 "\"default_mirror\":\"https://d1be1w964nk82h.cloudfront.net\","
+			 "\"info_url\":\"http://127.0.0.1/i/\","
+			 "\"privacy_url\":\"https://www.linuxfoundation.org/privacy-policy/\","
+			 "\"mirrors\":\"built-in\",\"ranges\":0,\"trusted_proxies\":1,"
+			 "\"xff_hops\":2,\"workers\":3,\"access_log\":\"off\",\"xdp\":\"-\"}\n"));
+	free(text);
+	log.format = LOG_FORMAT_TEXT;
+	log.out = open_memstream(&text, &len);
+	config_log(&c, &log);
+	fclose(log.out);
+	assert_non_null(strstr(text,
+			       " info config upstream=http://127.0.0.1:5000 upstream_path=\"\" "
+			       "signature_upstream=- "));
+	assert_non_null(strstr(text, " workers=3 access_log=off xdp=-\n"));
+	free(text);
+	config_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,12 +501,15 @@ int main(void)
 	    cmocka_unit_test(flags_override_environment),
 	    cmocka_unit_test(bad_values_are_refused),
 	    cmocka_unit_test(bad_environment_is_refused),
+	    cmocka_unit_test(refusals_name_the_problem),
 	    cmocka_unit_test(help_and_arguments),
 	    cmocka_unit_test(listen_forms),
 	    cmocka_unit_test(tuning_flags),
 	    cmocka_unit_test(tuning_flags_out_of_range),
 	    cmocka_unit_test(proxy_list_from_environment),
 	    cmocka_unit_test(usage_documents_every_flag),
+	    cmocka_unit_test(page_urls_are_kept_byte_for_byte),
+	    cmocka_unit_test(configuration_is_logged_as_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,10 @@ struct fake_owner {
 	struct http_connection *waiting; /* the connection owed an answer */
 	uint32_t seen_tag;
 	bool seen_tagged;
+	/* What the connection told about the answers it serialised. */
+	int sent_calls;
+	size_t sent_bytes;
+	int requests_when_sent; /* requests handed up when the last one was told */
 };
 
 struct fixture {
@@ -39,6 +43,14 @@ struct fixture {
 
 static const struct response redirect = {
     .status = 307, .location = "https://example.test/x", .keep_alive = true};
+
+static void record_sent(void *arg, size_t bytes)
+{
+	struct fake_owner *o = arg;
+	o->sent_calls++;
+	o->sent_bytes = bytes;
+	o->requests_when_sent = o->requests;
+}
 
 static void on_request(void *ctx, struct http_connection *conn, const struct http_request *req)
 {
@@ -57,7 +69,7 @@ static void on_request(void *ctx, struct http_connection *conn, const struct htt
 		o->waiting = conn;
 		return;
 	}
-	http_connection_respond(conn, &resp);
+	http_connection_respond(conn, &resp, &(struct http_sent){record_sent, o});
 }
 
 static const char *fixed_date(void *ctx)
@@ -108,7 +120,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	http_connections_close_all(&f->set);
 	if (f->owner.waiting)
-		http_connection_respond(f->owner.waiting, &redirect); /* frees the gone one */
+		http_connection_respond(f->owner.waiting, &redirect, NULL); /* frees the gone one */
 	assert_int_equal(f->set.count, 0);
 	if (f->client >= 0)
 		close(f->client);
@@ -191,7 +203,7 @@ static void pending_answer_holds_the_next_request(void **state)
 	struct http_connection *conn = f->owner.waiting;
 	f->owner.waiting = NULL;
 	assert_false(http_connection_is_gone(conn));
-	http_connection_respond(conn, &redirect);
+	http_connection_respond(conn, &redirect, NULL);
 	/* The late answer resumes reading: the second request is answered too. */
 	assert_int_equal(f->owner.requests, 2);
 	assert_string_equal(f->owner.last_target, "/second");
@@ -209,8 +221,10 @@ static void client_gone_while_pending(void **state)
 	assert_true(http_connection_is_gone(f->owner.waiting));
 	assert_int_equal(f->owner.closed, 0);
 	assert_int_equal(f->set.count, 1);
-	http_connection_respond(f->owner.waiting, &redirect);
+	struct http_sent sent = {record_sent, &f->owner};
+	http_connection_respond(f->owner.waiting, &redirect, &sent);
 	f->owner.waiting = NULL;
+	assert_int_equal(f->owner.sent_calls, 0); /* nobody reads it: nothing to tell */
 	assert_int_equal(f->owner.closed, 1);
 	assert_int_equal(f->set.count, 0);
 }
@@ -288,6 +302,48 @@ static void backpressure_queues_and_resumes(void **state)
 	assert_int_equal(f->set.count, 1);
 }
 
+/* The owner is told the length of each answer as serialised (what the client
+ * reads), and a late answer's length before the next request is handed up,
+ * so what it logs about answers keeps the order of the requests. */
+static void answer_length_is_told_in_order(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "GET /v2/a HTTP/1.1\r\n\r\n");
+	char buf[8192];
+	bool eof;
+	size_t read_len = strlen(client_read(f, buf, sizeof(buf), &eof));
+	assert_int_equal(f->owner.sent_calls, 1);
+	assert_int_equal(f->owner.sent_bytes, read_len);
+
+	f->owner.answer_later = true;
+	client_send(f, "HEAD /first HTTP/1.1\r\n\r\nGET /second HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->owner.requests, 2);
+	f->owner.answer_later = false;
+	struct http_connection *conn = f->owner.waiting;
+	f->owner.waiting = NULL;
+	struct response head = redirect;
+	head.head = true;
+	http_connection_respond(conn, &head, &(struct http_sent){record_sent, &f->owner});
+	assert_int_equal(f->owner.requests, 3); /* the second was handled after */
+	assert_int_equal(f->owner.sent_calls, 3);
+	const char *out = client_read(f, buf, sizeof(buf), &eof);
+	const char *second = strstr(out + 1, "HTTP/1.1 307");
+	assert_non_null(second);
+	assert_int_equal(f->owner.sent_bytes, strlen(second)); /* the last told: /second's */
+	assert_int_equal(f->owner.requests_when_sent, 3);
+	/* A late answer is told before the next pipelined request is handed up. */
+	f->owner.sent_calls = 0;
+	f->owner.answer_later = true;
+	client_send(f, "GET /third HTTP/1.1\r\n\r\nGET /fourth HTTP/1.1\r\n\r\n");
+	conn = f->owner.waiting;
+	f->owner.waiting = NULL;
+	f->owner.answer_later = true;
+	http_connection_respond(conn, &redirect, &(struct http_sent){record_sent, &f->owner});
+	assert_int_equal(f->owner.sent_calls, 1);
+	assert_int_equal(f->owner.requests_when_sent, 4); /* told before /fourth came up */
+	assert_int_equal(f->owner.requests, 5);
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -295,7 +351,7 @@ int main(void)
 	    TEST(answer_now_keeps_the_connection), TEST(pending_answer_holds_the_next_request),
 	    TEST(client_gone_while_pending),	   TEST(draining_makes_the_answer_final),
 	    TEST(drain_closes_idle_connections),   TEST(malformed_request_is_answered_here),
-	    TEST(backpressure_queues_and_resumes),
+	    TEST(backpressure_queues_and_resumes), TEST(answer_length_is_told_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -120,6 +120,25 @@ static void forwarded_for_lines_joined(void **state)
 	assert_int_equal(http_join_xff(&req, small, sizeof(small)), -1);
 }
 
+/* The User-Agent is kept for the access log: the first such line, trimmed;
+ * none gives an empty span. */
+static void user_agent_captured(void **state)
+{
+	(void)state;
+	struct http_request req;
+	size_t consumed;
+	int status;
+	assert_int_equal(parse("GET / HTTP/1.1\r\nuser-agent:  containerd/1.7 (linux) \r\n"
+			       "User-Agent: second\r\n\r\n",
+			       &req, &consumed, &status),
+			 HTTP_PARSE_DONE);
+	assert_int_equal(req.user_agent.len, strlen("containerd/1.7 (linux)"));
+	assert_memory_equal(req.user_agent.ptr, "containerd/1.7 (linux)", req.user_agent.len);
+	assert_int_equal(parse("GET / HTTP/1.1\r\nHost: x\r\n\r\n", &req, &consumed, &status),
+			 HTTP_PARSE_DONE);
+	assert_int_equal(req.user_agent.len, 0);
+}
+
 static void malformed_request_lines(void **state)
 {
 	(void)state;
@@ -207,6 +226,7 @@ int main(void)
 	    cmocka_unit_test(malformed_headers),
 	    cmocka_unit_test(limits),
 	    cmocka_unit_test(too_many_forwarded_lines),
+	    cmocka_unit_test(user_agent_captured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

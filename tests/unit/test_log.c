@@ -103,6 +103,34 @@ static void control_characters_are_escaped(void **state)
 	free(out);
 }
 
+static void emit_record(const struct logger *log)
+{
+	const struct log_field fields[] = {
+	    LOG_TEXT("client", "192.0.2.1"), LOG_NUMBER("status", 400),
+	    LOG_NUMBER("offset", -12),	     LOG_NUMBER("bytes", 9007199254740993LL),
+	    LOG_TEXT("target", NULL),	     LOG_TEXT("agent", "curl/8 (x; \"y\")"),
+	};
+	log_record(log, LOG_INFO, "request", fields, sizeof(fields) / sizeof(fields[0]));
+	log_record(log, LOG_DEBUG, "below the level", fields, 1);
+}
+
+/* Numbers are JSON numbers, not strings; text writes them bare as before. */
+static void numbers_are_numbers(void **state)
+{
+	(void)state;
+	char *out = capture(LOG_INFO, LOG_FORMAT_JSON, emit_record);
+	assert_non_null(strstr(out, "\"msg\":\"request\",\"client\":\"192.0.2.1\",\"status\":400,"
+				    "\"offset\":-12,\"bytes\":9007199254740993,"
+				    "\"target\":\"-\",\"agent\":\"curl/8 (x; \\\"y\\\")\"}\n"));
+	assert_null(strstr(out, "below the level"));
+	free(out);
+	out = capture(LOG_INFO, LOG_FORMAT_TEXT, emit_record);
+	assert_non_null(strstr(out, " info request client=192.0.2.1 status=400 offset=-12 "
+				    "bytes=9007199254740993 target=- "
+				    "agent=\"curl/8 (x; \\\"y\\\")\"\n"));
+	free(out);
+}
+
 static void text_format_name(void **state)
 {
 	(void)state;
@@ -121,7 +149,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(text_lines),	cmocka_unit_test(json_lines),
 	    cmocka_unit_test(parse_names),	cmocka_unit_test(control_characters_are_escaped),
-	    cmocka_unit_test(text_format_name),
+	    cmocka_unit_test(text_format_name), cmocka_unit_test(numbers_are_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

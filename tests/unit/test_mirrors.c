@@ -139,21 +139,19 @@ static void test_errors_name_file_and_line(void **state)
 	    {"# c\n\ngcp upstream extra\n",
 	     "test.mirrors:3: expected 'CLOUD[:REGION] upstream|BASE_URL', got 'gcp upstream "
 	     "extra'"},
-	    {"gcp Upstream\n",
-	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
-	     "'Upstream'"},
+	    {"gcp Upstream\n", "test.mirrors:1: not 'upstream' or an absolute http(s) URL: "
+			       "'Upstream'"},
 	    {"aws ftp://127.0.0.1/\n",
-	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
-	     "'ftp://127.0.0.1/'"},
+	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL: 'ftp://127.0.0.1/'"},
 	    {"aws https://user@127.0.0.1/\n",
-	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
+	     "test.mirrors:1: user info (user:password@) is not allowed: "
 	     "'https://user@127.0.0.1/'"},
 	    {"aws https://127.0.0.1/?x=1\n",
-	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
+	     "test.mirrors:1: a query is not allowed (paths are appended to this URL): "
 	     "'https://127.0.0.1/?x=1'"},
-	    {"aws https://\n",
-	     "test.mirrors:1: not 'upstream' or an absolute http(s) URL without query: "
-	     "'https://'"},
+	    {"aws https://\n", "test.mirrors:1: no host: 'https://'"},
+	    {"aws https://127.0.0.1:0/\n",
+	     "test.mirrors:1: bad port (want 1 to 65535): 'https://127.0.0.1:0/'"},
 	    {"gcp upstream\ngcp upstream\n", "test.mirrors:2: duplicate rule for 'gcp'"},
 	    {"aws:x upstream\naws:x http://127.0.0.1/\n",
 	     "test.mirrors:2: duplicate rule for 'aws:x'"},
@@ -248,8 +246,7 @@ static void test_default_rules(void **state)
 	assert_string_equal(selected(&rules, NULL, NULL), "http://127.0.0.1:9/cdn");
 
 	assert_int_equal(mirror_rules_default(&rules, "not a url", err, sizeof(err)), -1);
-	assert_string_equal(
-	    err, "default mirror: not an absolute http(s) URL without query: 'not a url'");
+	assert_string_equal(err, "default mirror: not an absolute http(s) URL: 'not a url'");
 	assert_int_equal(mirror_rules_default(&rules, NULL, err, sizeof(err)), -1);
 	assert_int_equal(rules.count, 2); /* unchanged */
 	mirror_rules_free(&rules);

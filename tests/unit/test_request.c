@@ -40,10 +40,13 @@ struct answer {
 	int status;
 	char location[512]; /* "" when none */
 	char message[128];
+	char oci_error[32]; /* "" when none */
 	bool keep_alive;
 	bool head;
 	bool api_version;
-	bool client_gone; /* what reply.gone() says */
+	bool client_gone;  /* the connection tells nothing of a late answer then */
+	bool length_asked; /* the handler wanted the serialised length */
+	size_t bytes;	   /* that length, as response_write() makes it */
 };
 
 struct fixture {
@@ -83,22 +86,23 @@ static void answer_later(struct fixture *f, bool present)
 	done(f->mirror.arg, present);
 }
 
-static void record_answer(void *arg, const struct response *resp)
+static void record_answer(void *arg, const struct response *resp, const struct http_sent *sent)
 {
 	struct answer *a = arg;
+	char out[20000];
+	a->bytes = response_write(resp, "Mon, 01 Jan 2024 00:00:00 GMT", out, sizeof(out));
+	a->length_asked = sent != NULL;
+	/* As the connection does: told once serialised, unless nobody reads it. */
+	if (sent && !a->client_gone)
+		sent->fn(sent->arg, a->bytes);
 	a->count++;
 	a->status = resp->status;
 	snprintf(a->location, sizeof(a->location), "%s", resp->location ? resp->location : "");
 	snprintf(a->message, sizeof(a->message), "%s", resp->message ? resp->message : "");
+	snprintf(a->oci_error, sizeof(a->oci_error), "%s", resp->oci_error ? resp->oci_error : "");
 	a->keep_alive = resp->keep_alive;
 	a->head = resp->head;
 	a->api_version = resp->api_version;
-}
-
-static bool answer_unwanted(void *arg)
-{
-	const struct answer *a = arg;
-	return a->client_gone;
 }
 
 static const char *no_env(const char *name)
@@ -199,8 +203,7 @@ static void handle_tagged(struct fixture *f, const char *raw, const char *peer_i
 			 HTTP_PARSE_DONE);
 	struct http_peer peer = {.tagged = tagged, .tag = tag};
 	assert_true(ip_parse(peer_ip, &peer.addr));
-	struct request_reply reply = {
-	    .send = record_answer, .gone = answer_unwanted, .arg = &f->answer};
+	struct request_reply reply = {.send = record_answer, .arg = &f->answer};
 	request_handle(&f->handler, f->state, &peer, &req, &reply);
 }
 
@@ -362,6 +365,9 @@ static void trusted_proxy_without_forwarded_for_is_400(void **state)
 	assert_int_equal(f->answer.status, 400);
 	assert_string_equal(f->answer.location, "");
 	assert_string_equal(f->answer.message, "missing or malformed X-Forwarded-For");
+	/* A /v2/ error like the others: an OCI error body and the API version. */
+	assert_string_equal(f->answer.oci_error, "UNSUPPORTED");
+	assert_true(f->answer.api_version);
 	assert_true(f->answer.keep_alive);
 	assert_non_null(strstr(last_log_line(f),
 			       "request client=" PROXY " cloud=- region=- "
@@ -400,9 +406,74 @@ static void without_access_log_nothing_is_logged(void **state)
 	f->config.access_log = false; /* request lines are then debug, below info */
 	f->mirror.cached = true;
 	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_false(f->answer.length_asked); /* no work for a line nobody writes */
 	handle(f, "GET /v2/ HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_false(f->answer.length_asked);
 	assert_int_equal(f->answer.count, 2);
 	assert_string_equal(last_log_line(f), "");
+}
+
+/* The number after key= in line, or -1 when there is none. */
+static long long field_number(const char *line, const char *key)
+{
+	const char *at = strstr(line, key);
+	if (!at || at[strlen(key)] < '0' || at[strlen(key)] > '9')
+		return -1;
+	return strtoll(at + strlen(key), NULL, 10);
+}
+
+/* The access log line ends with how long the answer took, how many bytes it
+ * was and the client's User-Agent (quoted and escaped where needed). */
+static void access_log_has_duration_size_and_agent(void **state)
+{
+	struct fixture *f = *state;
+	handle(f,
+	       "GET /v2/pause/manifests/3.9 HTTP/1.1\r\n"
+	       "User-Agent: containerd/1.7.0 (linux; \"x\")\r\n\r\n",
+	       "10.1.2.3");
+	assert_true(f->answer.length_asked);
+	const char *line = last_log_line(f);
+	assert_non_null(strstr(line, " status=307 target=https://upstream.example/v2/images/pause/"
+				     "manifests/3.9 duration_us="));
+	assert_true(field_number(line, " duration_us=") >= 0);
+	assert_true(f->answer.bytes > 100);
+	assert_int_equal(field_number(line, " bytes="), (long long)f->answer.bytes);
+	const char *agent = " user_agent=\"containerd/1.7.0 (linux; \\\"x\\\")\"";
+	assert_true(strlen(line) > strlen(agent));
+	assert_string_equal(line + strlen(line) - strlen(agent), agent); /* the last field */
+	/* No User-Agent: "-". */
+	handle(f, "GET /v2/ HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_non_null(strstr(last_log_line(f), " status=200 target=- duration_us="));
+	assert_non_null(strstr(last_log_line(f), " user_agent=-"));
+}
+
+/* The duration runs from the request to its answer: a check that answers
+ * later makes it longer. */
+static void duration_covers_a_pending_check(void **state)
+{
+	struct fixture *f = *state;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\nUser-Agent: ctr\r\n\r\n", "10.1.2.3");
+	usleep(20000);
+	answer_later(f, true);
+	const char *line = last_log_line(f);
+	assert_true(field_number(line, " duration_us=") >= 20000);
+	assert_int_equal(field_number(line, " bytes="), (long long)f->answer.bytes);
+	assert_non_null(strstr(line, " user_agent=ctr"));
+}
+
+/* JSON: numbers are numbers, the agent a JSON string. */
+static void json_access_log_has_numbers(void **state)
+{
+	struct fixture *f = *state;
+	f->log.format = LOG_FORMAT_JSON;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\nUser-Agent: a \"b\"\r\n\r\n", PROXY);
+	const char *line = last_log_line(f);
+	char want[256];
+	snprintf(want, sizeof(want), "\"status\":400,\"target\":\"-\",\"duration_us\":");
+	assert_non_null(strstr(line, want));
+	snprintf(want, sizeof(want), ",\"bytes\":%zu,\"user_agent\":\"a \\\"b\\\"\"}",
+		 f->answer.bytes);
+	assert_non_null(strstr(line, want));
 }
 
 int main(void)
@@ -422,6 +493,9 @@ int main(void)
 	    TEST(manifest_goes_upstream),
 	    TEST(request_with_a_body_closes),
 	    TEST(without_access_log_nothing_is_logged),
+	    TEST(access_log_has_duration_size_and_agent),
+	    TEST(duration_covers_a_pending_check),
+	    TEST(json_access_log_has_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

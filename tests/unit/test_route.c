@@ -488,6 +488,25 @@ static void test_target_is_a_span(void **state)
 	free(got);
 }
 
+/* Rule 2 answers the configured info and privacy URLs byte for byte: a
+ * trailing slash or a query is the operator's and is kept. */
+static void test_page_urls_byte_for_byte(void **state)
+{
+	struct route_result *got = malloc(sizeof(*got));
+	struct route_config config = {UP, P, NULL, "https://example.org/",
+				      "https://example.org/privacy/?lang=en"};
+
+	(void)state;
+	assert_non_null(got);
+	route_request(&config, "GET", 3, "/", 1, got);
+	assert_int_equal(got->status, 307);
+	assert_string_equal(got->location, "https://example.org/");
+	route_request(&config, "HEAD", 4, "/privacy/x?y=1", 14, got);
+	assert_int_equal(got->status, 307);
+	assert_string_equal(got->location, "https://example.org/privacy/?lang=en");
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +515,7 @@ int main(void)
 	    cmocka_unit_test(test_name_and_reference_lengths),
 	    cmocka_unit_test(test_config_edges),
 	    cmocka_unit_test(test_target_is_a_span),
+	    cmocka_unit_test(test_page_urls_byte_for_byte),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,13 +144,58 @@ static void test_url_is_base_http(void **state)
 	assert_false(url_is_base_http(NULL));
 }
 
+/* The reason for each way a configured URL can be wrong; NULL when right. */
+static void test_url_check_reason(void **state)
+{
+	static const struct {
+		const char *url;
+		enum url_use use;
+		const char *reason;
+	} cases[] = {
+	    {"https://127.0.0.1/info?x=1", URL_PAGE, NULL},
+	    {"https://127.0.0.1/prefix/", URL_BASE, NULL},
+	    {"https://127.0.0.1/info?x=1", URL_BASE,
+	     "a query is not allowed (paths are appended to this URL)"},
+	    {"https://127.0.0.1?", URL_BASE,
+	     "a query is not allowed (paths are appended to this URL)"},
+	    {"http://u:p@127.0.0.1", URL_PAGE, "user info (user:password@) is not allowed"},
+	    {"http://user@127.0.0.1/", URL_BASE, "user info (user:password@) is not allowed"},
+	    {"http://127.0.0.1/#frag", URL_PAGE, "a fragment (#) is not allowed"},
+	    {"http://127.0.0.1/a b", URL_PAGE,
+	     "spaces, control characters and non-ASCII bytes are not allowed"},
+	    {"http://127.0.0.1/\xc3\xa9", URL_PAGE,
+	     "spaces, control characters and non-ASCII bytes are not allowed"},
+	    {"http://", URL_PAGE, "no host"},
+	    {"https:///path", URL_BASE, "no host"},
+	    {"http://:80", URL_PAGE, "no host"},
+	    {"http://127.0.0.1:0", URL_PAGE, "bad port (want 1 to 65535)"},
+	    {"http://127.0.0.1:65536/", URL_PAGE, "bad port (want 1 to 65535)"},
+	    {"http://127.0.0.1:/", URL_PAGE, "bad port (want 1 to 65535)"},
+	    {"http://[::1/", URL_PAGE, "bad host"},
+	    {"http://a<b/", URL_PAGE, "bad host"},
+	    {"ftp://127.0.0.1/", URL_PAGE, "not an absolute http(s) URL"},
+	    {"127.0.0.1", URL_BASE, "not an absolute http(s) URL"},
+	    {"", URL_PAGE, "not an absolute http(s) URL"},
+	    {NULL, URL_PAGE, "not an absolute http(s) URL"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = url_check_reason(cases[i].url, cases[i].use);
+		const char *want = cases[i].reason;
+		if ((got == NULL) != (want == NULL) || (got && strcmp(got, want) != 0))
+			fail_msg("url \"%s\": got \"%s\", want \"%s\"",
+				 cases[i].url ? cases[i].url : "(null)", got ? got : "(ok)",
+				 want ? want : "(ok)");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_percent_decode),
-	    cmocka_unit_test(test_query_valid),
-	    cmocka_unit_test(test_url_is_absolute_http),
-	    cmocka_unit_test(test_url_is_base_http),
+	    cmocka_unit_test(test_percent_decode),	 cmocka_unit_test(test_query_valid),
+	    cmocka_unit_test(test_url_is_absolute_http), cmocka_unit_test(test_url_is_base_http),
+	    cmocka_unit_test(test_url_check_reason),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

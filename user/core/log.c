@@ -68,36 +68,95 @@ static void text_value(char *dst, size_t cap, const char *src)
 	dst[n + 2] = '\0';
 }
 
+/* One record as it is written: appends stop at the end of the buffer (a
+ * record that long is cut, never spilled). */
+struct log_line {
+	char text[4096];
+	size_t len;
+};
+
+static void line_append(struct log_line *line, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void line_append(struct log_line *line, const char *fmt, ...)
+{
+	size_t room = sizeof(line->text) - line->len;
+	if (room <= 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line->text + line->len, room, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		line->len += (size_t)n < room ? (size_t)n : room - 1;
+}
+
+static void record_begin(struct log_line *line, const struct logger *log, enum log_level level,
+			 const char *msg)
+{
+	char ts[40], esc[1024];
+	format_time(ts, sizeof(ts));
+	line->len = 0;
+	if (log->format == LOG_FORMAT_JSON) {
+		json_escape(esc, sizeof(esc), msg);
+		line_append(line, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"", ts,
+			    level_names[level], esc);
+	} else {
+		line_append(line, "%s %s %s", ts, level_names[level], msg);
+	}
+}
+
+static void record_field(struct log_line *line, enum log_format format,
+			 const struct log_field *field)
+{
+	bool json = format == LOG_FORMAT_JSON;
+	if (field->kind == LOG_FIELD_NUMBER) {
+		line_append(line, json ? ",\"%s\":%lld" : " %s=%lld", field->key, field->number);
+		return;
+	}
+	char esc[1024];
+	const char *text = field->text ? field->text : "-";
+	if (json) {
+		json_escape(esc, sizeof(esc), text);
+		line_append(line, ",\"%s\":\"%s\"", field->key, esc);
+	} else {
+		text_value(esc, sizeof(esc), text);
+		line_append(line, " %s=%s", field->key, esc);
+	}
+}
+
+static void record_end(struct log_line *line, const struct logger *log)
+{
+	if (log->format == LOG_FORMAT_JSON)
+		line_append(line, "}");
+	FILE *out = log->out ? log->out : stderr;
+	/* One fprintf per line: stdio locks the stream, so lines from workers never interleave. */
+	fprintf(out, "%s\n", line->text);
+	fflush(out);
+}
+
+void log_record(const struct logger *log, enum log_level level, const char *msg,
+		const struct log_field *fields, size_t count)
+{
+	if (!log_enabled(log, level))
+		return;
+	struct log_line line;
+	record_begin(&line, log, level, msg);
+	for (size_t i = 0; i < count; i++)
+		record_field(&line, log->format, &fields[i]);
+	record_end(&line, log);
+}
+
 void log_fields(const struct logger *log, enum log_level level, const char *msg,
 		const char *const *keys, const char *const *values, int count)
 {
 	if (!log_enabled(log, level))
 		return;
-	char line[4096], ts[40], esc[1024];
-	size_t o = 0;
-	format_time(ts, sizeof(ts));
-	if (log->format == LOG_FORMAT_JSON) {
-		json_escape(esc, sizeof(esc), msg);
-		o += (size_t)snprintf(line, sizeof(line),
-				      "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"", ts,
-				      level_names[level], esc);
-		for (int i = 0; i < count && o < sizeof(line); i++) {
-			json_escape(esc, sizeof(esc), values[i] ? values[i] : "-");
-			o += (size_t)snprintf(line + o, sizeof(line) - o, ",\"%s\":\"%s\"", keys[i],
-					      esc);
-		}
-		if (o < sizeof(line))
-			snprintf(line + o, sizeof(line) - o, "}");
-	} else {
-		o += (size_t)snprintf(line, sizeof(line), "%s %s %s", ts, level_names[level], msg);
-		for (int i = 0; i < count && o < sizeof(line); i++) {
-			text_value(esc, sizeof(esc), values[i] ? values[i] : "-");
-			o += (size_t)snprintf(line + o, sizeof(line) - o, " %s=%s", keys[i], esc);
-		}
-	}
-	/* One fprintf per line: stdio locks the stream, so lines from workers never interleave. */
-	fprintf(log->out ? log->out : stderr, "%s\n", line);
-	fflush(log->out ? log->out : stderr);
+	struct log_line line;
+	record_begin(&line, log, level, msg);
+	for (int i = 0; i < count; i++)
+		record_field(&line, log->format, &LOG_TEXT(keys[i], values[i]));
+	record_end(&line, log);
 }
 
 void log_msg(const struct logger *log, enum log_level level, const char *fmt, ...)

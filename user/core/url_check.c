@@ -29,14 +29,17 @@ bool url_is_sub_delim(char c)
 	return c != '\0' && strchr("!$&'()*+,;=", c) != NULL;
 }
 
-/* Bytes no URL we emit or accept may contain anywhere. */
-static bool has_forbidden_byte(const char *s)
+/* Bytes no URL we emit or accept may contain anywhere ('#' is told apart:
+ * it would start a fragment). */
+static const char *forbidden_byte(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p <= ' ' || *p >= 0x7f || *p == '#')
-			return true;
+		if (*p == '#')
+			return "a fragment (#) is not allowed";
+		if (*p <= ' ' || *p >= 0x7f)
+			return "spaces, control characters and non-ASCII bytes are not allowed";
 	}
-	return false;
+	return NULL;
 }
 
 static bool port_valid(const char *s, size_t len)
@@ -74,54 +77,73 @@ static bool ipv6_literal_valid(const char *s, size_t len)
 	return inet_pton(AF_INET6, text, &addr) == 1;
 }
 
-/* authority = host [":" port], host = reg-name or "[" IPv6 "]"; no userinfo. */
-static bool authority_valid(const char *s, size_t len)
+/* Length of the host at the start of an authority ("[v6]" or a reg-name), 0
+ * when it is malformed or empty. */
+static size_t host_len(const char *s, size_t len)
 {
-	size_t host_end;
-
-	if (len == 0)
-		return false;
-	if (s[0] == '[') {
+	if (len > 0 && s[0] == '[') {
 		const char *close = memchr(s, ']', len);
 		if (close == NULL || !ipv6_literal_valid(s + 1, (size_t)(close - s) - 1))
-			return false;
-		host_end = (size_t)(close - s) + 1;
-	} else {
-		host_end = 0;
-		while (host_end < len && s[host_end] != ':') {
-			if (!reg_name_char(s[host_end]))
-				return false;
-			host_end++;
-		}
-		if (host_end == 0)
-			return false;
+			return 0;
+		return (size_t)(close - s) + 1;
 	}
-	if (host_end == len)
-		return true;
-	if (s[host_end] != ':')
-		return false;
-	return port_valid(s + host_end + 1, len - host_end - 1);
+	size_t n = 0;
+	while (n < len && s[n] != ':') {
+		if (!reg_name_char(s[n]))
+			return 0;
+		n++;
+	}
+	return n;
 }
 
-bool url_is_absolute_http(const char *url)
+/* authority = host [":" port], host = reg-name or "[" IPv6 "]"; no userinfo. */
+static const char *authority_problem(const char *s, size_t len)
 {
-	size_t scheme_len, auth_len;
-	const char *auth;
+	if (memchr(s, '@', len) != NULL)
+		return "user info (user:password@) is not allowed";
+	if (len == 0 || s[0] == ':')
+		return "no host";
+	size_t host_end = host_len(s, len);
+	if (host_end == 0)
+		return "bad host";
+	if (host_end == len)
+		return NULL;
+	if (s[host_end] != ':')
+		return "bad host";
+	return port_valid(s + host_end + 1, len - host_end - 1) ? NULL
+								: "bad port (want 1 to 65535)";
+}
 
-	if (url == NULL || has_forbidden_byte(url))
-		return false;
+const char *url_check_reason(const char *url, enum url_use use)
+{
+	size_t scheme_len;
+
+	if (url == NULL)
+		return URL_CHECK_NOT_HTTP;
 	if (strncasecmp(url, "http://", 7) == 0)
 		scheme_len = 7;
 	else if (strncasecmp(url, "https://", 8) == 0)
 		scheme_len = 8;
 	else
-		return false;
-	auth = url + scheme_len;
-	auth_len = strcspn(auth, "/?");
-	return authority_valid(auth, auth_len);
+		return URL_CHECK_NOT_HTTP;
+	const char *problem = forbidden_byte(url);
+	if (problem != NULL)
+		return problem;
+	const char *auth = url + scheme_len;
+	problem = authority_problem(auth, strcspn(auth, "/?"));
+	if (problem != NULL)
+		return problem;
+	if (use == URL_BASE && strchr(url, '?') != NULL)
+		return "a query is not allowed (paths are appended to this URL)";
+	return NULL;
+}
+
+bool url_is_absolute_http(const char *url)
+{
+	return url_check_reason(url, URL_PAGE) == NULL;
 }
 
 bool url_is_base_http(const char *url)
 {
-	return url_is_absolute_http(url) && strchr(url, '?') == NULL;
+	return url_check_reason(url, URL_BASE) == NULL;
 }

@@ -116,8 +116,8 @@ static int parse_json_buffer(struct range_set *set, struct region_table *regions
 	json_error_t error;
 	json_t *root = json_loadb(buf, len, 0, &error);
 	if (root == NULL) {
-		ranges_error(err, errlen, "%s: invalid JSON at line %d column %d: %s", name,
-			     error.line, error.column, error.text);
+		ranges_error(err, errlen, "%s:%d: invalid JSON at column %d: %s", name, error.line,
+			     error.column, error.text);
 		return -1;
 	}
 	enum ranges_format format = ranges_json_format(root);

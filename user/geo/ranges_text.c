@@ -51,13 +51,14 @@ static size_t split_tokens(const char *s, size_t len, struct token *tokens, size
 
 static void line_error(const struct text_line *line, char *err, size_t errlen, const char *what)
 {
+	/* FILE:LINE: message, the form of every file error. */
 	if (line->first_data_line)
 		ranges_error(err, errlen,
-			     "%s: not a known ranges format (AWS, GCP or Azure JSON, or text "
-			     "lines 'CIDR CLOUD REGION'): line %zu: %s",
+			     "%s:%zu: not a known ranges format (AWS, GCP or Azure JSON, or text "
+			     "lines 'CIDR CLOUD REGION'): %s",
 			     line->name, line->number, what);
 	else
-		ranges_error(err, errlen, "%s: line %zu: %s", line->name, line->number, what);
+		ranges_error(err, errlen, "%s:%zu: %s", line->name, line->number, what);
 }
 
 static int parse_cidr(const struct token *token, const struct text_line *line,

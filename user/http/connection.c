@@ -260,7 +260,8 @@ static void write_bytes(struct http_connection *conn, const char *data, size_t l
 	arm_write(conn);
 }
 
-static void send_response(struct http_connection *conn, const struct response *resp)
+/* Returns the length of the answer as serialised. */
+static size_t send_response(struct http_connection *conn, const struct response *resp)
 {
 	const struct http_connections *set = conn->set;
 	struct response last;
@@ -279,6 +280,7 @@ static void send_response(struct http_connection *conn, const struct response *r
 	write_bytes(conn, out, len);
 	if (!resp->keep_alive)
 		conn->phase = PHASE_CLOSING;
+	return len;
 }
 
 /* After a response: close if it was the last one, else read on. */
@@ -299,7 +301,8 @@ static void resume_after_response(struct http_connection *conn)
 	process_input(conn);
 }
 
-void http_connection_respond(struct http_connection *conn, const struct response *resp)
+void http_connection_respond(struct http_connection *conn, const struct response *resp,
+			     const struct http_sent *sent)
 {
 	if (conn->gone) {
 		conn_free(conn);
@@ -308,7 +311,9 @@ void http_connection_respond(struct http_connection *conn, const struct response
 	conn->awaiting_answer = false;
 	if (conn->phase == PHASE_BUSY)
 		conn->phase = PHASE_IDLE;
-	send_response(conn, resp);
+	size_t len = send_response(conn, resp);
+	if (sent)
+		sent->fn(sent->arg, len);
 	if (conn->in_process)
 		return; /* answered from inside the handler; process_input carries on */
 	resume_after_response(conn);

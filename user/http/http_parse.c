@@ -153,6 +153,8 @@ static enum http_parse_result parse_header(const char *line, size_t len, struct 
 		if (req->xff_count == HTTP_MAX_XFF_LINES)
 			return fail(status, 400);
 		req->xff[req->xff_count++] = value;
+	} else if (req->user_agent.ptr == NULL && span_ieq(name.ptr, name.len, "User-Agent")) {
+		req->user_agent = value;
 	}
 	return HTTP_PARSE_DONE;
 }

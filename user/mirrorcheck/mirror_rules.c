@@ -116,11 +116,15 @@ static const char *parse_target(const char *s, size_t len, struct mirror_rule *r
 		*oom = true;
 		return "out of memory";
 	}
-	if (!url_is_base_http(url)) {
+	const char *problem = url_check_reason(url, URL_BASE);
+	if (problem != NULL) {
 		free(url);
-		return "not 'upstream' or an absolute http(s) URL without query";
+		/* Neither keyword nor URL: say both were possible. */
+		return strcmp(problem, URL_CHECK_NOT_HTTP) == 0
+			   ? "not 'upstream' or an absolute http(s) URL"
+			   : problem;
 	}
-	/* url_is_base_http guarantees "scheme://host", so this stops at the host. */
+	/* A fit base URL has "scheme://host", so this stops at the host. */
 	size_t n = strlen(url);
 	while (n > 0 && url[n - 1] == '/')
 		url[--n] = '\0';
@@ -260,9 +264,9 @@ int mirror_rules_default(struct mirror_rules *rules, const char *default_mirror,
 	char text[4096];
 	int n;
 
-	if (default_mirror == NULL || !url_is_base_http(default_mirror)) {
-		set_err(err, errlen,
-			"default mirror: not an absolute http(s) URL without query: '%s'",
+	const char *problem = url_check_reason(default_mirror, URL_BASE);
+	if (problem != NULL) {
+		set_err(err, errlen, "default mirror: %s: '%s'", problem,
 			default_mirror == NULL ? "(null)" : default_mirror);
 		return -1;
 	}

@@ -17,6 +17,7 @@ struct pending_blob {
 	struct serve_state *state; /* held so cloud and region stay valid */
 	char *upstream;		   /* points into urls */
 	char *mirror;		   /* points into urls */
+	bool logged;		   /* text is filled: the access log is on */
 	struct request_log_text text;
 	const char *cloud;
 	const char *region;
@@ -59,9 +60,8 @@ static void on_mirror_checked(void *arg, bool present)
 	    .keep_alive = p->keep_alive,
 	    .head = p->head,
 	};
-	if (!p->reply.gone(p->reply.arg))
-		request_log_write(p->handler, &p->text, p->cloud, p->region, 307, resp.location);
-	p->reply.send(p->reply.arg, &resp);
+	request_log_reply(p->handler, &p->reply, &resp, p->logged ? &p->text : NULL, p->cloud,
+			  p->region);
 	serve_state_release(p->state);
 	free(p);
 }
@@ -89,14 +89,16 @@ static void ask_mirror(const struct request_handler *handler, struct serve_state
 	if (!p) {
 		struct response resp = {
 		    .status = 503, .message = "out of memory", .head = routed->head};
-		reply->send(reply->arg, &resp);
+		request_log_reply(handler, reply, &resp, text, choice->cloud, choice->region);
 		return;
 	}
 	atomic_fetch_add_explicit(&state->refs, 1, memory_order_relaxed);
 	p->handler = handler;
 	p->reply = *reply;
 	p->state = state;
-	p->text = *text;
+	p->logged = text != NULL;
+	if (text)
+		p->text = *text;
 	p->cloud = choice->cloud;
 	p->region = choice->region;
 	p->head = routed->head;
@@ -110,40 +112,38 @@ static void answer_bad_forwarded_for(const struct request_handler *handler,
 				     struct request_log_text *text,
 				     const struct request_reply *reply)
 {
+	/* A /v2/ error like every other: an OCI error body, the API version. */
 	struct response resp = {.status = 400,
+				.oci_error = "UNSUPPORTED",
 				.message = "missing or malformed X-Forwarded-For",
+				.api_version = true,
 				.keep_alive = routed->keep_alive,
 				.head = routed->head};
-	ip_format(&routed->peer->addr, text->client, sizeof(text->client));
-	request_log_write(handler, text, NULL, NULL, 400, NULL);
-	reply->send(reply->arg, &resp);
+	if (text)
+		ip_format(&routed->peer->addr, text->client, sizeof(text->client));
+	request_log_reply(handler, reply, &resp, text, NULL, NULL);
 }
 
 void blob_request_handle(const struct request_handler *handler, struct serve_state *state,
-			 const struct routed_request *routed, const struct request_reply *reply)
+			 const struct routed_request *routed, struct request_log_text *text,
+			 const struct request_reply *reply)
 {
-	bool logging = request_log_enabled(handler);
-	struct request_log_text text = {.client = ""};
-	if (logging)
-		request_log_describe(&text, routed->req);
 	struct ip_addr client;
 	enum client_addr_result who = resolve_client(handler, routed, &client);
 	if (who == CLIENT_ADDR_BAD_HEADER) {
-		answer_bad_forwarded_for(handler, routed, &text, reply);
+		answer_bad_forwarded_for(handler, routed, text, reply);
 		return;
 	}
 	struct blob_choice choice;
 	serve_state_choose_blob(state, region_of(handler, state, routed->peer, who, &client),
 				routed->route->digest, &choice);
-	if (logging)
-		ip_format(&client, text.client, sizeof(text.client));
+	if (text)
+		ip_format(&client, text->client, sizeof(text->client));
 	if (!choice.use_mirror) {
 		struct response resp;
 		response_from_route(routed->route, routed->head, routed->keep_alive, &resp);
-		request_log_write(handler, &text, choice.cloud, choice.region, 307,
-				  routed->route->location);
-		reply->send(reply->arg, &resp);
+		request_log_reply(handler, reply, &resp, text, choice.cloud, choice.region);
 		return;
 	}
-	ask_mirror(handler, state, routed, &choice, &text, reply);
+	ask_mirror(handler, state, routed, &choice, text, reply);
 }

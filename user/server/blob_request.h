@@ -16,8 +16,13 @@ struct routed_request {
 	bool keep_alive;
 };
 
-/* Answers through reply, now or (mirror not yet known) later. */
+struct request_log_text;
+
+/* Answers through reply, now or (mirror not yet known) later. text: the
+ * access log's record of the request (its client is filled here), NULL when
+ * the access log is off. */
 void blob_request_handle(const struct request_handler *handler, struct serve_state *state,
-			 const struct routed_request *routed, const struct request_reply *reply);
+			 const struct routed_request *routed, struct request_log_text *text,
+			 const struct request_reply *reply);
 
 #endif

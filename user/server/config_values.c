@@ -19,15 +19,18 @@ static bool out_of_memory(char *err, size_t errlen)
 static bool set_url(void *target, const struct option_spec *spec, const char *value, bool base,
 		    const char *source, char *err, size_t errlen)
 {
-	if (!(base ? url_is_base_http(value) : url_is_absolute_http(value))) {
-		snprintf(err, errlen, "%s: not an absolute http(s) URL: %s", source, value);
+	const char *problem = url_check_reason(value, base ? URL_BASE : URL_PAGE);
+	if (problem) {
+		snprintf(err, errlen, "%s: %s: %s", source, problem, value);
 		return false;
 	}
 	char *copy = strdup(value);
 	if (!copy)
 		return out_of_memory(err, errlen);
+	/* Paths are joined to a base, so its trailing slashes would double;
+	 * a page URL is answered byte for byte, its slash is the operator's. */
 	size_t n = strlen(copy);
-	while (n > 0 && copy[n - 1] == '/')
+	while (base && n > 0 && copy[n - 1] == '/')
 		copy[--n] = '\0';
 	char **slot = option_field(target, spec);
 	free(*slot);
@@ -135,10 +138,17 @@ void config_clear_listen(void *target, const struct option_spec *spec)
 bool config_add_trusted_proxy(void *target, const struct option_spec *spec, const char *value,
 			      const char *source, char *err, size_t errlen)
 {
-	(void)source;
 	struct ip_prefix prefix;
 	if (!ip_prefix_parse(value, true, &prefix)) {
-		snprintf(err, errlen, "bad trusted proxy CIDR %s", value);
+		/* Host bits set is the likely typo: say so, with the network meant. */
+		if (ip_prefix_parse(value, false, &prefix)) {
+			char net[64];
+			ip_format(&prefix.addr, net, sizeof(net));
+			snprintf(err, errlen, "%s: %s has host bits set (the network is %s/%u)",
+				 source, value, net, (unsigned)prefix.len);
+		} else {
+			snprintf(err, errlen, "%s: bad CIDR %s", source, value);
+		}
 		return false;
 	}
 	struct trusted_proxies *proxies = option_field(target, spec);

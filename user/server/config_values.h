@@ -18,7 +18,8 @@ bool config_set_base_url(void *target, const struct option_spec *spec, const cha
 /* As config_set_base_url; empty turns the setting off (NULL). */
 bool config_set_optional_base_url(void *target, const struct option_spec *spec, const char *value,
 				  const char *source, char *err, size_t errlen);
-/* Any absolute http(s) URL (the info and privacy pages). */
+/* Any absolute http(s) URL (the info and privacy pages), kept byte for byte:
+ * it is the Location of rule 2 exactly as configured. */
 bool config_set_page_url(void *target, const struct option_spec *spec, const char *value,
 			 const char *source, char *err, size_t errlen);
 /* A repository path without leading/trailing slashes; may be empty. */

@@ -11,8 +11,6 @@ void request_handle(const struct request_handler *handler, struct serve_state *s
 		    const struct request_reply *reply)
 {
 	struct route_result route;
-	route_request(handler->route, req->method.ptr, req->method.len, req->target.ptr,
-		      req->target.len, &route);
 	struct routed_request routed = {
 	    .req = req,
 	    .peer = peer,
@@ -21,17 +19,23 @@ void request_handle(const struct request_handler *handler, struct serve_state *s
 	    /* A request body is never read: close instead of guessing at framing. */
 	    .keep_alive = req->keep_alive && !req->has_body,
 	};
+	/* The access log's clock starts before routing: the duration is the
+	 * whole of the answer's making. */
+	struct request_log_text text;
+	struct request_log_text *logged = NULL;
+	if (request_log_enabled(handler)) {
+		request_log_begin(&text, req);
+		logged = &text;
+	}
+	route_request(handler->route, req->method.ptr, req->method.len, req->target.ptr,
+		      req->target.len, &route);
 	if (route.kind == ROUTE_BLOB) {
-		blob_request_handle(handler, state, &routed, reply);
+		blob_request_handle(handler, state, &routed, logged, reply);
 		return;
 	}
 	struct response resp;
 	response_from_route(&route, routed.head, routed.keep_alive, &resp);
-	if (request_log_enabled(handler)) {
-		struct request_log_text text;
+	if (logged)
 		ip_format(&peer->addr, text.client, sizeof(text.client));
-		request_log_describe(&text, req);
-		request_log_write(handler, &text, NULL, NULL, route.status, resp.location);
-	}
-	reply->send(reply->arg, &resp);
+	request_log_reply(handler, reply, &resp, logged, NULL, NULL);
 }

@@ -33,11 +33,11 @@ struct mirror_probe {
 /* Where the answer to one request goes. */
 struct request_reply {
 	/* Called exactly once per request: before request_handle() returns, or
-	 * later when the mirror check answers. resp lives for the call only. */
-	void (*send)(void *arg, const struct response *resp);
-	/* True when nobody will read a late answer (the client left while the
-	 * check was pending): that answer is still sent but not logged. */
-	bool (*gone)(void *arg);
+	 * later when the mirror check answers. resp lives for the call only.
+	 * sent (NULL unless the access log wants it) is told the answer's length
+	 * during the call, as http_connection_respond() does: not at all when
+	 * nobody will read a late answer (the client left meanwhile). */
+	void (*send)(void *arg, const struct response *resp, const struct http_sent *sent);
 	void *arg;
 };
 

@@ -11,6 +11,7 @@
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/library_log.h"
 #include "archeio/xdp/xdp_path.h"
+#include "config_log.h"
 #include "listener_set.h"
 #include "server_tls.h"
 #include "worker.h"
@@ -32,6 +33,8 @@ struct server {
 	struct event *signals[SIGNAL_COUNT];
 };
 
+/* Numbers as fields: prefixes, regions and mirror rules; per_cloud gives
+ * each cloud's IPv4/IPv6 prefix counts ("aws=9000/3000 gcp=..."). */
 static void log_state(const struct server *server, const struct serve_state *state,
 		      const char *what)
 {
@@ -42,10 +45,13 @@ static void log_state(const struct server *server, const struct serve_state *sta
 	for (size_t i = 0; i < n && o < sizeof(summary); i++)
 		o += (size_t)snprintf(summary + o, sizeof(summary) - o, "%s%s=%zu/%zu",
 				      i ? " " : "", counts[i].cloud, counts[i].v4, counts[i].v6);
-	log_msg(server->log, LOG_INFO,
-		"%s: %zu prefixes, %u regions, %zu mirror rules (ipv4/ipv6 per cloud: %s)", what,
-		state->ranges.count, state->regions.count ? state->regions.count - 1 : 0,
-		state->rules.count, n ? summary : "none");
+	const struct log_field fields[] = {
+	    LOG_NUMBER("prefixes", state->ranges.count),
+	    LOG_NUMBER("regions", state->regions.count ? state->regions.count - 1 : 0),
+	    LOG_NUMBER("mirror_rules", state->rules.count),
+	    LOG_TEXT("per_cloud", n ? summary : NULL),
+	};
+	log_record(server->log, LOG_INFO, what, fields, sizeof(fields) / sizeof(fields[0]));
 }
 
 static void reload(struct server *server)
@@ -88,18 +94,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_msg(server->log, LOG_INFO, "%s: stopping (draining for up to 5 s)",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	event_base_loopexit(server->base, NULL);
-}
-
-static void log_config(const struct server *server)
-{
-	const struct config *c = server->config;
-	log_msg(server->log, LOG_INFO,
-		"config: upstream=%s upstream-path=%s signature-upstream=%s default-mirror=%s "
-		"mirrors=%s trusted-proxies=%zu xff-hops=%u workers=%u xdp=%s",
-		c->upstream, *c->upstream_path ? c->upstream_path : "(none)",
-		c->signature_upstream ? c->signature_upstream : "(off)", c->default_mirror,
-		c->mirrors_file ? c->mirrors_file : "(built-in)", c->proxies.count, c->xff_hops,
-		c->workers, c->xdp_iface ? c->xdp_iface : "(off)");
 }
 
 static void log_xdp(void *ctx, const char *message)
@@ -243,8 +237,9 @@ static void log_listening(const struct server *server)
 {
 	char where[1024];
 	listener_set_describe(&server->listeners, where, sizeof(where));
-	log_msg(server->log, LOG_INFO, "listening on %s with %u workers", where,
-		server->config->workers);
+	unsigned workers = server->config->workers;
+	log_msg(server->log, LOG_INFO, "listening on %s with %u worker%s", where, workers,
+		workers == 1 ? "" : "s");
 }
 
 /* Workers serve until a stop signal ends the main loop. */
@@ -290,7 +285,7 @@ int server_run(const struct config *config, const struct logger *log)
 {
 	struct server server = {.config = config, .log = log, .worker_count = config->workers};
 	init_process();
-	log_config(&server);
+	config_log(config, log);
 	if (load_first_state(&server) != 0) {
 		curl_global_cleanup();
 		return 2;

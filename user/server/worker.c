@@ -66,21 +66,16 @@ static bool is_draining(void *ctx)
 	return worker->draining;
 }
 
-static void reply_to_connection(void *arg, const struct response *resp)
+static void reply_to_connection(void *arg, const struct response *resp,
+				const struct http_sent *sent)
 {
-	http_connection_respond(arg, resp);
-}
-
-static bool connection_gone(void *arg)
-{
-	return http_connection_is_gone(arg);
+	http_connection_respond(arg, resp, sent);
 }
 
 static void on_request(void *ctx, struct http_connection *conn, const struct http_request *req)
 {
 	struct worker *worker = ctx;
-	struct request_reply reply = {
-	    .send = reply_to_connection, .gone = connection_gone, .arg = conn};
+	struct request_reply reply = {.send = reply_to_connection, .arg = conn};
 	request_handle(&worker->requests, current_state(worker), http_connection_peer(conn), req,
 		       &reply);
 }

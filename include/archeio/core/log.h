@@ -4,6 +4,7 @@
 #define ARCHEIO_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
@@ -22,12 +23,30 @@ static inline bool log_enabled(const struct logger *log, enum log_level level)
 	return level >= log->level;
 }
 
+/* One key/value of a record. Text is quoted where needed (text format) or a
+ * JSON string, NULL written as "-"; a number is written bare in both formats,
+ * so JSON readers get a number ("status":400). */
+enum log_field_kind { LOG_FIELD_TEXT, LOG_FIELD_NUMBER };
+struct log_field {
+	const char *key;
+	enum log_field_kind kind;
+	const char *text;
+	long long number;
+};
+#define LOG_TEXT(k, v) ((struct log_field){.key = (k), .kind = LOG_FIELD_TEXT, .text = (v)})
+#define LOG_NUMBER(k, n)                                                                           \
+	((struct log_field){.key = (k), .kind = LOG_FIELD_NUMBER, .number = (long long)(n)})
+
+/* A message with fields, in order. Text: `msg key=value ...`; JSON: one
+ * object with time, level, msg and the fields. */
+void log_record(const struct logger *log, enum log_level level, const char *msg,
+		const struct log_field *fields, size_t count);
+
 /* A message with no fields. */
 void log_msg(const struct logger *log, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* A message with key/value string fields (keys[i] -> values[i]); NULL values
- * are written as "-". Text: `msg key=value ...`; JSON: one object. */
+/* log_record() with text fields only (keys[i] -> values[i]). */
 void log_fields(const struct logger *log, enum log_level level, const char *msg,
 		const char *const *keys, const char *const *values, int count);
 

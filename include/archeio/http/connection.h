@@ -74,10 +74,20 @@ struct http_connections {
 void http_connection_accept(struct http_connections *set, int fd, const struct http_peer *peer,
 			    struct tls_server *tls);
 const struct http_peer *http_connection_peer(const struct http_connection *conn);
+/* Told the length of an answer as serialised (what response_write() made)
+ * once it is queued and before the connection reads its next request, so
+ * that what the owner logs about answers keeps the order of the requests. */
+struct http_sent {
+	void (*fn)(void *arg, size_t bytes);
+	void *arg;
+};
+
 /* The answer to the connection's current request. resp is serialised at
- * once; its strings need not outlive the call. If the client went away while
- * the answer was pending, this only frees what is left of the connection. */
-void http_connection_respond(struct http_connection *conn, const struct response *resp);
+ * once; its strings need not outlive the call. sent (may be NULL) is told
+ * during the call. If the client went away while the answer was pending,
+ * this only frees what is left of the connection and sent is not told. */
+void http_connection_respond(struct http_connection *conn, const struct response *resp,
+			     const struct http_sent *sent);
 /* True when the client went away while an answer was pending: nobody will
  * read the answer (http_connection_respond() must still be called). */
 bool http_connection_is_gone(const struct http_connection *conn);

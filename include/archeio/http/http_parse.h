@@ -1,9 +1,9 @@
 /* HTTP/1.x request-head parser (RFC 9112), pure: bytes in, spans out.
  * Only what a redirector needs: method, target, version, connection
  * persistence, body framing (so the connection can be closed when a body is
- * sent) and X-Forwarded-For. A body, chunked or not, is never refused (no
- * 501): it is left unread and the connection closes after the answer. Spans
- * point into the caller's buffer. */
+ * sent), X-Forwarded-For and User-Agent (for the access log). A body, chunked or not, is never
+ * refused (no 501): it is left unread and the connection closes after the answer. Spans point into
+ * the caller's buffer. */
 #ifndef ARCHEIO_HTTP_HTTP_PARSE_H
 #define ARCHEIO_HTTP_HTTP_PARSE_H
 
@@ -26,6 +26,7 @@ struct http_request {
 	bool has_body; /* Content-Length > 0 or Transfer-Encoding: not read, conn closes */
 	struct http_span xff[HTTP_MAX_XFF_LINES];
 	size_t xff_count;
+	struct http_span user_agent; /* the first User-Agent line; empty when none */
 	size_t header_count;
 };
 
