@@ -98,12 +98,11 @@ static void finish_transfer(struct transfer *t, bool present)
 
 /* A mirror that cannot be reached (or answers 5xx) may have gone away since it
  * said "present" for other blobs: forget those answers, so their next
- * requests check again (and go upstream) instead of being sent to it. */
+ * requests check again (and go upstream) instead of being sent to it. O(1):
+ * while a mirror is down this runs for every request. */
 static void forget_failed_origin(struct mirror_checker *checker, const char *url)
 {
-	size_t origin_len = mirror_url_origin_len(url);
-	if (origin_len > 0)
-		mirror_cache_forget_present(checker->cache, url, origin_len);
+	mirror_cache_forget_origin(checker->cache, url);
 }
 
 static void process_completed(struct mirror_checker *checker)
@@ -324,8 +323,7 @@ static void on_probe_answer(void *arg, bool present)
 	/* Transport failures and 5xx already forgot the whole origin; a 404
 	 * means this blob left the mirror. */
 	if (!present && !probe->checker->closing)
-		mirror_cache_forget_present(probe->checker->cache, probe->url,
-					    strlen(probe->url) + 1);
+		mirror_cache_forget(probe->checker->cache, probe->url);
 	free(probe);
 }
 
