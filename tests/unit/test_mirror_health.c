@@ -40,7 +40,7 @@ static void test_one_warning_per_interval(void **state)
 	assert_int_equal(r.say, MIRROR_HEALTH_RECOVERED);
 	assert_int_equal(r.failed_checks, 23);
 	assert_int_equal(r.down_ms, 2400);
-	assert_int_equal(say(h, M1, false, 2600), MIRROR_HEALTH_QUIET); /* once */
+	assert_int_equal(say(h, M1, false, 2600), MIRROR_HEALTH_QUIET);	 /* once */
 	assert_int_equal(say(h, M1, true, 2700), MIRROR_HEALTH_FAILING); /* a new outage */
 	mirror_health_free(h);
 }
