@@ -70,6 +70,17 @@ blobs_ok() { # blobs_ok DIR FILE-with-"kind digest"-lines: every config/layer pr
 	done <"$list"
 }
 count_blobs() { grep -cE '^(config|layer) ' "$1"; }
+# The summary line counts every failure the list below it shows: the numbers
+# before "failed" in "blobs ... (N failed), N images failed, ..." add up to the
+# N of "failures (N):". A run that failed must list and count something.
+summary_counts_failures() {
+	local listed counted
+	listed=$(sed -n 's/^failures (\([0-9]*\)):$/\1/p' "$WORK/err.txt")
+	counted=$(grep -m1 'blobs [0-9]*/[0-9]* (' "$WORK/err.txt" | grep -oE '[0-9]+ ([a-z]+ )*failed' |
+		awk '{ sum += $1 } END { print sum + 0 }')
+	[ -n "$listed" ] && [ "$listed" -gt 0 ] && [ "$counted" = "$listed" ] ||
+		{ echo "summary counts $counted failures, the list shows ${listed:-none}:"; cat "$WORK/err.txt"; return 1; }
+}
 no_temp_files() { ! find "$1" -name '.tmp-archeio-*' | grep -q .; }
 
 # --- images -----------------------------------------------------------------
@@ -157,6 +168,7 @@ rc=$(mirror --from "$REG" --nonsense)
 check "unknown flag exits 2" [ "$rc" = 2 ]
 rc=$(mirror --from "$REG" --repo test/missing --to "$WORK/m404")
 check_all "a missing repository fails with a list" '[ "$rc" = 1 ] && grep -q '\''test/missing'\'' "$WORK/err.txt"'
+check "a missing repository: the summary counts the failure it lists" summary_counts_failures
 
 # --- 2. fake registry: auth, paging, 503s, a lying blob ---------------------
 python3 tests/lib/fake-registry.py "$WORK/fake.port" "$WORK/layout" --flaky --redirect --log "$WORK/fake.log" &
@@ -193,6 +205,7 @@ rc=$(mirror --from "http://127.0.0.1:$(cat "$WORK/liar.port")" --repo test/img -
 check "corrupt blob: non-zero exit" [ "$rc" = 1 ]
 check "corrupt blob: not stored" [ ! -e "$D5/containers/images/$bad" ]
 check "corrupt blob: listed as a digest mismatch" grep -q "$bad: digest mismatch" "$WORK/err.txt"
+check "corrupt blob: the summary counts the failure it lists" summary_counts_failures
 check "corrupt blob: no temp file left" no_temp_files "$D5"
 # The generator prints an image's layers and config before its manifest.
 bad_manifest="$(awk -v d="$bad" '$2 == d { found = 1 } found && $1 == "manifest" { print $2; exit }' "$WORK/expected")"
@@ -248,6 +261,7 @@ start_fake tags404 --fault tags-404
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-t404")
 check_all "tags/list 404: exit 1, repository and status named" '[ "$rc" = 1 ] && one_line_error "test/img: listing tags: .*HTTP 404"'
 check "tags/list 404: nothing copied" nothing_stored "$WORK/m-t404"
+check "tags/list 404: the summary counts the failure it lists" summary_counts_failures
 rc=$(mirror --from "$URL" --repo test/img --ref v1 --to "$WORK/m-t404ref")
 check_all "tags/list 404 does not matter with --ref" '[ "$rc" = 0 ] && blobs_ok "$WORK/m-t404ref" "$WORK/expected-v1"'
 start_fake tagsjson --fault tags-not-json
@@ -260,6 +274,7 @@ check_all "tags/list with a non-list: exit 1, said so" '[ "$rc" = 1 ] && one_lin
 start_fake mjson --fault manifest-not-json
 rc=$(mirror --from "$URL" --repo test/img --ref v1 --to "$WORK/m-mjson")
 check_all "manifest not JSON: exit 1, image and parse error named" '[ "$rc" = 1 ] && one_line_error "test/img:v1: manifest: invalid JSON"'
+check "manifest not JSON: the summary counts the failure it lists" summary_counts_failures
 check_all "manifest not JSON: nothing copied or recorded" 'nothing_stored "$WORK/m-mjson" && [ -z "$(ls "$WORK/m-mjson/.archeio-mirror/manifests")" ]'
 start_fake mtype --fault manifest-wrong-type
 rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-mtype")
@@ -273,6 +288,7 @@ rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-ghost")
 check_all "a listed tag without manifest: exit 1, tag and 404 named" '[ "$rc" = 1 ] && one_line_error "test/img:ghost: .*HTTP 404"'
 check "a listed tag without manifest: the other images are copied" blobs_ok "$WORK/m-ghost" "$WORK/expected"
 check "a listed tag without manifest: the other images are recorded" [ "$(ls "$WORK/m-ghost/.archeio-mirror/manifests" | wc -l)" = 5 ]
+check "a listed tag without manifest: the summary counts the failure it lists" summary_counts_failures
 start_fake oversize --fault blob-oversize
 rc=$(mirror --from "$URL" --repo test/img --ref v1 --to "$WORK/m-big" --retries 0)
 check_all "a blob longer than declared: exit 1, said so" '[ "$rc" = 1 ] && one_line_error "source sent more than the [0-9]* bytes the manifest declares"'
@@ -423,6 +439,7 @@ check_all "an index child that 404s: exit 1, index and child named" \
 	'[ "$rc" = 1 ] && one_line_error "test/img:v2: .*manifests/$v2_child: HTTP 404"'
 check_all "a blob that 404s: its digest and status named" \
 	'one_line_error "test/img@$(grep "^layer " "$WORK/expected-v1" | head -1 | cut -d" " -f2): .*HTTP 404"'
+check "a missing index child and blob: the summary counts both failures it lists" summary_counts_failures
 check_all "missing manifest and blob: only the intact image (v3) is recorded" \
 	'[ "$(ls "$WORK/m-gone/.archeio-mirror/manifests")" = "$(grep "^manifest " "$WORK/expected" | tail -1 | cut -d" " -f2)" ]'
 start_fake huge --fault manifest-huge
@@ -434,6 +451,7 @@ check_all "blobs shorter than the manifest says: exit 1, not stored" \
 	'[ "$rc" = 1 ] && one_line_error "size mismatch: got [0-9]* bytes, manifest says" && nothing_stored "$WORK/m-size" && no_temp_files "$WORK/m-size"'
 rc=$(mirror --from "$URL" --catalog --to "$WORK/m-nocat")
 check_all "a registry without /v2/_catalog: --catalog exits 1, said so" '[ "$rc" = 1 ] && one_line_error "_catalog: .*/v2/_catalog: HTTP 404"'
+check "a registry without /v2/_catalog: the summary counts the failure it lists" summary_counts_failures
 
 # On a terminal the progress line is redrawn in place, then replaced by the summary.
 if command -v script >/dev/null; then
@@ -464,6 +482,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then # needs root to s
 	chmod 0700 "$WORK"
 	check_all "state records not writable: exit 1, the record named, blobs still stored" \
 		'[ "$rc" = 1 ] && one_line_error "test/img:v1: cannot create $D10/.archeio-mirror/manifests/.*Permission denied" && blobs_ok "$D10" "$WORK/expected-v1"'
+	check "state records not writable: the summary counts the failures it lists" summary_counts_failures
 fi
 
 # AWS_SESSION_TOKEN: signed when set, ignored when empty.

@@ -331,7 +331,7 @@ static void test_forget_present_of_one_origin(void **state)
 	assert_int_equal(mirror_cache_lookup(c, "http://m1:80/a/containers/images/4", 0,
 					     record_answer, &waiting),
 			 MIRROR_CACHE_MISS);
-	assert_int_equal(mirror_cache_forget_present(c, "http://m1:80/", 13), 2);
+	assert_true(mirror_cache_forget_origin(c, "http://m1:80/a/containers/images/1"));
 	/* Present answers of that origin are gone; absent, pending and other origins stay. */
 	assert_int_equal(
 	    mirror_cache_lookup(c, "http://m1:80/a/containers/images/1", 1, NULL, NULL),
@@ -347,8 +347,70 @@ static void test_forget_present_of_one_origin(void **state)
 	    MIRROR_CACHE_PRESENT);
 	mirror_cache_complete(c, "http://m1:80/a/containers/images/4", true, 1);
 	assert_int_equal(waiting.calls, 1);
-	assert_int_equal(mirror_cache_forget_present(c, "http://none/", 12), 0);
-	assert_int_equal(mirror_cache_forget_present(NULL, "x", 1), 0);
+	assert_false(mirror_cache_forget_origin(c, "http://none/x"));
+	assert_false(mirror_cache_forget_origin(c, "no origin"));
+	assert_false(mirror_cache_forget_origin(c, NULL));
+	assert_false(mirror_cache_forget_origin(NULL, "http://m1:80/"));
+	mirror_cache_free(c);
+}
+
+/* Forgetting an origin is O(1): while a mirror is down every request ends in
+ * a failed check that forgets it, so it must not walk the cache (up to
+ * 65,536 entries per worker). It voids the origin's "present" answers by
+ * generation: nothing is visited or removed when it is called, yet each of
+ * them is a MISS when next looked up, and other answers are untouched. */
+static void test_forget_origin_visits_no_entry(void **state)
+{
+	(void)state;
+	struct mirror_cache *c = new_cache(8192, 100000, 100000);
+	char url[128];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(url, sizeof(url), "http://m%d:80/containers/images/sha256:%064d",
+			 i % 2 + 1, i);
+		answer(c, url, i % 3 != 0, 0); /* a third absent */
+	}
+	size_t size = mirror_cache_size(c);
+	size_t walked = mirror_cache_entries_walked(c);
+
+	assert_true(mirror_cache_forget_origin(c, "http://m1:80/containers/images/x"));
+	assert_int_equal(mirror_cache_entries_walked(c), walked);
+	assert_int_equal(mirror_cache_size(c), size);
+
+	for (int i = 0; i < 3000; i++) {
+		snprintf(url, sizeof(url), "http://m%d:80/containers/images/sha256:%064d",
+			 i % 2 + 1, i);
+		enum mirror_cache_state want = i % 3 == 0   ? MIRROR_CACHE_ABSENT
+					       : i % 2 == 0 ? MIRROR_CACHE_MISS /* m1, forgotten */
+							    : MIRROR_CACHE_PRESENT;
+		if (mirror_cache_lookup(c, url, 1, NULL, NULL) != want)
+			fail_msg("%s: not %d", url, (int)want);
+	}
+	/* A forgotten entry checked again and found is present again. */
+	snprintf(url, sizeof(url), "http://m1:80/containers/images/sha256:%064d", 2);
+	mirror_cache_complete(c, url, true, 1);
+	assert_int_equal(mirror_cache_lookup(c, url, 2, NULL, NULL), MIRROR_CACHE_PRESENT);
+	/* The probe no longer picks a forgotten answer for that origin. */
+	const char *urls[4];
+	assert_int_equal(mirror_cache_present_per_origin(c, urls, 4), 2);
+	mirror_cache_free(c);
+}
+
+/* A health probe's 404: that one blob left the mirror. */
+static void test_forget_one_url(void **state)
+{
+	(void)state;
+	struct mirror_cache *c = new_cache(16, 100000, 100000);
+	answer(c, URL_A, true, 0);
+	answer(c, URL_B, true, 0);
+	answer(c, URL_C, false, 0);
+	mirror_cache_forget(c, URL_A);
+	mirror_cache_forget(c, URL_C); /* absent answers stay */
+	mirror_cache_forget(c, URL_D); /* unknown: nothing */
+	mirror_cache_forget(c, NULL);
+	mirror_cache_forget(NULL, URL_A);
+	assert_int_equal(mirror_cache_lookup(c, URL_A, 1, NULL, NULL), MIRROR_CACHE_MISS);
+	assert_int_equal(mirror_cache_lookup(c, URL_B, 1, NULL, NULL), MIRROR_CACHE_PRESENT);
+	assert_int_equal(mirror_cache_lookup(c, URL_C, 1, NULL, NULL), MIRROR_CACHE_ABSENT);
 	mirror_cache_free(c);
 }
 
@@ -380,6 +442,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_arguments),
 	    cmocka_unit_test(test_free_with_pending_waiters),
 	    cmocka_unit_test(test_forget_present_of_one_origin),
+	    cmocka_unit_test(test_forget_origin_visits_no_entry),
+	    cmocka_unit_test(test_forget_one_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

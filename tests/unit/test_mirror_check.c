@@ -639,6 +639,68 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(server_count(fx, "/present"), 0);
 }
 
+static int count_lines(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* With a logger: each finished check is a debug line, a failing origin one
+ * warning naming it and the reason however many checks fail (within the
+ * probe interval), a 5xx counts as failing, and its recovery one info line. */
+static void test_checks_and_failures_are_logged(void **state)
+{
+	struct fixture *fx = *state;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	struct logger log = {.level = LOG_DEBUG, .format = LOG_FORMAT_TEXT, .out = out};
+	struct mirror_checker_options o = {.log = &log, .probe_interval_ms = 60000};
+	struct mirror_checker *c = mirror_checker_new(fx->base, &o);
+	assert_non_null(c);
+	struct answer a[8];
+	for (int i = 0; i < 8; i++)
+		a[i] = (struct answer){.fx = fx};
+	uint16_t port;
+	int refusing = refusing_socket(&port);
+	char refused[64], origin[64];
+	snprintf(origin, sizeof(origin), "origin=http://127.0.0.1:%u/ ", (unsigned)port);
+
+	mirror_checker_check(c, url_for(fx, "/present"), on_answer, &a[0]);
+	mirror_checker_check(c, url_for(fx, "/absent"), on_answer, &a[1]);
+	wait_answers(fx, 2);
+	for (int i = 0; i < 3; i++) {
+		snprintf(refused, sizeof(refused), "http://127.0.0.1:%u/x/%d", (unsigned)port, i);
+		mirror_checker_check(c, refused, on_answer, &a[2 + i]);
+	}
+	wait_answers(fx, 5);
+	fx->status_override = 503; /* the test server's origin fails too ... */
+	mirror_checker_check(c, url_for(fx, "/ok/1"), on_answer, &a[5]);
+	wait_answers(fx, 6);
+	fx->status_override = 0; /* ... and comes back */
+	mirror_checker_check(c, url_for(fx, "/ok/2"), on_answer, &a[6]);
+	wait_answers(fx, 7);
+	mirror_checker_free(c);
+	close(refusing);
+	fclose(out);
+
+	assert_int_equal(count_lines(text, " debug mirror check url="), 7);
+	assert_non_null(strstr(text, "/present result=present status=200 "));
+	assert_non_null(strstr(text, "/absent result=absent status=404 "));
+	assert_int_equal(count_lines(text, " result=failed status=- reason=\"Failed to connect"),
+			 3);
+	assert_int_equal(count_lines(text, " warn mirror failing, its clients go upstream"), 2);
+	assert_int_equal(count_lines(text, origin), 1);
+	assert_non_null(strstr(text, "reason=\"HTTP 503\""));
+	assert_int_equal(count_lines(text, " info mirror answering again "), 1);
+	assert_non_null(strstr(text, "failed_checks=1 down_s=0"));
+	assert_int_equal(count_lines(text, "still failing"), 0);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +726,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_url_libcurl_refuses_is_absent_at_once, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checks_and_failures_are_logged, setup, teardown),
 	};
 
 	/* As in main: once per process, before anything else uses libcurl. */

@@ -111,6 +111,18 @@ static void test_progress_line(void **state)
 	progress_format(&c, 0, line, sizeof(line));
 	assert_non_null(strstr(line, "blobs 10/10 (3 copied, 2 present, 1 failed, 4 would copy)"));
 	assert_non_null(strstr(line, " 0 B/s"));
+	/* Failures besides blobs are counted on the same line, only when there
+	 * are any, so the line never says "0 failed" above a list of failures. */
+	struct progress_counts f = {
+	    .images_failed = 1, .listings_failed = 2, .records_failed = 3, .setup_failed = 1};
+	progress_format(&f, 0, line, sizeof(line));
+	assert_string_equal(line, "blobs 0/0 (0 copied, 0 present, 0 failed), 1 image failed, 2 "
+				  "listings failed, 3 records failed, 1 setup step failed, bytes "
+				  "0 B/0 B, 0 B/s, 0 images already recorded");
+	f = (struct progress_counts){.listings_failed = 1};
+	progress_format(&f, 0, line, sizeof(line));
+	assert_string_equal(line, "blobs 0/0 (0 copied, 0 present, 0 failed), 1 listing failed, "
+				  "bytes 0 B/0 B, 0 B/s, 0 images already recorded");
 	progress_format_bytes(1023, line, sizeof(line));
 	assert_string_equal(line, "1023 B");
 	progress_format_bytes(1536, line, sizeof(line));

@@ -156,10 +156,20 @@ static void test_errors_name_file_and_line(void **state)
 	    {"aws:x upstream\naws:x http://127.0.0.1/\n",
 	     "test.mirrors:2: duplicate rule for 'aws:x'"},
 	    {"*:x upstream\n", "test.mirrors:1: '*' takes no region: '*:x'"},
-	    {":x upstream\n", "test.mirrors:1: invalid cloud name: ':x'"},
+	    {":x upstream\n", "test.mirrors:1: invalid cloud name (want [a-z0-9_-] or '*'): ':x'"},
 	    {"aws: upstream\n", "test.mirrors:1: invalid region name: 'aws:'"},
 	    {"aws:a:b upstream\n", "test.mirrors:1: invalid region name: 'aws:a:b'"},
-	    {"aws\x01 upstream\n", "test.mirrors:1: invalid cloud name: 'aws\x01'"},
+	    {"aws\x01 upstream\n",
+	     "test.mirrors:1: invalid cloud name (want [a-z0-9_-] or '*'): 'aws\x01'"},
+	    /* Clouds are spelled as the range files spell them; a rule for "AWS!"
+	     * could never match a client. */
+	    {"AWS!:x upstream\n",
+	     "test.mirrors:1: invalid cloud name (want [a-z0-9_-] or '*'): 'AWS!:x'"},
+	    {"Aws http://127.0.0.1/\n",
+	     "test.mirrors:1: invalid cloud name (want [a-z0-9_-] or '*'): 'Aws'"},
+	    {"a.b upstream\n",
+	     "test.mirrors:1: invalid cloud name (want [a-z0-9_-] or '*'): 'a.b'"},
+	    {"** upstream\n", "test.mirrors:1: invalid cloud name (want [a-z0-9_-] or '*'): '**'"},
 	    {cdn_key_too_long, "test.mirrors:1: cloud name too long: 'aaaaaaaaaaaaaaaa'"},
 	    {"aws:rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr upstream\n",
 	     "test.mirrors:1: region name too long: "
@@ -181,6 +191,47 @@ static void test_errors_name_file_and_line(void **state)
 		assert_int_equal(rules.count, 0);
 		mirror_rules_free(&rules);
 	}
+}
+
+/* A base URL is put in front of "/containers/images/<digest>" in a Location:
+ * one too long for that is refused when the rules are read, not discovered
+ * as every client silently going upstream. */
+static void test_base_url_too_long_for_a_redirect(void **state)
+{
+	struct mirror_rules rules;
+	char err[512] = "";
+	size_t prefix = strlen("aws:x http://127.0.0.1/");
+	char *text = malloc(prefix + 10240 + 3);
+
+	(void)state;
+	assert_non_null(text);
+	mirror_rules_init(&rules);
+	/* Exactly MIRROR_BASE_URL_MAX characters (a trailing '/' is not counted). */
+	memcpy(text, "aws:x http://127.0.0.1/", prefix);
+	size_t url_len = prefix - strlen("aws:x ");
+	memset(text + prefix, 'a', MIRROR_BASE_URL_MAX - url_len);
+	strcpy(text + prefix + MIRROR_BASE_URL_MAX - url_len, "/\n");
+	if (parse(&rules, text, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(strlen(rules.rules[0].base_url), MIRROR_BASE_URL_MAX);
+
+	/* One more, and a 10 KB one: refused with file and line. */
+	memset(text + prefix, 'a', MIRROR_BASE_URL_MAX - url_len + 1);
+	strcpy(text + prefix + MIRROR_BASE_URL_MAX - url_len + 1, "\n");
+	assert_int_equal(parse(&rules, text, err, sizeof(err)), -1);
+	assert_string_equal(err,
+			    "test.mirrors:1: base URL too long (1025 characters, at most 1024): "
+			    "'http://127.0.0.1/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'");
+	memset(text + prefix, 'a', 10240);
+	strcpy(text + prefix + 10240, "\n");
+	assert_int_equal(parse(&rules, text, err, sizeof(err)), -1);
+	assert_string_equal(err,
+			    "test.mirrors:1: base URL too long (10257 characters, at most 1024): "
+			    "'http://127.0.0.1/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'");
+	/* The last good table stays. */
+	assert_int_equal(rules.count, 1);
+	free(text);
+	mirror_rules_free(&rules);
 }
 
 /* Callers that only want the status may pass no error buffer. */
@@ -264,7 +315,14 @@ static void test_default_rules_long_url(void **state)
 	memset(url + 17, 'a', sizeof(url) - 18);
 	url[sizeof(url) - 1] = '\0';
 	assert_int_equal(mirror_rules_default(&rules, url, err, sizeof(err)), -1);
-	assert_string_equal(err, "default mirror: URL too long");
+	assert_string_equal(err, "default mirror: URL too long (4999 characters, at most 1024)");
+	/* At the limit it is accepted; one more character is not. */
+	url[MIRROR_BASE_URL_MAX] = '\0';
+	assert_int_equal(mirror_rules_default(&rules, url, err, sizeof(err)), 0);
+	url[MIRROR_BASE_URL_MAX] = 'a';
+	url[MIRROR_BASE_URL_MAX + 1] = '\0';
+	assert_int_equal(mirror_rules_default(&rules, url, err, sizeof(err)), -1);
+	assert_string_equal(err, "default mirror: URL too long (1025 characters, at most 1024)");
 	mirror_rules_free(&rules);
 }
 
@@ -339,6 +397,7 @@ int main(void)
 	    cmocka_unit_test(test_most_specific_wins),
 	    cmocka_unit_test(test_no_default_rule),
 	    cmocka_unit_test(test_errors_name_file_and_line),
+	    cmocka_unit_test(test_base_url_too_long_for_a_redirect),
 	    cmocka_unit_test(test_error_buffer_optional),
 	    cmocka_unit_test(test_nul_byte),
 	    cmocka_unit_test(test_failed_parse_keeps_rules),

@@ -36,11 +36,6 @@ void ranges_error(char *err, size_t errlen, const char *fmt, ...)
  * so error messages stay one safe line whatever the input holds. */
 void ranges_quote(char *dst, size_t cap, const char *src, size_t len);
 
-/* Cloud: [a-z0-9_-], 1..REGION_CLOUD_MAX-1 bytes. Region: printable ASCII
- * without spaces, 1..REGION_NAME_MAX-1 bytes. */
-bool ranges_valid_cloud(const char *s, size_t len);
-bool ranges_valid_region(const char *s, size_t len);
-
 /* The JSON shape of root (AWS, GCP, Azure) or RANGES_FORMAT_UNKNOWN. */
 enum ranges_format ranges_json_format(const json_t *root);
 /* Appends root's entries; format is what ranges_json_format() returned. */

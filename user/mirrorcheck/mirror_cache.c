@@ -1,7 +1,10 @@
 /* Mirror answer cache: chained hash table (SipHash with a per-cache random
  * key, because URLs carry client-chosen digests) plus a doubly linked LRU
  * list that holds only answered entries, so pending ones can never be
- * evicted. */
+ * evicted. Each entry points at its origin (scheme://host:port/), whose
+ * generation voids the origin's "present" answers at once when it fails:
+ * forgetting must not cost a walk of the cache on every failed check, which
+ * is every request while a mirror is down. */
 #include "archeio/mirrorcheck/mirror_cache.h"
 
 #include <stdlib.h>
@@ -28,8 +31,20 @@ struct waiter {
 	struct waiter *next;
 };
 
+/* A mirror origin that cached entries name; freed with its last entry. */
+struct cache_origin {
+	struct cache_origin *chain_next;
+	uint64_t hash;
+	uint64_t generation; /* bumped by forget: older "present" answers are void */
+	size_t refs;	     /* entries naming this origin */
+	size_t len;
+	char prefix[];
+};
+
 struct cache_entry {
 	struct cache_entry *chain_next;
+	struct cache_origin *origin;  /* NULL for a URL without "://" */
+	uint64_t origin_generation;   /* the origin's generation when answered */
 	struct cache_entry *lru_prev; /* toward most recently used; answered entries only */
 	struct cache_entry *lru_next;
 	struct waiter *waiters_head; /* pending entries only */
@@ -112,8 +127,75 @@ void mirror_cache_free(struct mirror_cache *cache)
 			e = next;
 		}
 	}
+	for (size_t i = 0; i < MIRROR_CACHE_ORIGIN_BUCKETS; i++) {
+		struct cache_origin *o = cache->origins[i];
+		while (o) {
+			struct cache_origin *next = o->chain_next;
+			free(o);
+			o = next;
+		}
+	}
 	free(cache->buckets);
 	free(cache);
+}
+
+static struct cache_origin **origin_link(struct mirror_cache *cache, const char *prefix, size_t len,
+					 uint64_t hash)
+{
+	struct cache_origin **link = &cache->origins[hash % MIRROR_CACHE_ORIGIN_BUCKETS];
+	while (*link && !((*link)->hash == hash && (*link)->len == len &&
+			  memcmp((*link)->prefix, prefix, len) == 0))
+		link = &(*link)->chain_next;
+	return link;
+}
+
+/* url's origin, or NULL when it has none (no "://") or is not cached. */
+static struct cache_origin *find_origin(struct mirror_cache *cache, const char *url)
+{
+	size_t len = mirror_url_origin_len(url);
+	if (len == 0)
+		return NULL;
+	return *origin_link(cache, url, len, siphash24(&cache->key, url, len));
+}
+
+/* Takes a reference on url's origin, adding it if new. *out is NULL for a
+ * URL without an origin. false when out of memory. */
+static bool ref_origin(struct mirror_cache *cache, const char *url, struct cache_origin **out)
+{
+	*out = NULL;
+	size_t len = mirror_url_origin_len(url);
+	if (len == 0)
+		return true;
+	uint64_t hash = siphash24(&cache->key, url, len);
+	struct cache_origin **link = origin_link(cache, url, len, hash);
+	if (!*link) {
+		struct cache_origin *o = calloc(1, sizeof(*o) + len + 1);
+		if (!o)
+			return false;
+		o->hash = hash;
+		o->len = len;
+		memcpy(o->prefix, url, len);
+		*link = o;
+	}
+	(*link)->refs++;
+	*out = *link;
+	return true;
+}
+
+static void unref_origin(struct mirror_cache *cache, struct cache_origin *o)
+{
+	if (!o || --o->refs > 0)
+		return;
+	struct cache_origin **link = origin_link(cache, o->prefix, o->len, o->hash);
+	*link = o->chain_next;
+	free(o);
+}
+
+/* A "present" answer recorded before its origin was last forgotten is void. */
+static bool answer_voided(const struct cache_entry *e)
+{
+	return e->state == ENTRY_PRESENT && e->origin &&
+	       e->origin_generation != e->origin->generation;
 }
 
 static struct cache_entry **bucket_of(struct mirror_cache *cache, uint64_t hash)
@@ -160,25 +242,29 @@ static void remove_answered(struct mirror_cache *cache, struct cache_entry *vict
 	while (*link != victim)
 		link = &(*link)->chain_next;
 	*link = victim->chain_next;
+	unref_origin(cache, victim->origin);
 	free(victim);
 	cache->size--;
 }
 
-size_t mirror_cache_forget_present(struct mirror_cache *cache, const char *prefix,
-				   size_t prefix_len)
+bool mirror_cache_forget_origin(struct mirror_cache *cache, const char *url)
 {
-	size_t dropped = 0;
-	if (!cache || !prefix)
-		return 0;
-	struct cache_entry *next;
-	for (struct cache_entry *e = cache->lru_head; e; e = next) {
-		next = e->lru_next;
-		if (e->state == ENTRY_PRESENT && strncmp(e->url, prefix, prefix_len) == 0) {
-			remove_answered(cache, e);
-			dropped++;
-		}
-	}
-	return dropped;
+	if (!cache || !url)
+		return false;
+	struct cache_origin *origin = find_origin(cache, url);
+	if (!origin)
+		return false;
+	origin->generation++;
+	return true;
+}
+
+void mirror_cache_forget(struct mirror_cache *cache, const char *url)
+{
+	if (!cache || !url)
+		return;
+	struct cache_entry *e = find(cache, url, siphash24(&cache->key, url, strlen(url)));
+	if (e && e->state == ENTRY_PRESENT)
+		remove_answered(cache, e);
 }
 
 /* Only answered entries are in the LRU list, so this never drops a pending
@@ -202,22 +288,19 @@ size_t mirror_url_origin_len(const char *url)
 	return path ? (size_t)(path - url) + 1 : strlen(url);
 }
 
-size_t mirror_cache_present_per_origin(const struct mirror_cache *cache, const char **urls,
-				       size_t max)
+size_t mirror_cache_present_per_origin(struct mirror_cache *cache, const char **urls, size_t max)
 {
 	size_t n = 0;
 	if (!cache)
 		return 0;
 	for (const struct cache_entry *e = cache->lru_head; e && n < max; e = e->lru_next) {
-		if (e->state != ENTRY_PRESENT)
-			continue;
-		size_t origin = mirror_url_origin_len(e->url);
-		if (origin == 0)
+		cache->entries_walked++;
+		if (e->state != ENTRY_PRESENT || !e->origin || answer_voided(e))
 			continue;
 		bool seen = false;
 		for (size_t i = 0; i < n && !seen; i++)
-			seen = mirror_url_origin_len(urls[i]) == origin &&
-			       strncmp(urls[i], e->url, origin) == 0;
+			seen = strncmp(urls[i], e->origin->prefix, e->origin->len) == 0 &&
+			       mirror_url_origin_len(urls[i]) == e->origin->len;
 		if (!seen)
 			urls[n++] = e->url;
 	}
@@ -239,13 +322,17 @@ static void make_pending(struct cache_entry *e)
 	e->waiters_tail = &e->waiters_head;
 }
 
-static struct cache_entry *new_entry(const char *url, uint64_t hash)
+static struct cache_entry *new_entry(struct mirror_cache *cache, const char *url, uint64_t hash)
 {
 	size_t len = strlen(url);
 	struct cache_entry *e = calloc(1, sizeof(*e) + len + 1);
 
 	if (!e)
 		return NULL;
+	if (!ref_origin(cache, url, &e->origin)) {
+		free(e);
+		return NULL;
+	}
 	memcpy(e->url, url, len + 1);
 	e->hash = hash;
 	make_pending(e);
@@ -270,10 +357,13 @@ static bool new_waiter(mirror_cache_waiter_fn fn, void *arg, struct waiter **out
 static enum mirror_cache_state insert_pending(struct mirror_cache *cache, const char *url,
 					      uint64_t hash, struct waiter *w)
 {
-	struct cache_entry *e = new_entry(url, hash);
-
-	if (!e || (cache->size >= cache->options.max_entries && !evict_least_recent(cache))) {
-		free(e);
+	/* Make room first: evicting may free the origin a new entry would share. */
+	if (cache->size >= cache->options.max_entries && !evict_least_recent(cache)) {
+		free(w);
+		return MIRROR_CACHE_UNCACHED;
+	}
+	struct cache_entry *e = new_entry(cache, url, hash);
+	if (!e) {
 		free(w);
 		return MIRROR_CACHE_UNCACHED;
 	}
@@ -293,7 +383,7 @@ enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const ch
 	uint64_t hash = siphash24(&cache->key, url, strlen(url));
 	struct cache_entry *e = find(cache, url, hash);
 
-	if (e && e->state != ENTRY_PENDING && now_ms < e->expires_ms) {
+	if (e && e->state != ENTRY_PENDING && now_ms < e->expires_ms && !answer_voided(e)) {
 		lru_unlink(cache, e);
 		lru_push_front(cache, e);
 		return e->state == ENTRY_PRESENT ? MIRROR_CACHE_PRESENT : MIRROR_CACHE_ABSENT;
@@ -308,7 +398,7 @@ enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const ch
 		enqueue(e, w);
 		return MIRROR_CACHE_PENDING;
 	}
-	/* Expired answer: the entry itself becomes the pending one. */
+	/* Expired or voided answer: the entry itself becomes the pending one. */
 	lru_unlink(cache, e);
 	make_pending(e);
 	enqueue(e, w);
@@ -327,6 +417,7 @@ void mirror_cache_complete(struct mirror_cache *cache, const char *url, bool pre
 
 	uint64_t ttl = present ? cache->options.present_ttl_ms : cache->options.absent_ttl_ms;
 	e->state = present ? ENTRY_PRESENT : ENTRY_ABSENT;
+	e->origin_generation = e->origin ? e->origin->generation : 0;
 	e->expires_ms = saturating_add(now_ms, ttl);
 	lru_push_front(cache, e);
 

@@ -4,6 +4,7 @@
  * checks of one URL and remembers answers. */
 #include "archeio/mirrorcheck/mirror_check.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,7 @@ struct transfer {
 	 * one caller directly instead of the cache's waiters. */
 	mirror_check_fn uncached_fn;
 	void *uncached_arg;
+	char error[CURL_ERROR_SIZE]; /* curl's words for a failure, for the log */
 	char url[];
 };
 
@@ -40,6 +42,9 @@ struct mirror_checker {
 	bool closing;
 	struct event *probe_timer;
 	struct timeval probe_interval;
+	const struct logger *log;     /* NULL: checks are not logged */
+	struct mirror_health *health; /* shared, or own_health */
+	struct mirror_health *own_health;
 };
 
 /* A probe's own record: its URL outlives the cache entry it was taken from. */
@@ -98,12 +103,96 @@ static void finish_transfer(struct transfer *t, bool present)
 
 /* A mirror that cannot be reached (or answers 5xx) may have gone away since it
  * said "present" for other blobs: forget those answers, so their next
- * requests check again (and go upstream) instead of being sent to it. */
+ * requests check again (and go upstream) instead of being sent to it. O(1):
+ * while a mirror is down this runs for every request. */
 static void forget_failed_origin(struct mirror_checker *checker, const char *url)
 {
-	size_t origin_len = mirror_url_origin_len(url);
-	if (origin_len > 0)
-		mirror_cache_forget_present(checker->cache, url, origin_len);
+	mirror_cache_forget_origin(checker->cache, url);
+}
+
+static void on_probe_answer(void *arg, bool present);
+
+/* How one finished HEAD went, in the words the log uses. */
+struct check_outcome {
+	bool failed; /* transport error or 5xx: the mirror, not the blob */
+	bool present;
+	long status; /* 0 when no answer came */
+	char status_text[16];
+	char reason[CURL_ERROR_SIZE + 32]; /* "" unless failed */
+	char ms[24];
+};
+
+static void describe_outcome(const struct transfer *t, CURLcode result, long status,
+			     curl_off_t total_us, struct check_outcome *out)
+{
+	out->failed = result != CURLE_OK || status >= 500;
+	out->present = result == CURLE_OK && status == 200;
+	out->status = status;
+	snprintf(out->status_text, sizeof(out->status_text), status ? "%ld" : "-", status);
+	out->reason[0] = '\0';
+	if (result != CURLE_OK)
+		snprintf(out->reason, sizeof(out->reason), "%s",
+			 t->error[0] ? t->error : curl_easy_strerror(result));
+	else if (status >= 500)
+		snprintf(out->reason, sizeof(out->reason), "HTTP %ld", status);
+	snprintf(out->ms, sizeof(out->ms), "%lld", (long long)(total_us / 1000));
+}
+
+static void log_check(const struct mirror_checker *checker, const struct transfer *t,
+		      const struct check_outcome *o)
+{
+	if (!log_enabled(checker->log, LOG_DEBUG))
+		return;
+	static const char *const keys[] = {"url", "result", "status", "reason", "ms", "kind"};
+	const char *values[] = {
+	    t->url,	    o->failed ? "failed" : o->present ? "present" : "absent",
+	    o->status_text, o->reason[0] ? o->reason : NULL,
+	    o->ms,	    t->uncached_fn == on_probe_answer ? "probe" : "request",
+	};
+	log_fields(checker->log, LOG_DEBUG, "mirror check", keys, values, 6);
+}
+
+/* Tells the operator when a mirror origin starts failing, keeps failing (at
+ * most once per probe interval, across workers) or answers again. */
+static void log_health(const struct mirror_checker *checker, const char *origin,
+		       const struct mirror_health_report *r, const char *reason)
+{
+	char count[24], down[24];
+	snprintf(count, sizeof(count), "%llu", (unsigned long long)r->failed_checks);
+	snprintf(down, sizeof(down), "%llu", (unsigned long long)(r->down_ms / 1000));
+	const char *const failing_keys[] = {"origin", "reason"};
+	const char *const still_keys[] = {"origin", "reason", "failed_checks"};
+	const char *const back_keys[] = {"origin", "failed_checks", "down_s"};
+	const char *failing_values[] = {origin, reason};
+	const char *still_values[] = {origin, reason, count};
+	const char *back_values[] = {origin, count, down};
+	if (r->say == MIRROR_HEALTH_FAILING)
+		log_fields(checker->log, LOG_WARN, "mirror failing, its clients go upstream",
+			   failing_keys, failing_values, 2);
+	else if (r->say == MIRROR_HEALTH_STILL_FAILING)
+		log_fields(checker->log, LOG_WARN, "mirror still failing", still_keys, still_values,
+			   3);
+	else if (r->say == MIRROR_HEALTH_RECOVERED)
+		log_fields(checker->log, LOG_INFO, "mirror answering again", back_keys, back_values,
+			   3);
+}
+
+static void report_check(struct mirror_checker *checker, const struct transfer *t,
+			 const struct check_outcome *o)
+{
+	if (!checker->log)
+		return;
+	log_check(checker, t, o);
+	size_t origin_len = mirror_url_origin_len(t->url);
+	if (origin_len == 0)
+		return;
+	struct mirror_health_report r =
+	    mirror_health_record(checker->health, t->url, origin_len, o->failed, monotonic_ms());
+	if (r.say == MIRROR_HEALTH_QUIET)
+		return;
+	char origin[2048];
+	snprintf(origin, sizeof(origin), "%.*s", (int)origin_len, t->url);
+	log_health(checker, origin, &r, o->reason);
 }
 
 static void process_completed(struct mirror_checker *checker)
@@ -115,15 +204,19 @@ static void process_completed(struct mirror_checker *checker)
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		CURL *easy = msg->easy_handle;
-		CURLcode result = msg->data.result;
 		struct transfer *t = NULL;
 		long status = 0;
+		curl_off_t total_us = 0;
 
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-		if (result != CURLE_OK || status >= 500)
+		curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
+		struct check_outcome outcome;
+		describe_outcome(t, msg->data.result, status, total_us, &outcome);
+		report_check(checker, t, &outcome);
+		if (outcome.failed)
 			forget_failed_origin(checker, t->url);
-		finish_transfer(t, result == CURLE_OK && status == 200);
+		finish_transfer(t, outcome.present);
 	}
 }
 
@@ -224,6 +317,7 @@ static CURL *new_head_request(struct mirror_checker *checker, struct transfer *t
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_USERAGENT, "archeio-mirror-check");
+	SET(CURLOPT_ERRORBUFFER, t->error);
 	if (checker->ca_file)
 		SET(CURLOPT_CAINFO, checker->ca_file);
 #undef SET
@@ -324,8 +418,7 @@ static void on_probe_answer(void *arg, bool present)
 	/* Transport failures and 5xx already forgot the whole origin; a 404
 	 * means this blob left the mirror. */
 	if (!present && !probe->checker->closing)
-		mirror_cache_forget_present(probe->checker->cache, probe->url,
-					    strlen(probe->url) + 1);
+		mirror_cache_forget(probe->checker->cache, probe->url);
 	free(probe);
 }
 
@@ -375,11 +468,17 @@ struct mirror_checker *mirror_checker_new(struct event_base *base,
 	    o.probe_interval_ms ? o.probe_interval_ms : MIRROR_CHECK_DEFAULT_PROBE_INTERVAL_MS;
 	checker->probe_interval.tv_sec = probe_ms / 1000;
 	checker->probe_interval.tv_usec = (probe_ms % 1000) * 1000;
+	checker->log = o.log;
+	checker->health = o.health;
+	/* Warnings are paced by the probe interval: one per origin per interval. */
+	if (o.log && !o.health)
+		checker->health = checker->own_health = mirror_health_new(probe_ms);
 	checker->multi = curl_multi_init();
 	if (o.ca_file)
 		checker->ca_file = strdup(o.ca_file);
 	if (!checker->cache || !checker->timer || !checker->probe_timer || !checker->multi ||
-	    (o.ca_file && !checker->ca_file) || !configure_multi(checker)) {
+	    (o.ca_file && !checker->ca_file) || (o.log && !checker->health) ||
+	    !configure_multi(checker)) {
 		mirror_checker_free(checker);
 		return NULL;
 	}
@@ -401,6 +500,7 @@ void mirror_checker_free(struct mirror_checker *checker)
 	if (checker->probe_timer)
 		event_free(checker->probe_timer);
 	mirror_cache_free(checker->cache);
+	mirror_health_free(checker->own_health);
 	free(checker->ca_file);
 	free(checker);
 }

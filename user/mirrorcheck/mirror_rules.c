@@ -1,5 +1,6 @@
 /* Mirror rules: parsing the rule file, the built-in default, and selection. */
 #include "archeio/mirrorcheck/mirror_rules.h"
+#include "archeio/geo/ranges.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -43,7 +44,7 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-/* Cloud and region names: printable ASCII without ':' (the separator). */
+/* Region names: printable ASCII without ':' (the separator). */
 static bool key_part_valid(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -85,15 +86,18 @@ static const char *parse_key(const char *s, size_t len, struct mirror_rule *rule
 	size_t cloud_len = colon == NULL ? len : (size_t)(colon - s);
 	size_t region_len = colon == NULL ? 0 : len - cloud_len - 1;
 
-	if (!key_part_valid(s, cloud_len))
-		return "invalid cloud name";
+	/* Spelled as the range files spell clouds, or no client could ever
+	 * match the rule. */
+	bool is_star = cloud_len == 1 && s[0] == '*';
 	if (cloud_len >= sizeof(rule->cloud))
 		return "cloud name too long";
+	if (!is_star && !ranges_valid_cloud(s, cloud_len))
+		return "invalid cloud name (want [a-z0-9_-] or '*')";
 	if (colon != NULL && !key_part_valid(colon + 1, region_len))
 		return "invalid region name";
 	if (region_len >= sizeof(rule->region))
 		return "region name too long";
-	if (colon != NULL && cloud_len == 1 && s[0] == '*')
+	if (colon != NULL && is_star)
 		return "'*' takes no region";
 	memcpy(rule->cloud, s, cloud_len);
 	rule->cloud[cloud_len] = '\0';
@@ -103,8 +107,10 @@ static const char *parse_key(const char *s, size_t len, struct mirror_rule *rule
 }
 
 /* "upstream" -> NULL base; otherwise a base URL without trailing '/'.
- * Returns NULL or an error text; *oom set on allocation failure. */
-static const char *parse_target(const char *s, size_t len, struct mirror_rule *rule, bool *oom)
+ * Returns NULL or an error text (in why_buf when it needs numbers); *oom set
+ * on allocation failure. */
+static const char *parse_target(const char *s, size_t len, struct mirror_rule *rule, bool *oom,
+				char *why_buf, size_t why_len)
 {
 	char *url;
 
@@ -128,8 +134,25 @@ static const char *parse_target(const char *s, size_t len, struct mirror_rule *r
 	size_t n = strlen(url);
 	while (n > 0 && url[n - 1] == '/')
 		url[--n] = '\0';
+	if (n > MIRROR_BASE_URL_MAX) {
+		free(url);
+		snprintf(why_buf, why_len, "base URL too long (%zu characters, at most %d)", n,
+			 MIRROR_BASE_URL_MAX);
+		return why_buf;
+	}
 	rule->base_url = url;
 	return NULL;
+}
+
+/* Error messages quote a token, cut so that a huge one stays one short line. */
+#define QUOTE_MAX 64
+
+static void token_error(char *err, size_t errlen, const char *name, size_t lineno, const char *why,
+			const char *tok, size_t tok_len)
+{
+	bool cut = tok_len > QUOTE_MAX;
+	set_err(err, errlen, "%s:%zu: %s: '%.*s%s'", name, lineno, why,
+		(int)(cut ? QUOTE_MAX - 3 : tok_len), tok, cut ? "..." : "");
 }
 
 static int append_rule(struct mirror_rules *rules, size_t *cap, const struct mirror_rule *rule)
@@ -168,8 +191,7 @@ static int parse_line(struct mirror_rules *parsed, size_t *cap, const char *name
 	}
 	why = parse_key(tok[0], tok_len[0], &rule);
 	if (why != NULL) {
-		set_err(err, errlen, "%s:%zu: %s: '%.*s'", name, lineno, why, (int)tok_len[0],
-			tok[0]);
+		token_error(err, errlen, name, lineno, why, tok[0], tok_len[0]);
 		return -1;
 	}
 	for (size_t i = 0; i < parsed->count; i++) {
@@ -179,10 +201,10 @@ static int parse_line(struct mirror_rules *parsed, size_t *cap, const char *name
 			return -1;
 		}
 	}
-	why = parse_target(tok[1], tok_len[1], &rule, &oom);
+	char why_buf[128];
+	why = parse_target(tok[1], tok_len[1], &rule, &oom, why_buf, sizeof(why_buf));
 	if (why != NULL) {
-		set_err(err, errlen, "%s:%zu: %s: '%.*s'", name, lineno, why, (int)tok_len[1],
-			tok[1]);
+		token_error(err, errlen, name, lineno, why, tok[1], tok_len[1]);
 		return -1;
 	}
 	if (append_rule(parsed, cap, &rule) != 0) {
@@ -268,6 +290,14 @@ int mirror_rules_default(struct mirror_rules *rules, const char *default_mirror,
 	if (problem != NULL) {
 		set_err(err, errlen, "default mirror: %s: '%s'", problem,
 			default_mirror == NULL ? "(null)" : default_mirror);
+		return -1;
+	}
+	size_t len = strlen(default_mirror);
+	while (len > 0 && default_mirror[len - 1] == '/')
+		len--;
+	if (len > MIRROR_BASE_URL_MAX) {
+		set_err(err, errlen, "default mirror: URL too long (%zu characters, at most %d)",
+			len, MIRROR_BASE_URL_MAX);
 		return -1;
 	}
 	n = snprintf(text, sizeof(text), "gcp upstream\n* %s\n", default_mirror);

@@ -69,7 +69,7 @@ static void discover_ref(struct discover_ctx *ctx, const char *repo, const char 
 	}
 	struct fetched_manifest top;
 	if (!registry_manifest(ctx->registry, ctx->easy, repo, ref, &top, err, sizeof(err))) {
-		failures_add(ctx->failures, "%s:%s: %s", repo, ref, err);
+		failures_add(ctx->failures, FAILURE_IMAGE, "%s:%s: %s", repo, ref, err);
 		return;
 	}
 	bool recorded = mirror_state_has(ctx->state, top.digest);
@@ -80,9 +80,9 @@ static void discover_ref(struct discover_ctx *ctx, const char *repo, const char 
 	}
 	struct plan_image *img = recorded ? NULL : plan_add_image(ctx->plan, repo, ref);
 	if (!recorded && !img)
-		failures_add(ctx->failures, "%s:%s: out of memory", repo, ref);
+		failures_add(ctx->failures, FAILURE_IMAGE, "%s:%s: out of memory", repo, ref);
 	if (img && !walk_fetched(ctx, img, repo, &top, 0, err, sizeof(err))) {
-		failures_add(ctx->failures, "%s:%s: %s", repo, ref, err);
+		failures_add(ctx->failures, FAILURE_IMAGE, "%s:%s: %s", repo, ref, err);
 		plan_drop_last_image(ctx->plan);
 	}
 	fetched_manifest_free(&top);
@@ -96,7 +96,8 @@ void discover_repo(struct discover_ctx *ctx, const char *repo, char *const *refs
 	if (ref_count == 0) {
 		if (!registry_tags(ctx->registry, ctx->easy, repo, &tags, &tag_count, err,
 				   sizeof(err))) {
-			failures_add(ctx->failures, "%s: listing tags: %s", repo, err);
+			failures_add(ctx->failures, FAILURE_LISTING, "%s: listing tags: %s", repo,
+				     err);
 			return;
 		}
 		refs = tags;

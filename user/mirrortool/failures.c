@@ -18,7 +18,7 @@ void failures_destroy(struct failures *f)
 	pthread_mutex_destroy(&f->lock);
 }
 
-void failures_add(struct failures *f, const char *fmt, ...)
+void failures_add(struct failures *f, enum failure_kind kind, const char *fmt, ...)
 {
 	char *line = NULL;
 	va_list ap;
@@ -26,6 +26,7 @@ void failures_add(struct failures *f, const char *fmt, ...)
 	int n = vasprintf(&line, fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&f->lock);
+	f->by_kind[kind < FAILURE_KINDS ? kind : FAILURE_SETUP]++;
 	char **grown = n >= 0 ? realloc(f->items, (f->count + 1) * sizeof(*grown)) : NULL;
 	if (grown) {
 		f->items = grown;
@@ -44,6 +45,13 @@ size_t failures_count(struct failures *f)
 	size_t n = f->count + f->dropped;
 	pthread_mutex_unlock(&f->lock);
 	return n;
+}
+
+void failures_by_kind(struct failures *f, size_t out[FAILURE_KINDS])
+{
+	pthread_mutex_lock(&f->lock);
+	memcpy(out, f->by_kind, sizeof(f->by_kind));
+	pthread_mutex_unlock(&f->lock);
 }
 
 void failures_print(struct failures *f, FILE *out)

@@ -25,9 +25,30 @@ void progress_format_bytes(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", v, units[u]);
 }
 
+/* ", 1 image failed, 2 listings failed" for the kinds besides blobs that
+ * failed; "" when none did. */
+static void format_other_failures(const struct progress_counts *c, char *buf, size_t len)
+{
+	const struct {
+		size_t n;
+		const char *one, *many;
+	} kinds[] = {
+	    {c->images_failed, "image", "images"},
+	    {c->listings_failed, "listing", "listings"},
+	    {c->records_failed, "record", "records"},
+	    {c->setup_failed, "setup step", "setup steps"},
+	};
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]) && o < len; i++)
+		if (kinds[i].n)
+			o += (size_t)snprintf(buf + o, len - o, ", %zu %s failed", kinds[i].n,
+					      kinds[i].n == 1 ? kinds[i].one : kinds[i].many);
+}
+
 void progress_format(const struct progress_counts *c, double elapsed_s, char *buf, size_t len)
 {
-	char done[32], total[32], rate[32];
+	char done[32], total[32], rate[32], others[160];
 	progress_format_bytes(c->bytes_done, done, sizeof(done));
 	progress_format_bytes(c->bytes_total, total, sizeof(total));
 	uint64_t per_s = elapsed_s > 0 ? (uint64_t)((double)c->bytes_done / elapsed_s) : 0;
@@ -37,11 +58,12 @@ void progress_format(const struct progress_counts *c, double elapsed_s, char *bu
 	char would[48] = "";
 	if (c->blobs_would_copy)
 		snprintf(would, sizeof(would), ", %zu would copy", c->blobs_would_copy);
+	format_other_failures(c, others, sizeof(others));
 	snprintf(buf, len,
-		 "blobs %zu/%zu (%zu copied, %zu present, %zu failed%s), bytes %s/%s, %s/s, "
+		 "blobs %zu/%zu (%zu copied, %zu present, %zu failed%s)%s, bytes %s/%s, %s/s, "
 		 "%zu images already recorded",
 		 finished, c->blobs_total, c->blobs_copied, c->blobs_skipped, c->blobs_failed,
-		 would, done, total, rate, c->images_skipped);
+		 would, others, done, total, rate, c->images_skipped);
 }
 
 void progress_init(struct progress *p, FILE *out, bool live)

@@ -20,6 +20,11 @@ struct progress_counts {
 	uint64_t bytes_total;
 	uint64_t bytes_done;   /* downloaded so far, failed attempts excluded */
 	size_t images_skipped; /* recorded by an earlier run */
+	/* Failures besides blobs, so the summary counts every listed failure. */
+	size_t images_failed;	/* a reference whose manifests could not be walked */
+	size_t listings_failed; /* tags lists and the catalog */
+	size_t records_failed;	/* state records that could not be written */
+	size_t setup_failed;	/* the run's own set-up steps */
 };
 
 struct progress {

@@ -50,8 +50,8 @@ static void handle_blob(struct run *r, CURL *easy, struct plan_blob *b)
 	char err[1024] = "";
 	bool present = false;
 	if (!dest_has_blob(r->dest, easy, b->digest, &present, err, sizeof(err))) {
-		failures_add(&r->failures, "%s@%s: checking destination: %s", b->repo, b->digest,
-			     err);
+		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: checking destination: %s", b->repo,
+			     b->digest, err);
 		finish_blob(r, b, BLOB_FAILED);
 	} else if (present) {
 		finish_blob(r, b, BLOB_PRESENT);
@@ -67,7 +67,7 @@ static void handle_blob(struct run *r, CURL *easy, struct plan_blob *b)
 			     err, sizeof(err))) {
 		finish_blob(r, b, BLOB_COPIED);
 	} else {
-		failures_add(&r->failures, "%s@%s: %s", b->repo, b->digest, err);
+		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: %s", b->repo, b->digest, err);
 		finish_blob(r, b, BLOB_FAILED);
 	}
 }
@@ -77,7 +77,7 @@ static void *worker(void *arg)
 	struct run *r = arg;
 	CURL *easy = curl_easy_init();
 	if (!easy) {
-		failures_add(&r->failures, "cannot create an HTTP handle");
+		failures_add(&r->failures, FAILURE_SETUP, "cannot create an HTTP handle");
 		return NULL;
 	}
 	for (;;) {
@@ -139,7 +139,7 @@ static void record_images(struct run *r, const struct mirror_state *state)
 		/* Children first: a recorded top manifest implies its children. */
 		for (size_t m = img->manifest_count; m-- > 0;)
 			if (!mirror_state_record(state, img->manifests[m], note, err, sizeof(err)))
-				failures_add(&r->failures, "%s: %s", note, err);
+				failures_add(&r->failures, FAILURE_RECORD, "%s: %s", note, err);
 	}
 }
 
@@ -159,7 +159,7 @@ static void discover_all(struct run *r, CURL *easy, const struct mirror_state *s
 	char **repos = NULL;
 	size_t count = 0;
 	if (!registry_catalog(r->registry, easy, &repos, &count, err, sizeof(err))) {
-		failures_add(&r->failures, "_catalog: %s", err);
+		failures_add(&r->failures, FAILURE_LISTING, "_catalog: %s", err);
 		return;
 	}
 	for (size_t i = 0; i < count; i++) {
@@ -226,6 +226,21 @@ static char *default_state_dir(const struct mirror_options *o)
 	return dir;
 }
 
+/* The summary counts failures besides blobs from the failure list itself, so
+ * the two cannot disagree. Blob failures are counted as each blob finishes. */
+static void count_other_failures(struct run *r)
+{
+	size_t by_kind[FAILURE_KINDS];
+	failures_by_kind(&r->failures, by_kind);
+	pthread_mutex_lock(&r->progress.lock);
+	struct progress_counts *c = &r->progress.counts;
+	c->images_failed = by_kind[FAILURE_IMAGE];
+	c->listings_failed = by_kind[FAILURE_LISTING];
+	c->records_failed = by_kind[FAILURE_RECORD];
+	c->setup_failed = by_kind[FAILURE_SETUP];
+	pthread_mutex_unlock(&r->progress.lock);
+}
+
 static int run_with(struct run *r, struct mirror_state *state, FILE *log)
 {
 	CURL *easy = curl_easy_init();
@@ -246,9 +261,11 @@ static int run_with(struct run *r, struct mirror_state *state, FILE *log)
 	r->progress.counts.bytes_total = plan_total_bytes(&r->plan);
 	r->progress.counts.images_skipped = r->plan.images_skipped;
 	pthread_mutex_unlock(&r->progress.lock);
+	count_other_failures(r);
 	copy_all(r);
 	if (!r->o->dry_run)
 		record_images(r, state);
+	count_other_failures(r);
 	progress_finish(&r->progress, r->o->dry_run ? "dry run, nothing written: " : "");
 	failures_print(&r->failures, log);
 	return failures_count(&r->failures) ? MIRROR_EXIT_FAILED : MIRROR_EXIT_OK;

@@ -5,7 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archeio/contract/route.h"
 #include "archeio/server/config.h"
+
+/* Mirror rules refuse a base URL that would not leave room here for the
+ * longest digest the router accepts, so a blob URL always fits. */
+_Static_assert(MIRROR_BASE_URL_MAX + sizeof("/containers/images/") - 1 + ROUTE_DIGEST_MAX <=
+		   sizeof(((struct blob_choice *)0)->mirror_url),
+	       "a mirror base URL of MIRROR_BASE_URL_MAX must fit a blob URL");
 
 static void state_free(struct serve_state *state)
 {
@@ -79,7 +86,8 @@ void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id
 		return;
 	static const char middle[] = "/containers/images/";
 	size_t base_len = strlen(rule->base_url), digest_len = strlen(digest);
-	/* A URL that does not fit is never half-used: the client goes upstream. */
+	/* Cannot happen with rules as parsed (see the assertion above); kept so
+	 * that a URL which does not fit is never half-used. */
 	if (base_len + sizeof(middle) - 1 + digest_len >= sizeof(out->mirror_url))
 		return;
 	char *p = out->mirror_url;

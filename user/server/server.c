@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archeio/mirrorcheck/mirror_health.h"
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/library_log.h"
 #include "archeio/xdp/xdp_path.h"
@@ -138,6 +139,8 @@ static int open_xdp(struct server *server)
 
 static int start_workers(struct server *server)
 {
+	/* Out of memory here only costs the sharing: each checker keeps its own. */
+	server->shared.mirror_health = mirror_health_new(server->config->probe_interval_ms);
 	server->workers = calloc(server->worker_count, sizeof(*server->workers));
 	if (!server->workers) {
 		server->worker_count = 0;
@@ -164,6 +167,8 @@ static void stop_workers(struct server *server)
 	for (unsigned i = 0; i < server->worker_count; i++)
 		worker_join(&server->workers[i]);
 	free(server->workers);
+	mirror_health_free(server->shared.mirror_health);
+	server->shared.mirror_health = NULL;
 }
 
 /* Process-wide library set-up, before any thread runs. */

@@ -254,6 +254,8 @@ int worker_start(struct worker *worker)
 	    .timeout_ms = config->mirror_timeout_ms,
 	    .probe_interval_ms = config->probe_interval_ms,
 	    .ca_file = config->ca_file,
+	    .log = worker->shared->log,
+	    .health = worker->shared->mirror_health,
 	};
 	worker->checker = mirror_checker_new(worker->base, &options);
 	bool listening = open_listeners(worker);

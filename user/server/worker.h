@@ -22,6 +22,7 @@ struct event_base;
 struct event;
 struct evconnlistener;
 struct mirror_checker;
+struct mirror_health;
 
 /* Read-only after start, shared by every worker. */
 struct server_shared {
@@ -31,6 +32,9 @@ struct server_shared {
 	struct xdp_path *xdp;	/* NULL without XDP */
 	struct tls_holder *tls; /* NULL without TLS */
 	struct route_config route;
+	/* Failing mirror origins, shared by the workers' checkers so they warn
+	 * once between them (NULL: each checker keeps its own). */
+	struct mirror_health *mirror_health;
 };
 
 /* --listen, then each --plain-listen. */

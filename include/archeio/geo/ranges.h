@@ -4,6 +4,7 @@
 #ifndef ARCHEIO_RANGES_H
 #define ARCHEIO_RANGES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,12 @@ struct ranges_cloud_count {
 	size_t v4;
 	size_t v6;
 };
+
+/* Cloud: [a-z0-9_-], 1..REGION_CLOUD_MAX-1 bytes. Region: printable ASCII
+ * without spaces, 1..REGION_NAME_MAX-1 bytes. Public because mirror rules
+ * name clouds and regions as the range files spell them. */
+bool ranges_valid_cloud(const char *s, size_t len);
+bool ranges_valid_region(const char *s, size_t len);
 
 void range_set_init(struct range_set *set);
 void range_set_free(struct range_set *set);

@@ -18,6 +18,12 @@ struct region_table {
 	struct region_name *names; /* names[id]; names[0] is unused */
 	uint32_t count;		   /* ids are 1..count-1 */
 	uint32_t cap;
+	/* Hash index over names, so interning stays near-linear with tens of
+	 * thousands of regions: open addressing, slots hold ids (0 = empty),
+	 * at most half full. NULL until the first intern; rebuilt from names
+	 * when missing (a table built by hand, a copy). */
+	uint32_t *index;
+	uint32_t index_mask; /* slot count - 1 */
 };
 
 void region_table_init(struct region_table *table);

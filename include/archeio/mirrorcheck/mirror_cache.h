@@ -56,17 +56,21 @@ enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const ch
  * (lookup, complete; not free). Does nothing unless url is pending. */
 void mirror_cache_complete(struct mirror_cache *cache, const char *url, bool present,
 			   uint64_t now_ms);
-/* Drops every "present" answer whose URL starts with prefix (a mirror's
- * origin, "scheme://host[:port]/"), so the next request for those blobs checks
- * again instead of being sent to a mirror that just failed. Pending entries
- * are left alone. Returns how many were dropped. */
-size_t mirror_cache_forget_present(struct mirror_cache *cache, const char *prefix,
-				   size_t prefix_len);
+/* Voids every "present" answer of url's origin ("scheme://host[:port]/"), so
+ * the next request for those blobs checks again instead of being sent to a
+ * mirror that just failed. Absent and pending entries are left alone. O(1)
+ * whatever the cache holds: it bumps the origin's generation, and an answer
+ * recorded under an older generation is a MISS when next looked up (the
+ * entries themselves go when looked up again or evicted). Returns false when
+ * no entry of that origin is cached (nothing to forget). */
+bool mirror_cache_forget_origin(struct mirror_cache *cache, const char *url);
+/* Drops url's "present" answer (a blob that left the mirror). O(1). */
+void mirror_cache_forget(struct mirror_cache *cache, const char *url);
 /* Fills urls with the most recently used "present" URL of each distinct
  * origin (most recent first), at most max: what a health probe asks again.
- * The strings stay valid until the cache is next changed. */
-size_t mirror_cache_present_per_origin(const struct mirror_cache *cache, const char **urls,
-				       size_t max);
+ * Walks the cache (once per probe interval, not per request). The strings
+ * stay valid until the cache is next changed. */
+size_t mirror_cache_present_per_origin(struct mirror_cache *cache, const char **urls, size_t max);
 /* Length of "scheme://host[:port]/" at the start of url (the whole url when
  * it has no path), 0 when url has no "://". */
 size_t mirror_url_origin_len(const char *url);

@@ -15,7 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "archeio/core/log.h"
 #include "archeio/mirrorcheck/mirror_cache.h"
+#include "archeio/mirrorcheck/mirror_health.h"
 
 struct event_base;
 struct mirror_checker;
@@ -31,6 +33,14 @@ struct mirror_checker_options {
 	 * forgets that blob. Bounds how long clients are sent to a mirror that
 	 * died after answering. Default 5000. */
 	uint32_t probe_interval_ms;
+	/* Where checks are told: each finished check is a debug line; an origin
+	 * that fails (transport error or 5xx) a warning naming it and the
+	 * reason, at most one per origin per probe interval; its recovery an
+	 * info line. NULL: nothing is logged. */
+	const struct logger *log;
+	/* Which origins are failing, shared by the checkers of every worker so
+	 * that they warn once between them. NULL: the checker keeps its own. */
+	struct mirror_health *health;
 };
 
 #define MIRROR_CHECK_DEFAULT_TIMEOUT_MS ((uint32_t)2000)

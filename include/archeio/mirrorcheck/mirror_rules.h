@@ -12,6 +12,11 @@
 #include "archeio/bpf_shared.h"
 #include "archeio/core/url_check.h"
 
+/* Longest base URL a rule may name (after its trailing '/' is removed): a
+ * blob redirect is BASE_URL "/containers/images/" DIGEST and must fit the
+ * server's blob URL buffer with the longest digest a request may carry. */
+#define MIRROR_BASE_URL_MAX 1024
+
 struct mirror_rule {
 	char cloud[REGION_CLOUD_MAX]; /* "*" for the default rule */
 	char region[REGION_NAME_MAX]; /* "" when the rule is for a whole cloud */
@@ -25,10 +30,12 @@ struct mirror_rules {
 
 void mirror_rules_init(struct mirror_rules *rules);
 void mirror_rules_free(struct mirror_rules *rules);
-/* Returns 0, or -1 with err naming `name` and the line. Duplicate keys are an
- * error; BASE_URL must be an absolute http(s) URL without query (trailing '/'
- * removed). On success the previous rules are replaced; on error `rules` is
- * left exactly as it was, so a bad reload keeps the last good table. */
+/* Returns 0, or -1 with err "NAME:LINE: message". Duplicate keys are an
+ * error; CLOUD is [a-z0-9_-] (as the range files spell clouds) or '*';
+ * BASE_URL must be an absolute http(s) URL without query, at most
+ * MIRROR_BASE_URL_MAX characters once its trailing '/' are removed. On success the previous rules
+ * are replaced; on error `rules` is left exactly as it was, so a bad reload keeps the last good
+ * table. */
 int mirror_rules_parse(struct mirror_rules *rules, const char *name, const char *buf, size_t len,
 		       char *err, size_t errlen);
 int mirror_rules_load_file(struct mirror_rules *rules, const char *path, char *err, size_t errlen);

@@ -7,3 +7,8 @@ size_t mirror_cache_size(const struct mirror_cache *cache)
 {
 	return cache ? cache->size : 0;
 }
+
+size_t mirror_cache_entries_walked(const struct mirror_cache *cache)
+{
+	return cache ? cache->entries_walked : 0;
+}
