@@ -16,8 +16,12 @@ check_eq "unknown subcommand" "$(run bogus)" "2|archeio: unknown command bogus (
 check_eq "serve with a stray argument" "$(run serve --listen 127.0.0.1:0 extra)" \
 	"2|archeio: unexpected argument extra"
 check_eq "serve --help" "$(run serve --help)" "0|"
-check_eq "xdp without a command" "$(run xdp)" "2|archeio: unknown xdp command (want: archeio xdp status)"
-check_eq "xdp bogus" "$(run xdp bogus)" "2|archeio: unknown xdp command (want: archeio xdp status)"
+check_eq "xdp without a command" "$(run xdp)" "2|archeio: unknown xdp command (want: archeio xdp status|detach)"
+check_eq "xdp bogus" "$(run xdp bogus)" "2|archeio: unknown xdp command (want: archeio xdp status|detach)"
+check_eq "xdp detach --help" "$(run xdp detach --help)" "0|"
+check_eq "xdp detach bad flag" "$(run xdp detach --bpffs relative)" \
+	"2|archeio: --bpffs: bpffs directory must be absolute: relative"
+check_match "help names xdp detach" "$("$ARCHEIO" help)" "archeio xdp detach \[--bpffs DIR\] \[--xdp-iface IFACE\]"
 check_eq "xdp status --help" "$(run xdp status --help)" "0|"
 check_eq "xdp status bad flag" "$(run xdp status --bpffs relative)" \
 	"2|archeio: --bpffs: bpffs directory must be absolute: relative"
@@ -38,5 +42,6 @@ mkdir -p "$TMP/notbpf"
 touch "$TMP/notbpf/lpm4_outer" "$TMP/notbpf/lpm6_outer" "$TMP/notbpf/regions"
 check_match "lookup with an unusable pin directory" "$(run lookup --bpffs "$TMP/notbpf" 10.1.2.3)" "^2\|archeio: "
 check_match "xdp status of an unusable pin directory" "$(run xdp status --bpffs "$TMP/notbpf")" "^1\|archeio: xdp status: "
+
 
 finish
