@@ -46,6 +46,12 @@ static void log_state(const struct server *server, const struct serve_state *sta
 		"%s: %zu prefixes, %u regions, %zu mirror rules (ipv4/ipv6 per cloud: %s)", what,
 		state->ranges.count, state->regions.count ? state->regions.count - 1 : 0,
 		state->rules.count, n ? summary : "none");
+	/* It serves, but no client can be placed: the operator must hear it. */
+	if (state->ranges.count == 0)
+		log_msg(server->log, LOG_WARN,
+			"no ranges loaded: %s; every client is unlisted and gets the * mirror rule",
+			server->config->ranges_count ? "the --ranges given hold no prefixes"
+						     : "no --ranges given");
 }
 
 static void reload(struct server *server)
