@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The archeio command line: subcommands, help, and one clear error (exit 2)
-# for every misuse, without starting a server.
+# for every misuse; and the start-up warning of a server that has no ranges.
 source "$(dirname "$0")/../lib/common.sh"
+# The caller's environment must not hand lookup or serve any ranges.
+unset ARCHEIO_RANGES
 
 # run ARGS...: prints "EXIT|first stderr line"
 run() {
@@ -24,8 +26,12 @@ check_eq "unknown subcommand" "$(run bogus)" "2|archeio: unknown command bogus (
 check_eq "serve with a stray argument" "$(run serve --listen 127.0.0.1:0 extra)" \
 	"2|archeio: unexpected argument extra"
 check_eq "serve --help" "$(run serve --help)" "0|"
-check_eq "xdp without a command" "$(run xdp)" "2|archeio: unknown xdp command (want: archeio xdp status)"
-check_eq "xdp bogus" "$(run xdp bogus)" "2|archeio: unknown xdp command (want: archeio xdp status)"
+check_eq "xdp without a command" "$(run xdp)" "2|archeio: unknown xdp command (want: archeio xdp status|detach)"
+check_eq "xdp bogus" "$(run xdp bogus)" "2|archeio: unknown xdp command (want: archeio xdp status|detach)"
+check_eq "xdp detach --help" "$(run xdp detach --help)" "0|"
+check_eq "xdp detach bad flag" "$(run xdp detach --bpffs relative)" \
+	"2|archeio: --bpffs: bpffs directory must be absolute: relative"
+check_match "help names xdp detach" "$("$ARCHEIO" help)" "archeio xdp detach \[--bpffs DIR\] \[--xdp-iface IFACE\]"
 check_eq "xdp status --help" "$(run xdp status --help)" "0|"
 check_eq "xdp status bad flag" "$(run xdp status --bpffs relative)" \
 	"2|archeio: --bpffs: bpffs directory must be absolute: relative"
@@ -64,5 +70,31 @@ mkdir -p "$TMP/notbpf"
 touch "$TMP/notbpf/lpm4_outer" "$TMP/notbpf/lpm6_outer" "$TMP/notbpf/regions"
 check_match "lookup with an unusable pin directory" "$(run lookup --bpffs "$TMP/notbpf" 10.1.2.3)" "^2\|archeio: "
 check_match "xdp status of an unusable pin directory" "$(run xdp status --bpffs "$TMP/notbpf")" "^1\|archeio: xdp status: "
+
+# No data at all is not an answer: every address would look unlisted.
+mkdir -p "$TMP/nopins" "$TMP/emptyranges"
+check_match "lookup without ranges or pins (bpffs not visible, as under ip netns exec)" \
+	"$(run lookup --bpffs "$TMP/nopins" 10.1.2.3)" \
+	"^2\|archeio: no ranges loaded: no --ranges given and no archeio maps pinned in $TMP/nopins .*not on a bpf filesystem.*nsenter"
+check_eq "lookup without data prints no answer" "$("$ARCHEIO" lookup --bpffs "$TMP/nopins" 10.1.2.3 2>/dev/null)" ""
+check_match "lookup with ranges holding no prefixes" \
+	"$(run lookup --ranges "$TMP/emptyranges" 10.1.2.3)" \
+	"^2\|archeio: no ranges loaded: .*$TMP/emptyranges.* no prefixes"
+
+# A server with no prefixes serves, but says at start that every client is unlisted.
+serve_warning() { # FLAGS...: the start-up lines of a server with no prefixes
+	local port log="$TMP/serve-$RANDOM.log" pid
+	port=$(free_port)
+	"$ARCHEIO" serve --listen "127.0.0.1:$port" --workers 1 "$@" >"$log" 2>&1 &
+	pid=$!
+	wait_for_log "$log" "listening on" 10 >/dev/null
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	grep ' warn ' "$log"
+}
+check_match "serve with an empty ranges directory warns" "$(serve_warning --ranges "$TMP/emptyranges")" \
+	"warn no ranges loaded: .* every client is unlisted and gets the \* mirror rule"
+check_match "serve without --ranges warns" "$(serve_warning)" \
+	"warn no ranges loaded: no --ranges given; every client is unlisted and gets the \* mirror rule"
 
 finish

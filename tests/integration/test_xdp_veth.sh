@@ -4,10 +4,12 @@
 # unlisted source addresses make real HTTP requests through a router
 # namespace; each must get its region's redirect, the pinned maps must show
 # the tags' counters and region names, and a reload under load must never
-# give a wrong answer.
+# give a wrong answer. Then the operations around it: --xdp-keep and the next
+# start taking the kept program over, `archeio xdp detach`, a foreign XDP
+# program refused, and start-up logs without libbpf's misleading warnings.
 source "$(dirname "$0")/../lib/common.sh"
 require_root
-require_cmd curl nginx python3 bpftool nsenter ip
+require_cmd curl nginx python3 bpftool nsenter ip clang
 source "$ROOT/tests/lib/netns.sh"
 
 eval "$(python3 "$ROOT/tests/lib/pick_addresses.py" "$SHARED_DATA")"
@@ -42,16 +44,37 @@ mkdir -p "$TMP/ranges"
 cp "$SHARED_DATA/aws-ip-ranges.json" "$SHARED_DATA/gcp-cloud.json" "$SHARED_DATA/azure-service-tags.json" "$TMP/ranges/"
 UPSTREAM="http://198.18.1.20:5000"
 
-nsenter --net="/run/netns/$SERVER_NS" "$ARCHEIO" serve --listen :8080 --xdp-iface "$SERVER_IF" --xdp-mode native \
-	--bpffs "$BPFFS" --ranges "$TMP/ranges" --mirrors "$TMP/mirrors" --upstream "$UPSTREAM" \
-	--upstream-path "" --workers 2 --access-log >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-on_exit "kill $SERVER_PID; wait $SERVER_PID"
+# start_server LOG [FLAGS...]: archeio in the server namespace (nsenter, not a
+# shell function, so that SERVER_PID is archeio itself); stopped on exit.
+start_server() {
+	local log_file=$1
+	shift
+	nsenter --net="/run/netns/$SERVER_NS" "$ARCHEIO" serve --listen :8080 --xdp-iface "$SERVER_IF" \
+		--xdp-mode native --bpffs "$BPFFS" --ranges "$TMP/ranges" --mirrors "$TMP/mirrors" \
+		--upstream "$UPSTREAM" --upstream-path "" --workers 2 --access-log "$@" >"$log_file" 2>&1 &
+	SERVER_PID=$!
+	on_exit "kill $SERVER_PID; wait $SERVER_PID"
+}
+# stop_server: SIGTERM; its exit status in STOP_RC (not in a subshell: only
+# this shell can wait for it).
+stop_server() {
+	STOP_RC=0
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID" || STOP_RC=$?
+}
+start_server "$TMP/server.log"
 wait_for_log "$TMP/server.log" "listening on" 30 || { cat "$TMP/server.log"; exit 1; }
 check_match "attached in native mode" "$(grep 'XDP: tagging' "$TMP/server.log")" "mode native"
 # libbpf's and libxdp's own messages come through archeio's logger, not raw to stderr.
 check_eq "every log line is archeio's format" \
 	"$(grep -c -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z (debug|info|warn|error) ' "$TMP/server.log")" "0"
+# libxdp probing for its dispatcher is not a failure: one info line says what
+# it means, without libbpf's "try raising ulimit -l" and without doubled prefixes.
+check_eq "no misleading ulimit hint" "$(grep -c 'ulimit -l' "$TMP/server.log")" "0"
+check_eq "no warnings at an XDP start" "$(grep -c ' warn ' "$TMP/server.log")" "0"
+check_eq "no doubled prefixes" "$(grep -c -E 'libbpf: libbpf:|libxdp: libxdp:|XDP: xdp:' "$TMP/server.log")" "0"
+check_match "one info line about single-program mode" \
+	"$(grep -c ' info XDP: .*single-program mode' "$TMP/server.log")" "^1$"
 ns_exec "${NS_PREFIX}mirror" bash -c "for i in \$(seq 1 100); do (exec 3<>/dev/tcp/$MIRROR_IP/8081) 2>/dev/null && exit 0; sleep 0.05; done; exit 1" || fail "mirror nginx did not start"
 
 fetch() { # NS URL -> "STATUS LOCATION"
@@ -111,10 +134,94 @@ wait_for_log "$TMP/server.log" "reload failed" 20
 check_eq "still the new region" "$(fetch aws "http://$SERVER_IP:8080$BLOB")" "$NEW"
 
 log "on exit the program is detached and the pins removed"
-kill -TERM "$SERVER_PID"
-rc=0; wait "$SERVER_PID" || rc=$?
-check_eq "exit status" "$rc" "0"
+stop_server
+check_eq "exit status" "$STOP_RC" "0"
 check_eq "no XDP left on $SERVER_IF" "$(ns_exec "$SERVER_NS" ip -d link show "$SERVER_IF" | grep -c 'prog/xdp')" "0"
 check_eq "pins removed" "$(ls "$BPFFS" 2>/dev/null | wc -l)" "0"
+
+rm -f "$TMP/ranges/zz-operator.txt"
+# prog_on_if: "ID NAME" of the XDP program on the server's interface, or nothing.
+prog_on_if() {
+	ns_exec "$SERVER_NS" ip -d link show "$SERVER_IF" | sed -n 's#.*prog/xdp id \([0-9]*\) name \([^ ]*\).*#\1 \2#p'
+}
+PINS="attach_info clouds conn_tags counters listen_ports lpm4 lpm4_outer lpm6 lpm6_outer regions"
+pins() { echo $(ls "$BPFFS" 2>/dev/null); }
+
+log "--xdp-keep: the program stays attached with its pins, and the exit log says so"
+start_server "$TMP/keep1.log" --xdp-keep
+wait_for_log "$TMP/keep1.log" "listening on" 30 || { cat "$TMP/keep1.log"; exit 1; }
+stop_server
+check_eq "kept: exit status" "$STOP_RC" "0"
+KEPT=$(prog_on_if)
+KEPT_ID=${KEPT%% *}
+check_match "kept: archeio_xdp still on $SERVER_IF" "$KEPT" "^[0-9]+ archeio_xdp$"
+check_eq "kept: pins" "$(pins)" "$PINS"
+check_match "kept: the exit log says so" "$(grep ' info XDP: ' "$TMP/keep1.log" | tail -1)" \
+	"kept archeio_xdp \(program id $KEPT_ID\) attached to $SERVER_IF .*pinned in $BPFFS"
+
+log "the next start takes the kept program over, refills the maps and serves"
+start_server "$TMP/keep2.log" --xdp-keep
+wait_for_log "$TMP/keep2.log" "listening on" 30 || { cat "$TMP/keep2.log"; exit 1; }
+check_match "takeover logged" "$(grep ' info XDP: ' "$TMP/keep2.log")" \
+	"took over archeio_xdp \(program id $KEPT_ID\) left attached to $SERVER_IF"
+TAKEN=$(prog_on_if)
+check_match "a new archeio_xdp on $SERVER_IF" "$TAKEN" "^[0-9]+ archeio_xdp$"
+check_eq "the kept program $KEPT_ID was replaced" "$([ "${TAKEN%% *}" != "$KEPT_ID" ] && echo replaced)" "replaced"
+check_eq "after takeover: aws us-east-1 tagged" "$(fetch aws "http://$SERVER_IP:8080$BLOB")" "307 $(murl "$USE1_DIR")"
+check_eq "after takeover: azure CDN" "$(fetch azure "http://$SERVER_IP:8080$BLOB")" "307 $(murl "$CDN_DIR")"
+status=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS")
+check_eq "after takeover: status names the new program" "$(val program_id)" "${TAKEN%% *}"
+check_eq "after takeover: attached" "$(val attached)" "yes"
+check_match "after takeover: tags counted by the new program" "$(val tagged)" "^[1-9][0-9]*$"
+stop_server
+check_eq "after takeover: kept again on exit" "$STOP_RC" "0"
+check_eq "after takeover: still attached" "$(prog_on_if)" "$TAKEN"
+
+log "archeio xdp detach removes the kept program and its pins"
+rc=0; out=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp detach --bpffs "$BPFFS" 2>&1) || rc=$?
+echo "$out" | sed 's/^/    /'
+check_eq "detach: exit status" "$rc" "0"
+check_match "detach: says what it detached" "$out" "detached archeio_xdp \(program id ${TAKEN%% *}\) from $SERVER_IF"
+check_match "detach: says what it removed" "$out" "removed 10 pins from $BPFFS"
+check_eq "detach: no XDP on $SERVER_IF" "$(prog_on_if)" ""
+check_eq "detach: pin directory gone" "$(test -e "$BPFFS" && echo present || echo gone)" "gone"
+rc=0; out=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp detach --bpffs "$BPFFS" 2>&1) || rc=$?
+check_eq "detach again: nothing to do" "$rc|$out" "0|nothing to remove: no archeio pins in $BPFFS"
+
+log "stale pins with no program: detach removes them"
+start_server "$TMP/keep3.log" --xdp-keep
+wait_for_log "$TMP/keep3.log" "listening on" 30 || { cat "$TMP/keep3.log"; exit 1; }
+stop_server
+check_eq "stale: exit status" "$STOP_RC" "0"
+ns_exec "$SERVER_NS" ip link set dev "$SERVER_IF" xdp off
+check_eq "stale: pins left" "$(pins)" "$PINS"
+rc=0; out=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp detach --bpffs "$BPFFS" 2>&1) || rc=$?
+echo "$out" | sed 's/^/    /'
+check_eq "stale: exit status" "$rc" "0"
+check_match "stale: no program to detach" "$out" "no archeio_xdp on $SERVER_IF"
+check_match "stale: pins removed" "$out" "removed 10 pins from $BPFFS"
+check_eq "stale: pin directory gone" "$(test -e "$BPFFS" && echo present || echo gone)" "gone"
+
+log "a foreign XDP program is refused with the clear message, and detach leaves it alone"
+cat >"$TMP/foreign.c" <<'C'
+int foreign_pass(void *ctx) __attribute__((section("xdp"), used));
+int foreign_pass(void *ctx) { (void)ctx; return 2; /* XDP_PASS */ }
+char _license[] __attribute__((section("license"), used)) = "GPL";
+C
+clang -O2 -target bpf -c "$TMP/foreign.c" -o "$TMP/foreign.o" || fail "cannot compile the foreign program"
+ns_exec "$SERVER_NS" ip link set dev "$SERVER_IF" xdp obj "$TMP/foreign.o" sec xdp
+on_exit "ns_exec $SERVER_NS ip link set dev $SERVER_IF xdp off"
+FOREIGN=$(prog_on_if)
+check_match "foreign program attached" "$FOREIGN" "^[0-9]+ foreign_pass$"
+start_server "$TMP/foreign.log"
+rc=0; wait "$SERVER_PID" || rc=$?
+check_eq "foreign: serve exits 1" "$rc" "1"
+check_match "foreign: refused with the message" "$(grep ' error ' "$TMP/foreign.log")" \
+	"XDP: $SERVER_IF already has an XDP program that libxdp cannot share .*ip link set dev $SERVER_IF xdp off"
+check_eq "foreign: still attached" "$(prog_on_if)" "$FOREIGN"
+check_eq "foreign: no pins left" "$(pins)" ""
+rc=0; out=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp detach --bpffs "$BPFFS" --xdp-iface "$SERVER_IF" 2>&1) || rc=$?
+check_match "foreign: detach leaves it alone" "$rc|$out" "^0\|.*no archeio_xdp on $SERVER_IF \(it runs foreign_pass, program id ${FOREIGN%% *}, not archeio's\)"
+check_eq "foreign: still attached after detach" "$(prog_on_if)" "$FOREIGN"
 
 finish

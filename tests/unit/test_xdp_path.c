@@ -1,7 +1,9 @@
 /* xdp_path end to end on the loopback device of a private network namespace:
  * clear errors (no interface, no bpffs, native refused), auto falling back to
  * skb mode, pins and `xdp status`, pinned lookups, reloads, real TCP
- * connections tagged by XDP and taken after accept(), keep, and cleanup. */
+ * connections tagged by XDP and taken after accept(), keep and the next
+ * start taking the kept program over, foreign programs refused, one process
+ * per pin directory, `archeio xdp detach`, and cleanup. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archeio/xdp/xdp_detach.h"
 #include "archeio/xdp/xdp_path.h"
 #include "archeio/xdp/xdp_status.h"
 #include "helpers/xdp_fixture.h"
@@ -356,7 +359,7 @@ static void test_real_connections_are_tagged(void **state)
 	xdp_path_close(path);
 }
 
-static void test_keep_leaves_program_and_pins(void **state)
+static void test_keep_then_next_start_takes_over(void **state)
 {
 	struct env *env = *state;
 	xdp_fixture_need_bpf(env->bpf);
@@ -364,27 +367,187 @@ static void test_keep_leaves_program_and_pins(void **state)
 	struct xdp_pinned *pinned = NULL;
 	struct ip_addr v4 = xdp_fixture_addr("127.0.0.1");
 	struct xdp_path *path;
-	char err[512] = "";
+	uint32_t kept_id;
+	char err[512] = "", expected[128];
 
 	options.keep = true;
 	path = xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err));
 	assert_non_null(path);
+	kept_id = xdp_path_prog_id(path);
 	xdp_path_close(path);
-	assert_true(lo_prog_id() != 0);
+	assert_int_equal(lo_prog_id(), kept_id);
+	snprintf(expected, sizeof(expected), "kept archeio_xdp (program id %u) attached to lo",
+		 kept_id);
+	assert_non_null(strstr(env->log, expected));
 	assert_int_equal(xdp_pinned_open(env->pin_dir, &pinned, err, sizeof(err)), 0);
 	assert_int_equal(xdp_pinned_lookup(pinned, &v4), env->aws);
 	xdp_pinned_close(pinned);
-	/* The kept program still holds the interface: a second start says so. */
+	/* The next start with the same interface and pins takes the kept
+	 * program over: a new program, new maps filled from the new data. */
 	options.keep = false;
+	xdp_fixture_clear_ranges(&env->data);
+	xdp_fixture_range(&env->data, "127.0.0.0/8", env->gcp);
+	env->log[0] = '\0';
+	path = xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err));
+	assert_non_null(path);
+	snprintf(expected, sizeof(expected),
+		 "took over archeio_xdp (program id %u) left attached to lo", kept_id);
+	assert_non_null(strstr(env->log, expected));
+	assert_true(xdp_path_prog_id(path) != kept_id);
+	assert_int_equal(lo_prog_id(), xdp_path_prog_id(path));
+	assert_int_equal(xdp_path_lookup(path, &v4), env->gcp);
+	assert_int_equal(xdp_pinned_open(env->pin_dir, &pinned, err, sizeof(err)), 0);
+	assert_int_equal(xdp_pinned_lookup(pinned, &v4), env->gcp);
+	xdp_pinned_close(pinned);
+	xdp_path_close(path);
+	assert_int_equal(lo_prog_id(), 0);
+	assert_false(exists(env->pin_dir, "conn_tags"));
+}
+
+/* Loads `return XDP_PASS` under name and attaches it to lo in skb mode, as
+ * another tool would; returns its id. */
+static uint32_t attach_foreign(const char *name)
+{
+	struct bpf_insn insns[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, name, "GPL", insns, 2, NULL);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_xdp_attach((int)if_nametoindex("lo"), fd, XDP_FLAGS_SKB_MODE, NULL),
+			 0);
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd); /* the interface holds it now */
+	return info.id;
+}
+
+static void test_foreign_program_is_refused(void **state)
+{
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
+	struct xdp_path_options options = options_for(env, "lo", XDP_PATH_MODE_SKB);
+	struct xdp_path *path;
+	uint32_t foreign;
+	char err[512] = "";
+
+	foreign = attach_foreign("foreign_pass");
+	assert_null(xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err)));
+	assert_non_null(strstr(err, "lo already has an XDP program that libxdp cannot share"));
+	assert_non_null(strstr(err, "ip link set dev lo xdp off"));
+	assert_int_equal(lo_prog_id(), foreign);
+	assert_false(exists(env->pin_dir, "conn_tags"));
+	bpf_xdp_detach((int)if_nametoindex("lo"), XDP_FLAGS_SKB_MODE, NULL);
+
+	/* The name alone is not archeio's: without pins that describe it, a
+	 * program called archeio_xdp is refused too. */
+	foreign = attach_foreign("archeio_xdp");
 	assert_null(xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err)));
 	assert_non_null(strstr(err, "lo already has an XDP program"));
-	assert_true(exists(env->pin_dir, "conn_tags")); /* the kept pins are untouched */
-	/* Once it is removed, a restart replaces the stale pins. */
+	assert_int_equal(lo_prog_id(), foreign);
 	bpf_xdp_detach((int)if_nametoindex("lo"), XDP_FLAGS_SKB_MODE, NULL);
+
+	/* Kept pins, but the program they name was replaced by another one
+	 * that has the same name: refused, the pins stay. */
+	options.keep = true;
 	path = xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err));
 	assert_non_null(path);
 	xdp_path_close(path);
-	assert_false(exists(env->pin_dir, "conn_tags"));
+	bpf_xdp_detach((int)if_nametoindex("lo"), XDP_FLAGS_SKB_MODE, NULL);
+	foreign = attach_foreign("archeio_xdp");
+	options.keep = false;
+	assert_null(xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err)));
+	assert_non_null(strstr(err, "lo already has an XDP program"));
+	assert_int_equal(lo_prog_id(), foreign);
+	assert_true(exists(env->pin_dir, "conn_tags"));
+}
+
+static void test_one_process_per_pin_directory(void **state)
+{
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
+	struct xdp_path_options options = options_for(env, "lo", XDP_PATH_MODE_SKB);
+	struct xdp_path *first, *second;
+	uint32_t id;
+	char err[512] = "";
+
+	first = xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err));
+	assert_non_null(first);
+	id = xdp_path_prog_id(first);
+	/* A second server with the same --bpffs must not take over a live one. */
+	second = xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err));
+	assert_null(second);
+	assert_non_null(strstr(err, "another archeio is running with --bpffs"));
+	assert_int_equal(lo_prog_id(), id);
+	assert_true(exists(env->pin_dir, "conn_tags"));
+	xdp_path_close(first);
+	assert_int_equal(lo_prog_id(), 0);
+}
+
+/* xdp_detach_run() into a string. */
+static int detach(const char *dir, const char *iface, char *text, size_t size, char *err,
+		  size_t errlen)
+{
+	FILE *out = fmemopen(text, size, "w");
+	int rc;
+
+	assert_non_null(out);
+	rc = xdp_detach_run(dir, iface, out, err, errlen);
+	fclose(out);
+	return rc;
+}
+
+static void test_detach(void **state)
+{
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
+	struct xdp_path_options options = options_for(env, "lo", XDP_PATH_MODE_SKB);
+	struct xdp_path *path;
+	uint32_t id;
+	char err[512] = "", text[1024] = "", expected[128];
+
+	/* Never under a live server: it holds its directory. */
+	path = xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err));
+	assert_non_null(path);
+	id = xdp_path_prog_id(path);
+	assert_int_equal(detach(env->pin_dir, NULL, text, sizeof(text), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "another archeio is running with --bpffs"));
+	assert_int_equal(lo_prog_id(), id);
+	assert_true(exists(env->pin_dir, "conn_tags"));
+	xdp_path_close(path);
+
+	/* A kept program and its pins. */
+	options.keep = true;
+	path = xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err));
+	assert_non_null(path);
+	id = xdp_path_prog_id(path);
+	xdp_path_close(path);
+	assert_int_equal(detach(env->pin_dir, NULL, text, sizeof(text), err, sizeof(err)), 0);
+	snprintf(expected, sizeof(expected), "detached archeio_xdp (program id %u) from lo\n", id);
+	assert_non_null(strstr(text, expected));
+	snprintf(expected, sizeof(expected), "removed 10 pins from %s (", env->pin_dir);
+	assert_non_null(strstr(text, expected));
+	assert_int_equal(lo_prog_id(), 0);
+	assert_false(exists(env->pin_dir, ""));
+	assert_int_equal(detach(env->pin_dir, NULL, text, sizeof(text), err, sizeof(err)), 0);
+	assert_non_null(strstr(text, "nothing to remove: no archeio pins in"));
+
+	/* With the interface named and no pins, a program called archeio_xdp
+	 * goes (the operator named it); anything else stays. */
+	id = attach_foreign("archeio_xdp");
+	assert_int_equal(detach(env->pin_dir, "lo", text, sizeof(text), err, sizeof(err)), 0);
+	snprintf(expected, sizeof(expected), "detached archeio_xdp (program id %u) from lo\n", id);
+	assert_non_null(strstr(text, expected));
+	assert_int_equal(lo_prog_id(), 0);
+	id = attach_foreign("foreign_pass");
+	assert_int_equal(detach(env->pin_dir, "lo", text, sizeof(text), err, sizeof(err)), 0);
+	snprintf(expected, sizeof(expected),
+		 "no archeio_xdp on lo (it runs foreign_pass, program id %u, not archeio's)", id);
+	assert_non_null(strstr(text, expected));
+	assert_int_equal(lo_prog_id(), id);
 }
 
 int main(void)
@@ -398,7 +561,10 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_status_and_pinned_lookup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_real_connections_are_tagged, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_keep_leaves_program_and_pins, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keep_then_next_start_takes_over, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_program_is_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_process_per_pin_directory, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_detach, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);

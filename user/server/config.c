@@ -17,6 +17,9 @@ void config_print_usage(FILE *out)
 	      "       archeio lookup [flags] IP...      print IP<TAB>cloud<TAB>region per address\n"
 	      "       archeio xdp status [--bpffs DIR] [--json]\n"
 	      "                                         XDP attachment, map sizes, counters\n"
+	      "       archeio xdp detach [--bpffs DIR] [--xdp-iface IFACE]\n"
+	      "                                         remove a program and pins that\n"
+	      "                                         --xdp-keep (or a crash) left\n"
 	      "       archeio --help\n"
 	      "\n"
 	      "Flags (environment variable in brackets; flags win):\n",

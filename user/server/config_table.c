@@ -264,7 +264,8 @@ static const struct option_spec config_options[] = {
     {.flag = "xdp-keep",
      .kind = OPTION_SWITCH,
      FIELD(xdp_keep),
-     .help = "leave the program attached and the maps pinned on exit"},
+     .help = "leave the program attached and the maps pinned on exit (the next start "
+	     "takes it over; `archeio xdp detach` removes it)"},
     {.flag = "json",
      .kind = OPTION_SWITCH,
      FIELD(json),

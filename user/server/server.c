@@ -53,6 +53,12 @@ static void log_state(const struct server *server, const struct serve_state *sta
 	    LOG_TEXT("per_cloud", n ? summary : NULL),
 	};
 	log_record(server->log, LOG_INFO, what, fields, sizeof(fields) / sizeof(fields[0]));
+	/* It serves, but no client can be placed: the operator must hear it. */
+	if (state->ranges.count == 0)
+		log_msg(server->log, LOG_WARN,
+			"no ranges loaded: %s; every client is unlisted and gets the * mirror rule",
+			server->config->ranges_count ? "the --ranges given hold no prefixes"
+						     : "no --ranges given");
 }
 
 static void reload(struct server *server)

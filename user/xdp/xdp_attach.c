@@ -7,6 +7,8 @@
 #include <string.h>
 #include <xdp/libxdp.h>
 
+#include "archeio/xdp/library_log.h"
+
 static void log_line(xdp_path_log_fn log, void *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -67,35 +69,54 @@ static bool attached_without_dispatcher(int ifindex)
 	return legacy;
 }
 
-int xdp_attach_program(struct bpf_object *obj, int ifindex, const char *ifname,
-		       enum xdp_path_mode mode, xdp_path_log_fn log, void *log_ctx,
-		       struct xdp_attachment *out, char *err, size_t errlen)
+/* The attach itself: native first under auto, falling back to skb mode. */
+static int attach_in_mode(struct xdp_program *prog, int ifindex, const char *ifname,
+			  enum xdp_path_mode mode, xdp_path_log_fn log, void *log_ctx,
+			  enum xdp_attach_mode *attach_mode)
 {
-	enum xdp_attach_mode attach_mode =
-	    mode == XDP_PATH_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
-	struct xdp_program *prog = xdp_program__from_bpf_obj(obj, "xdp");
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	rc = (int)libxdp_get_error(prog);
-	if (rc || !prog) {
-		snprintf(err, errlen, "libxdp cannot use the archeio XDP program: %s",
-			 strerror(rc ? -rc : EINVAL));
-		return -1;
-	}
-	rc = xdp_program__attach(prog, ifindex, attach_mode, 0);
+	*attach_mode = mode == XDP_PATH_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	rc = xdp_program__attach(prog, ifindex, *attach_mode, 0);
 	if (rc && mode == XDP_PATH_MODE_AUTO && rc != -EPERM && rc != -EACCES && rc != -EEXIST &&
 	    rc != -EBUSY) {
 		char reason[128];
 
 		libxdp_strerror(rc, reason, sizeof(reason));
 		log_line(log, log_ctx,
-			 "xdp: native mode refused on %s (%s); falling back to skb (generic) mode",
+			 "native mode refused on %s (%s); falling back to skb (generic) mode",
 			 ifname, reason);
-		attach_mode = XDP_MODE_SKB;
-		rc = xdp_program__attach(prog, ifindex, attach_mode, 0);
+		*attach_mode = XDP_MODE_SKB;
+		rc = xdp_program__attach(prog, ifindex, *attach_mode, 0);
 	}
+	return rc;
+}
+
+int xdp_attach_program(struct bpf_object *obj, int ifindex, const char *ifname,
+		       enum xdp_path_mode mode, xdp_path_log_fn log, void *log_ctx,
+		       struct xdp_attachment *out, char *err, size_t errlen)
+{
+	enum xdp_attach_mode attach_mode;
+	struct xdp_program *prog;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* libxdp first tries to load its dispatcher; where the kernel refuses
+	 * it, libbpf warns of a failed load (and suggests `ulimit -l`) although
+	 * the attach then succeeds alone. Those messages only matter if the
+	 * attach fails: held until the outcome is known. */
+	library_log_hold();
+	prog = xdp_program__from_bpf_obj(obj, "xdp");
+	rc = (int)libxdp_get_error(prog);
+	if (rc || !prog) {
+		library_log_release(false);
+		snprintf(err, errlen, "libxdp cannot use the archeio XDP program: %s",
+			 strerror(rc ? -rc : EINVAL));
+		return -1;
+	}
+	rc = attach_in_mode(prog, ifindex, ifname, mode, log, log_ctx, &attach_mode);
 	if (rc) {
+		library_log_release(false);
 		describe_error(rc, ifname, attach_mode, err, errlen);
 		xdp_program__close(prog);
 		return -1;
@@ -105,11 +126,14 @@ int xdp_attach_program(struct bpf_object *obj, int ifindex, const char *ifname,
 	out->mode = attach_mode == XDP_MODE_SKB ? XDP_PATH_MODE_SKB : XDP_PATH_MODE_NATIVE;
 	out->prog_id = xdp_program__id(prog);
 	out->legacy = attached_without_dispatcher(ifindex);
+	library_log_release(true);
 	if (out->legacy)
 		log_line(log, log_ctx,
-			 "xdp: libxdp's multi-program dispatcher is unavailable here; archeio_xdp "
-			 "is attached to %s as the only XDP program",
-			 ifname);
+			 "libxdp's multi-program dispatcher cannot be loaded on this kernel, so "
+			 "archeio_xdp runs on %s alone (single-program mode): it works fully, but "
+			 "no other XDP program can share %s while it is attached (details of "
+			 "libxdp's probe at --log-level debug)",
+			 ifname, ifname);
 	return 0;
 }
 

@@ -1,13 +1,16 @@
-/* Finding and creating the pin directory on bpffs. */
+/* Finding, creating and locking the pin directory on bpffs. */
 #include "xdp_bpffs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 int xdp_bpffs_path(char *buf, size_t buflen, const char *dir, const char *name, char *err,
 		   size_t errlen)
@@ -56,14 +59,14 @@ static int make_dirs(const char *dir, size_t existing_len, char *err, size_t err
 	return 0;
 }
 
-int xdp_bpffs_prepare_dir(const char *dir, char *err, size_t errlen)
+/* Writes the deepest existing directory of dir (dir itself when it exists)
+ * into ancestor; -1 with a message when none can be reached or it is a file. */
+static int existing_ancestor(const char *dir, char *ancestor, size_t size, char *err, size_t errlen)
 {
-	char ancestor[PATH_MAX];
-	struct statfs fs;
 	struct stat st;
 	size_t len = strlen(dir);
 
-	if (len == 0 || len >= sizeof(ancestor)) {
+	if (len == 0 || len >= size) {
 		snprintf(err, errlen, "bpffs directory '%s' is empty or too long", dir);
 		return -1;
 	}
@@ -81,11 +84,31 @@ int xdp_bpffs_prepare_dir(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "bpffs path %s exists and is not a directory", ancestor);
 		return -1;
 	}
-	if (statfs(ancestor, &fs) != 0) {
-		snprintf(err, errlen, "cannot statfs %s: %s", ancestor, strerror(errno));
+	return 0;
+}
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs fs;
+
+	return statfs(path, &fs) == 0 && (unsigned long)fs.f_type == (unsigned long)BPF_FS_MAGIC;
+}
+
+bool xdp_bpffs_visible(const char *dir)
+{
+	char ancestor[PATH_MAX], ignored[256];
+
+	return existing_ancestor(dir, ancestor, sizeof(ancestor), ignored, sizeof(ignored)) == 0 &&
+	       on_bpffs(ancestor);
+}
+
+int xdp_bpffs_prepare_dir(const char *dir, char *err, size_t errlen)
+{
+	char ancestor[PATH_MAX];
+
+	if (existing_ancestor(dir, ancestor, sizeof(ancestor), err, errlen) != 0)
 		return -1;
-	}
-	if ((unsigned long)fs.f_type != (unsigned long)BPF_FS_MAGIC) {
+	if (!on_bpffs(ancestor)) {
 		snprintf(err, errlen,
 			 "%s is not on a bpf filesystem, so maps cannot be pinned in %s; mount "
 			 "bpffs with `mount -t bpf bpf /sys/fs/bpf` or pass --bpffs DIR on one",
@@ -93,4 +116,30 @@ int xdp_bpffs_prepare_dir(const char *dir, char *err, size_t errlen)
 		return -1;
 	}
 	return make_dirs(dir, strlen(ancestor), err, errlen);
+}
+
+int xdp_bpffs_lock(const char *dir, char *err, size_t errlen)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open bpffs directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int error = errno;
+
+		close(fd);
+		if (error == EWOULDBLOCK)
+			snprintf(err, errlen,
+				 "another archeio is running with --bpffs %s (its XDP program and "
+				 "maps are pinned there); stop it, or give this one another "
+				 "--bpffs",
+				 dir);
+		else
+			snprintf(err, errlen, "cannot lock bpffs directory %s: %s", dir,
+				 strerror(error));
+		return -1;
+	}
+	return fd;
 }

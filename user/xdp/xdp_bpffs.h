@@ -2,6 +2,7 @@
 #ifndef ARCHEIO_XDP_BPFFS_H
 #define ARCHEIO_XDP_BPFFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define XDP_BPFFS_DEFAULT_DIR "/sys/fs/bpf/archeio"
@@ -10,6 +11,17 @@
  * (mode 0700). -1 with a message naming the directory, and how to mount bpffs
  * when that is what is missing. */
 int xdp_bpffs_prepare_dir(const char *dir, char *err, size_t errlen);
+
+/* Whether dir, or its deepest existing parent, is on a bpf filesystem here:
+ * false under `ip netns exec`, which mounts a fresh /sys without bpffs. */
+bool xdp_bpffs_visible(const char *dir);
+
+/* Takes the directory for this process (flock, released when the fd closes or
+ * the process ends, however it ends): a pin directory belongs to one archeio,
+ * so a start never takes over, or unpins, a live server's program. Returns
+ * the fd to keep, or -1 with a message (naming the directory when another
+ * process holds it). */
+int xdp_bpffs_lock(const char *dir, char *err, size_t errlen);
 
 /* Writes dir/name into buf; -1 with a message when it does not fit. */
 int xdp_bpffs_path(char *buf, size_t buflen, const char *dir, const char *name, char *err,

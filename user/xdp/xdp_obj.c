@@ -15,18 +15,11 @@
 #include "archeio.skel.h"
 #include "xdp_bpffs.h"
 #include "xdp_keys.h"
+#include "xdp_pins.h"
 
 enum { TRIE_V4, TRIE_V6, TRIE_COUNT };
 
-static const char *const trie_pin_names[TRIE_COUNT] = {"lpm4", "lpm6"};
-static const char *const trie_next_pin_names[TRIE_COUNT] = {"lpm4_next", "lpm6_next"};
-
-/* Maps pinned under their BPF names; the live tries are pinned separately. */
-static const char *const pinned_maps[] = {
-    "lpm4_outer", "lpm6_outer",	  "regions",  "clouds",
-    "conn_tags",  "listen_ports", "counters", "attach_info",
-};
-#define PINNED_MAP_COUNT (sizeof(pinned_maps) / sizeof(pinned_maps[0]))
+_Static_assert(TRIE_COUNT == 2, "one pin name per trie in xdp_pins.c");
 
 struct xdp_obj {
 	struct archeio_bpf *skel;
@@ -125,7 +118,7 @@ static int create_trie(struct xdp_obj *obj, int which, size_t entries, char *err
 	opts.btf_value_type_id = bpf_map__btf_value_type_id(btf_carrier);
 	if (max > UINT32_MAX)
 		max = UINT32_MAX;
-	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, trie_pin_names[which],
+	fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, xdp_trie_pin_names[which],
 			    bpf_map__key_size(btf_carrier), sizeof(struct lpm_value), (uint32_t)max,
 			    &opts);
 	if (fd < 0)
@@ -195,9 +188,9 @@ static void repin_trie(struct xdp_obj *obj, int which, int fd)
 
 	if (!obj->pin_dir)
 		return;
-	if (xdp_bpffs_path(next, sizeof(next), obj->pin_dir, trie_next_pin_names[which], ignored,
-			   sizeof(ignored)) != 0 ||
-	    xdp_bpffs_path(live, sizeof(live), obj->pin_dir, trie_pin_names[which], ignored,
+	if (xdp_bpffs_path(next, sizeof(next), obj->pin_dir, xdp_trie_next_pin_names[which],
+			   ignored, sizeof(ignored)) != 0 ||
+	    xdp_bpffs_path(live, sizeof(live), obj->pin_dir, xdp_trie_pin_names[which], ignored,
 			   sizeof(ignored)) != 0)
 		return;
 	/* Best effort, for people reading the tries: the outer maps are what
@@ -380,13 +373,13 @@ int xdp_obj_pin(struct xdp_obj *obj, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory pinning the XDP maps");
 		return -1;
 	}
-	for (size_t i = 0; i < PINNED_MAP_COUNT; i++)
-		if (pin_one(xdp_obj_map_fd(obj, pinned_maps[i]), dir, pinned_maps[i], err,
-			    errlen) != 0)
+	for (size_t i = 0; i < xdp_pinned_map_count; i++)
+		if (pin_one(xdp_obj_map_fd(obj, xdp_pinned_map_names[i]), dir,
+			    xdp_pinned_map_names[i], err, errlen) != 0)
 			goto fail;
 	for (int which = 0; which < TRIE_COUNT; which++)
 		if (obj->trie_fd[which] >= 0 &&
-		    pin_one(obj->trie_fd[which], dir, trie_pin_names[which], err, errlen) != 0)
+		    pin_one(obj->trie_fd[which], dir, xdp_trie_pin_names[which], err, errlen) != 0)
 			goto fail;
 	return 0;
 fail:
@@ -394,25 +387,11 @@ fail:
 	return -1;
 }
 
-static void unpin_one(const char *dir, const char *name)
-{
-	char path[PATH_MAX], ignored[128];
-
-	if (xdp_bpffs_path(path, sizeof(path), dir, name, ignored, sizeof(ignored)) == 0)
-		unlink(path);
-}
-
 void xdp_obj_unpin(struct xdp_obj *obj)
 {
 	if (!obj->pin_dir)
 		return;
-	for (size_t i = 0; i < PINNED_MAP_COUNT; i++)
-		unpin_one(obj->pin_dir, pinned_maps[i]);
-	for (int which = 0; which < TRIE_COUNT; which++) {
-		unpin_one(obj->pin_dir, trie_pin_names[which]);
-		unpin_one(obj->pin_dir, trie_next_pin_names[which]);
-	}
-	rmdir(obj->pin_dir); /* only succeeds when nothing else is pinned there */
+	xdp_pins_remove(obj->pin_dir, true, NULL, NULL);
 	free(obj->pin_dir);
 	obj->pin_dir = NULL;
 }

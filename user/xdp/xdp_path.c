@@ -5,16 +5,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "archeio/bpf_shared.h"
 #include "xdp_attach.h"
 #include "xdp_bpffs.h"
+#include "xdp_kept.h"
 #include "xdp_obj.h"
 
 struct xdp_path {
 	struct xdp_obj *obj;
 	struct xdp_attachment attachment;
 	bool keep;
+	int dir_lock; /* the pin directory is this process's while it is open */
+	char *dir;
+	char *iface;
+	xdp_path_log_fn log;
+	void *log_ctx;
 };
 
 bool xdp_path_mode_parse(const char *text, enum xdp_path_mode *mode)
@@ -48,12 +55,37 @@ static void log_line(const struct xdp_path_options *options, const char *message
 		options->log(options->log_ctx, message);
 }
 
+/* The operator must learn from the exit log that XDP outlives the process. */
+static void log_kept(const struct xdp_path *path)
+{
+	char line[512];
+
+	if (!path->log)
+		return;
+	snprintf(line, sizeof(line),
+		 "kept %s (program id %u) attached to %s and its maps pinned in %s (--xdp-keep); "
+		 "the next start with this --xdp-iface and --bpffs takes it over, `archeio xdp "
+		 "detach --bpffs %s` removes it",
+		 XDP_KEPT_PROG_NAME, path->attachment.prog_id, path->iface, path->dir, path->dir);
+	path->log(path->log_ctx, line);
+}
+
 static void destroy(struct xdp_path *path)
 {
+	if (path->keep && path->attachment.prog)
+		log_kept(path);
 	xdp_attach_release(&path->attachment, path->keep);
-	if (!path->keep)
-		xdp_obj_unpin(path->obj);
+	if (!path->keep) {
+		if (path->obj)
+			xdp_obj_unpin(path->obj);
+		if (path->dir_lock >= 0) /* a failed start's empty directory; kept pins stay */
+			rmdir(path->dir);
+	}
 	xdp_obj_close(path->obj);
+	if (path->dir_lock >= 0)
+		close(path->dir_lock); /* after unpinning: the next owner finds no stale pins */
+	free(path->dir);
+	free(path->iface);
 	free(path);
 }
 
@@ -79,10 +111,49 @@ static int attach_fill_pin(struct xdp_path *path, const struct xdp_path_options 
 	    xdp_obj_pin(path->obj, dir, err, errlen) != 0)
 		return -1;
 	snprintf(line, sizeof(line),
-		 "xdp: archeio_xdp (program id %u) attached to %s in %s mode; maps pinned in %s",
+		 "archeio_xdp (program id %u) attached to %s in %s mode; maps pinned in %s",
 		 at->prog_id, options->iface, xdp_path_mode_name(at->mode), dir);
 	log_line(options, line);
 	return 0;
+}
+
+static struct xdp_path *new_path(const struct xdp_path_options *options, const char *dir, char *err,
+				 size_t errlen)
+{
+	struct xdp_path *path = calloc(1, sizeof(*path));
+
+	if (path) {
+		path->dir_lock = -1;
+		path->dir = strdup(dir);
+		path->iface = strdup(options->iface);
+		path->log = options->log;
+		path->log_ctx = options->log_ctx;
+	}
+	if (!path || !path->dir || !path->iface) {
+		snprintf(err, errlen, "out of memory");
+		if (path)
+			destroy(path);
+		return NULL;
+	}
+	return path;
+}
+
+/* Everything but the attachment: the pin directory taken for this process, a
+ * program an earlier run left there taken over, the object opened and sized. */
+static int prepare(struct xdp_path *path, const struct xdp_path_options *options, unsigned ifindex,
+		   const struct range_set *set, const struct region_table *regions, char *err,
+		   size_t errlen)
+{
+	if (xdp_bpffs_prepare_dir(path->dir, err, errlen) != 0)
+		return -1;
+	path->dir_lock = xdp_bpffs_lock(path->dir, err, errlen);
+	if (path->dir_lock < 0 ||
+	    xdp_kept_take_over(path->dir, (int)ifindex, options->iface, options->log,
+			       options->log_ctx, err, errlen) != 0)
+		return -1;
+	path->obj = xdp_obj_open(set, regions, options->listen_port_count,
+				 options->conn_tag_capacity, err, errlen);
+	return path->obj ? 0 : -1;
 }
 
 struct xdp_path *xdp_path_open(const struct xdp_path_options *options, const struct range_set *set,
@@ -93,30 +164,20 @@ struct xdp_path *xdp_path_open(const struct xdp_path_options *options, const str
 	unsigned ifindex;
 
 	if (!options->iface || !*options->iface) {
-		snprintf(err, errlen, "xdp: no interface given");
+		snprintf(err, errlen, "no interface given");
 		return NULL;
 	}
 	ifindex = if_nametoindex(options->iface);
 	if (ifindex == 0) {
-		snprintf(err, errlen,
-			 "xdp: no such network interface '%s' (in this network namespace)",
+		snprintf(err, errlen, "no such network interface '%s' (in this network namespace)",
 			 options->iface);
 		return NULL;
 	}
-	if (xdp_bpffs_prepare_dir(dir, err, errlen) != 0)
+	path = new_path(options, dir, err, errlen);
+	if (!path)
 		return NULL;
-	path = calloc(1, sizeof(*path));
-	if (!path) {
-		snprintf(err, errlen, "xdp: out of memory");
-		return NULL;
-	}
-	path->obj = xdp_obj_open(set, regions, options->listen_port_count,
-				 options->conn_tag_capacity, err, errlen);
-	if (!path->obj) {
-		free(path);
-		return NULL;
-	}
-	if (attach_fill_pin(path, options, ifindex, dir, set, regions, err, errlen) != 0) {
+	if (prepare(path, options, ifindex, set, regions, err, errlen) != 0 ||
+	    attach_fill_pin(path, options, ifindex, dir, set, regions, err, errlen) != 0) {
 		path->keep = false; /* a failed start leaves nothing behind */
 		destroy(path);
 		return NULL;

@@ -65,6 +65,21 @@ void xdp_pinned_close(struct xdp_pinned *pinned)
 	free(pinned);
 }
 
+/* Why nothing is pinned, for someone who expected a server's pins. */
+static void describe_missing(const char *dir, char *err, size_t errlen)
+{
+	if (!xdp_bpffs_visible(dir))
+		snprintf(err, errlen,
+			 "no archeio maps pinned in %s (it is not on a bpf filesystem here: `ip "
+			 "netns exec` hides bpffs, use `nsenter --net=/run/netns/NAME`)",
+			 dir);
+	else
+		snprintf(err, errlen,
+			 "no archeio maps pinned in %s (no `archeio serve --xdp-iface` with this "
+			 "--bpffs is running)",
+			 dir);
+}
+
 int xdp_pinned_open(const char *bpffs_dir, struct xdp_pinned **out, char *err, size_t errlen)
 {
 	static const char *const names[] = {"lpm4_outer", "lpm6_outer", "regions"};
@@ -84,6 +99,8 @@ int xdp_pinned_open(const char *bpffs_dir, struct xdp_pinned **out, char *err, s
 			for (int j = 0; j < i; j++)
 				close(fds[j]);
 			free(pinned);
+			if (missing)
+				describe_missing(bpffs_dir, err, errlen);
 			return missing ? 1 : -1;
 		}
 	}

@@ -8,7 +8,9 @@
 #include "archeio/server/config.h"
 
 /* Prints `IP<TAB>cloud<TAB>region` (or `IP<TAB>-<TAB>-`) per address.
- * Returns 0, or 2 for a bad address or ranges file (message on err). */
+ * Returns 0, or 2 (message on err) for a bad address or ranges file, and when
+ * no ranges are loaded: no --ranges and no pins visible, or ranges holding no
+ * prefixes (every answer would be "unlisted"). */
 int lookup_cmd_run(const struct config *config, FILE *out, FILE *err);
 
 #endif

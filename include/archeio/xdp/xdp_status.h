@@ -43,8 +43,9 @@ int xdp_status_run(const char *bpffs_dir, bool json, FILE *out, char *err, size_
 
 struct xdp_pinned;
 
-/* 0 and *pinned set; 1 when no archeio maps are pinned in bpffs_dir (use the
- * userspace range table); -1 with err on any other failure (permission, ...). */
+/* 0 and *pinned set; 1 when no archeio maps are pinned in bpffs_dir, with
+ * err saying why (bpffs not visible here, or no server pinned them); -1 with
+ * err on any other failure (permission, ...). */
 int xdp_pinned_open(const char *bpffs_dir, struct xdp_pinned **pinned, char *err, size_t errlen);
 /* LPM lookup in the live tries; REGION_NONE (0) when nothing matches. */
 uint32_t xdp_pinned_lookup(struct xdp_pinned *pinned, const struct ip_addr *addr);
