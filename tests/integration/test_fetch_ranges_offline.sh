@@ -32,8 +32,16 @@ stub="$tmp/archeio-stub"
 printf '#!/bin/sh\ntouch "%s/stub-ran"\nexit 0\n' "$tmp" >"$stub"
 chmod +x "$stub"
 
-# Stands in for the server: records a SIGHUP instead of dying from it.
-bash -c "trap 'touch $tmp/got-hup' HUP; for i in \$(seq 600); do sleep 0.1; done" &
+# Stands in for the server: records a SIGHUP instead of dying from it. Its
+# executable is named archeio, as --pid-file wants of the process it names.
+mkdir "$tmp/bin"
+cat >"$tmp/bin/archeio" <<STANDIN
+#!/bin/bash
+trap 'touch $tmp/got-hup' HUP
+for i in \$(seq 600); do sleep 0.1; done
+STANDIN
+chmod +x "$tmp/bin/archeio"
+"$tmp/bin/archeio" &
 server_pid=$!
 
 run() {

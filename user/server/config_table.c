@@ -158,6 +158,13 @@ static const struct option_spec config_options[] = {
      .min = 1,
      .max = 256,
      .help = "event loops; default: the number of CPUs"},
+    {.flag = "pid-file",
+     .env = "ARCHEIO_PID_FILE",
+     .metavar = "FILE",
+     .kind = OPTION_STRING,
+     FIELD(pid_file),
+     .help = "serve: write the process id here once listening, remove it at exit; refused "
+	     "while it names a running archeio (for scripts/fetch-ranges.sh --pid-file)"},
     {.flag = "log-level",
      .env = "ARCHEIO_LOG_LEVEL",
      .kind = OPTION_CHOICE,
