@@ -92,11 +92,12 @@ trap 'exit 130' INT TERM
 mkdir "$work/new"
 
 # download WHAT URL FILE: one line of error naming what failed, curl's reason included.
+# curl reports every attempt (--retry 2), mostly with the same words: each reason once.
 download() {
 	local what="$1" url="$2" out="$3" err
 	if ! err="$(curl --fail --silent --show-error --location --connect-timeout 20 \
 		--max-time "$timeout" --retry 2 --output "$out" "$url" 2>&1)"; then
-		err="$(printf '%s' "$err" | tr '\n' ' ')"
+		err="$(printf '%s\n' "$err" | awk 'NF && !seen[$0]++' | paste -s -d ' ')"
 		die "cannot download $what from $url (${err:-curl failed}); check network access"
 	fi
 	[ -s "$out" ] || die "download of $what from $url is empty"
