@@ -1,4 +1,5 @@
-/* Mirror rules: parsing the rule file, the built-in default, and selection. */
+/* Mirror rules: parsing the rule file, and selection. The built-in default
+ * table is mirror_rules_builtin.c. */
 #include "archeio/mirrorcheck/mirror_rules.h"
 
 #include <errno.h>
@@ -252,26 +253,6 @@ int mirror_rules_load_file(struct mirror_rules *rules, const char *path, char *e
 	free(buf);
 	fclose(f);
 	return rc;
-}
-
-int mirror_rules_default(struct mirror_rules *rules, const char *default_mirror, char *err,
-			 size_t errlen)
-{
-	char text[4096];
-	int n;
-
-	if (default_mirror == NULL || !url_is_base_http(default_mirror)) {
-		set_err(err, errlen,
-			"default mirror: not an absolute http(s) URL without query: '%s'",
-			default_mirror == NULL ? "(null)" : default_mirror);
-		return -1;
-	}
-	n = snprintf(text, sizeof(text), "gcp upstream\n* %s\n", default_mirror);
-	if (n < 0 || (size_t)n >= sizeof(text)) {
-		set_err(err, errlen, "default mirror: URL too long");
-		return -1;
-	}
-	return mirror_rules_parse(rules, "built-in mirror rules", text, (size_t)n, err, errlen);
 }
 
 static const struct mirror_rule *find_rule(const struct mirror_rules *rules, const char *cloud,
