@@ -11,6 +11,8 @@
 # their code and are reachable only from their own folder (and from tests,
 # which get -Iuser). See docs/architecture.md.
 #   bpf/*.bpf.c       -> build/bpf/*.bpf.o -> build/include/*.skel.h (libbpf skeletons)
+#   data/registry-k8s-io.mirrors -> build/include/archeio_default_mirrors.inc (the default
+#                       mirror rules, compiled into archeio by user/mirrorcheck/mirror_rules_builtin.c)
 #   tests/unit/test_*.c -> build/tests/test_* (cmocka; tests/unit/helpers/*.c -> build/libtesthelpers.a)
 
 BUILD ?= build
@@ -81,6 +83,18 @@ $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/obj/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# The default mirror rules (data/registry-k8s-io.mirrors), compiled into archeio as C string
+# literals, one per line: the binary needs no file at run time. Backslashes, quotes and '?'
+# (trigraphs) are escaped.
+DEFAULT_MIRRORS := data/registry-k8s-io.mirrors
+DEFAULT_MIRRORS_INC := $(BUILD)/include/archeio_default_mirrors.inc
+
+$(DEFAULT_MIRRORS_INC): $(DEFAULT_MIRRORS)
+	@mkdir -p $(@D)
+	LC_ALL=C awk '{ gsub(/[\\"?]/, "\\\\&"); gsub(/\r/, "\\r"); printf "\"%s\\n\"\n", $$0 }' $< > $@
+
+$(BUILD)/obj/user/mirrorcheck/mirror_rules_builtin.o: $(DEFAULT_MIRRORS_INC)
 
 $(CORE_LIB): $(CORE_OBJS)
 	@mkdir -p $(@D)

@@ -5,6 +5,10 @@
 #
 #   scripts/fetch-ranges.sh DIR [--pid-file FILE | --pid PID]
 #
+# --pid-file names the file `archeio serve --pid-file FILE` writes; the pid in
+# it must be a running archeio (a stale file whose pid now belongs to another
+# program is refused rather than signalled).
+#
 # Any failure (no network, a bad download, archeio rejecting a file) prints one
 # message and leaves DIR as it was. Environment overrides (used by the tests):
 #   ARCHEIO_AWS_RANGES_URL    AWS ip-ranges.json
@@ -57,13 +61,24 @@ done
 
 [ -d "$dir" ] || die "$dir is not a directory"
 [ -w "$dir" ] || die "$dir is not writable"
+# is_archeio PID: its executable (comm) or argv[0] is archeio.
+is_archeio() {
+	local comm argv0
+	comm="$(cat "/proc/$1/comm" 2>/dev/null || true)"
+	argv0="$({ tr '\0' '\n' <"/proc/$1/cmdline"; } 2>/dev/null | head -n 1 || true)"
+	[ "$comm" = archeio ] || [ "${argv0##*/}" = archeio ]
+}
+
 if [ -n "$pid_file" ]; then
-	[ -r "$pid_file" ] || die "cannot read pid file $pid_file"
+	[ -r "$pid_file" ] || die "cannot read pid file $pid_file (is archeio serve running with --pid-file $pid_file?)"
 	pid="$(tr -d ' \t\r\n' <"$pid_file")"
 fi
 if [ -n "$pid" ]; then
 	[[ "$pid" =~ ^[1-9][0-9]*$ ]] || die "bad pid '$pid'"
 	kill -0 "$pid" 2>/dev/null || die "no process $pid to signal"
+	if [ -n "$pid_file" ] && ! is_archeio "$pid"; then
+		die "pid file $pid_file names pid $pid, which is not archeio (a stale pid file?)"
+	fi
 fi
 [ -x "$archeio" ] || die "archeio binary $archeio not found (run make, or set ARCHEIO_BIN)"
 command -v curl >/dev/null || die "curl is not installed"
@@ -77,11 +92,12 @@ trap 'exit 130' INT TERM
 mkdir "$work/new"
 
 # download WHAT URL FILE: one line of error naming what failed, curl's reason included.
+# curl reports every attempt (--retry 2), mostly with the same words: each reason once.
 download() {
 	local what="$1" url="$2" out="$3" err
 	if ! err="$(curl --fail --silent --show-error --location --connect-timeout 20 \
 		--max-time "$timeout" --retry 2 --output "$out" "$url" 2>&1)"; then
-		err="$(printf '%s' "$err" | tr '\n' ' ')"
+		err="$(printf '%s\n' "$err" | awk 'NF && !seen[$0]++' | paste -s -d ' ')"
 		die "cannot download $what from $url (${err:-curl failed}); check network access"
 	fi
 	[ -s "$out" ] || die "download of $what from $url is empty"

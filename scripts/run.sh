@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
-# Sets up and runs the redirector: installs packages, builds, refreshes the
-# provider ranges when the providers are reachable (otherwise starts with the
-# ranges it has, and says so), then runs `archeio serve` in the foreground.
+# Sets up and runs the redirector: installs packages, builds both binaries
+# (build/archeio and build/archeio-mirror), refreshes the provider ranges when
+# the providers are reachable (otherwise starts with the ranges it has, and
+# says so), then runs `archeio serve` in the foreground.
 # Extra arguments go to `archeio serve` (e.g. --listen :9090 --xdp-iface eth0).
 # RANGES_DIR (default ./ranges) holds the ranges between runs.
+#
+#   scripts/run.sh [SERVE FLAGS...]
+#   scripts/run.sh --build-only    only the build step: no packages, no ranges, no server
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Both binaries: README.md's next steps use build/archeio-mirror as well.
+build() {
+	make -j"$(nproc)" build/archeio build/archeio-mirror >/dev/null
+	echo "run: built build/archeio and build/archeio-mirror"
+}
+
+if [ "${1:-}" = --build-only ]; then
+	[ $# -eq 1 ] || { echo "usage: scripts/run.sh --build-only" >&2; exit 2; }
+	build
+	exit 0
+fi
+
 scripts/install-deps.sh
-make -j"$(nproc)" build/archeio >/dev/null
+build
 
 RANGES_DIR="${RANGES_DIR:-ranges}"
 mkdir -p "$RANGES_DIR"

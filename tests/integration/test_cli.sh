@@ -97,4 +97,26 @@ check_match "serve with an empty ranges directory warns" "$(serve_warning --rang
 check_match "serve without --ranges warns" "$(serve_warning)" \
 	"warn no ranges loaded: no --ranges given; every client is unlisted and gets the \* mirror rule"
 
+# README.md's first command is scripts/run.sh; its next ones use build/archeio-mirror, so the
+# run script's build step must leave both binaries. Run alone (--build-only: no packages, no
+# ranges download, no server), in a network namespace of its own when root, so it can touch
+# neither the network nor :8080. It builds build/ (a BUILD of another name is not its concern).
+if [ "$BUILD" = build ]; then
+	mv "$ROOT/build/archeio-mirror" "$TMP/archeio-mirror.saved"
+	on_exit "[ -x '$ROOT/build/archeio-mirror' ] || mv '$TMP/archeio-mirror.saved' '$ROOT/build/archeio-mirror'"
+	isolate=()
+	[ "$(id -u)" -ne 0 ] || isolate=(unshare --net)
+	rc=0
+	(cd "$ROOT" && timeout 600 "${isolate[@]}" scripts/run.sh --build-only) >"$TMP/run.out" 2>&1 </dev/null || rc=$?
+	check_eq "scripts/run.sh --build-only: exit 0" "$rc" "0"
+	check_eq "scripts/run.sh --build-only: both binaries built" \
+		"$(cd "$ROOT" && ls build/archeio build/archeio-mirror 2>&1 | tr '\n' ' ')" "build/archeio build/archeio-mirror "
+	check_match "scripts/run.sh --build-only: says what it built" "$(tail -n 1 "$TMP/run.out")" \
+		"^run: built build/archeio and build/archeio-mirror$"
+	check_eq "scripts/run.sh --build-only: started no server" "$(grep -c 'listening on' "$TMP/run.out")" "0"
+	[ "$rc" -eq 0 ] || cat "$TMP/run.out"
+else
+	log "BUILD=$BUILD: scripts/run.sh builds build/ only; its build step not checked"
+fi
+
 finish

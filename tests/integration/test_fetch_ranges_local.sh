@@ -2,7 +2,10 @@
 # scripts/fetch-ranges.sh against a local HTTP server on 127.0.0.1 (no public
 # host is contacted): the Azure file is found through its download page, the
 # files replace those in DIR, the server gets SIGHUP; when the archeio check
-# rejects the download, DIR is left alone and nobody is signalled.
+# rejects the download, DIR is left alone and nobody is signalled. With the
+# real build/archeio: a server started with --pid-file is found through that
+# file and reloads the new files; a pid file naming a process that is not
+# archeio (stale) is refused without signalling anyone.
 # The check binary is a stub that validates its arguments and the files' JSON;
 # when build/archeio has the `lookup` command, the real one is used as well.
 set -euo pipefail
@@ -11,9 +14,9 @@ BUILD="${BUILD:-build}"
 DATA=../shared/data
 
 tmp="$(mktemp -d /tmp/archeio-fetch-local.XXXXXX)"
-http_pid="" server_pid=""
+http_pid="" server_pid="" archeio_pid=""
 cleanup() {
-	for p in $http_pid $server_pid; do kill "$p" 2>/dev/null || true; done
+	for p in $http_pid $server_pid $archeio_pid; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
 }
@@ -41,7 +44,7 @@ python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$www" >"$tmp/http.log"
 http_pid=$!
 port=""
 for _ in $(seq 100); do
-	port="$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$tmp/http.log" | head -n 1)"
+	port="$(sed -n 's/.*port \([0-9][0-9]*\).*/\1/p' "$tmp/http.log" 2>/dev/null | head -n 1)"
 	[ -n "$port" ] && break
 	sleep 0.1
 done
@@ -73,12 +76,13 @@ mkdir "$dir"
 echo '{"prefixes": [{"ip_prefix": "3.0.0.0/8", "region": "old"}]}' >"$dir/aws-ip-ranges.json"
 echo "198.51.100.0/24 onprem dc-1" >"$dir/zz-operator.txt"
 
+# fetch [--pid PID | --pid-file FILE]: the script against the local server
 fetch() {
 	ARCHEIO_AWS_RANGES_URL="$base/ip-ranges.json" \
 	ARCHEIO_GCP_RANGES_URL="$base/cloud.json" \
 	ARCHEIO_AZURE_PAGE_URL="$base/details.html" \
 	ARCHEIO_FETCH_TIMEOUT=10 \
-		timeout 60 scripts/fetch-ranges.sh "$dir" --pid "$server_pid" >"$tmp/out" 2>"$tmp/err"
+		timeout 60 scripts/fetch-ranges.sh "$dir" "$@" >"$tmp/out" 2>"$tmp/err"
 }
 snapshot() { (cd "$dir" && find . -printf '%p %s %m %T@\n' | sort && sha256sum $(find . -type f | sort)); }
 wait_hups() {
@@ -92,7 +96,7 @@ wait_hups() {
 # --- rejected by the check: nothing changes, no signal ---------------------------
 touch "$tmp/reject"
 before="$(snapshot)"
-rc=0; ARCHEIO_BIN="$stub" fetch || rc=$?
+rc=0; ARCHEIO_BIN="$stub" fetch --pid "$server_pid" || rc=$?
 [ "$rc" -ne 0 ] || fail "rejected download: exit 0"
 grep -q "^fetch-ranges: archeio rejects the downloaded ranges: stub: rejecting on request; nothing changed$" "$tmp/err" ||
 	{ cat "$tmp/err" >&2; fail "rejected download: unclear message"; }
@@ -101,7 +105,7 @@ grep -q "^fetch-ranges: archeio rejects the downloaded ranges: stub: rejecting o
 rm "$tmp/reject"
 
 # --- success: files replaced, operator file kept, one SIGHUP ----------------------
-rc=0; ARCHEIO_BIN="$stub" fetch || { rc=$?; cat "$tmp/err" >&2; fail "fetch failed ($rc)"; }
+rc=0; ARCHEIO_BIN="$stub" fetch --pid "$server_pid" || { rc=$?; cat "$tmp/err" >&2; fail "fetch failed ($rc)"; }
 cmp -s "$dir/aws-ip-ranges.json" "$www/ip-ranges.json" || fail "aws file not replaced"
 cmp -s "$dir/gcp-cloud.json" "$www/cloud.json" || fail "gcp file not replaced"
 cmp -s "$dir/azure-service-tags.json" "$www/ServiceTags_Public_20260727.json" || fail "azure file not replaced"
@@ -112,20 +116,41 @@ cmp -s "$dir/azure-service-tags.json" "$www/ServiceTags_Public_20260727.json" ||
 wait_hups 1 || fail "server got no SIGHUP"
 grep -q "sent SIGHUP to $server_pid" "$tmp/out" || fail "no SIGHUP report: $(cat "$tmp/out")"
 
+# --- a stale pid file: its pid is some other program now; refused, not signalled ---
+echo "$server_pid" >"$tmp/stale.pid"
+before="$(snapshot)"
+rc=0; ARCHEIO_BIN="$stub" fetch --pid-file "$tmp/stale.pid" || rc=$?
+[ "$rc" -eq 1 ] || fail "stale pid file: exit $rc, want 1"
+[ "$(cat "$tmp/err")" = "fetch-ranges: pid file $tmp/stale.pid names pid $server_pid, which is not archeio (a stale pid file?); nothing changed" ] ||
+	{ cat "$tmp/err" >&2; fail "stale pid file: unclear message"; }
+[ "$(snapshot)" = "$before" ] || fail "stale pid file changed $dir"
+[ "$(wc -l <"$tmp/hups")" -eq 1 ] || fail "stale pid file: the process it names was signalled"
+
 # --- the real check, once the archeio binary has the lookup command ---------------
 if [ -x "$BUILD/archeio" ] && "$BUILD/archeio" lookup --ranges "$dir" 0.0.0.0 >/dev/null 2>&1; then
 	cp "$DATA/aws-ip-ranges.json" "$www/ip-ranges.json"
 	cp "$DATA/gcp-cloud.json" "$www/cloud.json"
 	cp "$DATA/azure-service-tags.json" "$www/ServiceTags_Public_20260727.json"
-	rc=0; ARCHEIO_BIN="$BUILD/archeio" fetch || { rc=$?; cat "$tmp/err" >&2; fail "fetch with real archeio failed ($rc)"; }
+	# The server as README.md and docs/ranges.md run it: found through its pid file.
+	"$BUILD/archeio" serve --listen 127.0.0.1:0 --workers 1 --ranges "$dir" \
+		--pid-file "$tmp/archeio.pid" >"$tmp/archeio.log" 2>&1 &
+	archeio_pid=$!
+	for _ in $(seq 200); do grep -q "listening on" "$tmp/archeio.log" && break; sleep 0.05; done
+	grep -q "listening on" "$tmp/archeio.log" || { cat "$tmp/archeio.log" >&2; fail "archeio serve did not start"; }
+	[ "$(cat "$tmp/archeio.pid")" = "$archeio_pid" ] || fail "archeio wrote no pid file"
+	rc=0; ARCHEIO_BIN="$BUILD/archeio" fetch --pid-file "$tmp/archeio.pid" || { rc=$?; cat "$tmp/err" >&2; fail "fetch with real archeio failed ($rc)"; }
 	cmp -s "$dir/aws-ip-ranges.json" "$DATA/aws-ip-ranges.json" || fail "real data not installed"
-	wait_hups 2 || fail "server got no second SIGHUP"
+	grep -q "sent SIGHUP to $archeio_pid" "$tmp/out" || fail "no SIGHUP report: $(cat "$tmp/out")"
+	for _ in $(seq 200); do grep -q "reloaded" "$tmp/archeio.log" && break; sleep 0.05; done
+	grep -qE "reloaded: [0-9]{4,} prefixes" "$tmp/archeio.log" ||
+		{ cat "$tmp/archeio.log" >&2; fail "archeio did not reload the new files"; }
 	echo '{"prefixes": [{"ip_prefix": "3.0.0.0/33", "region": "r"}]}' >"$www/ip-ranges.json"
 	before="$(snapshot)"
-	rc=0; ARCHEIO_BIN="$BUILD/archeio" fetch || rc=$?
+	rc=0; ARCHEIO_BIN="$BUILD/archeio" fetch --pid-file "$tmp/archeio.pid" || rc=$?
 	[ "$rc" -ne 0 ] || fail "real archeio accepted a bad CIDR"
 	grep -q "archeio rejects the downloaded ranges: .*bad CIDR" "$tmp/err" || { cat "$tmp/err" >&2; fail "real check: unclear message"; }
 	[ "$(snapshot)" = "$before" ] || fail "rejected download changed $dir"
+	[ "$(grep -c "SIGHUP" "$tmp/archeio.log")" -eq 1 ] || fail "rejected download signalled archeio"
 	echo "fetch-ranges local: checked with $BUILD/archeio too"
 else
 	echo "fetch-ranges local: $BUILD/archeio has no working 'lookup' yet; checked with the stub only"

@@ -32,8 +32,16 @@ stub="$tmp/archeio-stub"
 printf '#!/bin/sh\ntouch "%s/stub-ran"\nexit 0\n' "$tmp" >"$stub"
 chmod +x "$stub"
 
-# Stands in for the server: records a SIGHUP instead of dying from it.
-bash -c "trap 'touch $tmp/got-hup' HUP; for i in \$(seq 600); do sleep 0.1; done" &
+# Stands in for the server: records a SIGHUP instead of dying from it. Its
+# executable is named archeio, as --pid-file wants of the process it names.
+mkdir "$tmp/bin"
+cat >"$tmp/bin/archeio" <<STANDIN
+#!/bin/bash
+trap 'touch $tmp/got-hup' HUP
+for i in \$(seq 600); do sleep 0.1; done
+STANDIN
+chmod +x "$tmp/bin/archeio"
+"$tmp/bin/archeio" &
 server_pid=$!
 
 run() {
@@ -64,5 +72,26 @@ rc=0; run --pid-file "$tmp/server.pid" || rc=$?
 check_case "$rc" "--pid-file"
 rc=0; ARCHEIO_AZURE_RANGES_URL=http://127.0.0.1:1/ServiceTags_Public_20260101.json run || rc=$?
 check_case "$rc" "no pid"
+
+# docs/ranges.md's example message, reproduced: the default (real) URLs in a network namespace
+# of our own that has no network at all, so the name cannot resolve and nothing leaves the host.
+# curl retries (--retry 2) and reports each attempt; the script must say it once, as the doc does.
+doc_line="$(grep -E '^fetch-ranges: cannot download AWS ranges from https://ip-ranges\.amazonaws\.com/' docs/ranges.md || true)"
+[ -n "$doc_line" ] || fail "docs/ranges.md: no example of the offline message"
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null; then
+	rc=0
+	ARCHEIO_BIN="$stub" ARCHEIO_FETCH_TIMEOUT=10 timeout 60 unshare --net \
+		scripts/fetch-ranges.sh "$dir" >"$tmp/out" 2>"$tmp/err" || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$tmp/err" >&2; fail "doc example: exit $rc, want 1"; }
+	[ "$(cat "$tmp/err")" = "$doc_line" ] ||
+		fail "doc example: the script prints
+  $(cat "$tmp/err")
+but docs/ranges.md shows
+  $doc_line"
+	[ "$(snapshot)" = "$before" ] || fail "doc example: $dir changed"
+	[ ! -e "$tmp/stub-ran" ] || fail "doc example: archeio check ran"
+else
+	echo "fetch-ranges offline: not root, docs/ranges.md's example not reproduced"
+fi
 
 echo "fetch-ranges offline: ok"

@@ -190,4 +190,36 @@ timeout 10 "$ARCHEIO" serve --listen "127.0.0.1:$BUSY" --workers 1 >"$TMP/busy.l
 check_eq "port in use: exit 1" "$rc" "1"
 check_match "port in use: message" "$(cat "$TMP/busy.log")" "cannot listen on 127\.0\.0\.1:$BUSY: Address already in use"
 
+# A second archeio on an archeio's address: its SO_REUSEPORT sockets would be
+# let into the first one's group and take a share of the connections. It must
+# fail at start instead, and the first must keep answering everything. The
+# second has another upstream, so an answer from it would show.
+start_server first --listen "127.0.0.1:0" --workers 2
+FIRST_PORT=$(sed -nE 's/.*listening on 127\.0\.0\.1:([0-9]+) .*/\1/p' "$TMP/first.log")
+SECOND_UPSTREAM="http://127.0.0.2:$(free_port)"
+"$ARCHEIO" serve --listen "127.0.0.1:$FIRST_PORT" --workers 2 --upstream "$SECOND_UPSTREAM" \
+	--upstream-path "" >"$TMP/second.log" 2>&1 &
+second_pid=$!
+on_exit "kill $second_pid; wait $second_pid"
+# Bounded: until it exits or says it listens.
+for ((i = 0; i < 100; i++)); do
+	kill -0 "$second_pid" 2>/dev/null || break
+	grep -q "listening on" "$TMP/second.log" && break
+	sleep 0.05
+done
+answers=""
+for i in $(seq 1 20); do answers+="$(status_location "http://127.0.0.1:$FIRST_PORT/v2/pause/manifests/3.9")"$'\n'; done
+check_eq "second archeio on a busy address: the first answers all 20 requests" \
+	"$(grep -c -x -F "307 $UPSTREAM/v2/pause/manifests/3.9" <<<"$answers")" "20"
+kill -0 "$second_pid" 2>/dev/null && kill -TERM "$second_pid"
+rc=0; wait "$second_pid" || rc=$?
+check_eq "second archeio on a busy address: exit 1" "$rc" "1"
+check_eq "second archeio on a busy address: never listening" "$(grep -c 'listening on' "$TMP/second.log")" "0"
+check_match "second archeio on a busy address: one line naming it" \
+	"$(grep -E ' error ' "$TMP/second.log")" \
+	"^[^"$'\n'"]*cannot listen on 127\.0\.0\.1:$FIRST_PORT: Address already in use[^"$'\n'"]*$"
+check_eq "the first still runs" "$(status_location "http://127.0.0.1:$FIRST_PORT/v2/")" "200 -"
+stop_server first
+check_eq "exit status" "$STOP_RC" "0"
+
 finish

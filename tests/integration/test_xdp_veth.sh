@@ -108,6 +108,35 @@ check_match "bpftool: program attached to $SERVER_IF" "$(ns_exec "$SERVER_NS" bp
 check_eq "lookup through the pinned maps" "$(ns_exec "$SERVER_NS" "$ARCHEIO" lookup --bpffs "$BPFFS" "$AWS_USE1" "$UNLISTED")" "$AWS_USE1	aws	us-east-1
 $UNLISTED	-	-"
 
+log "docs/xdp.md's bpftool lookups, run as written there"
+# The two example lines, parsed: key bytes, the address and region the comment claims, and the
+# region id the second line looks up. The data loaded here is what the docs assume (the three
+# provider files in one --ranges directory, as scripts/fetch-ranges.sh leaves them).
+lpm_line=$(grep -E '^bpftool map lookup pinned \$B/lpm4 key ' "$ROOT/docs/xdp.md" || true)
+regions_line=$(grep -E '^bpftool map lookup pinned \$B/regions key ' "$ROOT/docs/xdp.md" || true)
+key_of() { sed -nE 's/^bpftool map lookup pinned \$B\/[a-z0-9]+ key ([0-9 ]*[0-9]) +#.*/\1/p' <<<"$1"; }
+doc_key=$(key_of "$lpm_line")
+doc_ip=$(grep -oE '[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+' <<<"${lpm_line#*#}" | head -n 1)
+doc_claim=$(sed -nE 's/.*#.*\(([a-z0-9_-]+) ([a-z0-9-]+)\)$/\1 \2/p' <<<"$lpm_line")
+check_match "docs: an lpm4 lookup line with key bytes and an address" "$doc_key|$doc_ip" "^[0-9 ]+\|[0-9.]+$"
+check_eq "docs: the key is prefixlen 32 and the address's bytes" "$doc_key" "32 0 0 0 ${doc_ip//./ }"
+# shellcheck disable=SC2086 # the key is a list of byte arguments
+answer=$(bpftool -j map lookup pinned "$BPFFS/lpm4" key $doc_key 2>&1)
+region_id=$(jq -r '.formatted.value.region_id // .error' <<<"$answer" 2>/dev/null || echo "$answer")
+check_match "docs: the lpm4 lookup finds a region" "$region_id" "^[1-9][0-9]*$"
+# The region the comment claims, against the userspace lookup of the same files (not XDP).
+check_eq "docs: the comment's region is the address's in the provider data" \
+	"$doc_ip	${doc_claim/ /	}" "$("$ARCHEIO" lookup --ranges "$TMP/ranges" "$doc_ip")"
+regions_id=$(sed -nE 's/.*# the names of region id ([0-9]+) .*/\1/p' <<<"$regions_line")
+regions_key=$(key_of "$regions_line")
+check_eq "docs: the regions line looks up the id the lpm4 answer gives" "$regions_id" "$region_id"
+check_eq "docs: the regions key is that id in 4 little-endian bytes" "$regions_key" "$region_id 0 0 0"
+# shellcheck disable=SC2086
+names=$(bpftool -j map lookup pinned "$BPFFS/regions" key ${regions_key:-x} 2>&1)
+check_eq "docs: the regions lookup names the region the comment claims" \
+	"$(jq -r '.formatted.value | "\(.cloud) \(.region)"' <<<"$names" 2>/dev/null || echo "$names")" \
+	"$doc_claim"
+
 log "reload under load: every answer is the old or the new region, never anything else"
 OLD="307 $(murl "$USE1_DIR")"
 NEW="307 $(murl acme-lab-1)"

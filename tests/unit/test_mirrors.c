@@ -280,27 +280,101 @@ static void test_failed_parse_keeps_rules(void **state)
 	mirror_rules_free(&rules);
 }
 
+/* Without --mirrors: registry.k8s.io's table, with the '*' rule going to the
+ * default mirror given (trailing '/' removed, as in a file). */
 static void test_default_rules(void **state)
 {
-	struct mirror_rules rules;
+	struct mirror_rules rules, table;
 	char err[256];
 
 	(void)state;
 	mirror_rules_init(&rules);
+	mirror_rules_init(&table);
+	if (mirror_rules_load_file(&table, K8S_MIRRORS, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
 	assert_int_equal(mirror_rules_default(&rules, "http://127.0.0.1:9/cdn/", err, sizeof(err)),
 			 0);
-	assert_int_equal(rules.count, 2);
+	assert_int_equal(rules.count, table.count);
 	assert_string_equal(selected(&rules, "gcp", "us-central1"), "upstream");
 	assert_string_equal(selected(&rules, "gcp", NULL), "upstream");
-	assert_string_equal(selected(&rules, "aws", "us-east-1"), "http://127.0.0.1:9/cdn");
+	assert_string_equal(
+	    selected(&rules, "aws", "us-east-1"),
+	    "https://prod-registry-k8s-io-us-east-1.s3.dualstack.us-east-1.amazonaws.com");
+	assert_string_equal(selected(&rules, "aws", "xx-future-1"), "http://127.0.0.1:9/cdn");
 	assert_string_equal(selected(&rules, "azure", "westeurope"), "http://127.0.0.1:9/cdn");
 	assert_string_equal(selected(&rules, NULL, NULL), "http://127.0.0.1:9/cdn");
 
 	assert_int_equal(mirror_rules_default(&rules, "not a url", err, sizeof(err)), -1);
 	assert_string_equal(err, "default mirror: not an absolute http(s) URL: 'not a url'");
 	assert_int_equal(mirror_rules_default(&rules, NULL, err, sizeof(err)), -1);
-	assert_int_equal(rules.count, 2); /* unchanged */
+	assert_int_equal(mirror_rules_default(&rules, "http://u:p@127.0.0.1/", err, sizeof(err)),
+			 -1);
+	assert_int_equal(rules.count, table.count); /* unchanged */
+	assert_string_equal(selected(&rules, NULL, NULL), "http://127.0.0.1:9/cdn");
 	mirror_rules_free(&rules);
+	mirror_rules_free(&table);
+}
+
+/* The rule with rule's key in rules, or NULL. */
+static const struct mirror_rule *same_key(const struct mirror_rules *rules,
+					  const struct mirror_rule *rule)
+{
+	for (size_t i = 0; i < rules->count; i++)
+		if (strcmp(rules->rules[i].cloud, rule->cloud) == 0 &&
+		    strcmp(rules->rules[i].region, rule->region) == 0)
+			return &rules->rules[i];
+	return NULL;
+}
+
+/* The defaults route as registry.k8s.io does: with the default --default-mirror
+ * (the CDN), the built-in rules are exactly the rules of the production table
+ * in ../shared/data, rule for rule, in either direction. */
+static void test_default_rules_are_registry_k8s_io(void **state)
+{
+	struct mirror_rules builtin, table;
+	char err[256];
+
+	(void)state;
+	mirror_rules_init(&builtin);
+	mirror_rules_init(&table);
+	if (mirror_rules_load_file(&table, K8S_MIRRORS, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	if (mirror_rules_default(&builtin, CDN, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(table.count >= 30);
+	for (size_t i = 0; i < table.count; i++) {
+		const struct mirror_rule *want = &table.rules[i];
+		const struct mirror_rule *got = same_key(&builtin, want);
+		const char *key = want->cloud;
+		if (!got)
+			fail_msg("built-in rules have no %s%s%s", key, *want->region ? ":" : "",
+				 want->region);
+		const char *w = want->base_url ? want->base_url : "upstream";
+		const char *g = got->base_url ? got->base_url : "upstream";
+		if (strcmp(w, g) != 0)
+			fail_msg("%s%s%s: built-in %s, registry.k8s.io %s", key,
+				 *want->region ? ":" : "", want->region, g, w);
+	}
+	assert_int_equal(builtin.count, table.count);
+	mirror_rules_free(&builtin);
+	mirror_rules_free(&table);
+}
+
+/* What is compiled in is the documented file as it is now (a stale build
+ * would route by an old table). Tests run from the repository root. */
+static void test_builtin_text_is_the_data_file(void **state)
+{
+	(void)state;
+	FILE *f = fopen("data/registry-k8s-io.mirrors", "rb");
+	assert_non_null(f);
+	static char file[65536];
+	size_t n = fread(file, 1, sizeof(file), f);
+	fclose(f);
+	assert_true(n > 0 && n < sizeof(file));
+	size_t len;
+	const char *text = mirror_rules_builtin_text(&len);
+	assert_int_equal(len, n);
+	assert_memory_equal(text, file, n);
 }
 
 static void test_default_rules_long_url(void **state)
@@ -402,6 +476,8 @@ int main(void)
 	    cmocka_unit_test(test_nul_byte),
 	    cmocka_unit_test(test_failed_parse_keeps_rules),
 	    cmocka_unit_test(test_default_rules),
+	    cmocka_unit_test(test_default_rules_are_registry_k8s_io),
+	    cmocka_unit_test(test_builtin_text_is_the_data_file),
 	    cmocka_unit_test(test_default_rules_long_url),
 	    cmocka_unit_test(test_load_file_errors),
 	    cmocka_unit_test(test_registry_k8s_io_table),

@@ -114,22 +114,6 @@ static void blob_choice_by_region(void **state)
 	serve_state_release(s);
 }
 
-static void built_in_rules_without_file(void **state)
-{
-	struct fixture *f = *state;
-	f->config.mirrors_file = NULL;
-	char err[256];
-	struct serve_state *s = serve_state_load(&f->config, NULL, err, sizeof(err));
-	assert_non_null(s);
-	struct blob_choice c;
-	serve_state_choose_blob(s, region_of(s, "10.2.3.4"), "sha256:x", &c);
-	assert_true(c.use_mirror);
-	assert_string_equal(c.mirror_url, "http://127.0.0.1:1/default/containers/images/sha256:x");
-	serve_state_choose_blob(s, region_of(s, "192.0.2.1"), "sha256:x", &c);
-	assert_false(c.use_mirror);
-	serve_state_release(s);
-}
-
 static void reload_keeps_region_ids(void **state)
 {
 	struct fixture *f = *state;
@@ -175,6 +159,33 @@ static void bad_default_mirror_fails_the_load(void **state)
 	assert_null(serve_state_load(&f->config, NULL, err, sizeof(err)));
 	assert_string_equal(err,
 			    "default mirror: not an absolute http(s) URL: 'ftp://127.0.0.1/x'");
+}
+
+/* Without a mirrors file a client in an AWS region with a bucket goes to that
+ * bucket, as with registry.k8s.io (not to the default mirror); GCP upstream;
+ * the rest to --default-mirror. */
+static void built_in_rules_without_file(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	f->config.mirrors_file = NULL;
+	struct serve_state *s = serve_state_load(&f->config, NULL, err, sizeof(err));
+	assert_non_null(s);
+	struct blob_choice c;
+	serve_state_choose_blob(s, region_of(s, "10.0.0.1"), "sha256:x", &c);
+	assert_true(c.use_mirror);
+	assert_string_equal(c.mirror_url, "https://prod-registry-k8s-io-us-east-1.s3.dualstack."
+					  "us-east-1.amazonaws.com/containers/images/sha256:x");
+	serve_state_choose_blob(s, region_of(s, "10.1.0.1"), "sha256:x", &c);
+	assert_string_equal(c.mirror_url, "https://prod-registry-k8s-io-eu-west-1.s3.dualstack."
+					  "eu-west-1.amazonaws.com/containers/images/sha256:x");
+	serve_state_choose_blob(s, region_of(s, "192.0.2.1"), "sha256:x", &c);
+	assert_false(c.use_mirror);
+	serve_state_choose_blob(s, region_of(s, "2001:db8::1"), "sha256:x", &c);
+	assert_string_equal(c.mirror_url, "http://127.0.0.1:1/default/containers/images/sha256:x");
+	serve_state_choose_blob(s, 0, "sha256:x", &c);
+	assert_string_equal(c.mirror_url, "http://127.0.0.1:1/default/containers/images/sha256:x");
+	serve_state_release(s);
 }
 
 static void holder_publishes_new_generation(void **state)

@@ -1,4 +1,5 @@
-/* Mirror rules: parsing the rule file, the built-in default, and selection. */
+/* Mirror rules: parsing the rule file, and selection. The built-in default
+ * table is mirror_rules_builtin.c. */
 #include "archeio/mirrorcheck/mirror_rules.h"
 #include "archeio/geo/ranges.h"
 
@@ -278,34 +279,6 @@ int mirror_rules_load_file(struct mirror_rules *rules, const char *path, char *e
 	free(buf);
 	fclose(f);
 	return rc;
-}
-
-int mirror_rules_default(struct mirror_rules *rules, const char *default_mirror, char *err,
-			 size_t errlen)
-{
-	char text[4096];
-	int n;
-
-	const char *problem = url_check_reason(default_mirror, URL_BASE);
-	if (problem != NULL) {
-		set_err(err, errlen, "default mirror: %s: '%s'", problem,
-			default_mirror == NULL ? "(null)" : default_mirror);
-		return -1;
-	}
-	size_t len = strlen(default_mirror);
-	while (len > 0 && default_mirror[len - 1] == '/')
-		len--;
-	if (len > MIRROR_BASE_URL_MAX) {
-		set_err(err, errlen, "default mirror: URL too long (%zu characters, at most %d)",
-			len, MIRROR_BASE_URL_MAX);
-		return -1;
-	}
-	n = snprintf(text, sizeof(text), "gcp upstream\n* %s\n", default_mirror);
-	if (n < 0 || (size_t)n >= sizeof(text)) {
-		set_err(err, errlen, "default mirror: URL too long");
-		return -1;
-	}
-	return mirror_rules_parse(rules, "built-in mirror rules", text, (size_t)n, err, errlen);
 }
 
 static const struct mirror_rule *find_rule(const struct mirror_rules *rules, const char *cloud,

@@ -100,7 +100,8 @@ static const struct option_spec config_options[] = {
      FIELD(default_mirror),
      .set = config_set_base_url,
      .default_value = CONFIG_DEFAULT_MIRROR,
-     .help = "the '*' mirror of the built-in rules"},
+     .help = "without --mirrors: the '*' rule of the built-in registry.k8s.io table (Azure, "
+	     "unknown clients, AWS regions without a bucket)"},
     {.flag = "info-url",
      .env = "INFO_URL",
      .metavar = "URL",
@@ -131,7 +132,8 @@ static const struct option_spec config_options[] = {
      .metavar = "FILE",
      .kind = OPTION_STRING,
      FIELD(mirrors_file),
-     .help = "mirror rules; default: gcp upstream, * <default-mirror>"},
+     .help = "mirror rules; default: registry.k8s.io's table (data/registry-k8s-io.mirrors, "
+	     "compiled in: each AWS region to its bucket, gcp upstream, * <default-mirror>)"},
     {.flag = "trusted-proxy",
      .env = "ARCHEIO_TRUSTED_PROXIES",
      .env_separator = ',',
@@ -158,6 +160,13 @@ static const struct option_spec config_options[] = {
      .min = 1,
      .max = 256,
      .help = "event loops; default: the number of CPUs"},
+    {.flag = "pid-file",
+     .env = "ARCHEIO_PID_FILE",
+     .metavar = "FILE",
+     .kind = OPTION_STRING,
+     FIELD(pid_file),
+     .help = "serve: write the process id here once listening, remove it at exit; refused "
+	     "while it names a running archeio (for scripts/fetch-ranges.sh --pid-file)"},
     {.flag = "log-level",
      .env = "ARCHEIO_LOG_LEVEL",
      .kind = OPTION_CHOICE,

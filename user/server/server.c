@@ -14,6 +14,7 @@
 #include "archeio/xdp/xdp_path.h"
 #include "config_log.h"
 #include "listener_set.h"
+#include "pid_file.h"
 #include "server_tls.h"
 #include "worker.h"
 
@@ -253,16 +254,63 @@ static void log_listening(const struct server *server)
 		workers == 1 ? "" : "s");
 }
 
+/* Before anything starts: a pid file naming another running archeio means
+ * two servers would answer to one name for SIGHUP. */
+static int check_pid_file(const struct server *server)
+{
+	const char *path = server->config->pid_file;
+	if (!path)
+		return 0;
+	char err[1024];
+	pid_t stale;
+	switch (pid_file_check(path, "/proc", getpid(), &stale, err, sizeof(err))) {
+	case PID_FILE_BUSY:
+		log_msg(server->log, LOG_ERROR, "%s", err);
+		return -1;
+	case PID_FILE_STALE:
+		if (stale > 0)
+			log_msg(server->log, LOG_INFO,
+				"replacing the stale pid file %s (pid %d is not a running archeio)",
+				path, (int)stale);
+		else
+			log_msg(server->log, LOG_INFO,
+				"replacing the pid file %s, which holds no pid", path);
+		return 0;
+	case PID_FILE_ABSENT:
+		break;
+	}
+	return 0;
+}
+
+/* Only once signals are handled: a SIGHUP sent on the strength of the file
+ * must reload, not kill (its default action). */
+static int write_pid_file(const struct server *server)
+{
+	const char *path = server->config->pid_file;
+	char err[1024];
+	if (!path)
+		return 0;
+	if (pid_file_write(path, getpid(), err, sizeof(err)) != 0) {
+		log_msg(server->log, LOG_ERROR, "%s", err);
+		return -1;
+	}
+	log_msg(server->log, LOG_INFO, "pid file %s: pid %d (removed at exit)", path,
+		(int)getpid());
+	return 0;
+}
+
 /* Workers serve until a stop signal ends the main loop. */
 static int run_workers(struct server *server)
 {
 	int status = 1;
-	if (start_workers(server) == 0) {
+	if (start_workers(server) == 0 && write_pid_file(server) == 0) {
 		log_listening(server);
 		event_base_dispatch(server->base);
 		status = 0;
 	}
 	stop_workers(server);
+	if (server->config->pid_file)
+		pid_file_remove(server->config->pid_file, getpid());
 	return status;
 }
 
@@ -297,6 +345,10 @@ int server_run(const struct config *config, const struct logger *log)
 	struct server server = {.config = config, .log = log, .worker_count = config->workers};
 	init_process();
 	config_log(config, log);
+	if (check_pid_file(&server) != 0) {
+		curl_global_cleanup();
+		return 2;
+	}
 	if (load_first_state(&server) != 0) {
 		curl_global_cleanup();
 		return 2;

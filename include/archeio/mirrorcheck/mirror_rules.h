@@ -39,9 +39,16 @@ void mirror_rules_free(struct mirror_rules *rules);
 int mirror_rules_parse(struct mirror_rules *rules, const char *name, const char *buf, size_t len,
 		       char *err, size_t errlen);
 int mirror_rules_load_file(struct mirror_rules *rules, const char *path, char *err, size_t errlen);
-/* The built-in table: "gcp upstream" and "* <default_mirror>". */
+/* The rules archeio uses without --mirrors: registry.k8s.io's table
+ * (data/registry-k8s-io.mirrors, compiled in) — each AWS region with a bucket
+ * to it, GCP upstream — with its '*' rule sent to default_mirror (an absolute
+ * http(s) URL without query; trailing '/' removed). On error `rules` is left
+ * as it was. */
 int mirror_rules_default(struct mirror_rules *rules, const char *default_mirror, char *err,
 			 size_t errlen);
+/* The compiled-in table's text, as data/registry-k8s-io.mirrors was at build
+ * time (for tests and diagnostics). */
+const char *mirror_rules_builtin_text(size_t *len);
 /* cloud/region NULL when the client is in no known range. Returns the rule
  * that applies, or NULL when none does (meaning upstream). */
 const struct mirror_rule *mirror_rules_select(const struct mirror_rules *rules, const char *cloud,

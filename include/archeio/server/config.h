@@ -51,6 +51,7 @@ struct config {
 	struct trusted_proxies proxies;
 	unsigned xff_hops;
 	unsigned workers;
+	char *pid_file; /* NULL: none */
 	enum log_level log_level;
 	enum log_format log_format;
 	bool access_log;
