@@ -1,7 +1,9 @@
 /* Every ranges format (AWS, GCP, Azure JSON, the operator text format) and
  * the detection between them. Properties: a file that parses loads into a
  * set whose every prefix is valid (length within the family, no host bits,
- * a known region); a failed parse leaves the set as it was; and the lookup
+ * a known region, no default route from a JSON file); warnings stay within
+ * their bound and each kept one is a line of text; a failed parse leaves the
+ * set and its warnings as they were; and the lookup
  * table built from the set agrees with a brute-force longest-prefix scan for
  * every prefix's own address, its last address and addresses taken from the
  * input bytes. */
@@ -84,11 +86,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	range_set_add(&set, &seed, seed_region);
 	int r =
 	    ranges_parse_buffer(&set, &regions, "fuzz", (const char *)data, size, err, sizeof(err));
+	size_t kept = ranges_warnings_kept(&set.warnings);
+	FUZZ_CHECK(kept <= RANGES_WARNINGS_KEPT && kept <= set.warnings.total);
+	for (size_t i = 0; i < kept; i++)
+		FUZZ_CHECK(set.warnings.text[i][0] != '\0' &&
+			   strchr(set.warnings.text[i], '\n') == NULL);
+	/* JSON is recognised by its first significant byte (after a BOM). */
+	size_t off = size >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	while (off < size && strchr(" \t\r\n", data[off]) != NULL && data[off] != '\0')
+		off++;
+	bool json = off < size && (data[off] == '{' || data[off] == '[');
 	if (r != 0) {
 		FUZZ_CHECK(set.count == 1);
+		FUZZ_CHECK(set.warnings.total == 0);
 		FUZZ_CHECK(strlen(err) > 0);
 	} else if (ranges_finish(&set) == 0) {
 		for (size_t i = 0; i < set.count; i++) {
+			FUZZ_CHECK(!json || set.entries[i].prefix.len > 0);
 			check_prefix(&set.entries[i].prefix);
 			FUZZ_CHECK(set.entries[i].region_id > 0 &&
 				   set.entries[i].region_id < regions.count);

@@ -67,6 +67,15 @@ check_eq "truncated head then EOF: 400" "$(client truncated "$PORT")" "400 eof"
 log "framing"
 check_eq "request with a body: answered, Connection: close" "$(client with_body "$PORT")" \
 	"200 eof close-header=True"
+# As nginx: Expect without a body changes nothing; with a body archeio does
+# not read, the final answer comes at once (no 100) with a close.
+check_eq "Expect: 100-continue without a body: answered, connection kept" \
+	"$(client expect_continue "$PORT" none)" "200 404 eof"
+check_eq "Expect: 100-continue with a body: answered at once, no 100, close" \
+	"$(client expect_continue "$PORT" body)" "200 eof close-header=True continue=False"
+check_eq "Host and 100 other headers: within the limit, connection kept" \
+	"$(client many_headers "$PORT" 100)" "200 404 eof"
+check_eq "Host and 101 other headers: 431" "$(client many_headers "$PORT" 101)" "431 closed"
 check_eq "HTTP/1.0 closes" "$(client http10 "$PORT" close)" "200 eof"
 check_eq "HTTP/1.0 keep-alive stays open" "$(client http10 "$PORT" keep-alive)" "200 404 eof"
 

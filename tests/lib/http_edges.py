@@ -199,6 +199,41 @@ def with_body(port):
     print(f"{summary(data, how)} close-header={close}")
 
 
+def expect_continue(port, body):
+    """Expect: 100-continue, as nginx treats it. Without a body: answered as
+    usual (no 100) and the connection kept, so a second request on it works.
+    With a body archeio does not read: the final answer at once, no 100, and
+    Connection: close (the client then never sends the body)."""
+    s = connect(port)
+    if body == "none":
+        s.sendall(b"GET /v2/ HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n")
+        first = b"".join(read_responses(s, 1))
+        s.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data, how = read_until_eof(s)
+        print(" ".join(statuses(first + data) + [how]))
+        return
+    s.sendall(b"GET /v2/ HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+              b"Content-Length: 5\r\n\r\n")
+    data, how = read_until_eof(s)
+    close = b"\r\nConnection: close\r\n" in data
+    print(f"{summary(data, how)} close-header={close} continue={b' 100 ' in data}")
+
+
+def many_headers(port, count):
+    """Host plus COUNT other header lines, then a second request on the same
+    connection: the limit of 100 is on the client's own headers."""
+    s = connect(port)
+    extra = "".join(f"X-H{i}: v\r\n" for i in range(int(count)))
+    s.sendall(f"GET /v2/ HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
+    first = b"".join(read_responses(s, 1))
+    if b"Connection: close" in first:
+        print(" ".join(statuses(first) + ["closed"]))
+        return
+    s.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data, how = read_until_eof(s)
+    print(" ".join(statuses(first + data) + [how]))
+
+
 def http10(port, keepalive):
     """HTTP/1.0 closes unless it asks for keep-alive; then a second request works."""
     s = connect(port)

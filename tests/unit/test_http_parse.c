@@ -202,6 +202,31 @@ static void limits(void **state)
 	assert_int_equal(status, 431);
 }
 
+/* The limit is on headers besides Host, as the docs say "100 headers": a
+ * request with 100 of its own and the Host every HTTP/1.1 request carries is
+ * within it. A second Host line counts. */
+static void header_limit_does_not_count_host(void **state)
+{
+	(void)state;
+	struct http_request req;
+	size_t consumed;
+	int status;
+	char many[4096];
+	size_t o = (size_t)snprintf(many, sizeof(many), "GET / HTTP/1.1\r\nHost: x\r\n");
+	for (int i = 0; i < HTTP_MAX_HEADERS; i++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o, "A: b\r\n");
+	size_t head = o;
+	o += (size_t)snprintf(many + o, sizeof(many) - o, "\r\n");
+	assert_int_equal(http_parse_request(many, o, 8192, &req, &consumed, &status),
+			 HTTP_PARSE_DONE);
+	assert_int_equal(req.header_count, HTTP_MAX_HEADERS + 1);
+	/* One more of its own, or a second Host, is over. */
+	o = head + (size_t)snprintf(many + head, sizeof(many) - head, "Host: y\r\n\r\n");
+	assert_int_equal(http_parse_request(many, o, 8192, &req, &consumed, &status),
+			 HTTP_PARSE_ERROR);
+	assert_int_equal(status, 431);
+}
+
 static void too_many_forwarded_lines(void **state)
 {
 	(void)state;
@@ -225,6 +250,7 @@ int main(void)
 	    cmocka_unit_test(malformed_request_lines),
 	    cmocka_unit_test(malformed_headers),
 	    cmocka_unit_test(limits),
+	    cmocka_unit_test(header_limit_does_not_count_host),
 	    cmocka_unit_test(too_many_forwarded_lines),
 	    cmocka_unit_test(user_agent_captured),
 	};

@@ -131,13 +131,13 @@ static void test_prefixes_not_on_stride_boundaries(void **state)
 static void test_default_routes(void **state)
 {
 	struct fixture *f = *state;
-	build(f, "0.0.0.0/0 x v4-default\n"
+	build(f, "0.0.0.0/0 x v4-default allow-default\n"
 		 "10.0.0.0/8 x ten\n");
 	assert_string_equal(lookup(f, "0.0.0.0"), "v4-default");
 	assert_string_equal(lookup(f, "255.255.255.255"), "v4-default");
 	assert_string_equal(lookup(f, "10.9.9.9"), "ten");
 	assert_string_equal(lookup(f, "2001:db8::1"), "-"); /* /0 of IPv4 is not IPv6's */
-	build(f, "::/0 x v6-default\n");
+	build(f, "::/0 x v6-default allow-default\n");
 	assert_string_equal(lookup(f, "2001:db8::1"), "v6-default");
 	assert_string_equal(lookup(f, "::"), "v6-default");
 	assert_string_equal(lookup(f, "1.2.3.4"), "v4-default");
@@ -245,13 +245,13 @@ static void test_default_with_nested_overrides(void **state)
 	struct fixture *f = *state;
 	/* Children at the very start and end of /0 and of a /8, so intervals
 	 * open at address 0 and close at the top of the space. */
-	build(f, "0.0.0.0/0 x default\n"
+	build(f, "0.0.0.0/0 x default allow-default\n"
 		 "0.0.0.0/8 x first8\n"
 		 "255.0.0.0/8 x last8\n"
 		 "10.0.0.0/8 x ten\n"
 		 "10.0.0.0/16 x ten-first\n"
 		 "10.255.0.0/16 x ten-last\n"
-		 "::/0 x v6-default\n"
+		 "::/0 x v6-default allow-default\n"
 		 "::/16 x v6-first\n"
 		 "ffff::/16 x v6-last\n");
 	assert_string_equal(lookup(f, "0.0.0.0"), "first8");

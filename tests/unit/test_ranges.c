@@ -568,6 +568,7 @@ static void test_real_provider_files(void **state)
 		    ranges_load_path(&f->set, &f->regions, files[i].file, f->err, sizeof(f->err));
 		if (rc != 0)
 			fail_msg("%s", f->err);
+		assert_int_equal(f->set.warnings.total, 0); /* canonical CIDRs, no /0 */
 		assert_int_equal(ranges_finish(&f->set), 0);
 		struct ranges_cloud_count counts[4];
 		assert_int_equal(ranges_count_by_cloud(&f->set, &f->regions, counts, 4), 1);
@@ -575,6 +576,122 @@ static void test_real_provider_files(void **state)
 		assert_true(counts[0].v4 >= files[i].min_v4);
 		assert_true(counts[0].v6 >= files[i].min_v6);
 	}
+}
+
+/* A default route puts every client in one region: refused unless the
+ * operator text format asks for it on that line; never from a provider file. */
+static void test_default_route(void **state)
+{
+	struct fixture *f = *state;
+	assert_parse_error(
+	    f, "ops.txt", "10.0.0.0/8 corp a\n0.0.0.0/0 corp all\n",
+	    "ops.txt:2: CIDR \"0.0.0.0/0\" is a default route (every client would "
+	    "be in one region); add a fourth field 'allow-default' if that is meant");
+	assert_parse_error(f, "ops.txt", "10.0.0.0/8 corp a\n::/0 corp all # v6\n",
+			   "ops.txt:2: CIDR \"::/0\" is a default route (every client would be in "
+			   "one region); add a fourth field 'allow-default' if that is meant");
+	/* An IPv4-mapped /96 is stored as IPv4 0.0.0.0/0: the same default route. */
+	assert_parse_error(f, "ops.txt", "10.0.0.0/8 corp a\n::ffff:0.0.0.0/96 corp all\n",
+			   "ops.txt:2: CIDR \"::ffff:0.0.0.0/96\" is a default route (every client "
+			   "would be in one region); add a fourth field 'allow-default' if that is "
+			   "meant");
+	assert_parse_error(f, "ops.txt", "10.0.0.0/8 corp a\n10.0.0.0/8 corp all allow-default\n",
+			   "ops.txt:2: 'allow-default' is only for a default route (0.0.0.0/0 or "
+			   "::/0), not for \"10.0.0.0/8\"");
+	assert_int_equal(f->set.count, 0);
+
+	assert_int_equal(parse(f, "ops.txt",
+			       "0.0.0.0/0 corp all allow-default\n"
+			       "::/0\tcorp\tall\tallow-default # every v6 client too\r\n"),
+			 0);
+	assert_int_equal(f->set.count, 2);
+	assert_entry(f, 0, "0.0.0.0/0", "corp", "all");
+	assert_entry(f, 1, "::/0", "corp", "all");
+
+	assert_parse_error(
+	    f, "aws.json", "{\"prefixes\": [{\"ip_prefix\": \"0.0.0.0/0\", \"region\": \"r\"}]}",
+	    "aws.json: prefixes[0].ip_prefix: CIDR \"0.0.0.0/0\" is a default route "
+	    "(every client would be in one region), never taken from a provider file");
+	assert_parse_error(
+	    f, "gcp.json", "{\"prefixes\": [{\"ipv6Prefix\": \"::/0\", \"scope\": \"r\"}]}",
+	    "gcp.json: prefixes[0].ipv6Prefix: CIDR \"::/0\" is a default route "
+	    "(every client would be in one region), never taken from a provider file");
+	assert_parse_error(
+	    f, "az.json",
+	    "{\"values\": [{\"name\": \"AzureCloud.x\", \"properties\": "
+	    "{\"addressPrefixes\": [\"0.0.0.1/0\"]}}]}",
+	    "az.json: values[0] (AzureCloud.x).properties.addressPrefixes[0]: CIDR "
+	    "\"0.0.0.1/0\" is a default route (every client would be in one region), "
+	    "never taken from a provider file");
+	assert_int_equal(f->set.count, 2);
+}
+
+/* Provider files are cleared of host bits, as before, but no longer silently:
+ * each one is a warning naming the file, the line and the JSON path. */
+static void test_provider_host_bits_warn(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(f->set.warnings.total, 0);
+	assert_int_equal(parse(f, "aws.json",
+			       "{\"prefixes\": [\n"
+			       "  {\"ip_prefix\": \"10.0.0.0/8\", \"region\": \"a\"},\n"
+			       "  {\"ip_prefix\": \"10.1.2.3/16\", \"region\": \"b\"}],\n"
+			       " \"ipv6_prefixes\": [\n"
+			       "  {\"ipv6_prefix\": \"2001:db8::1/32\", \"region\": \"c\"}]}\n"),
+			 0);
+	assert_entry(f, 1, "10.1.0.0/16", "aws", "b");
+	assert_entry(f, 2, "2001:db8::/32", "aws", "c");
+	assert_int_equal(f->set.warnings.total, 2);
+	assert_int_equal(ranges_warnings_kept(&f->set.warnings), 2);
+	assert_string_equal(f->set.warnings.text[0],
+			    "aws.json:3: prefixes[1].ip_prefix: CIDR \"10.1.2.3/16\" has host bits "
+			    "set; using 10.1.0.0/16");
+	assert_string_equal(f->set.warnings.text[1],
+			    "aws.json:5: ipv6_prefixes[0].ipv6_prefix: CIDR \"2001:db8::1/32\" has "
+			    "host bits set; using 2001:db8::/32");
+
+	/* A file that fails adds no warning even when it had some before failing. */
+	assert_parse_error(f, "gcp.json",
+			   "{\"prefixes\": [{\"ipv4Prefix\": \"10.9.9.9/16\", \"scope\": \"r\"}, "
+			   "{\"ipv4Prefix\": \"bad\", \"scope\": \"r\"}]}",
+			   "gcp.json: prefixes[1].ipv4Prefix: bad CIDR \"bad\"");
+	assert_int_equal(f->set.warnings.total, 2);
+
+	/* Written with escapes the CIDR is not found in the text: no line then. */
+	assert_int_equal(parse(f, "az.json",
+			       "{\"values\": [{\"name\": \"AzureCloud.x\", \"properties\": "
+			       "{\"addressPrefixes\": [\"10.2.0.\\u0031/16\"]}}]}"),
+			 0);
+	assert_int_equal(f->set.warnings.total, 3);
+	assert_string_equal(f->set.warnings.text[2],
+			    "az.json: values[0] (AzureCloud.x).properties.addressPrefixes[0]: CIDR "
+			    "\"10.2.0.1/16\" has host bits set; using 10.2.0.0/16");
+}
+
+/* A hostile file cannot flood the log: the first RANGES_WARNINGS_KEPT are
+ * kept, the rest counted for the caller's "and N more". */
+static void test_warnings_are_bounded(void **state)
+{
+	struct fixture *f = *state;
+	static char json[64 * 1024];
+	size_t n = 0;
+	n += (size_t)snprintf(json + n, sizeof(json) - n, "{\"prefixes\": [\n");
+	for (int i = 0; i < 1000; i++)
+		n += (size_t)snprintf(json + n, sizeof(json) - n,
+				      "%s{\"ipv4Prefix\": \"10.%d.%d.1/24\", \"scope\": \"r\"}\n",
+				      i ? "," : "", i / 256, i % 256);
+	snprintf(json + n, sizeof(json) - n, "]}\n");
+	assert_int_equal(parse(f, "gcp.json", json), 0);
+	assert_int_equal(f->set.count, 1000);
+	assert_int_equal(f->set.warnings.total, 1000);
+	assert_int_equal(ranges_warnings_kept(&f->set.warnings), RANGES_WARNINGS_KEPT);
+	assert_string_equal(
+	    f->set.warnings.text[RANGES_WARNINGS_KEPT - 1],
+	    "gcp.json:9: prefixes[7].ipv4Prefix: CIDR \"10.0.7.1/24\" has host bits "
+	    "set; using 10.0.7.0/24");
+	/* range_set_free() starts over. */
+	range_set_free(&f->set);
+	assert_int_equal(f->set.warnings.total, 0);
 }
 
 int main(void)
@@ -601,6 +718,9 @@ int main(void)
 	    T(test_directory_empty_and_missing),
 	    T(test_real_provider_files),
 	    T(test_read_to_eof_and_read_errors),
+	    T(test_default_route),
+	    T(test_provider_host_bits_warn),
+	    T(test_warnings_are_bounded),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,12 @@ void range_set_init(struct range_set *set)
 	set->entries = NULL;
 	set->count = 0;
 	set->cap = 0;
+	set->warnings.total = 0;
+}
+
+size_t ranges_warnings_kept(const struct ranges_warnings *w)
+{
+	return w->total < RANGES_WARNINGS_KEPT ? w->total : RANGES_WARNINGS_KEPT;
 }
 
 void range_set_free(struct range_set *set)
@@ -51,6 +57,22 @@ void ranges_error(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+void ranges_warn(struct ranges_warnings *w, const char *fmt, ...)
+{
+	if (w->total < RANGES_WARNINGS_KEPT) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(w->text[w->total], sizeof(w->text[w->total]), fmt, ap);
+		va_end(ap);
+	}
+	w->total++;
+}
+
+bool ranges_warning_kept_next(const struct ranges_warnings *w)
+{
+	return w->total < RANGES_WARNINGS_KEPT;
 }
 
 void ranges_quote(char *dst, size_t cap, const char *src, size_t len)
@@ -128,7 +150,9 @@ static int parse_json_buffer(struct range_set *set, struct region_table *regions
 			     "GCP cloud.json or Azure service tags)",
 			     name);
 	else
-		rc = ranges_parse_json(set, regions, name, root, format, err, errlen);
+		rc = ranges_parse_json(
+		    set, regions, &(struct ranges_source){.name = name, .buf = buf, .len = len},
+		    root, format, err, errlen);
 	json_decref(root);
 	return rc;
 }
@@ -137,14 +161,17 @@ int ranges_parse_buffer(struct range_set *set, struct region_table *regions, con
 			const char *buf, size_t len, char *err, size_t errlen)
 {
 	size_t before = set->count;
+	size_t warnings_before = set->warnings.total;
 	size_t off = ranges_skip_bom(buf, len);
 	int rc;
 	if (ranges_looks_like_json(buf + off, len - off))
 		rc = parse_json_buffer(set, regions, name, buf + off, len - off, err, errlen);
 	else
 		rc = ranges_parse_text(set, regions, name, buf + off, len - off, err, errlen);
-	if (rc != 0)
+	if (rc != 0) {
 		set->count = before;
+		set->warnings.total = warnings_before;
+	}
 	return rc;
 }
 

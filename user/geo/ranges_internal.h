@@ -31,6 +31,14 @@ bool ranges_looks_like_json(const char *buf, size_t len);
 void ranges_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Adds a warning to w: kept whole while fewer than RANGES_WARNINGS_KEPT are,
+ * only counted after that. */
+void ranges_warn(struct ranges_warnings *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* True when the next warning will be kept, so a caller can skip the work of
+ * describing one that would only be counted. */
+bool ranges_warning_kept_next(const struct ranges_warnings *w);
+
 /* Copies at most 64 bytes of src into dst as a printable, quotable token
  * (control and non-ASCII bytes become '?', an overlong token ends in "...")
  * so error messages stay one safe line whatever the input holds. */
@@ -38,9 +46,16 @@ void ranges_quote(char *dst, size_t cap, const char *src, size_t len);
 
 /* The JSON shape of root (AWS, GCP, Azure) or RANGES_FORMAT_UNKNOWN. */
 enum ranges_format ranges_json_format(const json_t *root);
+/* The JSON text root was parsed from, for the line numbers of warnings. */
+struct ranges_source {
+	const char *name;
+	const char *buf;
+	size_t len;
+};
 /* Appends root's entries; format is what ranges_json_format() returned. */
-int ranges_parse_json(struct range_set *set, struct region_table *regions, const char *name,
-		      const json_t *root, enum ranges_format format, char *err, size_t errlen);
+int ranges_parse_json(struct range_set *set, struct region_table *regions,
+		      const struct ranges_source *source, const json_t *root,
+		      enum ranges_format format, char *err, size_t errlen);
 /* The operator text format; all lines or nothing. */
 int ranges_parse_text(struct range_set *set, struct region_table *regions, const char *name,
 		      const char *buf, size_t len, char *err, size_t errlen);

@@ -1,7 +1,9 @@
 /* Provider JSON files: AWS ip-ranges.json, GCP cloud.json and Azure service
  * tags. Errors name the JSON path of the bad value (jansson keeps no source
  * positions for values, only for syntax errors). Provider CIDRs are parsed
- * leniently: host bits are cleared, the files are trusted to be canonical. */
+ * leniently: host bits are cleared, with a warning that finds the value's
+ * line in the text. A default route (/0) is refused: a provider never
+ * publishes one, and it would put every client in one region. */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +17,8 @@
 struct json_reader {
 	struct range_set *set;
 	struct region_table *regions;
+	const struct ranges_source *source;
+	size_t search_from; /* where the last warned-about value was found */
 	char *err;
 	size_t errlen;
 };
@@ -74,15 +78,85 @@ static int each_item(struct json_reader *r, struct json_where *where, const json
 	return 0;
 }
 
+/* The 1-based line of the string value `"value"` in the source, or 0 when it
+ * is not there as written (escaped). Searches on from the last value found,
+ * so repeated values get their own lines when the file lists them in the
+ * order they are read. */
+static size_t line_of_value(struct json_reader *r, const char *value)
+{
+	char needle[VALUE_TEXT_MAX + 2];
+	int n = snprintf(needle, sizeof(needle), "\"%s\"", value);
+	if (n < 0 || (size_t)n >= sizeof(needle))
+		return 0;
+	const char *buf = r->source->buf;
+	size_t len = r->source->len;
+	const char *at = NULL;
+	if (r->search_from < len)
+		at = memmem(buf + r->search_from, len - r->search_from, needle, (size_t)n);
+	if (at == NULL)
+		at = memmem(buf, len, needle, (size_t)n);
+	if (at == NULL)
+		return 0;
+	r->search_from = (size_t)(at - buf) + (size_t)n;
+	size_t line = 1;
+	for (const char *p = buf; p < at; p++)
+		line += *p == '\n';
+	return line;
+}
+
+/* Host bits cleared: accepted, but the operator hears which value it was. */
+static void warn_host_bits(struct json_reader *r, const struct json_where *where, const char *field,
+			   const char *cidr, const struct ip_prefix *prefix)
+{
+	struct ranges_warnings *w = &r->set->warnings;
+	if (!ranges_warning_kept_next(w)) {
+		w->total++; /* only counted: skip finding the line */
+		return;
+	}
+	char quoted[VALUE_TEXT_MAX];
+	char net[64];
+	char line[32] = "";
+	ranges_quote(quoted, sizeof(quoted), cidr, strlen(cidr));
+	ip_format(&prefix->addr, net, sizeof(net));
+	size_t number = line_of_value(r, cidr);
+	if (number > 0)
+		snprintf(line, sizeof(line), ":%zu", number);
+	ranges_warn(w, "%s%s: %s%s%s: CIDR \"%s\" has host bits set; using %s/%u", where->name,
+		    line, where->path, field ? "." : "", field ? field : "", quoted, net,
+		    (unsigned)prefix->len);
+}
+
+/* Parses a provider CIDR: 0, or -1 with the error set. */
+static int parse_cidr(struct json_reader *r, const struct json_where *where, const char *field,
+		      const char *cidr, struct ip_prefix *prefix)
+{
+	if (!ip_prefix_parse(cidr, false, prefix)) {
+		bad_value(r, where, field, "CIDR", cidr);
+		return -1;
+	}
+	if (prefix->len == 0) {
+		char quoted[VALUE_TEXT_MAX];
+		ranges_quote(quoted, sizeof(quoted), cidr, strlen(cidr));
+		ranges_error(r->err, r->errlen,
+			     "%s: %s%s%s: CIDR \"%s\" is a default route (every client would be in "
+			     "one region), never taken from a provider file",
+			     where->name, where->path, field ? "." : "", field ? field : "",
+			     quoted);
+		return -1;
+	}
+	struct ip_prefix strict;
+	if (!ip_prefix_parse(cidr, true, &strict))
+		warn_host_bits(r, where, field, cidr, prefix);
+	return 0;
+}
+
 /* Adds one provider CIDR for (cloud, region). */
 static int add_prefix(struct json_reader *r, const struct json_where *where, const char *field,
 		      const char *cidr, const char *cloud, const char *region)
 {
 	struct ip_prefix prefix;
-	if (!ip_prefix_parse(cidr, false, &prefix)) {
-		bad_value(r, where, field, "CIDR", cidr);
+	if (parse_cidr(r, where, field, cidr, &prefix) != 0)
 		return -1;
-	}
 	if (!ranges_valid_region(region, strlen(region))) {
 		bad_value(r, where, NULL, "region name", region);
 		return -1;
@@ -225,10 +299,13 @@ enum ranges_format ranges_json_format(const json_t *root)
 	return RANGES_FORMAT_UNKNOWN;
 }
 
-int ranges_parse_json(struct range_set *set, struct region_table *regions, const char *name,
-		      const json_t *root, enum ranges_format format, char *err, size_t errlen)
+int ranges_parse_json(struct range_set *set, struct region_table *regions,
+		      const struct ranges_source *source, const json_t *root,
+		      enum ranges_format format, char *err, size_t errlen)
 {
-	struct json_reader r = {.set = set, .regions = regions, .err = err, .errlen = errlen};
+	const char *name = source->name;
+	struct json_reader r = {
+	    .set = set, .regions = regions, .source = source, .err = err, .errlen = errlen};
 	struct json_where where = {.name = name};
 	switch (format) {
 	case RANGES_FORMAT_AWS:

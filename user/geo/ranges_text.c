@@ -1,12 +1,15 @@
 /* The operator text format: `CIDR CLOUD REGION` per line, '#' starts a
  * comment, blank lines are ignored. Operator CIDRs are parsed strictly (host
- * bits set is an error) because a typo here silently reroutes clients. */
+ * bits set is an error) because a typo here silently reroutes clients; for
+ * the same reason a default route (/0) needs a fourth field, `allow-default`,
+ * on its line. */
 #include <stdio.h>
 #include <string.h>
 
 #include "ranges_internal.h"
 
 #define TEXT_FIELDS 3
+#define ALLOW_DEFAULT "allow-default"
 #define TOKEN_TEXT_MAX 80
 #define WANT_FORMAT "want 'CIDR CLOUD REGION'"
 
@@ -89,6 +92,30 @@ static int parse_cidr(const struct token *token, const struct text_line *line,
 	return -1;
 }
 
+/* A /0 only with `allow-default`, and `allow-default` only on a /0. */
+static int check_default_route(const struct token *cidr, const struct ip_prefix *prefix,
+			       bool allow_default, const struct text_line *line, char *err,
+			       size_t errlen)
+{
+	if ((prefix->len == 0) == allow_default)
+		return 0;
+	char quoted[TOKEN_TEXT_MAX];
+	char what[TOKEN_TEXT_MAX + 160];
+	ranges_quote(quoted, sizeof(quoted), cidr->text, cidr->len);
+	if (allow_default)
+		snprintf(what, sizeof(what),
+			 "'" ALLOW_DEFAULT "' is only for a default route (0.0.0.0/0 or ::/0), "
+			 "not for \"%s\"",
+			 quoted);
+	else
+		snprintf(what, sizeof(what),
+			 "CIDR \"%s\" is a default route (every client would be in one region); "
+			 "add a fourth field '" ALLOW_DEFAULT "' if that is meant",
+			 quoted);
+	line_error(line, err, errlen, what);
+	return -1;
+}
+
 /* Length of the line's content: up to any comment, without a trailing CR. */
 static size_t content_len(const char *s, size_t len)
 {
@@ -154,11 +181,14 @@ static int parse_line(struct range_set *set, struct region_table *regions, const
 		line_error(line, err, errlen, "contains a NUL byte");
 		return -1;
 	}
-	struct token tokens[TEXT_FIELDS];
-	size_t count = split_tokens(s, content_len(s, len), tokens, TEXT_FIELDS);
+	struct token tokens[TEXT_FIELDS + 1];
+	size_t count = split_tokens(s, content_len(s, len), tokens, TEXT_FIELDS + 1);
 	if (count == 0)
 		return 0;
-	if (count != TEXT_FIELDS) {
+	bool allow_default =
+	    count == TEXT_FIELDS + 1 && tokens[TEXT_FIELDS].len == strlen(ALLOW_DEFAULT) &&
+	    memcmp(tokens[TEXT_FIELDS].text, ALLOW_DEFAULT, strlen(ALLOW_DEFAULT)) == 0;
+	if (count != TEXT_FIELDS && !allow_default) {
 		char what[64];
 		snprintf(what, sizeof(what), "%zu field%s, " WANT_FORMAT, count,
 			 count == 1 ? "" : "s");
@@ -167,6 +197,7 @@ static int parse_line(struct range_set *set, struct region_table *regions, const
 	}
 	struct ip_prefix prefix;
 	if (parse_cidr(&tokens[0], line, &prefix, err, errlen) != 0 ||
+	    check_default_route(&tokens[0], &prefix, allow_default, line, err, errlen) != 0 ||
 	    check_names(&tokens[1], &tokens[2], line, err, errlen) != 0 ||
 	    add_range(set, regions, &prefix, &tokens[1], &tokens[2], line, err, errlen) != 0)
 		return -1;

@@ -138,7 +138,11 @@ static enum http_parse_result parse_header(const char *line, size_t len, struct 
 	bool nonzero;
 	if (!split_header(line, len, &name, &value))
 		return fail(status, 400);
-	if (++req->header_count > HTTP_MAX_HEADERS)
+	/* The first Host line is not one of the HTTP_MAX_HEADERS: every HTTP/1.1
+	 * request carries it, and "100 headers" means 100 of the client's own. */
+	if (!req->has_host && span_ieq(name.ptr, name.len, "Host"))
+		req->has_host = true;
+	if (++req->header_count - (req->has_host ? 1 : 0) > HTTP_MAX_HEADERS)
 		return fail(status, 431);
 	if (span_ieq(name.ptr, name.len, "Connection")) {
 		seen->close |= list_has_token(value.ptr, value.len, "close");

@@ -65,6 +65,12 @@ static int lookup_ranges(const struct config *config, FILE *out, FILE *err)
 		fprintf(err, "archeio: %s\n", msg);
 		return 2;
 	}
+	const struct ranges_warnings *w = &state->ranges.warnings;
+	for (size_t i = 0; i < ranges_warnings_kept(w); i++)
+		fprintf(err, "archeio: warning: %s\n", w->text[i]);
+	if (w->total > ranges_warnings_kept(w))
+		fprintf(err, "archeio: warning: and %zu more warnings like these\n",
+			w->total - ranges_warnings_kept(w));
 	if (state->ranges.count == 0) {
 		print_no_prefixes(config, err);
 		serve_state_release(state);

@@ -35,6 +35,18 @@ struct server {
 	struct event *signals[SIGNAL_COUNT];
 };
 
+/* What the ranges load fixed up (a provider CIDR with host bits set), one
+ * warning each, then how many more there were beyond those kept. */
+static void log_ranges_warnings(const struct server *server, const struct ranges_warnings *w)
+{
+	size_t kept = ranges_warnings_kept(w);
+	for (size_t i = 0; i < kept; i++)
+		log_msg(server->log, LOG_WARN, "ranges: %s", w->text[i]);
+	if (w->total > kept)
+		log_msg(server->log, LOG_WARN, "ranges: and %zu more warnings like these",
+			w->total - kept);
+}
+
 /* Numbers as fields: prefixes, regions and mirror rules; per_cloud gives
  * each cloud's IPv4/IPv6 prefix counts ("aws=9000/3000 gcp=..."). */
 static void log_state(const struct server *server, const struct serve_state *state,
@@ -53,6 +65,7 @@ static void log_state(const struct server *server, const struct serve_state *sta
 	    LOG_NUMBER("mirror_rules", state->rules.count),
 	    LOG_TEXT("per_cloud", n ? summary : NULL),
 	};
+	log_ranges_warnings(server, &state->ranges.warnings);
 	log_record(server->log, LOG_INFO, what, fields, sizeof(fields) / sizeof(fields[0]));
 	/* It serves, but no client can be placed: the operator must hear it. */
 	if (state->ranges.count == 0)

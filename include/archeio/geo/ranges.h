@@ -16,6 +16,20 @@ struct range_entry {
 	uint32_t region_id; /* into the table passed when parsing */
 };
 
+/* What a load accepted only after fixing it (a provider CIDR with host bits
+ * set), for the caller to log: parsing stays pure. The first
+ * RANGES_WARNINGS_KEPT are kept whole, later ones only counted (the caller
+ * logs "and N more"), so a hostile file floods neither memory nor the log. */
+#define RANGES_WARNINGS_KEPT 8
+#define RANGES_WARNING_MAX 256
+struct ranges_warnings {
+	char text[RANGES_WARNINGS_KEPT][RANGES_WARNING_MAX];
+	size_t total; /* every warning, kept or only counted */
+};
+
+/* How many of w->text hold a warning: min(total, RANGES_WARNINGS_KEPT). */
+size_t ranges_warnings_kept(const struct ranges_warnings *w);
+
 /* Entries in load order. When the same prefix appears more than once, the
  * entry loaded last wins (operator files listed after provider files
  * override them); ranges_finish() removes the earlier duplicates. */
@@ -23,6 +37,7 @@ struct range_set {
 	struct range_entry *entries;
 	size_t count;
 	size_t cap;
+	struct ranges_warnings warnings; /* of every file loaded into the set */
 };
 
 /* Per-cloud prefix counts, for the start-up and reload log line. */
@@ -46,7 +61,10 @@ int range_set_add(struct range_set *set, const struct ip_prefix *prefix, uint32_
 /* Detects the format from content and appends its entries. Returns 0, or -1
  * with a message in err naming `name` (and the line for the text format, the
  * JSON position of a syntax error, or the JSON path of a bad value); on error
- * the set is as it was before the call (the region table may have grown). */
+ * the set, its warnings included, is as it was before the call (the region
+ * table may have grown). A default route (/0) is an error unless the text
+ * format's line says `allow-default`; a provider CIDR with host bits set is
+ * cleared and adds a warning. */
 int ranges_parse_buffer(struct range_set *set, struct region_table *regions, const char *name,
 			const char *buf, size_t len, char *err, size_t errlen);
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HTTP_MAX_HEADERS 100
+#define HTTP_MAX_HEADERS 100 /* besides the first Host */
 #define HTTP_MAX_XFF_LINES 8
 
 struct http_span {
@@ -27,7 +27,8 @@ struct http_request {
 	struct http_span xff[HTTP_MAX_XFF_LINES];
 	size_t xff_count;
 	struct http_span user_agent; /* the first User-Agent line; empty when none */
-	size_t header_count;
+	size_t header_count;	     /* every header line, Host included */
+	bool has_host; /* a Host line was seen (it is not counted against the limit) */
 };
 
 enum http_parse_result {
