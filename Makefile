@@ -19,6 +19,13 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 COVERAGE ?= 0
 
+# The version both binaries print (--version) and log at start: `git describe
+# --always --dirty` in a git checkout, VERSION otherwise (a release tarball).
+# ARCHEIO_VERSION=... on the command line overrides both (a packager's).
+VERSION := 0.1.0
+ARCHEIO_VERSION ?= $(or $(if $(wildcard .git),$(shell git describe --always --dirty 2>/dev/null)),$(VERSION))
+VERSION_HEADER := $(BUILD)/include/archeio_version.h
+
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
@@ -58,7 +65,7 @@ LIB := $(BUILD)/libarcheio.a
 MIRROR_LIB := $(BUILD)/libmirrortool.a
 TEST_HELPER_LIB := $(BUILD)/libtesthelpers.a
 
-.PHONY: all test check-layout check-unit check-integration coverage format format-check clean bench
+.PHONY: FORCE all test check-layout check-unit check-integration coverage format format-check clean bench
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(TESTS)
@@ -75,7 +82,14 @@ $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/obj/%.o: %.c | $(SKELS)
+# Rewritten only when the version changes, so only user/core/version.c (the
+# one file that includes it) is rebuilt, and then only when it must be.
+$(VERSION_HEADER): FORCE
+	@mkdir -p $(@D)
+	@printf '#define ARCHEIO_VERSION "%s"\n' '$(ARCHEIO_VERSION)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(BUILD)/obj/%.o: %.c | $(SKELS) $(VERSION_HEADER)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 

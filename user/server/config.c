@@ -18,6 +18,7 @@ void config_print_usage(FILE *out)
 	      "       archeio xdp status [--bpffs DIR] [--json]\n"
 	      "                                         XDP attachment, map sizes, counters\n"
 	      "       archeio --help\n"
+	      "       archeio --version                 print the version\n"
 	      "\n"
 	      "Flags (environment variable in brackets; flags win):\n",
 	      out);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archeio/core/version.h"
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/library_log.h"
 #include "archeio/xdp/xdp_path.h"
@@ -93,6 +94,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static void log_config(const struct server *server)
 {
 	const struct config *c = server->config;
+	log_msg(server->log, LOG_INFO, "archeio %s starting", archeio_version());
 	log_msg(server->log, LOG_INFO,
 		"config: upstream=%s upstream-path=%s signature-upstream=%s default-mirror=%s "
 		"mirrors=%s trusted-proxies=%zu xff-hops=%u workers=%u xdp=%s",
