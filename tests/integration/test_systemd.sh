@@ -93,7 +93,7 @@ else
 	useradd --system --no-create-home --shell /usr/sbin/nologin "$NAME" && on_exit "userdel $NAME"
 	sed -e "s/^Environment=ARCHEIO_USER=.*/Environment=ARCHEIO_USER=$NAME/" \
 		-e "s|^Environment=ARCHEIO_RANGES=.*|Environment=ARCHEIO_RANGES=$RUNDIR/ranges|" \
-		-e "s|^EnvironmentFile=.*|Environment=\"ARCHEIO_OPTS=--listen 127.0.0.1:$PORT --mirrors $RUNDIR/mirrors --upstream http://127.0.0.1:9 --upstream-path '' --workers 1\"|" \
+		-e "s|^EnvironmentFile=.*|Environment=\"ARCHEIO_OPTS=--listen 127.0.0.1:$PORT --mirrors $RUNDIR/mirrors --upstream http://127.0.0.1:9 --upstream-path test --workers 1\"|" \
 		-e '/^Also=/d' "$SERVICE" >"/run/systemd/system/$NAME.service"
 	on_exit "systemctl stop $NAME.service; rm -f /run/systemd/system/$NAME.service; systemctl daemon-reload"
 	systemctl daemon-reload
@@ -104,7 +104,7 @@ else
 	check_eq "as its user" "$(awk '/^Uid:/ {print $2}' "/proc/$MAIN/status")" "$(id -u "$NAME")"
 	check_eq "with no capability" "$(awk '/^CapEff:/ {print $2}' "/proc/$MAIN/status")" "0000000000000000"
 	check_eq "it answers" "$(status_location "http://127.0.0.1:$PORT/v2/pause/manifests/1")" \
-		"307 http://127.0.0.1:9/v2/pause/manifests/1"
+		"307 http://127.0.0.1:9/v2/test/pause/manifests/1"
 	systemctl reload "$NAME.service"
 	sleep 1
 	check_match "systemctl reload reloads" "$(journalctl -u "$NAME.service" --no-pager 2>/dev/null | grep -c 'reloaded:')" "^[1-9]"
