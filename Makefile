@@ -1,5 +1,6 @@
 # archeio build. `make` builds build/archeio and build/archeio-mirror;
-# `make test` runs every test (unit + integration); see README.md.
+# `make test` runs every test (unit + integration); `make install` installs
+# (PREFIX, DESTDIR; docs/deploying.md); see README.md.
 #
 # Layout (one rule per kind of file, so adding a module needs no Makefile edit):
 #   user/core/*.c       -> build/libcore.a      (what both binaries use)
@@ -20,6 +21,13 @@ CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 COVERAGE ?= 0
+
+# The version both binaries print (--version) and log at start: `git describe
+# --always --dirty` in a git checkout, VERSION otherwise (a release tarball).
+# ARCHEIO_VERSION=... on the command line overrides both (a packager's).
+VERSION := 0.1.0
+ARCHEIO_VERSION ?= $(or $(if $(wildcard .git),$(shell git describe --always --dirty 2>/dev/null)),$(VERSION))
+VERSION_HEADER := $(BUILD)/include/archeio_version.h
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
@@ -63,7 +71,7 @@ LIB := $(BUILD)/libarcheio.a
 MIRROR_LIB := $(BUILD)/libmirrortool.a
 TEST_HELPER_LIB := $(BUILD)/libtesthelpers.a
 
-.PHONY: all test check-layout check-unit check-integration coverage format format-check clean bench
+.PHONY: FORCE install uninstall all test check-layout check-unit check-integration coverage format format-check clean bench
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(TESTS)
@@ -80,7 +88,14 @@ $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/obj/%.o: %.c | $(SKELS)
+# Rewritten only when the version changes, so only user/core/version.c (the
+# one file that includes it) is rebuilt, and then only when it must be.
+$(VERSION_HEADER): FORCE
+	@mkdir -p $(@D)
+	@printf '#define ARCHEIO_VERSION "%s"\n' '$(ARCHEIO_VERSION)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(BUILD)/obj/%.o: %.c | $(SKELS) $(VERSION_HEADER)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -170,6 +185,40 @@ check-sanitize:
 		$(MAKE) BUILD=$(SANITIZE_BUILD) SANITIZE="$(SANITIZE_FLAGS)" check-unit
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		BUILD=$(SANITIZE_BUILD) tests/run-integration.sh
+
+# Installation (docs/deploying.md): the two binaries, the ranges refresher,
+# the man pages, the systemd units and the sysusers.d entry for their user.
+# The XDP program needs no file: the libbpf skeleton embeds it in archeio.
+# Units are templates (*.in): @SBINDIR@ becomes where archeio is installed.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+INSTALL ?= install
+UNIT_TEMPLATES := $(wildcard deploy/systemd/*.in)
+UNITS := $(notdir $(UNIT_TEMPLATES:.in=))
+
+install: $(BINS)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	$(INSTALL) -m 0755 $(BUILD)/archeio $(DESTDIR)$(SBINDIR)/archeio
+	$(INSTALL) -m 0755 scripts/fetch-ranges.sh $(DESTDIR)$(SBINDIR)/archeio-fetch-ranges
+	$(INSTALL) -m 0755 $(BUILD)/archeio-mirror $(DESTDIR)$(BINDIR)/archeio-mirror
+	$(INSTALL) -m 0644 docs/man/archeio.8 $(DESTDIR)$(MANDIR)/man8/archeio.8
+	$(INSTALL) -m 0644 docs/man/archeio-mirror.1 $(DESTDIR)$(MANDIR)/man1/archeio-mirror.1
+	for unit in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' deploy/systemd/$$unit.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$unit && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$unit || exit 1; \
+	done
+	$(INSTALL) -m 0644 deploy/systemd/archeio.sysusers $(DESTDIR)$(SYSUSERSDIR)/archeio.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/archeio $(DESTDIR)$(SBINDIR)/archeio-fetch-ranges \
+		$(DESTDIR)$(BINDIR)/archeio-mirror $(DESTDIR)$(MANDIR)/man8/archeio.8 \
+		$(DESTDIR)$(MANDIR)/man1/archeio-mirror.1 $(DESTDIR)$(SYSUSERSDIR)/archeio.conf \
+		$(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -15,18 +15,23 @@
 #   ARCHEIO_GCP_RANGES_URL    GCP cloud.json
 #   ARCHEIO_AZURE_RANGES_URL  Azure ServiceTags_Public_*.json (skips the page lookup)
 #   ARCHEIO_AZURE_PAGE_URL    page linking the dated Azure file
-#   ARCHEIO_BIN               archeio binary used for the check (default build/archeio)
+#   ARCHEIO_BIN               archeio binary used for the check (default: the
+#                             archeio installed beside this script, else build/archeio)
 #   ARCHEIO_FETCH_TIMEOUT     seconds per download (default 120)
 set -euo pipefail
 
 prog=fetch-ranges
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# Installed (`make install`) this script is archeio-fetch-ranges beside archeio;
+# in the repository it is scripts/fetch-ranges.sh and archeio is in build/.
+default_archeio="$(dirname "$here")/build/archeio"
+[ -x "$here/archeio" ] && default_archeio="$here/archeio"
 
 aws_url="${ARCHEIO_AWS_RANGES_URL:-https://ip-ranges.amazonaws.com/ip-ranges.json}"
 gcp_url="${ARCHEIO_GCP_RANGES_URL:-https://www.gstatic.com/ipranges/cloud.json}"
 azure_url="${ARCHEIO_AZURE_RANGES_URL:-}"
 azure_page="${ARCHEIO_AZURE_PAGE_URL:-https://www.microsoft.com/en-us/download/details.aspx?id=56519}"
-archeio="${ARCHEIO_BIN:-$repo_root/build/archeio}"
+archeio="${ARCHEIO_BIN:-$default_archeio}"
 timeout="${ARCHEIO_FETCH_TIMEOUT:-120}"
 
 # File names in DIR; the loader reads a directory in name order.

@@ -21,6 +21,21 @@ serve_error() {
 }
 
 check_eq "help subcommand" "$(run help)" "0|"
+
+# --version: `git describe --always --dirty` at build time (the Makefile's
+# VERSION outside a git checkout; test_install.sh checks that case).
+VERSION_RE='[0-9A-Za-z][0-9A-Za-z.+~_-]*'
+check_match "archeio --version" "$("$ARCHEIO" --version 2>&1)" "^archeio $VERSION_RE\$"
+check_eq "archeio --version: exit 0, nothing on stderr" "$(run --version)" "0|"
+check_eq "archeio version (subcommand) says the same" "$("$ARCHEIO" version 2>&1)" "$("$ARCHEIO" --version 2>&1)"
+check_match "archeio-mirror --version" "$("$ROOT/$BUILD/archeio-mirror" --version 2>&1)" "^archeio-mirror $VERSION_RE\$"
+check_eq "both binaries carry one version" "$("$ROOT/$BUILD/archeio-mirror" --version | cut -d' ' -f2)" \
+	"$("$ARCHEIO" --version | cut -d' ' -f2)"
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+	built=$("$ARCHEIO" --version | cut -d' ' -f2)
+	check_match "the version is git describe's" "$built" "^$(git -C "$ROOT" describe --always)(-dirty)?\$"
+fi
+check_match "--help names --version" "$("$ARCHEIO" --help)" "archeio --version"
 check_match "help prints usage" "$("$ARCHEIO" help)" "^usage: archeio"
 check_eq "unknown subcommand" "$(run bogus)" "2|archeio: unknown command bogus (try archeio --help)"
 check_eq "serve with a stray argument" "$(run serve --listen 127.0.0.1:0 extra)" \

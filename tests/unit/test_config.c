@@ -392,6 +392,46 @@ static void proxy_list_from_environment(void **state)
 	config_free(&c);
 }
 
+static void run_as_user(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	const char *argv[] = {"serve"};
+	assert_int_equal(parse(&c, NULL, err, sizeof(err), 1, argv), CONFIG_OK);
+	assert_null(c.run_user);
+	assert_null(c.run_group);
+	config_free(&c);
+
+	assert_int_equal(PARSE(&c, NULL, err, "--user", "nobody", "--group", "nogroup"), CONFIG_OK);
+	assert_string_equal(c.run_user, "nobody");
+	assert_string_equal(c.run_group, "nogroup");
+	config_free(&c);
+
+	const char *env[] = {"ARCHEIO_USER", "archeio", "ARCHEIO_GROUP", "65534", NULL};
+	assert_int_equal(parse(&c, env, err, sizeof(err), 1, argv), CONFIG_OK);
+	assert_string_equal(c.run_user, "archeio");
+	assert_string_equal(c.run_group, "65534");
+	config_free(&c);
+	assert_int_equal(PARSE(&c, env, err, "--user", "nobody"), CONFIG_OK);
+	assert_string_equal(c.run_user, "nobody");
+	config_free(&c);
+
+	/* Whether the names exist is looked up when the server starts. */
+	assert_int_equal(PARSE(&c, NULL, err, "--group", "nogroup"), CONFIG_ERROR);
+	assert_string_equal(err, "--group needs --user");
+	config_free(&c);
+	assert_int_equal(PARSE(&c, NULL, err, "--user", ""), CONFIG_ERROR);
+	assert_string_equal(err, "--user: bad user or group name ''");
+	config_free(&c);
+	assert_int_equal(PARSE(&c, NULL, err, "--user", "a:b"), CONFIG_ERROR);
+	assert_string_equal(err, "--user: bad user or group name 'a:b'");
+	config_free(&c);
+	assert_int_equal(PARSE(&c, NULL, err, "--user", "nobody", "--group", "x/y"), CONFIG_ERROR);
+	assert_string_equal(err, "--group: bad user or group name 'x/y'");
+	config_free(&c);
+}
+
 static void usage_documents_every_flag(void **state)
 {
 	(void)state;
@@ -428,6 +468,8 @@ static void usage_documents_every_flag(void **state)
 	    "--xdp-mode",
 	    "--bpffs",
 	    "--xdp-keep",
+	    "--user",
+	    "--group",
 	    "--json",
 	};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
@@ -510,6 +552,7 @@ int main(void)
 	    cmocka_unit_test(usage_documents_every_flag),
 	    cmocka_unit_test(page_urls_are_kept_byte_for_byte),
 	    cmocka_unit_test(configuration_is_logged_as_fields),
+	    cmocka_unit_test(run_as_user),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

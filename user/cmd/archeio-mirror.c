@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archeio/core/version.h"
 #include "archeio/mirrortool/cli.h"
 #include "archeio/mirrortool/run.h"
 
@@ -41,6 +42,10 @@ int main(int argc, char **argv)
 {
 	struct mirror_options o;
 	char err[1024];
+	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+		printf("archeio-mirror %s\n", archeio_version());
+		return MIRROR_EXIT_OK;
+	}
 	enum cli_result parsed = cli_parse(argc, argv, &o, err, sizeof(err));
 	if (parsed == CLI_HELP) {
 		cli_print_usage(stdout);

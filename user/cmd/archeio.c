@@ -1,9 +1,11 @@
 /* archeio: the registry redirector. Subcommands: serve (default), lookup,
- * xdp status, xdp detach. Exit status 2 for bad flags, values or files. */
+ * xdp status, xdp detach, version (or --version). Exit status 2 for bad flags,
+ * values or files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "archeio/core/version.h"
 #include "archeio/server/config.h"
 #include "archeio/server/lookup_cmd.h"
 #include "archeio/server/server.h"
@@ -65,6 +67,10 @@ int main(int argc, char **argv)
 		first = 1;
 	}
 	struct logger log = {.level = LOG_INFO, .format = LOG_FORMAT_TEXT, .out = stderr};
+	if (strcmp(command, "version") == 0 || (argc > 1 && strcmp(argv[1], "--version") == 0)) {
+		printf("archeio %s\n", archeio_version());
+		return 0;
+	}
 	if (strcmp(command, "help") == 0) {
 		config_print_usage(stdout);
 		return 0;

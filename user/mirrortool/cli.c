@@ -15,6 +15,7 @@ void cli_print_usage(FILE *out)
 {
 	fputs("usage: archeio-mirror --from URL --repo NAME... --to DIR|s3://BUCKET[/PREFIX] "
 	      "[flags]\n"
+	      "       archeio-mirror --version\n"
 	      "\n"
 	      "Copies the config and layer blobs of images from an OCI registry into\n"
 	      "<DIR>/containers/images/<digest> or s3://BUCKET/PREFIX/containers/images/<digest>,\n"

@@ -21,6 +21,7 @@ void config_print_usage(FILE *out)
 	      "                                         remove a program and pins that\n"
 	      "                                         --xdp-keep (or a crash) left\n"
 	      "       archeio --help\n"
+	      "       archeio --version                 print the version\n"
 	      "\n"
 	      "Flags (environment variable in brackets; flags win):\n",
 	      out);
@@ -91,6 +92,15 @@ static bool plain_listens_valid(const struct config *config, char *err, size_t e
 	return true;
 }
 
+static bool run_as_valid(const struct config *config, char *err, size_t errlen)
+{
+	if (config->run_group && !config->run_user) {
+		snprintf(err, errlen, "--group needs --user");
+		return false;
+	}
+	return true;
+}
+
 enum config_result config_parse(struct config *config, int argc, char **argv,
 				config_getenv_fn getenv_fn, char *err, size_t errlen)
 {
@@ -112,7 +122,7 @@ enum config_result config_parse(struct config *config, int argc, char **argv,
 		}
 	}
 	return files_readable(config, err, errlen) && tls_valid(config, err, errlen) &&
-		       plain_listens_valid(config, err, errlen)
+		       plain_listens_valid(config, err, errlen) && run_as_valid(config, err, errlen)
 		   ? CONFIG_OK
 		   : CONFIG_ERROR;
 }

@@ -188,6 +188,15 @@ bool config_check_bpffs(const char *value, const char *source, char *err, size_t
 	return true;
 }
 
+bool config_check_account(const char *value, const char *source, char *err, size_t errlen)
+{
+	if (!*value || strpbrk(value, ":/") || strlen(value) > 64) {
+		snprintf(err, errlen, "%s: bad user or group name '%s'", source, value);
+		return false;
+	}
+	return true;
+}
+
 bool config_check_ca_file(const char *value, const char *source, char *err, size_t errlen)
 {
 	(void)source;

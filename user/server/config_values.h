@@ -35,6 +35,8 @@ void config_clear_trusted_proxies(void *target, const struct option_spec *spec);
 
 bool config_check_iface(const char *value, const char *source, char *err, size_t errlen);
 bool config_check_bpffs(const char *value, const char *source, char *err, size_t errlen);
+/* A user or group name or number for --user/--group: not empty, no ':' or '/'. */
+bool config_check_account(const char *value, const char *source, char *err, size_t errlen);
 bool config_check_ca_file(const char *value, const char *source, char *err, size_t errlen);
 /* path exists and is a regular file (or, when dir_ok, a directory); what
  * names it in the message ("ranges /x: not a regular file or directory"). */

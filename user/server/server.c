@@ -12,9 +12,12 @@
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/library_log.h"
 #include "archeio/xdp/xdp_path.h"
+#include "archeio/core/version.h"
 #include "config_log.h"
+#include "detach_helper.h"
 #include "listener_set.h"
 #include "pid_file.h"
+#include "privileges.h"
 #include "server_tls.h"
 #include "worker.h"
 
@@ -33,6 +36,8 @@ struct server {
 	unsigned worker_count;
 	struct event_base *base;
 	struct event *signals[SIGNAL_COUNT];
+	struct run_as run_as; /* --user, looked up at start */
+	struct detach_helper helper;
 };
 
 /* What the ranges load fixed up (a provider CIDR with host bits set), one
@@ -339,15 +344,59 @@ static int run_with_signals(struct server *server)
 	return status;
 }
 
-/* Sockets, then XDP (which needs the bound port), then the workers. */
+/* Before anything starts, so that a misspelt user is a configuration error. */
+static int resolve_run_as(struct server *server)
+{
+	char err[256];
+	const struct config *c = server->config;
+	if (!c->run_user)
+		return 0;
+	if (privileges_resolve(c->run_user, c->run_group, &server->run_as, err, sizeof(err)) != 0) {
+		log_msg(server->log, LOG_ERROR, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* --user: the ports are bound and XDP is attached, so from here on the
+ * process keeps only what serving and reloading need; the workers, started
+ * next, inherit it. Any failure stops the start. */
+static int lower_privileges(struct server *server)
+{
+	const struct config *c = server->config;
+	const struct run_as *who = &server->run_as;
+	struct xdp_path *xdp = server->shared.xdp;
+	char err[512], caps[256];
+	if (!c->run_user)
+		return 0;
+	uint64_t keep = privileges_needed(xdp != NULL, privileges_last_cap());
+	if ((xdp && xdp_path_give_pins(xdp, who->uid, who->gid, err, sizeof(err)) != 0) ||
+	    (xdp && !c->xdp_keep &&
+	     detach_helper_start(&server->helper, xdp, server->log, err, sizeof(err)) != 0) ||
+	    privileges_drop(who, keep, err, sizeof(err)) != 0) {
+		log_msg(server->log, LOG_ERROR, "cannot run as user %s: %s; refusing to start",
+			who->user, err);
+		return -1;
+	}
+	privileges_describe(keep, caps, sizeof(caps));
+	log_msg(server->log, LOG_INFO,
+		"running as user %s (uid %lu), group %s (gid %lu), capabilities: %s", who->user,
+		(unsigned long)who->uid, who->group, (unsigned long)who->gid, caps);
+	return 0;
+}
+
+/* Sockets, then XDP (which needs the bound port), then --user, then the
+ * workers. */
 static int serve(struct server *server)
 {
 	if (open_listeners(server) != 0)
 		return 1;
 	int status = 1;
 	if (open_xdp(server) == 0) {
-		status = run_with_signals(server);
+		if (lower_privileges(server) == 0)
+			status = run_with_signals(server);
 		xdp_path_close(server->shared.xdp);
+		detach_helper_finish(&server->helper);
 	}
 	listener_set_close(&server->listeners);
 	return status;
@@ -357,12 +406,13 @@ int server_run(const struct config *config, const struct logger *log)
 {
 	struct server server = {.config = config, .log = log, .worker_count = config->workers};
 	init_process();
+	log_msg(log, LOG_INFO, "archeio %s starting", archeio_version());
 	config_log(config, log);
 	if (check_pid_file(&server) != 0) {
 		curl_global_cleanup();
 		return 2;
 	}
-	if (load_first_state(&server) != 0) {
+	if (resolve_run_as(&server) != 0 || load_first_state(&server) != 0) {
 		curl_global_cleanup();
 		return 2;
 	}

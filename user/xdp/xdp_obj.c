@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@ struct xdp_obj {
 	int trie_fd[TRIE_COUNT]; /* the live generation, owned; -1 before fill */
 	struct attach_info info;
 	char *pin_dir; /* NULL when not pinned */
+	/* Open while pinned: reloads re-pin through it, so they need neither the
+	 * path's parents (bpffs may be mode 0700, root's) nor the same user. */
+	int pin_dir_fd;
 };
 
 static int fail(char *err, size_t errlen, const char *what, int error)
@@ -83,6 +87,7 @@ struct xdp_obj *xdp_obj_open(const struct range_set *set, const struct region_ta
 	}
 	obj->trie_fd[TRIE_V4] = -1;
 	obj->trie_fd[TRIE_V6] = -1;
+	obj->pin_dir_fd = -1;
 	if (pthread_rwlock_init(&obj->lock, NULL) != 0) {
 		snprintf(err, errlen, "cannot initialise the XDP map lock");
 		free(obj);
@@ -184,20 +189,20 @@ static int write_regions(struct xdp_obj *obj, const struct region_table *regions
 
 static void repin_trie(struct xdp_obj *obj, int which, int fd)
 {
-	char next[PATH_MAX], live[PATH_MAX], ignored[128];
+	char next[64];
 
-	if (!obj->pin_dir)
-		return;
-	if (xdp_bpffs_path(next, sizeof(next), obj->pin_dir, xdp_trie_next_pin_names[which],
-			   ignored, sizeof(ignored)) != 0 ||
-	    xdp_bpffs_path(live, sizeof(live), obj->pin_dir, xdp_trie_pin_names[which], ignored,
-			   sizeof(ignored)) != 0)
+	if (obj->pin_dir_fd < 0)
 		return;
 	/* Best effort, for people reading the tries: the outer maps are what
-	 * the program and pinned lookups use. rename() swaps the pin in one step. */
-	unlink(next);
-	if (bpf_obj_pin(fd, next) == 0 && rename(next, live) != 0)
-		unlink(next);
+	 * the program and pinned lookups use. The path goes through the open
+	 * directory (a /proc/self/fd link: pinning takes no directory fd on
+	 * older kernels); renameat() swaps the pin in one step. */
+	snprintf(next, sizeof(next), "/proc/self/fd/%d/%s", obj->pin_dir_fd,
+		 xdp_trie_next_pin_names[which]);
+	unlinkat(obj->pin_dir_fd, xdp_trie_next_pin_names[which], 0);
+	if (bpf_obj_pin(fd, next) == 0 && renameat(obj->pin_dir_fd, xdp_trie_next_pin_names[which],
+						   obj->pin_dir_fd, xdp_trie_pin_names[which]) != 0)
+		unlinkat(obj->pin_dir_fd, xdp_trie_next_pin_names[which], 0);
 }
 
 static int write_info(struct xdp_obj *obj)
@@ -373,6 +378,11 @@ int xdp_obj_pin(struct xdp_obj *obj, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory pinning the XDP maps");
 		return -1;
 	}
+	obj->pin_dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (obj->pin_dir_fd < 0) {
+		fail(err, errlen, "cannot open the bpffs pin directory", errno);
+		goto fail;
+	}
 	for (size_t i = 0; i < xdp_pinned_map_count; i++)
 		if (pin_one(xdp_obj_map_fd(obj, xdp_pinned_map_names[i]), dir,
 			    xdp_pinned_map_names[i], err, errlen) != 0)
@@ -387,6 +397,13 @@ fail:
 	return -1;
 }
 
+static void close_pin_dir(struct xdp_obj *obj)
+{
+	if (obj->pin_dir_fd >= 0)
+		close(obj->pin_dir_fd);
+	obj->pin_dir_fd = -1;
+}
+
 void xdp_obj_unpin(struct xdp_obj *obj)
 {
 	if (!obj->pin_dir)
@@ -394,6 +411,16 @@ void xdp_obj_unpin(struct xdp_obj *obj)
 	xdp_pins_remove(obj->pin_dir, true, NULL, NULL);
 	free(obj->pin_dir);
 	obj->pin_dir = NULL;
+	close_pin_dir(obj);
+}
+
+int xdp_obj_give_pins(struct xdp_obj *obj, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (obj->pin_dir_fd < 0)
+		return 0;
+	if (fchown(obj->pin_dir_fd, uid, gid) != 0)
+		return fail(err, errlen, "cannot hand the bpffs pin directory over", errno);
+	return 0;
 }
 
 int xdp_obj_set_attach_info(struct xdp_obj *obj, uint32_t ifindex, const char *ifname,
@@ -418,6 +445,7 @@ void xdp_obj_close(struct xdp_obj *obj)
 			close(obj->trie_fd[which]);
 	archeio_bpf__destroy(obj->skel);
 	pthread_rwlock_destroy(&obj->lock);
+	close_pin_dir(obj);
 	free(obj->pin_dir);
 	free(obj);
 }

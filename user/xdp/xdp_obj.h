@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "archeio/bpf_shared.h"
 #include "archeio/core/conn_tuple.h"
@@ -48,6 +49,9 @@ bool xdp_obj_take_conn_tag(struct xdp_obj *obj, const struct conn_tuple *tuple,
 int xdp_obj_pin(struct xdp_obj *obj, const char *dir, char *err, size_t errlen);
 /* Removes the pins xdp_obj_pin made (and the directory when empty). */
 void xdp_obj_unpin(struct xdp_obj *obj);
+/* Gives the pin directory to uid:gid, so that reloads can still re-pin the
+ * tries there after the process changes to that user. */
+int xdp_obj_give_pins(struct xdp_obj *obj, uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Records the attachment in the attach_info map. */
 int xdp_obj_set_attach_info(struct xdp_obj *obj, uint32_t ifindex, const char *ifname,
 			    uint32_t mode, uint32_t prog_id, bool legacy);

@@ -213,6 +213,16 @@ uint32_t xdp_path_prog_id(const struct xdp_path *path)
 	return path->attachment.prog_id;
 }
 
+int xdp_path_give_pins(struct xdp_path *path, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	return xdp_obj_give_pins(path->obj, uid, gid, err, errlen);
+}
+
+void xdp_path_leave_attached(struct xdp_path *path)
+{
+	path->keep = true;
+}
+
 void xdp_path_close(struct xdp_path *path)
 {
 	if (path)

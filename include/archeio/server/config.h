@@ -68,6 +68,10 @@ struct config {
 	enum xdp_path_mode xdp_mode;
 	char *bpffs_dir;
 	bool xdp_keep;
+	/* run as this user (and group) once ports are bound and XDP attached;
+	 * NULL: stay as started */
+	char *run_user;
+	char *run_group;
 	/* `lookup` only: --json and the addresses; `xdp status`: --json */
 	bool json;
 	char **args;

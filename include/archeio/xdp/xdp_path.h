@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "archeio/core/conn_tuple.h"
 #include "archeio/core/ip.h"
@@ -62,6 +63,13 @@ uint32_t xdp_path_lookup(struct xdp_path *path, const struct ip_addr *addr);
 /* The mode actually in use (native or skb; never auto) and the program id. */
 enum xdp_path_mode xdp_path_attached_mode(const struct xdp_path *path);
 uint32_t xdp_path_prog_id(const struct xdp_path *path);
+/* Before the process changes user: gives the pin directory to uid:gid, so
+ * that reloads keep re-pinning the live tries there. */
+int xdp_path_give_pins(struct xdp_path *path, uid_t uid, gid_t gid, char *err, size_t errlen);
+/* From now on xdp_path_close() of this process leaves the program attached
+ * and the maps pinned: another process (the server's exit helper, which kept
+ * the rights to) detaches and unpins. */
+void xdp_path_leave_attached(struct xdp_path *path);
 /* Detaches and unpins, unless options->keep. NULL is a no-op. */
 void xdp_path_close(struct xdp_path *path);
 
