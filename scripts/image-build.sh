@@ -5,6 +5,7 @@
 # made, the stripped binaries and the ranges refresher.
 #
 #   scripts/image-build.sh BUILD IMAGE      (what `make image` runs)
+#   IMAGE_TOOL=buildah make image           (buildah even where podman is installed)
 #
 # FROM scratch: nothing is pulled. The version label is `git describe`.
 set -euo pipefail
@@ -25,16 +26,20 @@ done
 install -m 0755 scripts/fetch-ranges.sh "$ctx/archeio-fetch-ranges"
 
 version=$(git describe --tags --always --dirty 2>/dev/null || echo unknown)
-if command -v podman >/dev/null; then
-	tool=podman
-	build=(podman build)
-elif command -v buildah >/dev/null; then
-	tool=buildah
-	build=(buildah bud)
-else
+# IMAGE_TOOL=podman|buildah chooses; by default podman, else buildah.
+tool=${IMAGE_TOOL:-}
+if [ -z "$tool" ]; then
+	if command -v podman >/dev/null; then tool=podman; elif command -v buildah >/dev/null; then tool=buildah; fi
+fi
+case "$tool" in
+podman) build=(podman build) ;;
+buildah) build=(buildah bud) ;;
+*)
 	echo "image-build: neither podman nor buildah is installed (scripts/install-deps.sh)" >&2
 	exit 1
-fi
+	;;
+esac
+command -v "$tool" >/dev/null || { echo "image-build: $tool is not installed" >&2; exit 1; }
 # No intermediate images (--layers=false): each build leaves one image, and
 # the one it replaces under the same name is removed, so repeated builds do not
 # fill the container storage. Adding the cached tarball takes a few seconds.
