@@ -15,6 +15,7 @@
 #   data/registry-k8s-io.mirrors -> build/include/archeio_default_mirrors.inc (the default
 #                       mirror rules, compiled into archeio by user/mirrorcheck/mirror_rules_builtin.c)
 #   tests/unit/test_*.c -> build/tests/test_* (cmocka; tests/unit/helpers/*.c -> build/libtesthelpers.a)
+#   `make image` -> the OCI image $(IMAGE) (deploy/image/, docs/deploying.md)
 
 BUILD ?= build
 CC ?= cc
@@ -71,7 +72,7 @@ LIB := $(BUILD)/libarcheio.a
 MIRROR_LIB := $(BUILD)/libmirrortool.a
 TEST_HELPER_LIB := $(BUILD)/libtesthelpers.a
 
-.PHONY: FORCE install uninstall all test check-layout check-unit check-integration coverage format format-check clean bench
+.PHONY: FORCE install uninstall all test check-layout check-unit check-integration coverage format format-check clean bench image
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(TESTS)
@@ -228,6 +229,18 @@ format-check:
 
 bench: $(BINS)
 	bench/run.sh
+
+# Container image: a Debian 12 root file system made by mmdebstrap (cached: made
+# again only when its script or package list changes), the two binaries and the
+# ranges refresher on top; podman or buildah, nothing pulled from a registry.
+IMAGE ?= localhost/archeio:latest
+IMAGE_ROOTFS := $(BUILD)/image/rootfs.tar
+
+$(IMAGE_ROOTFS): scripts/image-rootfs.sh deploy/image/packages
+	scripts/image-rootfs.sh $@
+
+image: $(BUILD)/archeio $(BUILD)/archeio-mirror $(IMAGE_ROOTFS)
+	scripts/image-build.sh $(BUILD) $(IMAGE)
 
 clean:
 	rm -rf $(BUILD) build-cov $(FUZZ_BUILD) $(SANITIZE_BUILD)
