@@ -142,7 +142,7 @@ if [ -x "$BUILD/archeio" ] && "$BUILD/archeio" lookup --ranges "$dir" 0.0.0.0 >/
 	cmp -s "$dir/aws-ip-ranges.json" "$DATA/aws-ip-ranges.json" || fail "real data not installed"
 	grep -q "sent SIGHUP to $archeio_pid" "$tmp/out" || fail "no SIGHUP report: $(cat "$tmp/out")"
 	for _ in $(seq 200); do grep -q "reloaded" "$tmp/archeio.log" && break; sleep 0.05; done
-	grep -qE "reloaded: [0-9]{4,} prefixes" "$tmp/archeio.log" ||
+	grep -qE "reloaded prefixes=[0-9]{4,}" "$tmp/archeio.log" ||
 		{ cat "$tmp/archeio.log" >&2; fail "archeio did not reload the new files"; }
 	echo '{"prefixes": [{"ip_prefix": "3.0.0.0/33", "region": "r"}]}' >"$www/ip-ranges.json"
 	before="$(snapshot)"

@@ -165,24 +165,24 @@ log "SIGHUP reload as the non-root user"
 printf '192.0.2.192/26 aws us-east-1\n' >"$TMP/conf/ranges/zz-more.txt"
 chmod a+r "$TMP/conf/ranges/zz-more.txt"
 podman kill --signal HUP "$NAME" >/dev/null
-wait_container_log "$NAME" "reloaded: 5 prefixes" 10 || fail "the reload did not read the new file"
+wait_container_log "$NAME" "reloaded prefixes=5 " 10 || fail "the reload did not read the new file"
 check_eq "after reload: the new range's mirror" "$(xff "/v2/pause/blobs/$DIGEST" 192.0.2.200)" \
 	"307 $MIRROR/use1/containers/images/$DIGEST"
 rm -f "$TMP/conf/ranges/zz-more.txt"
 
 log "the Deployment's refresher sidecar: new provider data, SIGHUP through the shared pid namespace"
 provider_files us-east-1
-reloads_before=$(container_log "$NAME" | grep -c 'reloaded: ')
+reloads_before=$(container_log "$NAME" | grep -c 'reloaded prefixes=')
 "${RUN[@]}" -d --name "$NAME-refresh" --pid "container:$NAME" --network host "${RO[@]}" --tmpfs /tmp \
 	-v "$TMP/vol:/var/lib/archeio/ranges" "${FETCH_ENV[@]}" -e REFRESH_SECONDS=1 \
 	--entrypoint /bin/sh "$IMAGE" -c "$(cat "$TMP/refresh-script")" >/dev/null
 on_exit "podman rm -f $NAME-refresh"
 for ((i = 0; i < 200; i++)); do
-	[ "$(container_log "$NAME" | grep -c 'reloaded: ')" -gt "$reloads_before" ] && break
+	[ "$(container_log "$NAME" | grep -c 'reloaded prefixes=')" -gt "$reloads_before" ] && break
 	sleep 0.1
 done
-check_match "the sidecar's refresh was reloaded" "$(container_log "$NAME" | grep 'reloaded: ' | tail -n 1)" \
-	'reloaded: 5 prefixes, .*aws=3/0'
+check_match "the sidecar's refresh was reloaded" "$(container_log "$NAME" | grep 'reloaded prefixes=' | tail -n 1)" \
+	'reloaded prefixes=5 .*aws=3/0'
 check_match "the sidecar said so" "$(podman logs "$NAME-refresh" 2>&1)" 'sent SIGHUP to [0-9]+'
 
 podman rm -f "$NAME-refresh" >/dev/null 2>&1

@@ -44,7 +44,7 @@ check_match "debug line for the present blob" "$(grep "mirror check" "$TMP/serve
 	"debug mirror check url=$MIRROR/containers/images/$DIGEST_A result=present status=200"
 check_match "debug line for the absent blob" "$(grep "mirror check" "$TMP/server.log" | grep "$DIGEST_B")" \
 	"debug mirror check url=$MIRROR/containers/images/$DIGEST_B result=absent status=404"
-check_eq "no mirror warning while the mirror answers" "$(grep ' warn ' "$TMP/server.log" | grep -c mirror)" "0"
+check_eq "no mirror warning while the mirror answers" "$(grep ' warn ' "$TMP/server.log" | grep -vc 'no ranges loaded')" "0"
 
 log "mirror down: one warning for many failed checks within an interval"
 kill "$(cat "$TMP/nginx-mirror/nginx.pid")"
