@@ -127,6 +127,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_HELPER_LIB) $(MIRROR_LIB) $
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# The allocation failure sweeps (tests/unit/test_fault_*.c) fail the Nth
+# allocation through tests/unit/helpers/fail_alloc.c: only these binaries are
+# linked with --wrap, so no other test and no production build sees it.
+FAIL_ALLOC_WRAP := $(foreach f,malloc calloc realloc strdup strndup asprintf vasprintf,-Wl,--wrap=$(f))
+$(BUILD)/tests/test_fault_%: LDFLAGS += $(FAIL_ALLOC_WRAP)
+
 # Call direction between subsystems and function size (scripts/check-layout.sh).
 check-layout:
 	@scripts/check-layout.sh
