@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -86,6 +87,42 @@ int fail_alloc_count_curl(void)
 			   CURLE_OK
 		       ? 0
 		       : -1;
+}
+
+static bool openssl_counted;
+
+static void *ssl_counted_malloc(size_t size, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return openssl_counted ? __wrap_malloc(size) : __real_malloc(size);
+}
+
+static void *ssl_counted_realloc(void *p, size_t size, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return openssl_counted ? __wrap_realloc(p, size) : __real_realloc(p, size);
+}
+
+static void ssl_plain_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+void fail_alloc_openssl_counted(bool counted)
+{
+	openssl_counted = counted;
+}
+
+int fail_alloc_count_openssl(void)
+{
+	openssl_counted = true;
+	return CRYPTO_set_mem_functions(ssl_counted_malloc, ssl_counted_realloc, ssl_plain_free)
+		   ? 0
+		   : -1;
 }
 
 void fail_alloc_arm(long nth)

@@ -5,7 +5,8 @@
  * --wrap=malloc,calloc,realloc,strdup,strndup,asprintf,vasprintf (see the
  * Makefile): production builds never see this file. jansson's allocations go
  * through the same counter (fail_alloc_arm() installs them with
- * json_set_alloc_funcs()); so do libcurl's after fail_alloc_count_curl(); other libraries' own
+ * json_set_alloc_funcs()); so do libcurl's after fail_alloc_count_curl() and OpenSSL's after
+ * fail_alloc_count_openssl(); other libraries' own
  * mallocs are not counted. */
 #ifndef ARCHEIO_TEST_FAIL_ALLOC_H
 #define ARCHEIO_TEST_FAIL_ALLOC_H
@@ -15,6 +16,12 @@
 /* Counts libcurl's allocations too (curl_global_init_mem()): call first in
  * main(), before anything initialises libcurl. 0, or -1. */
 int fail_alloc_count_curl(void);
+
+/* Counts OpenSSL's allocations too (CRYPTO_set_mem_functions()): call first
+ * in main(), before OpenSSL allocates anything. 0, or -1. */
+int fail_alloc_count_openssl(void);
+/* Switches that counting off and on again (on after fail_alloc_count_openssl()). */
+void fail_alloc_openssl_counted(bool counted);
 
 /* Fails the nth allocation from now (1-based); counting starts at zero. */
 void fail_alloc_arm(long nth);
