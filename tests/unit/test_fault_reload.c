@@ -56,7 +56,8 @@ static char *read_file(const char *path, size_t *len)
 static bool same_sets(const struct range_set *a, const struct range_set *b)
 {
 	return a->count == b->count &&
-	       (a->count == 0 || memcmp(a->entries, b->entries, a->count * sizeof(*a->entries)) == 0);
+	       (a->count == 0 ||
+		memcmp(a->entries, b->entries, a->count * sizeof(*a->entries)) == 0);
 }
 
 static bool same_regions(const struct region_table *a, const struct region_table *b)
@@ -276,9 +277,9 @@ static void every_failure_parsing_mirror_rules_keeps_the_rules(void **state)
 	char err[256];
 	struct mirror_rules reference;
 	mirror_rules_init(&reference);
-	assert_int_equal(
-	    mirror_rules_parse(&reference, "rules", rules_text, strlen(rules_text), err, sizeof(err)),
-	    0);
+	assert_int_equal(mirror_rules_parse(&reference, "rules", rules_text, strlen(rules_text),
+					    err, sizeof(err)),
+			 0);
 	long nth = 1;
 	for (bool fired = true; fired; nth++) {
 		assert_true(nth < FAIL_ALLOC_MAX_STEPS);
@@ -286,9 +287,11 @@ static void every_failure_parsing_mirror_rules_keeps_the_rules(void **state)
 		mirror_rules_init(&rules);
 		mirror_rules_init(&old);
 		assert_int_equal(
-		    mirror_rules_parse(&rules, "old", old_text, strlen(old_text), err, sizeof(err)), 0);
+		    mirror_rules_parse(&rules, "old", old_text, strlen(old_text), err, sizeof(err)),
+		    0);
 		assert_int_equal(
-		    mirror_rules_parse(&old, "old", old_text, strlen(old_text), err, sizeof(err)), 0);
+		    mirror_rules_parse(&old, "old", old_text, strlen(old_text), err, sizeof(err)),
+		    0);
 		err[0] = '\0';
 		fail_alloc_arm(nth);
 		int rc = mirror_rules_parse(&rules, "rules", rules_text, strlen(rules_text), err,

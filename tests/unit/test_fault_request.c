@@ -118,9 +118,15 @@ static void start_mirror(struct mirror_server *s)
 
 static void load(struct fixture *f)
 {
-	const char *args[] = {"serve",	   "--ranges",	 f->ranges,
-			      "--mirrors", f->mirrors,	 "--upstream",
-			      "https://upstream.example", "--upstream-path", "images",
+	const char *args[] = {"serve",
+			      "--ranges",
+			      f->ranges,
+			      "--mirrors",
+			      f->mirrors,
+			      "--upstream",
+			      "https://upstream.example",
+			      "--upstream-path",
+			      "images",
 			      "--access-log"};
 	char err[256];
 	assert_int_equal(config_parse(&f->config, (int)(sizeof(args) / sizeof(args[0])),

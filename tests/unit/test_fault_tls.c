@@ -3,10 +3,9 @@
  * keys. For N = 1, 2, ... the Nth allocation of archeio's code fails; then
  * OpenSSL's own allocations are counted too (about 12,000 along one load):
  * every FAULT_TLS_STRIDE-th of those fails (ARCHEIO_FAULT_STRIDE=1 in the
- * environment walks every one; about a minute). Each run must either fail with a message or give a server that
- * completes a session setup, and the ticket keys shared across
- * loads stay usable (a failed certificate reload keeps serving with the
- * old server). Leaks: the sanitizer build. */
+ * environment walks every one; about a minute). Each run must either fail with a message or give a
+ * server that completes a session setup, and the ticket keys shared across loads stay usable (a
+ * failed certificate reload keeps serving with the old server). Leaks: the sanitizer build. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,7 +22,6 @@
 #include "helpers/test_certs.h"
 
 #define FAULT_TLS_STRIDE 61
-
 
 static long stride_from_env(void)
 {

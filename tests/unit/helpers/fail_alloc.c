@@ -4,6 +4,7 @@
 #include "fail_alloc.h"
 
 #include <curl/curl.h>
+#include <event2/event.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -83,10 +84,15 @@ static void *curl_counted_calloc(size_t n, size_t size)
 int fail_alloc_count_curl(void)
 {
 	return curl_global_init_mem(CURL_GLOBAL_ALL, curl_counted_malloc, curl_plain_free,
-				    curl_counted_realloc, curl_counted_strdup, curl_counted_calloc) ==
-			   CURLE_OK
-		       ? 0
-		       : -1;
+				    curl_counted_realloc, curl_counted_strdup,
+				    curl_counted_calloc) == CURLE_OK
+		   ? 0
+		   : -1;
+}
+
+void fail_alloc_count_libevent(void)
+{
+	event_set_mem_functions(__wrap_malloc, __wrap_realloc, free);
 }
 
 static bool openssl_counted;

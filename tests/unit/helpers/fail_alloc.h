@@ -5,8 +5,8 @@
  * --wrap=malloc,calloc,realloc,strdup,strndup,asprintf,vasprintf (see the
  * Makefile): production builds never see this file. jansson's allocations go
  * through the same counter (fail_alloc_arm() installs them with
- * json_set_alloc_funcs()); so do libcurl's after fail_alloc_count_curl() and OpenSSL's after
- * fail_alloc_count_openssl(); other libraries' own
+ * json_set_alloc_funcs()); so do libevent's after fail_alloc_count_libevent(), libcurl's after
+ * fail_alloc_count_curl() and OpenSSL's after fail_alloc_count_openssl(); other libraries' own
  * mallocs are not counted. */
 #ifndef ARCHEIO_TEST_FAIL_ALLOC_H
 #define ARCHEIO_TEST_FAIL_ALLOC_H
@@ -16,6 +16,10 @@
 /* Counts libcurl's allocations too (curl_global_init_mem()): call first in
  * main(), before anything initialises libcurl. 0, or -1. */
 int fail_alloc_count_curl(void);
+
+/* Counts libevent's allocations too (event_set_mem_functions()): call first
+ * in main(), before libevent allocates anything. */
+void fail_alloc_count_libevent(void);
 
 /* Counts OpenSSL's allocations too (CRYPTO_set_mem_functions()): call first
  * in main(), before OpenSSL allocates anything. 0, or -1. */
