@@ -147,12 +147,17 @@ check-integration: $(BINS)
 
 test: check-unit check-integration
 
+# Line coverage of user/ by the unit and integration suites; fails below
+# COVERAGE_MIN percent (the total reached, rounded down: see README.md).
+COVERAGE_MIN ?= 92
 coverage:
 	$(MAKE) BUILD=build-cov COVERAGE=1 check-unit
 	BUILD=build-cov tests/run-integration.sh
 	gcovr --root . --filter 'user/' --object-directory build-cov/obj --print-summary \
 		--txt build-cov/coverage.txt --html-details build-cov/coverage.html
 	@cat build-cov/coverage.txt
+	gcovr --root . --filter 'user/' --object-directory build-cov/obj \
+		--fail-under-line $(COVERAGE_MIN) --txt /dev/null
 
 # Fuzzing (tests/fuzz/, libFuzzer with ASan+UBSan, clang): every harness for
 # FUZZ_SECONDS each, after replaying its saved regressions.

@@ -136,7 +136,8 @@ static bool run_once(long nth, const char *long_head)
 	assert_int_equal(count_of(buf, "Location: https://example.test/x\r\n"), answers);
 	assert_true(answers <= requests);
 	if (!eof)
-		print_message("nth %ld: answers %d requests %d fired %d\n", nth, answers, requests, fired);
+		print_message("nth %ld: answers %d requests %d fired %d\n", nth, answers, requests,
+			      fired);
 	assert_true(eof);
 	if (!fired)
 		assert_int_equal(answers, ANSWER_COUNT);
