@@ -3,7 +3,7 @@
 -- connections keep going through XDP's tag map). Every answer is checked:
 -- its status and Location must be the one archeio gives for that route
 -- (ALLOWED below is filled in by soak.sh from one curl per route). done()
--- prints the totals and up to 5 unexpected answers.
+-- prints the totals and each distinct unexpected answer (a few).
 local churn = tonumber(os.getenv("SOAK_CHURN") or "10")
 local P = os.getenv("SOAK_PRESENT")   -- on the mirror, asked for by an aws client
 local Q = os.getenv("SOAK_ABSENT")    -- not on the mirror, aws client
@@ -15,7 +15,7 @@ local mix = {
 	{"/v2/pause/blobs/" .. R, "172.16.0.4"},
 	{"/v2/pause/tags/list", "172.16.0.5"},
 	{"/nope", "10.1.0.6"},
-	{"/v2/pause/blobs/" .. P, "10.3.0.7, 198.18.0.2"},
+	{"/v2/pause/blobs/" .. P, "10.3.0.7"},
 	{"/v2/pause/manifests/sha256:" .. string.rep("b", 64), "172.16.0.8"},
 }
 -- "status location" strings archeio may answer with; "404 " for the 404s.
@@ -34,6 +34,7 @@ function init(args)
 	ok = 0
 	bad = 0
 	samples = ""
+	seen = {}
 end
 
 function request()
@@ -52,7 +53,8 @@ function response(status, headers, body)
 		ok = ok + 1
 	else
 		bad = bad + 1
-		if bad <= 5 then
+		if not seen[key] and #samples < 4000 then
+			seen[key] = true
 			samples = samples .. key .. "\n"
 		end
 	end
