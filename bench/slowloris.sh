@@ -22,6 +22,6 @@ printf '*\tupstream\n' >"$TMP/mirrors"
 build/archeio serve --listen "127.0.0.1:$PORT" --ranges "$TMP/ranges.txt" --mirrors "$TMP/mirrors" \
 	--upstream http://127.0.0.1:9 --upstream-path "" --workers 1 >"$TMP/server.log" 2>&1 &
 PID=$!
-for _ in $(seq 1 200); do grep -q "listening on" "$TMP/server.log" && break; sleep 0.05; done
+for _ in $(seq 1 200); do grep -qs "listening on" "$TMP/server.log" && break; sleep 0.05; done
 python3 tests/lib/slowloris.py 127.0.0.1 "$PORT" /v2/pause/manifests/3.9 "$CONNS" "$SECONDS_EACH" \
 	$((SECONDS_EACH + 12)) | python3 -m json.tool
