@@ -179,10 +179,11 @@ static void conn_close(struct http_connection *conn)
 	conn_free(conn);
 }
 
-static void arm_timer(struct http_connection *conn, uint32_t ms)
+/* False only when libevent ran out of memory (adding a timer may grow its heap). */
+static bool arm_timer(struct http_connection *conn, uint32_t ms)
 {
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-	event_add(conn->timer, &tv);
+	return event_add(conn->timer, &tv) == 0;
 }
 
 static void arm_write(struct http_connection *conn)
@@ -623,9 +624,12 @@ void http_connection_accept(struct http_connections *set, int fd, const struct h
 		conn_free(conn);
 		return;
 	}
-	event_add(conn->ev_read, NULL);
+	/* Registering the socket and the timer may allocate in libevent: a
+	 * connection that could not be registered would never be read nor
+	 * timed out, so it is closed now. */
 	conn->phase = PHASE_HEADER;
-	arm_timer(conn, set->header_timeout_ms);
+	if (event_add(conn->ev_read, NULL) != 0 || !arm_timer(conn, set->header_timeout_ms))
+		conn_free(conn);
 }
 
 const struct http_peer *http_connection_peer(const struct http_connection *conn)

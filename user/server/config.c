@@ -3,6 +3,7 @@
  * files that must exist). */
 #include "archeio/server/config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -81,8 +82,13 @@ static bool plain_listens_valid(const struct config *config, char *err, size_t e
 	for (size_t i = 0; i < config->plain_listen_count; i++) {
 		char *host = NULL;
 		uint16_t port;
+		errno = 0;
 		bool ok = config_parse_listen(config->plain_listens[i], &host, &port);
 		free(host);
+		if (!ok && errno == ENOMEM) {
+			snprintf(err, errlen, "out of memory");
+			return false;
+		}
 		if (!ok) {
 			snprintf(err, errlen, "--plain-listen: bad address \"%s\"",
 				 config->plain_listens[i]);

@@ -92,14 +92,15 @@ bool config_parse_listen(const char *text, char **host, uint16_t *port)
 		const char *close = strchr(text, ']');
 		if (!close || close[1] != ':')
 			return false;
-		h = strndup(text + 1, (size_t)(close - text - 1));
+		if (!(h = strndup(text + 1, (size_t)(close - text - 1))))
+			goto out_of_memory;
 		colon = close + 1;
 	} else {
 		colon = strrchr(text, ':');
 		if (!colon || memchr(text, ':', (size_t)(colon - text)))
 			return false;
-		if (colon != text)
-			h = strndup(text, (size_t)(colon - text));
+		if (colon != text && !(h = strndup(text, (size_t)(colon - text))))
+			goto out_of_memory;
 	}
 	unsigned long p;
 	struct ip_addr unused;
@@ -111,6 +112,10 @@ bool config_parse_listen(const char *text, char **host, uint16_t *port)
 	*host = h;
 	*port = (uint16_t)p;
 	return true;
+out_of_memory:
+	/* Not "no host": that would mean every address. */
+	errno = ENOMEM;
+	return false;
 }
 
 bool config_set_listen(void *target, const struct option_spec *spec, const char *value,
@@ -118,7 +123,10 @@ bool config_set_listen(void *target, const struct option_spec *spec, const char 
 {
 	(void)spec;
 	struct config *config = target;
+	errno = 0;
 	if (!config_parse_listen(value, &config->listen_host, &config->listen_port)) {
+		if (errno == ENOMEM)
+			return false; /* the caller says "out of memory" */
 		snprintf(err, errlen,
 			 "%s: bad listen address %s (want HOST:PORT, :PORT or [V6]:PORT)", source,
 			 value);

@@ -36,8 +36,14 @@ int listener_set_open(struct listener_set *set, const struct config *config, cha
 	for (size_t i = 0; i < config->plain_listen_count; i++) {
 		char *host = NULL;
 		uint16_t port = 0;
-		/* Checked when the configuration was read. */
-		config_parse_listen(config->plain_listens[i], &host, &port);
+		/* Checked when the configuration was read: false is out of memory
+		 * here, never a reason to listen on every address. */
+		if (!config_parse_listen(config->plain_listens[i], &host, &port)) {
+			snprintf(err, errlen, "--plain-listen %s: out of memory",
+				 config->plain_listens[i]);
+			listener_set_close(set);
+			return -1;
+		}
 		int r = open_one(set, host, port, false, err, errlen);
 		free(host);
 		if (r != 0) {

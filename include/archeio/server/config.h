@@ -87,7 +87,8 @@ enum config_result { CONFIG_OK = 0, CONFIG_HELP = 1, CONFIG_ERROR = 2 };
 enum config_result config_parse(struct config *config, int argc, char **argv,
 				config_getenv_fn getenv_fn, char *err, size_t errlen);
 void config_free(struct config *config);
-/* "host:port", "[v6]:port", ":port" */
+/* "host:port", "[v6]:port", ":port" (*host NULL: every address). false on a
+ * bad address, or with errno ENOMEM when the host could not be copied. */
 bool config_parse_listen(const char *text, char **host, uint16_t *port);
 void config_print_usage(FILE *out);
 
