@@ -58,13 +58,12 @@ static void test_complete_body(void **state)
 				   {.etag = "\"e<2>\"", .checksum = "Y2hlY2sy"}};
 	char *body = s3_complete_body(parts, 2);
 	assert_non_null(body);
-	assert_string_equal(
-	    body, "<CompleteMultipartUpload>"
-		  "<Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag>"
-		  "<ChecksumSHA256>Y2hlY2sx</ChecksumSHA256></Part>"
-		  "<Part><PartNumber>2</PartNumber><ETag>\"e&lt;2&gt;\"</ETag>"
-		  "<ChecksumSHA256>Y2hlY2sy</ChecksumSHA256></Part>"
-		  "</CompleteMultipartUpload>");
+	assert_string_equal(body, "<CompleteMultipartUpload>"
+				  "<Part><PartNumber>1</PartNumber><ETag>\"e1\"</ETag>"
+				  "<ChecksumSHA256>Y2hlY2sx</ChecksumSHA256></Part>"
+				  "<Part><PartNumber>2</PartNumber><ETag>\"e&lt;2&gt;\"</ETag>"
+				  "<ChecksumSHA256>Y2hlY2sy</ChecksumSHA256></Part>"
+				  "</CompleteMultipartUpload>");
 	free(body);
 }
 

@@ -23,9 +23,9 @@ struct dest_s3 {
 char *s3_object_url(const struct dest_s3 *s, const char *digest);
 /* The signed header list for method on url (its query included); extra are
  * signed too. */
-struct curl_slist *s3_signed_headers(const struct dest_s3 *s, const char *method,
-				     const char *url, const char *payload_hex,
-				     const struct sigv4_header *extra, size_t extra_count);
+struct curl_slist *s3_signed_headers(const struct dest_s3 *s, const char *method, const char *url,
+				     const char *payload_hex, const struct sigv4_header *extra,
+				     size_t extra_count);
 /* One line naming what failed: the transport error or the status and the
  * start of the error body. */
 void s3_describe_status(const struct http_response *resp, const char *what, const char *url,

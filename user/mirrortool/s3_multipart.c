@@ -40,7 +40,10 @@ static size_t append_escaped(char *out, const char *s)
 {
 	size_t o = 0;
 	for (; *s; s++) {
-		const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : NULL;
+		const char *rep = *s == '&'   ? "&amp;"
+				  : *s == '<' ? "&lt;"
+				  : *s == '>' ? "&gt;"
+					      : NULL;
 		size_t n = rep ? strlen(rep) : 1;
 		if (out)
 			memcpy(out + o, rep ? rep : s, n);

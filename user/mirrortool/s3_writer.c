@@ -24,8 +24,8 @@ struct s3_writer;
 struct part_slot {
 	struct s3_writer *w;
 	pthread_t thread;
-	bool running;  /* a result is still to be filed */
-	bool threaded; /* by its own thread (else it already ran) */
+	bool running;	 /* a result is still to be filed */
+	bool threaded;	 /* by its own thread (else it already ran) */
 	unsigned number; /* 1-based */
 	unsigned char *data;
 	size_t len;
@@ -77,12 +77,11 @@ static bool s3_request(struct s3_writer *w, CURL *easy, const char *method, cons
 {
 	char hex[65], b64[48];
 	sha256_texts(body ? body : (const unsigned char *)"", len, hex, b64);
-	struct curl_slist *headers =
-	    s3_signed_headers(w->s3, method, url, hex, extra, extra_count);
+	struct curl_slist *headers = s3_signed_headers(w->s3, method, url, hex, extra, extra_count);
 	FILE *upload = len ? fmemopen((void *)body, len, "rb") : NULL;
 	bool ok = headers && (upload || !len);
-	struct curl_slist *more = ok && !len ? curl_slist_append(headers, "Content-Length: 0")
-					     : headers;
+	struct curl_slist *more =
+	    ok && !len ? curl_slist_append(headers, "Content-Length: 0") : headers;
 	memset(resp, 0, sizeof(*resp));
 	if (!ok || !more) {
 		snprintf(resp->error, sizeof(resp->error), "cannot prepare %s: %s", method,
@@ -380,8 +379,7 @@ static bool s3w_commit(struct dest_writer *dw, int64_t size,
 	return ok;
 }
 
-static const struct dest_writer_ops s3_writer_ops = {s3w_write, s3w_reset, s3w_commit,
-						     s3w_abort};
+static const struct dest_writer_ops s3_writer_ops = {s3w_write, s3w_reset, s3w_commit, s3w_abort};
 
 struct dest_writer *s3_open_writer(struct dest *d, const char *digest, int64_t expected_size,
 				   char *err, size_t errlen)
