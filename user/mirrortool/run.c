@@ -71,7 +71,8 @@ static size_t find_targets(struct run *r, CURL *easy, const struct plan_blob *b,
 		d->failed += !checked;
 		pthread_mutex_unlock(&r->progress.lock);
 		if (!checked && used < whylen)
-			used += (size_t)snprintf(why + used, whylen - used, "%sto %s: checking destination: %s",
+			used += (size_t)snprintf(why + used, whylen - used,
+						 "%sto %s: checking destination: %s",
 						 used ? "; " : "", d->name, err);
 		if (checked && !present) {
 			targets[n].dest = d->dest;
