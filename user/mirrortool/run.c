@@ -180,12 +180,33 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* " | 1: 3+2 2: 1+2!1": per destination (numbered as the exit status
+ * counts them) copied + present, and failed after a '!'. */
+static void dest_progress(struct run *r, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	if (r->dest_count < 2)
+		return;
+	pthread_mutex_lock(&r->progress.lock);
+	for (size_t i = 0; i < r->dest_count && o < len; i++) {
+		const struct run_dest *d = &r->dests[i];
+		o += (size_t)snprintf(buf + o, len - o, "%s%zu: %zu+%zu", i ? " " : " | ", i + 1,
+				      d->copied, d->present);
+		if (d->failed && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "!%zu", d->failed);
+	}
+	pthread_mutex_unlock(&r->progress.lock);
+}
+
 static void *ticker(void *arg)
 {
 	struct run *r = arg;
 	const struct timespec interval = {.tv_sec = 0, .tv_nsec = 250 * 1000 * 1000};
+	char suffix[256];
 	while (!atomic_load(&r->stop_ticker)) {
-		progress_draw(&r->progress);
+		dest_progress(r, suffix, sizeof(suffix));
+		progress_draw_with(&r->progress, suffix);
 		nanosleep(&interval, NULL);
 	}
 	return NULL;
