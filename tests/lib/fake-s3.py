@@ -7,15 +7,33 @@ independently of the C signer), and a PUT must carry an x-amz-content-sha256
 and an x-amz-checksum-sha256 that match the body. Anything wrong -> 403/400,
 and the reason is logged.
 
+Multipart uploads as S3 does them: CreateMultipartUpload (POST ?uploads),
+UploadPart (PUT ?partNumber&uploadId, each with a matching
+x-amz-checksum-sha256), CompleteMultipartUpload (POST ?uploadId, whose
+ETags and ChecksumSHA256s must match the parts) and AbortMultipartUpload
+(DELETE ?uploadId). Uploads in progress live in DATADIR/.uploads/ID, so a
+test sees what an interrupted client left; the log says INITIATE, PART,
+COMPLETE and ABORT.
+
 usage: fake-s3.py PORTFILE DATADIR ACCESS_KEY SECRET_KEY REGION [--log FILE]
-                  [--fail-puts N] [--deny PATH-PREFIX]
+                  [--fail-puts N] [--deny PATH-PREFIX] [--slow-parts SECONDS]
+                  [--oracle botocore]
   --fail-puts N  answer the first N (correctly signed) PUTs with 500, as S3
                  does under load ("InternalError, please retry")
   --deny P       answer 403 AccessDenied to HEAD and PUT of paths starting
                  with P (e.g. /bucket/locked), as a bucket policy would
+  --slow-parts S  wait S seconds before answering each UploadPart, so a test
+                 can interrupt a client in the middle of a multipart upload
+  --oracle botocore  compute the expected signatures with botocore's
+                 S3SigV4Auth (Debian's python3-botocore) instead of this
+                 file's own signer: an independent implementation
 """
 import argparse
 import base64
+import re
+import shutil
+import time
+import uuid
 import hashlib
 import hmac
 import http.server
@@ -39,6 +57,18 @@ def sign(secret, region, method, path, query, headers, signed, payload_hash, amz
     return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
 
 
+def botocore_sign(access, secret, region, method, path, query, headers, signed, amz_date):
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    url = "http://" + headers["host"] + path + ("?" + query if query else "")
+    req = AWSRequest(method=method, url=url, headers={h: headers[h] for h in signed})
+    req.context["timestamp"] = amz_date
+    auth = S3SigV4Auth(Credentials(access, secret), "s3", region)
+    canonical = auth.canonical_request(req)
+    return auth.signature(auth.string_to_sign(req, canonical), req)
+
+
 def main():
     ap = argparse.ArgumentParser()
     for name in ("portfile", "datadir", "access", "secret", "region"):
@@ -46,6 +76,8 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--fail-puts", type=int, default=0)
     ap.add_argument("--deny")
+    ap.add_argument("--slow-parts", type=float, default=0)
+    ap.add_argument("--oracle", choices=["own", "botocore"], default="own")
     args = ap.parse_args()
     portfile, datadir, access, secret, region = (
         args.portfile, args.datadir, args.access, args.secret, args.region)
@@ -87,8 +119,12 @@ def main():
             if headers["x-amz-content-sha256"] != payload_hash:
                 return "x-amz-content-sha256 does not match the body"
             path, _, query = self.path.partition("?")
-            want = sign(secret, region, self.command, path, query, headers, signed,
-                        payload_hash, headers["x-amz-date"])
+            if args.oracle == "botocore":
+                want = botocore_sign(access, secret, region, self.command, path, query,
+                                     headers, signed, headers["x-amz-date"])
+            else:
+                want = sign(secret, region, self.command, path, query, headers, signed,
+                            payload_hash, headers["x-amz-date"])
             if not hmac.compare_digest(want, fields.get("Signature", "")):
                 return "signature mismatch"
             if "x-amz-security-token" in headers:
@@ -124,7 +160,109 @@ def main():
 
         do_GET = do_HEAD
 
+        def query(self):
+            return urllib.parse.parse_qs(self.path.partition("?")[2], keep_blank_values=True)
+
+        def upload_dir(self, upload_id):
+            if not re.fullmatch(r"[0-9a-f]{32}", upload_id or ""):
+                return None
+            d = os.path.join(datadir, ".uploads", upload_id)
+            return d if os.path.isdir(d) else None
+
+        def read_signed_body(self):
+            """The body, or None after answering a request that fails the checks."""
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            problem = self.check_signature(hashlib.sha256(body).hexdigest())
+            if problem:
+                note("REJECT " + problem)
+                self.send(403, problem.encode())
+                return None
+            return body
+
+        def upload_part(self, q):
+            body = self.read_signed_body()
+            if body is None:
+                return
+            want_checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+            if self.headers.get("x-amz-checksum-sha256") != want_checksum:
+                note("REJECT part checksum missing or wrong")
+                return self.send(400, b"<Error><Code>BadDigest</Code></Error>")
+            d = self.upload_dir(q["uploadId"][0])
+            number = int(q["partNumber"][0])
+            if not d or not 1 <= number <= 10000:
+                return self.send(404, b"<Error><Code>NoSuchUpload</Code></Error>")
+            if args.slow_parts:
+                time.sleep(args.slow_parts)
+            with open(os.path.join(d, "%05d" % number), "wb") as f:
+                f.write(body)
+            note("PART %s %d %d" % (q["uploadId"][0], number, len(body)))
+            self.send_response(200)
+            self.send_header("ETag", '"%s"' % hashlib.md5(body).hexdigest())
+            self.send_header("x-amz-checksum-sha256", want_checksum)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self):
+            q = self.query()
+            body = self.read_signed_body()
+            if body is None or self.denied():
+                return
+            p = self.object_path()
+            if not p:
+                return self.send(400)
+            if "uploads" in q:
+                upload_id = uuid.uuid4().hex
+                d = os.path.join(datadir, ".uploads", upload_id)
+                os.makedirs(d)
+                with open(os.path.join(d, "key"), "w") as f:
+                    f.write(p)
+                note("INITIATE %s %s" % (upload_id, self.path.partition("?")[0]))
+                return self.send(200, ("<InitiateMultipartUploadResult><UploadId>%s</UploadId>"
+                                       "</InitiateMultipartUploadResult>" % upload_id).encode())
+            d = self.upload_dir(q.get("uploadId", [""])[0])
+            if not d:
+                return self.send(404, b"<Error><Code>NoSuchUpload</Code></Error>")
+            parts = re.findall(r"<Part><PartNumber>(\d+)</PartNumber><ETag>([^<]*)</ETag>"
+                               r"<ChecksumSHA256>([^<]*)</ChecksumSHA256></Part>", body.decode())
+            data = b""
+            for i, (number, etag, checksum) in enumerate(parts):
+                path = os.path.join(d, "%05d" % int(number))
+                if int(number) != i + 1 or not os.path.isfile(path):
+                    note("REJECT complete: part %s missing or out of order" % number)
+                    return self.send(400, b"<Error><Code>InvalidPart</Code></Error>")
+                part = open(path, "rb").read()
+                if (etag.replace("&quot;", '"') != '"%s"' % hashlib.md5(part).hexdigest() or
+                        checksum != base64.b64encode(hashlib.sha256(part).digest()).decode()):
+                    note("REJECT complete: ETag or checksum of part %s" % number)
+                    return self.send(400, b"<Error><Code>InvalidPart</Code></Error>")
+                data += part
+            if not parts:
+                note("REJECT complete: no parts")
+                return self.send(400, b"<Error><Code>MalformedXML</Code></Error>")
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p + ".part", "wb") as f:
+                f.write(data)
+            os.rename(p + ".part", p)
+            shutil.rmtree(d)
+            note("COMPLETE %s %d parts" % (p, len(parts)))
+            self.send(200, b"<CompleteMultipartUploadResult></CompleteMultipartUploadResult>")
+
+        def do_DELETE(self):
+            q = self.query()
+            if self.read_signed_body() is None:
+                return
+            d = self.upload_dir(q.get("uploadId", [""])[0])
+            if not d:
+                return self.send(404, b"<Error><Code>NoSuchUpload</Code></Error>")
+            shutil.rmtree(d)
+            note("ABORT %s" % q["uploadId"][0])
+            self.send(204)
+
         def do_PUT(self):
+            q = self.query()
+            if "uploadId" in q and "partNumber" in q:
+                return self.upload_part(q)
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             problem = self.check_signature(hashlib.sha256(body).hexdigest())

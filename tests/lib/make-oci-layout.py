@@ -4,6 +4,8 @@
 usage: make-oci-layout.py DIR TAG:single TAG:multi ...
   TAG:single  one linux/amd64 image with 2-3 random layers
   TAG:multi   an image index with linux/amd64 and linux/arm64 images
+  TAG:big     as single, plus a layer of 12 MiB of random bytes (more than two
+              S3 parts of 5 MiB, for multipart uploads)
 Prints every blob digest (config, layers, manifests, indexes), one per line,
 to stdout as "kind digest", so a test knows what to expect.
 """
@@ -30,11 +32,11 @@ def put_blob(layout, data):
     return "sha256:" + digest
 
 
-def make_layer(rng, name):
+def make_layer(rng, name, size=None):
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for i in range(rng.randint(1, 4)):
-            content = rng.randbytes(rng.randint(100, 40000))
+        for i in range(1 if size else rng.randint(1, 4)):
+            content = rng.randbytes(size or rng.randint(100, 40000))
             info = tarfile.TarInfo(f"{name}/file{i}.bin")
             info.size = len(content)
             info.mtime = 0
@@ -43,10 +45,11 @@ def make_layer(rng, name):
     return tar_bytes, gzip.compress(tar_bytes, mtime=0)
 
 
-def make_image(layout, rng, arch, out):
+def make_image(layout, rng, arch, out, big=0):
     layers, diff_ids = [], []
-    for n in range(rng.randint(2, 3)):
-        tar_bytes, gz = make_layer(rng, f"{arch}-layer{n}")
+    sizes = [None] * rng.randint(2, 3) + ([big] if big else [])
+    for n, size in enumerate(sizes):
+        tar_bytes, gz = make_layer(rng, f"{arch}-layer{n}", size)
         digest = put_blob(layout, gz)
         out.append(("layer", digest))
         layers.append({"mediaType": OCI_LAYER, "digest": digest, "size": len(gz)})
@@ -82,8 +85,8 @@ def main():
     out, entries = [], []
     for spec in sys.argv[2:]:
         tag, _, kind = spec.partition(":")
-        if kind == "single":
-            desc = make_image(layout, rng, "amd64", out)
+        if kind in ("single", "big"):
+            desc = make_image(layout, rng, "amd64", out, 12 << 20 if kind == "big" else 0)
             desc.pop("platform")
         elif kind == "multi":
             children = [make_image(layout, rng, a, out) for a in ("amd64", "arm64")]
@@ -93,7 +96,7 @@ def main():
             out.append(("index", digest))
             desc = {"mediaType": OCI_INDEX, "digest": digest, "size": len(index)}
         else:
-            sys.exit(f"make-oci-layout: bad spec {spec!r} (want TAG:single or TAG:multi)")
+            sys.exit(f"make-oci-layout: bad spec {spec!r} (want TAG:single, TAG:multi or TAG:big)")
         desc["annotations"] = {"org.opencontainers.image.ref.name": tag}
         entries.append(desc)
     with open(os.path.join(layout, "index.json"), "w") as f:

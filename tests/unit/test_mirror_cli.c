@@ -30,8 +30,9 @@ static void test_full_dir(void **state)
 	assert_string_equal(o.from, "http://127.0.0.1:5000");
 	assert_int_equal(o.repo_count, 2);
 	assert_string_equal(o.repos[1], "other");
-	assert_int_equal(o.dest_kind, MIRROR_DEST_DIR);
-	assert_string_equal(o.dest_dir, "/tmp/m");
+	assert_int_equal(o.dest_count, 1);
+	assert_int_equal(o.dests[0].kind, MIRROR_DEST_DIR);
+	assert_string_equal(o.dests[0].dir, "/tmp/m");
 	assert_int_equal(o.concurrency, 8);
 	assert_true(o.rps > 2.49 && o.rps < 2.51);
 	assert_true(o.dry_run);
@@ -52,19 +53,76 @@ static void test_defaults_and_s3(void **state)
 			       "http://127.0.0.1:9", "--s3-region", "eu-west-1"),
 			 CLI_OK);
 	assert_true(cli_validate(&o, err, sizeof(err)));
-	assert_int_equal(o.dest_kind, MIRROR_DEST_S3);
-	assert_string_equal(o.s3_bucket, "my-bucket");
-	assert_string_equal(o.s3_prefix, "mirror/prefix");
+	assert_int_equal(o.dests[0].kind, MIRROR_DEST_S3);
+	assert_string_equal(o.dests[0].bucket, "my-bucket");
+	assert_string_equal(o.dests[0].prefix, "mirror/prefix");
+	assert_null(o.dests[0].endpoint);
+	assert_null(o.dests[0].region);
 	assert_string_equal(o.s3_region, "eu-west-1");
 	assert_int_equal(o.concurrency, 4);
 	assert_int_equal(o.retries, 4);
 	assert_true(o.rps == 0);
 	assert_false(o.dry_run);
+	assert_int_equal(o.s3_part_size, 64ULL << 20);
+	assert_int_equal(o.s3_part_concurrency, 4);
 	cli_options_free(&o);
 	assert_int_equal(PARSE(&o, err, "--from", "http://r", "--repo", "a", "--to", "s3://b"),
 			 CLI_OK);
-	assert_string_equal(o.s3_prefix, "");
+	assert_string_equal(o.dests[0].prefix, "");
 	cli_options_free(&o);
+}
+
+/* --to repeats: directories and S3 buckets mixed, each S3 one with its own
+ * endpoint and region when it says so. */
+static void test_fan_out(void **state)
+{
+	(void)state;
+	struct mirror_options o;
+	char err[200];
+	assert_int_equal(PARSE(&o, err, "--from", "http://r", "--repo", "a", "--to", "/srv/m",
+			       "--to", "s3://b1/p?endpoint=http://127.0.0.1:9000&region=eu-west-1",
+			       "--to", "s3://b2?region=us-west-2", "--to", "s3://b3/x/",
+			       "--s3-endpoint", "http://127.0.0.1:9", "--s3-part-size", "5MiB",
+			       "--s3-part-concurrency", "2"),
+			 CLI_OK);
+	assert_true(cli_validate(&o, err, sizeof(err)));
+	assert_int_equal(o.dest_count, 4);
+	assert_int_equal(o.dests[0].kind, MIRROR_DEST_DIR);
+	assert_string_equal(o.dests[0].dir, "/srv/m");
+	assert_int_equal(o.dests[1].kind, MIRROR_DEST_S3);
+	assert_string_equal(o.dests[1].bucket, "b1");
+	assert_string_equal(o.dests[1].prefix, "p");
+	assert_string_equal(o.dests[1].endpoint, "http://127.0.0.1:9000");
+	assert_string_equal(o.dests[1].region, "eu-west-1");
+	assert_string_equal(o.dests[2].bucket, "b2");
+	assert_string_equal(o.dests[2].prefix, "");
+	assert_null(o.dests[2].endpoint);
+	assert_string_equal(o.dests[2].region, "us-west-2");
+	assert_string_equal(o.dests[3].prefix, "x");
+	assert_null(o.dests[3].region);
+	assert_string_equal(o.dests[3].text, "s3://b3/x/");
+	assert_int_equal(o.s3_part_size, 5ULL << 20);
+	assert_int_equal(o.s3_part_concurrency, 2);
+	cli_options_free(&o);
+}
+
+static void test_sizes(void **state)
+{
+	(void)state;
+	unsigned long long v = 0;
+	assert_true(cli_parse_size("5242880", &v));
+	assert_int_equal(v, 5242880);
+	assert_true(cli_parse_size("64MiB", &v));
+	assert_int_equal(v, 64ULL << 20);
+	assert_true(cli_parse_size("1GiB", &v));
+	assert_int_equal(v, 1ULL << 30);
+	assert_true(cli_parse_size("8KiB", &v));
+	assert_int_equal(v, 8192);
+	assert_false(cli_parse_size("", &v));
+	assert_false(cli_parse_size("-5MiB", &v));
+	assert_false(cli_parse_size("5MB", &v));
+	assert_false(cli_parse_size("5 MiB", &v));
+	assert_false(cli_parse_size("99999999999999999999", &v));
 }
 
 static void expect_error(enum cli_result got, struct mirror_options *o, const char *err,
@@ -96,6 +154,15 @@ static void test_bad_flags(void **state)
 	expect_error(PARSE(&o, err, "--ref", "sha256:abc"), &o, err, "--ref");
 	expect_error(PARSE(&o, err, "--ref", "-tag"), &o, err, "--ref");
 	expect_error(PARSE(&o, err, "stray"), &o, err, "stray");
+	expect_error(PARSE(&o, err, "--to", "s3://b?color=red"), &o, err, "unknown setting");
+	expect_error(PARSE(&o, err, "--to", "s3://b?endpoint=ftp://x"), &o, err, "not an http");
+	expect_error(PARSE(&o, err, "--to", "s3://b?region"), &o, err, "needs a value");
+	expect_error(PARSE(&o, err, "--to", "s3://b?region=a&region=b"), &o, err, "twice");
+	expect_error(PARSE(&o, err, "--to", "s3://?region=a"), &o, err, "bucket");
+	expect_error(PARSE(&o, err, "--s3-part-size", "4MiB"), &o, err, "--s3-part-size");
+	expect_error(PARSE(&o, err, "--s3-part-size", "6GiB"), &o, err, "--s3-part-size");
+	expect_error(PARSE(&o, err, "--s3-part-concurrency", "0"), &o, err,
+		     "--s3-part-concurrency");
 }
 
 static void test_help_and_validate(void **state)
@@ -174,6 +241,7 @@ int main(void)
 	    cmocka_unit_test(test_full_dir),   cmocka_unit_test(test_defaults_and_s3),
 	    cmocka_unit_test(test_bad_flags),  cmocka_unit_test(test_help_and_validate),
 	    cmocka_unit_test(test_repos_text), cmocka_unit_test(test_names_and_refs),
+	    cmocka_unit_test(test_fan_out),    cmocka_unit_test(test_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

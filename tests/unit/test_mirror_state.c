@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,18 +105,28 @@ static void test_dir_dest_commit_and_stale_temps(void **state)
 	bool present = true;
 	assert_true(dest_has_blob(d, NULL, DIGEST, &present, err, sizeof(err)));
 	assert_false(present);
-	/* Commit renames the temp file into place. */
-	char temp[700];
-	snprintf(temp, sizeof(temp), "%s/" DEST_TEMP_PREFIX "%ld-XXXXXX", images, (long)getpid());
-	int fd = mkstemp(temp);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "abc", 3), 3);
+	/* An aborted writer leaves no temp file; commit renames the temp file
+	 * into place, and a reset forgets what was written before. */
+	struct dest_writer *w = dest_writer_open(d, DIGEST, 3, err, sizeof(err));
+	assert_non_null(w);
+	assert_true(dest_writer_write(w, "xyz", 3, err, sizeof(err)));
+	dest_writer_abort(w);
+	w = dest_writer_open(d, DIGEST, 3, err, sizeof(err));
+	assert_non_null(w);
+	assert_true(dest_writer_write(w, "zzzz", 4, err, sizeof(err)));
+	assert_true(dest_writer_reset(w, err, sizeof(err)));
+	assert_true(dest_writer_write(w, "abc", 3, err, sizeof(err)));
+	assert_true(dest_has_blob(d, NULL, DIGEST, &present, err, sizeof(err)));
+	assert_false(present);
 	unsigned char sha[DIGEST_SHA256_LEN] = {0};
-	assert_true(dest_commit(d, NULL, DIGEST, fd, temp, 3, sha, err, sizeof(err)));
-	close(fd);
+	assert_true(dest_writer_commit(w, 3, sha, err, sizeof(err)));
 	assert_true(dest_has_blob(d, NULL, DIGEST, &present, err, sizeof(err)));
 	assert_true(present);
-	assert_int_not_equal(stat(temp, &st), 0);
+	DIR *dir = opendir(images);
+	assert_non_null(dir);
+	for (struct dirent *e; (e = readdir(dir)) != NULL;)
+		assert_null(strstr(e->d_name, DEST_TEMP_PREFIX));
+	closedir(dir);
 	snprintf(path, sizeof(path), "%s/%s", images, DIGEST);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_size, 3);

@@ -4,6 +4,8 @@
 #include "archeio/core/oci.h"
 #include "digest.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +16,13 @@
 void cli_print_usage(FILE *out)
 {
 	fputs("usage: archeio-mirror --from URL --repo NAME... --to DIR|s3://BUCKET[/PREFIX] "
-	      "[flags]\n"
+	      "[--to ...] [flags]\n"
 	      "       archeio-mirror --version\n"
 	      "\n"
 	      "Copies the config and layer blobs of images from an OCI registry into\n"
 	      "<DIR>/containers/images/<digest> or s3://BUCKET/PREFIX/containers/images/<digest>,\n"
-	      "verifying every digest.\n"
+	      "verifying every digest. Each blob is read once and written to every --to that\n"
+	      "lacks it.\n"
 	      "\n",
 	      out);
 	size_t count;
@@ -27,7 +30,9 @@ void cli_print_usage(FILE *out)
 	options_print_usage(table, count, out);
 	fputs("\n"
 	      "S3 credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.\n"
-	      "Exit status: 0 all copied, 1 something failed (listed), 2 bad usage.\n",
+	      "Exit status: 0 all copied, 1 something failed (listed), 2 bad usage,\n"
+	      "64+M a destination failed (M: bit 0 the first --to .. bit 4 the fifth,\n"
+	      "bit 5 the sixth or a later one), 130/143 interrupted by SIGINT/SIGTERM.\n",
 	      out);
 }
 
@@ -39,6 +44,30 @@ bool cli_repo_name_valid(const char *name)
 bool cli_ref_valid(const char *ref)
 {
 	return strchr(ref, ':') ? digest_supported(ref) : oci_tag_valid(ref, strlen(ref));
+}
+
+bool cli_parse_size(const char *text, unsigned long long *out)
+{
+	static const struct {
+		const char *suffix;
+		unsigned shift;
+	} units[] = {{"", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}};
+	if (*text < '0' || *text > '9')
+		return false;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno)
+		return false;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) != 0)
+			continue;
+		if (v > (ULLONG_MAX >> units[i].shift))
+			return false;
+		*out = v << units[i].shift;
+		return true;
+	}
+	return false;
 }
 
 enum cli_result cli_parse(int argc, char **argv, struct mirror_options *out, char *err,
@@ -65,7 +94,7 @@ bool cli_validate(const struct mirror_options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "--from URL is required");
 		return false;
 	}
-	if (!o->dest_dir && !o->s3_bucket) {
+	if (o->dest_count == 0) {
 		snprintf(err, errlen, "--to DIR|s3://BUCKET/PREFIX is required");
 		return false;
 	}
@@ -73,7 +102,10 @@ bool cli_validate(const struct mirror_options *o, char *err, size_t errlen)
 		snprintf(err, errlen, "no repository: give --repo, --repos-file or --catalog");
 		return false;
 	}
-	if (o->dest_kind == MIRROR_DEST_DIR && (o->s3_endpoint || o->s3_region)) {
+	bool any_s3 = false;
+	for (size_t i = 0; i < o->dest_count; i++)
+		any_s3 = any_s3 || o->dests[i].kind == MIRROR_DEST_S3;
+	if (!any_s3 && (o->s3_endpoint || o->s3_region)) {
 		snprintf(err, errlen, "--s3-endpoint/--s3-region need an s3:// destination");
 		return false;
 	}

@@ -82,28 +82,36 @@ static bool set_rate(void *target, const struct option_spec *spec, const char *t
 	return true;
 }
 
-static void clear_dest(void *target, const struct option_spec *spec)
+static void free_dest(struct mirror_dest *d)
+{
+	free(d->text);
+	free(d->dir);
+	free(d->bucket);
+	free(d->prefix);
+	free(d->endpoint);
+	free(d->region);
+	memset(d, 0, sizeof(*d));
+}
+
+static void clear_dests(void *target, const struct option_spec *spec)
 {
 	(void)spec;
 	struct mirror_options *o = target;
-	free(o->dest_dir);
-	free(o->s3_bucket);
-	free(o->s3_prefix);
-	o->dest_dir = o->s3_bucket = o->s3_prefix = NULL;
+	for (size_t i = 0; i < o->dest_count; i++)
+		free_dest(&o->dests[i]);
+	free(o->dests);
+	o->dests = NULL;
+	o->dest_count = 0;
 }
 
-/* s3://BUCKET[/PREFIX]: a bucket of [a-z0-9.-], the prefix without slashes
- * at either end. */
-static bool set_s3_dest(struct mirror_options *o, const char *to, const char *source, char *err,
-			size_t errlen)
+static bool bucket_valid(const char *bucket, size_t len, const char *to, const char *source,
+			 char *err, size_t errlen)
 {
-	const char *bucket = to + 5;
-	size_t bucket_len = strcspn(bucket, "/");
-	if (bucket_len == 0 || bucket_len > 63) {
+	if (len == 0 || len > 63) {
 		snprintf(err, errlen, "%s: \"%s\" has no valid bucket name", source, to);
 		return false;
 	}
-	for (size_t i = 0; i < bucket_len; i++) {
+	for (size_t i = 0; i < len; i++) {
 		char c = bucket[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) {
 			snprintf(err, errlen, "%s: bad character '%c' in bucket of \"%s\"", source,
@@ -111,39 +119,112 @@ static bool set_s3_dest(struct mirror_options *o, const char *to, const char *so
 			return false;
 		}
 	}
-	const char *prefix = bucket + bucket_len;
-	while (*prefix == '/')
-		prefix++;
-	free(o->s3_bucket);
-	free(o->s3_prefix);
-	o->s3_bucket = strndup(bucket, bucket_len);
-	o->s3_prefix = strdup(prefix);
-	if (!o->s3_bucket || !o->s3_prefix)
-		return false;
-	size_t plen = strlen(o->s3_prefix);
-	while (plen > 0 && o->s3_prefix[plen - 1] == '/')
-		o->s3_prefix[--plen] = '\0';
-	o->dest_kind = MIRROR_DEST_S3;
 	return true;
 }
 
-static bool set_dest(void *target, const struct option_spec *spec, const char *to,
+/* One "name=value" of an s3:// destination's query: endpoint or region. */
+static bool set_s3_param(struct mirror_dest *d, const char *param, size_t len, const char *to,
+			 const char *source, char *err, size_t errlen)
+{
+	const char *eq = memchr(param, '=', len);
+	char *value = eq ? strndup(eq + 1, len - (size_t)(eq + 1 - param)) : NULL;
+	size_t name_len = eq ? (size_t)(eq - param) : len;
+	char **slot = NULL;
+	bool ok = false;
+	if (name_len == 8 && strncmp(param, "endpoint", 8) == 0) {
+		slot = &d->endpoint;
+		ok = value && check_s3_endpoint(value, source, err, errlen);
+	} else if (name_len == 6 && strncmp(param, "region", 6) == 0) {
+		slot = &d->region;
+		ok = value && check_s3_region(value, source, err, errlen);
+	} else {
+		snprintf(err, errlen, "%s: \"%s\": unknown setting \"%.*s\" (endpoint, region)",
+			 source, to, (int)name_len, param);
+	}
+	if (slot && !value)
+		snprintf(err, errlen, "%s: \"%s\": %.*s needs a value", source, to, (int)name_len,
+			 param);
+	if (ok && *slot) {
+		snprintf(err, errlen, "%s: \"%s\": %.*s given twice", source, to, (int)name_len,
+			 param);
+		ok = false;
+	}
+	if (ok)
+		*slot = value;
+	else
+		free(value);
+	return ok;
+}
+
+/* s3://BUCKET[/PREFIX][?endpoint=URL&region=R]: a bucket of [a-z0-9.-], the
+ * prefix without slashes at either end. */
+static bool parse_s3_dest(struct mirror_dest *d, const char *to, const char *source, char *err,
+			  size_t errlen)
+{
+	const char *bucket = to + 5;
+	size_t bucket_len = strcspn(bucket, "/?");
+	if (!bucket_valid(bucket, bucket_len, to, source, err, errlen))
+		return false;
+	const char *prefix = bucket + bucket_len;
+	while (*prefix == '/')
+		prefix++;
+	size_t prefix_len = strcspn(prefix, "?");
+	d->kind = MIRROR_DEST_S3;
+	d->bucket = strndup(bucket, bucket_len);
+	d->prefix = strndup(prefix, prefix_len);
+	if (!d->bucket || !d->prefix)
+		return false;
+	while (prefix_len > 0 && d->prefix[prefix_len - 1] == '/')
+		d->prefix[--prefix_len] = '\0';
+	const char *query = strchr(prefix, '?');
+	for (const char *p = query ? query + 1 : NULL; p && *p;) {
+		size_t len = strcspn(p, "&");
+		if (len && !set_s3_param(d, p, len, to, source, err, errlen))
+			return false;
+		p += len + (p[len] == '&');
+	}
+	return true;
+}
+
+/* Each --to adds a destination. */
+static bool add_dest(void *target, const struct option_spec *spec, const char *to,
 		     const char *source, char *err, size_t errlen)
 {
 	(void)spec;
 	struct mirror_options *o = target;
-	if (strncmp(to, "s3://", 5) == 0)
-		return set_s3_dest(o, to, source, err, errlen);
 	if (!*to) {
 		snprintf(err, errlen, "%s: empty destination", source);
 		return false;
 	}
-	char *copy = strdup(to);
-	if (!copy)
+	struct mirror_dest d = {.kind = MIRROR_DEST_DIR, .text = strdup(to)};
+	bool ok = d.text != NULL;
+	if (ok && strncmp(to, "s3://", 5) == 0)
+		ok = parse_s3_dest(&d, to, source, err, errlen);
+	else if (ok)
+		ok = (d.dir = strdup(to)) != NULL;
+	struct mirror_dest *grown =
+	    ok ? realloc(o->dests, (o->dest_count + 1) * sizeof(*o->dests)) : NULL;
+	if (!grown) {
+		if (ok)
+			snprintf(err, errlen, "out of memory");
+		free_dest(&d);
 		return false;
-	free(o->dest_dir);
-	o->dest_dir = copy;
-	o->dest_kind = MIRROR_DEST_DIR;
+	}
+	o->dests = grown;
+	o->dests[o->dest_count++] = d;
+	return true;
+}
+
+static bool set_part_size(void *target, const struct option_spec *spec, const char *text,
+			  const char *source, char *err, size_t errlen)
+{
+	unsigned long long v;
+	if (!cli_parse_size(text, &v) || v < MIRROR_S3_MIN_PART_SIZE ||
+	    v > MIRROR_S3_MAX_PART_SIZE) {
+		snprintf(err, errlen, "%s: \"%s\" is not a size in 5MiB..5GiB", source, text);
+		return false;
+	}
+	*(unsigned long long *)option_field(target, spec) = v;
 	return true;
 }
 
@@ -180,11 +261,13 @@ static const struct option_spec cli_options[] = {
 	     "tags/list)"},
     {.flag = "to",
      .metavar = "DEST",
-     .kind = OPTION_CUSTOM,
-     FIELD(dest_dir),
-     .set = set_dest,
-     .clear = clear_dest,
-     .help = "directory or s3://BUCKET[/PREFIX]"},
+     .kind = OPTION_CUSTOM_LIST,
+     FIELD(dests),
+     COUNT_OF(dest_count),
+     .set = add_dest,
+     .clear = clear_dests,
+     .help = "directory or s3://BUCKET[/PREFIX][?endpoint=URL&region=R]; repeat it to "
+	     "copy into several destinations in one run"},
     {.flag = "s3-endpoint",
      .metavar = "URL",
      .kind = OPTION_STRING,
@@ -230,6 +313,23 @@ static const struct option_spec cli_options[] = {
      .kind = OPTION_SWITCH,
      FIELD(dry_run),
      .help = "list what would be copied, write nothing"},
+    {.flag = "s3-part-size",
+     .metavar = "SIZE",
+     .kind = OPTION_CUSTOM,
+     FIELD(s3_part_size),
+     .set = set_part_size,
+     .default_value = "64MiB",
+     .help = "S3 blobs larger than this go up as a multipart upload in parts of this size "
+	     "(5MiB..5GiB; grown when a blob would need more than 10000 parts)"},
+    {.flag = "s3-part-concurrency",
+     .metavar = "N",
+     .kind = OPTION_UINT,
+     FIELD(s3_part_concurrency),
+     .min = 1,
+     .max = 64,
+     .default_value = "4",
+     .help = "parts of one blob uploaded at once (memory: part size x this x "
+	     "--concurrency)"},
 };
 
 const struct option_spec *cli_option_table(size_t *count)

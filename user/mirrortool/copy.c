@@ -1,121 +1,145 @@
 #include "copy.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-struct temp_sink {
-	int fd;
+/* The download's sink: verifies and fans out every chunk. */
+struct tee {
+	struct copy_target *targets;
+	struct dest_writer **writers; /* NULL once dropped */
+	size_t count;
+	size_t live;
 	struct digest_verifier *verifier;
 	struct progress *progress;
 	int64_t written;
 	int64_t limit; /* stop a source that sends more than the manifest said */
 	bool over_limit;
-	int write_errno;
 };
 
-static bool sink_write(void *arg, const char *data, size_t len)
+static void drop(struct tee *t, size_t i)
 {
-	struct temp_sink *s = arg;
-	if (s->limit >= 0 && s->written + (int64_t)len > s->limit) {
-		s->over_limit = true;
+	dest_writer_abort(t->writers[i]);
+	t->writers[i] = NULL;
+	t->live--;
+}
+
+static bool tee_write(void *arg, const char *data, size_t len)
+{
+	struct tee *t = arg;
+	if (t->limit >= 0 && t->written + (int64_t)len > t->limit) {
+		t->over_limit = true;
 		return false;
 	}
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(s->fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			s->write_errno = n < 0 ? errno : EIO;
-			return false;
-		}
-		off += (size_t)n;
-	}
-	s->written += (int64_t)len;
-	progress_add_bytes(s->progress, (int64_t)len);
-	return digest_verifier_update(s->verifier, data, len);
+	for (size_t i = 0; i < t->count; i++)
+		if (t->writers[i] && !dest_writer_write(t->writers[i], data, len, t->targets[i].err,
+							sizeof(t->targets[i].err)))
+			drop(t, i);
+	t->written += (int64_t)len;
+	progress_add_bytes(t->progress, (int64_t)len);
+	/* With every destination gone there is nothing to read for. */
+	return t->live > 0 && digest_verifier_update(t->verifier, data, len);
 }
 
-static bool sink_reset(void *arg)
+static bool tee_reset(void *arg)
 {
-	struct temp_sink *s = arg;
-	progress_add_bytes(s->progress, -s->written);
-	s->written = 0;
-	s->over_limit = false;
-	return ftruncate(s->fd, 0) == 0 && lseek(s->fd, 0, SEEK_SET) == 0 &&
-	       digest_verifier_reset(s->verifier);
+	struct tee *t = arg;
+	progress_add_bytes(t->progress, -t->written);
+	t->written = 0;
+	t->over_limit = false;
+	for (size_t i = 0; i < t->count; i++)
+		if (t->writers[i] &&
+		    !dest_writer_reset(t->writers[i], t->targets[i].err, sizeof(t->targets[i].err)))
+			drop(t, i);
+	return t->live > 0 && digest_verifier_reset(t->verifier);
 }
 
-static bool download(struct registry *r, const struct http_sink *sink, struct temp_sink *ts,
-		     CURL *easy, const char *repo, const struct digest_ref *ref,
-		     int64_t expected_size, unsigned char sha256[DIGEST_SHA256_LEN], char *err,
-		     size_t errlen)
+static bool download(struct registry *r, struct tee *t, CURL *easy, const char *repo,
+		     const struct digest_ref *ref, unsigned char sha256[DIGEST_SHA256_LEN],
+		     char *err, size_t errlen)
 {
-	if (!registry_blob(r, easy, repo, ref->text, sink, err, errlen)) {
-		if (ts->over_limit)
+	struct http_sink sink = {tee_write, tee_reset, t};
+	if (!registry_blob(r, easy, repo, ref->text, &sink, err, errlen)) {
+		if (t->over_limit)
 			snprintf(err, errlen,
 				 "source sent more than the %lld bytes the manifest "
 				 "declares",
-				 (long long)expected_size);
-		else if (ts->write_errno)
-			snprintf(err, errlen, "cannot write temp file: %s",
-				 strerror(ts->write_errno));
+				 (long long)t->limit);
 		return false;
 	}
 	char actual[DIGEST_TEXT_MAX];
-	if (!digest_verifier_finish(ts->verifier, actual, sha256)) {
+	if (!digest_verifier_finish(t->verifier, actual, sha256)) {
 		snprintf(err, errlen, "digest mismatch: content is %s (%lld bytes), not stored",
-			 actual, (long long)ts->written);
+			 actual, (long long)t->written);
 		return false;
 	}
-	if (expected_size >= 0 && ts->written != expected_size) {
+	if (t->limit >= 0 && t->written != t->limit) {
 		snprintf(err, errlen, "size mismatch: got %lld bytes, manifest says %lld",
-			 (long long)ts->written, (long long)expected_size);
+			 (long long)t->written, (long long)t->limit);
 		return false;
 	}
 	return true;
 }
 
-bool copy_blob(struct registry *r, struct dest *d, CURL *easy, struct progress *progress,
-	       const char *repo, const char *digest, int64_t expected_size, char *err,
-	       size_t errlen)
+static bool open_writers(struct tee *t, const char *digest, int64_t expected_size)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		t->targets[i].ok = false;
+		t->targets[i].err[0] = '\0';
+		t->writers[i] = dest_writer_open(t->targets[i].dest, digest, expected_size,
+						 t->targets[i].err, sizeof(t->targets[i].err));
+		t->live += t->writers[i] != NULL;
+	}
+	return t->live > 0;
+}
+
+/* After the source delivered a verified blob: publish it everywhere. */
+static void commit_all(struct tee *t, const unsigned char sha256[DIGEST_SHA256_LEN])
+{
+	for (size_t i = 0; i < t->count; i++) {
+		if (!t->writers[i])
+			continue;
+		t->targets[i].ok = dest_writer_commit(t->writers[i], t->written, sha256,
+						      t->targets[i].err, sizeof(t->targets[i].err));
+		t->writers[i] = NULL;
+	}
+}
+
+bool copy_blob(struct registry *r, CURL *easy, struct progress *progress, const char *repo,
+	       const char *digest, int64_t expected_size, struct copy_target *targets,
+	       size_t target_count, char *err, size_t errlen)
 {
 	struct digest_ref ref;
 	if (!digest_parse(digest, &ref)) {
 		snprintf(err, errlen, "unsupported digest %s", digest);
 		return false;
 	}
-	char temp[4096];
-	snprintf(temp, sizeof(temp), "%s/" DEST_TEMP_PREFIX "%ld-XXXXXX", dest_staging_dir(d),
-		 (long)getpid());
-	int fd = mkstemp(temp);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create temp file in %s: %s", dest_staging_dir(d),
-			 strerror(errno));
-		return false;
-	}
-	struct temp_sink ts = {.fd = fd,
-			       .verifier = digest_verifier_new(&ref),
-			       .progress = progress,
-			       .limit = expected_size};
-	struct http_sink sink = {sink_write, sink_reset, &ts};
-	bool ok = ts.verifier != NULL;
-	if (!ok)
+	struct tee t = {.targets = targets,
+			.writers = calloc(target_count ? target_count : 1, sizeof(*t.writers)),
+			.count = target_count,
+			.verifier = digest_verifier_new(&ref),
+			.progress = progress,
+			.limit = expected_size};
+	bool source_ok = true;
+	if (!t.writers || !t.verifier) {
 		snprintf(err, errlen, "out of memory");
-	unsigned char sha256[DIGEST_SHA256_LEN];
-	ok = ok && download(r, &sink, &ts, easy, repo, &ref, expected_size, sha256, err, errlen);
-	if (ok) {
-		/* dest_commit consumes the temp file, whatever the outcome. */
-		ok = dest_commit(d, easy, digest, fd, temp, ts.written, sha256, err, errlen);
-		if (!ok)
-			progress_add_bytes(progress, -ts.written);
-	} else {
-		progress_add_bytes(progress, -ts.written);
-		unlink(temp);
+		source_ok = false;
+	} else if (open_writers(&t, digest, expected_size)) {
+		unsigned char sha256[DIGEST_SHA256_LEN];
+		/* Every writer dropped mid-way is the destinations' failure. */
+		source_ok = download(r, &t, easy, repo, &ref, sha256, err, errlen) || t.live == 0;
+		if (source_ok && t.live)
+			commit_all(&t, sha256);
 	}
-	digest_verifier_free(ts.verifier);
-	close(fd);
-	return ok;
+	for (size_t i = 0; i < target_count && t.writers; i++)
+		if (t.writers[i])
+			drop(&t, i);
+	bool any = false;
+	for (size_t i = 0; i < target_count; i++)
+		any = any || targets[i].ok;
+	if (!any)
+		progress_add_bytes(progress, -t.written);
+	digest_verifier_free(t.verifier);
+	free(t.writers);
+	return source_ok;
 }

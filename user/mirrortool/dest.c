@@ -15,11 +15,6 @@ void dest_free(struct dest *d)
 		d->ops->free(d);
 }
 
-const char *dest_staging_dir(const struct dest *d)
-{
-	return d->staging_dir;
-}
-
 void dest_describe(const struct dest *d, const char *digest, char *out, size_t len)
 {
 	d->ops->describe(d, digest, out, len);
@@ -31,11 +26,33 @@ bool dest_has_blob(struct dest *d, CURL *easy, const char *digest, bool *present
 	return d->ops->has_blob(d, easy, digest, present, err, errlen);
 }
 
-bool dest_commit(struct dest *d, CURL *easy, const char *digest, int fd, const char *temp_path,
-		 int64_t size, const unsigned char sha256[DIGEST_SHA256_LEN], char *err,
-		 size_t errlen)
+struct dest_writer *dest_writer_open(struct dest *d, const char *digest, int64_t expected_size,
+				     char *err, size_t errlen)
 {
-	return d->ops->commit(d, easy, digest, fd, temp_path, size, sha256, err, errlen);
+	return d->ops->open_writer(d, digest, expected_size, err, errlen);
+}
+
+bool dest_writer_write(struct dest_writer *w, const char *data, size_t len, char *err,
+		       size_t errlen)
+{
+	return w->ops->write(w, data, len, err, errlen);
+}
+
+bool dest_writer_reset(struct dest_writer *w, char *err, size_t errlen)
+{
+	return w->ops->reset(w, err, errlen);
+}
+
+bool dest_writer_commit(struct dest_writer *w, int64_t size,
+			const unsigned char sha256[DIGEST_SHA256_LEN], char *err, size_t errlen)
+{
+	return w->ops->commit(w, size, sha256, err, errlen);
+}
+
+void dest_writer_abort(struct dest_writer *w)
+{
+	if (w)
+		w->ops->abort(w);
 }
 
 bool dest_mkdir_p(const char *path, char *err, size_t errlen)

@@ -1,8 +1,12 @@
 /* Where blobs go: a directory (<dir>/containers/images/<digest>) or an
- * S3-compatible bucket (<prefix>/containers/images/<digest>). A blob is
- * first written to a temp file in the staging directory while its digest is
- * verified; dest_commit then makes it visible in one step (rename, or one
- * PUT with x-amz-checksum-sha256), so a reader never sees a partial blob. */
+ * S3-compatible bucket (<prefix>/containers/images/<digest>). A blob reaches
+ * a destination through a writer that receives its bytes while they stream
+ * from the source (one source read feeds every destination's writer) and
+ * publishes them only in dest_writer_commit, called once the whole blob's
+ * digest was verified: a rename for directories, a PUT with
+ * x-amz-checksum-sha256 or CompleteMultipartUpload for S3. A reader never
+ * sees a partial blob, and an aborted writer leaves nothing behind (no temp
+ * file, no multipart upload). */
 #ifndef ARCHEIO_MIRROR_DEST_H
 #define ARCHEIO_MIRROR_DEST_H
 
@@ -26,28 +30,37 @@ struct s3_config {
 	const char *access_key;
 	const char *secret_key;
 	const char *session_token; /* may be NULL */
+	uint64_t part_size;	   /* larger blobs go up as multipart uploads */
+	unsigned part_concurrency; /* parts of one blob in flight */
 };
 
 struct dest;
+struct dest_writer;
 
 /* dry_run: nothing is created or removed. */
 struct dest *dest_dir_open(const char *dir, bool dry_run, char *err, size_t errlen);
-/* staging_dir: local directory for temp files (created if missing unless dry_run). */
-struct dest *dest_s3_open(const struct s3_config *cfg, struct http_client *http,
-			  const char *staging_dir, bool dry_run, char *err, size_t errlen);
+struct dest *dest_s3_open(const struct s3_config *cfg, struct http_client *http, char *err,
+			  size_t errlen);
 void dest_free(struct dest *d);
 
-const char *dest_staging_dir(const struct dest *d);
 /* Human-readable location of a blob, for messages and --dry-run. */
 void dest_describe(const struct dest *d, const char *digest, char *out, size_t len);
 bool dest_has_blob(struct dest *d, CURL *easy, const char *digest, bool *present, char *err,
 		   size_t errlen);
-/* Publishes the verified temp file (fd open, at temp_path) as digest.
- * sha256 is the raw sha256 of its bytes. The temp file is gone afterwards,
+
+/* Starts receiving digest's bytes; expected_size < 0: unknown. */
+struct dest_writer *dest_writer_open(struct dest *d, const char *digest, int64_t expected_size,
+				     char *err, size_t errlen);
+bool dest_writer_write(struct dest_writer *w, const char *data, size_t len, char *err,
+		       size_t errlen);
+/* Forgets what was written (the source download restarts). */
+bool dest_writer_reset(struct dest_writer *w, char *err, size_t errlen);
+/* Publishes the size bytes written, whose raw sha256 is sha256; frees w
  * whatever the outcome. */
-bool dest_commit(struct dest *d, CURL *easy, const char *digest, int fd, const char *temp_path,
-		 int64_t size, const unsigned char sha256[DIGEST_SHA256_LEN], char *err,
-		 size_t errlen);
+bool dest_writer_commit(struct dest_writer *w, int64_t size,
+			const unsigned char sha256[DIGEST_SHA256_LEN], char *err, size_t errlen);
+/* Drops what was written (S3: AbortMultipartUpload); frees w. */
+void dest_writer_abort(struct dest_writer *w);
 
 /* mkdir -p with mode 0755. */
 bool dest_mkdir_p(const char *path, char *err, size_t errlen);

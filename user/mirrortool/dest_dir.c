@@ -38,46 +38,114 @@ static bool dir_has_blob(struct dest *d, CURL *easy, const char *digest, bool *p
 	return false;
 }
 
-static bool dir_commit(struct dest *d, CURL *easy, const char *digest, int fd,
-		       const char *temp_path, int64_t size,
+/* A blob on its way in: a temp file beside its final name, so the rename
+ * that publishes it is atomic. */
+struct dir_writer {
+	struct dest_writer base;
+	int fd;
+	char temp[4096];
+	char path[4096];
+	char images[4096];
+};
+
+static bool dir_write(struct dest_writer *w, const char *data, size_t len, char *err, size_t errlen)
+{
+	struct dir_writer *dw = (struct dir_writer *)w;
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(dw->fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errlen, "cannot write %s: %s", dw->temp,
+				 strerror(n < 0 ? errno : EIO));
+			return false;
+		}
+		off += (size_t)n;
+	}
+	return true;
+}
+
+static bool dir_reset(struct dest_writer *w, char *err, size_t errlen)
+{
+	struct dir_writer *dw = (struct dir_writer *)w;
+	if (ftruncate(dw->fd, 0) == 0 && lseek(dw->fd, 0, SEEK_SET) == 0)
+		return true;
+	snprintf(err, errlen, "cannot truncate %s: %s", dw->temp, strerror(errno));
+	return false;
+}
+
+static void dir_abort(struct dest_writer *w)
+{
+	struct dir_writer *dw = (struct dir_writer *)w;
+	unlink(dw->temp);
+	close(dw->fd);
+	free(dw);
+}
+
+static bool dir_commit(struct dest_writer *w, int64_t size,
 		       const unsigned char sha256[DIGEST_SHA256_LEN], char *err, size_t errlen)
 {
-	(void)easy;
 	(void)size;
 	(void)sha256;
-	const struct dest_dir *dd = (const struct dest_dir *)d;
-	char path[4096];
-	dir_describe(d, digest, path, sizeof(path));
+	struct dir_writer *dw = (struct dir_writer *)w;
 	/* Readable by the web server that serves the mirror. */
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-		snprintf(err, errlen, "cannot finish %s: %s", temp_path, strerror(errno));
-		unlink(temp_path);
+	if (fchmod(dw->fd, 0644) != 0 || fsync(dw->fd) != 0) {
+		snprintf(err, errlen, "cannot finish %s: %s", dw->temp, strerror(errno));
+		dir_abort(w);
 		return false;
 	}
-	if (rename(temp_path, path) != 0) {
-		snprintf(err, errlen, "cannot rename %s to %s: %s", temp_path, path,
+	if (rename(dw->temp, dw->path) != 0) {
+		snprintf(err, errlen, "cannot rename %s to %s: %s", dw->temp, dw->path,
 			 strerror(errno));
-		unlink(temp_path);
+		dir_abort(w);
 		return false;
 	}
 	/* The rename itself is durable only once the directory is synced. */
-	int dirfd = open(dd->images, O_RDONLY | O_DIRECTORY);
+	int dirfd = open(dw->images, O_RDONLY | O_DIRECTORY);
 	if (dirfd >= 0) {
 		fsync(dirfd);
 		close(dirfd);
 	}
+	close(dw->fd);
+	free(dw);
 	return true;
+}
+
+static const struct dest_writer_ops dir_writer_ops = {dir_write, dir_reset, dir_commit, dir_abort};
+
+static struct dest_writer *dir_open_writer(struct dest *d, const char *digest,
+					   int64_t expected_size, char *err, size_t errlen)
+{
+	(void)expected_size;
+	const struct dest_dir *dd = (const struct dest_dir *)d;
+	struct dir_writer *dw = calloc(1, sizeof(*dw));
+	if (!dw) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	dw->base.ops = &dir_writer_ops;
+	snprintf(dw->images, sizeof(dw->images), "%s", dd->images);
+	dir_describe(d, digest, dw->path, sizeof(dw->path));
+	snprintf(dw->temp, sizeof(dw->temp), "%s/" DEST_TEMP_PREFIX "%ld-XXXXXX", dd->images,
+		 (long)getpid());
+	dw->fd = mkstemp(dw->temp);
+	if (dw->fd < 0) {
+		snprintf(err, errlen, "cannot create temp file in %s: %s", dd->images,
+			 strerror(errno));
+		free(dw);
+		return NULL;
+	}
+	return &dw->base;
 }
 
 static void dir_free(struct dest *d)
 {
 	struct dest_dir *dd = (struct dest_dir *)d;
 	free(dd->images);
-	free(d->staging_dir);
 	free(dd);
 }
 
-static const struct dest_ops dir_ops = {dir_describe, dir_has_blob, dir_commit, dir_free};
+static const struct dest_ops dir_ops = {dir_describe, dir_has_blob, dir_open_writer, dir_free};
 
 struct dest *dest_dir_open(const char *dir, bool dry_run, char *err, size_t errlen)
 {
@@ -92,13 +160,6 @@ struct dest *dest_dir_open(const char *dir, bool dry_run, char *err, size_t errl
 	}
 	snprintf(dd->images, len, "%s/containers/images", dir);
 	dd->base.ops = &dir_ops;
-	/* Temp files live beside their final name, so rename is atomic. */
-	dd->base.staging_dir = strdup(dd->images);
-	if (!dd->base.staging_dir) {
-		dir_free(&dd->base);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	if (!dry_run) {
 		if (!dest_mkdir_p(dd->images, err, errlen)) {
 			dir_free(&dd->base);

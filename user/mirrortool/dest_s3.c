@@ -1,5 +1,4 @@
-#include "dest_internal.h"
-#include "sigv4.h"
+#include "s3_internal.h"
 #include "url.h"
 
 #include <errno.h>
@@ -10,18 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct dest_s3 {
-	struct dest base;
-	struct http_client *http;
-	char *base_url; /* up to and including the bucket: ".../bucket" or "https://bucket.s3..." */
-	char *prefix;	/* "" or "a/b/" (with trailing slash) */
-	char *region;
-	char *access_key;
-	char *secret_key;
-	char *session_token;
-};
-
-static char *object_url(const struct dest_s3 *s, const char *digest)
+char *s3_object_url(const struct dest_s3 *s, const char *digest)
 {
 	size_t klen = strlen(s->prefix) + strlen(digest) + sizeof("containers/images/");
 	char *key = malloc(klen);
@@ -43,7 +31,7 @@ static char *object_url(const struct dest_s3 *s, const char *digest)
 static void s3_describe(const struct dest *d, const char *digest, char *out, size_t len)
 {
 	const struct dest_s3 *s = (const struct dest_s3 *)d;
-	char *url = object_url(s, digest);
+	char *url = s3_object_url(s, digest);
 	snprintf(out, len, "%s", url ? url : digest);
 	free(url);
 }
@@ -64,9 +52,9 @@ static bool add_header(struct curl_slist **list, const char *name, const char *v
 }
 
 /* Builds the signed header list for method on url. extra are signed too. */
-static struct curl_slist *signed_headers(const struct dest_s3 *s, const char *method,
-					 const char *url, const char *payload_hex,
-					 const struct sigv4_header *extra, size_t extra_count)
+struct curl_slist *s3_signed_headers(const struct dest_s3 *s, const char *method, const char *url,
+				     const char *payload_hex, const struct sigv4_header *extra,
+				     size_t extra_count)
 {
 	char *authority = NULL, *path = NULL;
 	if (!url_split(url, &authority, &path))
@@ -93,7 +81,7 @@ static struct curl_slist *signed_headers(const struct dest_s3 *s, const char *me
 	for (size_t i = 0; ok && i < n; i++)
 		ok = add_header(&list, h[i].name, h[i].value);
 	ok = ok && add_header(&list, "Authorization", auth);
-	/* No 100-continue round trip; the body is small enough to just send. */
+	/* No 100-continue round trip: a part is at most what memory holds. */
 	ok = ok && (list = curl_slist_append(list, "Expect:")) != NULL;
 	free(auth);
 	free(authority);
@@ -105,8 +93,8 @@ static struct curl_slist *signed_headers(const struct dest_s3 *s, const char *me
 	return list;
 }
 
-static void describe_status(const struct http_response *resp, const char *what, const char *url,
-			    char *err, size_t errlen)
+void s3_describe_status(const struct http_response *resp, const char *what, const char *url,
+			char *err, size_t errlen)
 {
 	if (resp->status == 0)
 		snprintf(err, errlen, "%s %s: %s", what, url, resp->error);
@@ -122,9 +110,9 @@ static bool s3_has_blob(struct dest *d, CURL *easy, const char *digest, bool *pr
 			size_t errlen)
 {
 	struct dest_s3 *s = (struct dest_s3 *)d;
-	char *url = object_url(s, digest);
+	char *url = s3_object_url(s, digest);
 	struct curl_slist *headers =
-	    url ? signed_headers(s, "HEAD", url, SIGV4_EMPTY_SHA256, NULL, 0) : NULL;
+	    url ? s3_signed_headers(s, "HEAD", url, SIGV4_EMPTY_SHA256, NULL, 0) : NULL;
 	if (!headers) {
 		snprintf(err, errlen, "cannot sign HEAD for %s", digest);
 		free(url);
@@ -136,57 +124,12 @@ static bool s3_has_blob(struct dest *d, CURL *easy, const char *digest, bool *pr
 	if (ok && (resp.status == 200 || resp.status == 404)) {
 		*present = resp.status == 200;
 	} else {
-		describe_status(&resp, "HEAD", url, err, errlen);
+		s3_describe_status(&resp, "HEAD", url, err, errlen);
 		ok = false;
 	}
 	http_response_free(&resp);
 	curl_slist_free_all(headers);
 	free(url);
-	return ok;
-}
-
-static bool s3_commit(struct dest *d, CURL *easy, const char *digest, int fd, const char *temp_path,
-		      int64_t size, const unsigned char sha256[DIGEST_SHA256_LEN], char *err,
-		      size_t errlen)
-{
-	struct dest_s3 *s = (struct dest_s3 *)d;
-	char hex[2 * DIGEST_SHA256_LEN + 1];
-	for (int i = 0; i < DIGEST_SHA256_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02x", sha256[i]);
-	unsigned char b64[64];
-	EVP_EncodeBlock(b64, sha256, DIGEST_SHA256_LEN);
-	const struct sigv4_header extra[] = {{"x-amz-checksum-sha256", (const char *)b64}};
-	char *url = object_url(s, digest);
-	struct curl_slist *headers = url ? signed_headers(s, "PUT", url, hex, extra, 1) : NULL;
-	struct curl_slist *with_type =
-	    headers ? curl_slist_append(headers, "Content-Type: application/octet-stream") : NULL;
-	int upload_fd = dup(fd);
-	FILE *body = upload_fd >= 0 ? fdopen(upload_fd, "rb") : NULL;
-	bool ok = false;
-	if (!with_type || !body) {
-		snprintf(err, errlen, "cannot prepare PUT for %s: %s", digest,
-			 body ? "signing failed" : strerror(errno));
-		if (upload_fd >= 0 && !body)
-			close(upload_fd);
-	} else {
-		struct http_request req = {.method = "PUT",
-					   .url = url,
-					   .headers = with_type,
-					   .upload = body,
-					   .upload_size = size,
-					   .max_body = 64 * 1024};
-		struct http_response resp;
-		ok = http_perform(s->http, easy, &req, &resp) && resp.status >= 200 &&
-		     resp.status <= 299;
-		if (!ok)
-			describe_status(&resp, "PUT", url, err, errlen);
-		http_response_free(&resp);
-	}
-	if (body)
-		fclose(body);
-	curl_slist_free_all(with_type ? with_type : headers);
-	free(url);
-	unlink(temp_path);
 	return ok;
 }
 
@@ -199,11 +142,10 @@ static void s3_free(struct dest *d)
 	free(s->access_key);
 	free(s->secret_key);
 	free(s->session_token);
-	free(d->staging_dir);
 	free(s);
 }
 
-static const struct dest_ops s3_ops = {s3_describe, s3_has_blob, s3_commit, s3_free};
+static const struct dest_ops s3_ops = {s3_describe, s3_has_blob, s3_open_writer, s3_free};
 
 static char *build_base_url(const struct s3_config *cfg)
 {
@@ -220,8 +162,8 @@ static char *build_base_url(const struct s3_config *cfg)
 	return strdup(buf);
 }
 
-struct dest *dest_s3_open(const struct s3_config *cfg, struct http_client *http,
-			  const char *staging_dir, bool dry_run, char *err, size_t errlen)
+struct dest *dest_s3_open(const struct s3_config *cfg, struct http_client *http, char *err,
+			  size_t errlen)
 {
 	struct dest_s3 *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -230,6 +172,8 @@ struct dest *dest_s3_open(const struct s3_config *cfg, struct http_client *http,
 	}
 	s->base.ops = &s3_ops;
 	s->http = http;
+	s->part_size = cfg->part_size;
+	s->part_concurrency = cfg->part_concurrency ? cfg->part_concurrency : 1;
 	size_t plen = strlen(cfg->prefix);
 	s->prefix = malloc(plen + 2);
 	if (s->prefix)
@@ -239,19 +183,11 @@ struct dest *dest_s3_open(const struct s3_config *cfg, struct http_client *http,
 	s->access_key = strdup(cfg->access_key);
 	s->secret_key = strdup(cfg->secret_key);
 	s->session_token = cfg->session_token ? strdup(cfg->session_token) : NULL;
-	s->base.staging_dir = strdup(staging_dir);
 	if (!s->prefix || !s->base_url || !s->region || !s->access_key || !s->secret_key ||
-	    (cfg->session_token && !s->session_token) || !s->base.staging_dir) {
+	    (cfg->session_token && !s->session_token)) {
 		s3_free(&s->base);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
-	}
-	if (!dry_run) {
-		if (!dest_mkdir_p(staging_dir, err, errlen)) {
-			s3_free(&s->base);
-			return NULL;
-		}
-		dest_clean_stale_temps(staging_dir);
 	}
 	return &s->base;
 }

@@ -1,6 +1,7 @@
 #include "http.h"
 #include "archeio/core/buf.h"
 #include "backoff.h"
+#include "interrupt.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -82,8 +83,9 @@ static void clear_headers(struct http_response *r)
 	free(r->link);
 	free(r->docker_content_digest);
 	free(r->retry_after);
+	free(r->etag);
 	r->content_type = r->www_authenticate = r->link = r->docker_content_digest =
-	    r->retry_after = NULL;
+	    r->retry_after = r->etag = NULL;
 }
 
 static void clear_body(struct http_response *r)
@@ -113,11 +115,12 @@ static size_t on_header(char *data, size_t size, size_t count, void *arg)
 		clear_headers(t->resp);
 		return len;
 	}
-	static const char *const names[] = {"content-type", "www-authenticate", "link",
-					    "docker-content-digest", "retry-after"};
-	char **slots[] = {&t->resp->content_type, &t->resp->www_authenticate, &t->resp->link,
-			  &t->resp->docker_content_digest, &t->resp->retry_after};
-	for (size_t i = 0; i < 5; i++) {
+	static const char *const names[] = {"content-type",	     "www-authenticate", "link",
+					    "docker-content-digest", "retry-after",	 "etag"};
+	char **slots[] = {&t->resp->content_type, &t->resp->www_authenticate,
+			  &t->resp->link,	  &t->resp->docker_content_digest,
+			  &t->resp->retry_after,  &t->resp->etag};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i]);
 		if (len > n && data[n] == ':' && strncasecmp(data, names[i], n) == 0) {
 			free(*slots[i]);
@@ -173,6 +176,18 @@ static size_t on_body(char *data, size_t size, size_t count, void *arg)
 	return len;
 }
 
+/* Ends a transfer soon after SIGINT/SIGTERM unless it must survive it. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	const struct transfer *t = arg;
+	return !t->req->survives_interrupt && interrupt_pending();
+}
+
 static void setup(CURL *easy, const struct http_request *req, struct transfer *t,
 		  const struct http_client *c)
 {
@@ -189,6 +204,9 @@ static void setup(CURL *easy, const struct http_request *req, struct transfer *t
 	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, c->stall_timeout_s);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(easy, CURLOPT_XFERINFODATA, t);
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	if (req->follow_redirects) {
@@ -197,10 +215,13 @@ static void setup(CURL *easy, const struct http_request *req, struct transfer *t
 	}
 	if (strcmp(req->method, "HEAD") == 0) {
 		curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-	} else if (strcmp(req->method, "PUT") == 0) {
+	} else if (req->upload) {
+		/* An upload is a PUT to curl; POST with a body only renames it. */
 		curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(easy, CURLOPT_READDATA, req->upload);
 		curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_size);
+		if (strcmp(req->method, "PUT") != 0)
+			curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
 	} else if (strcmp(req->method, "GET") != 0) {
 		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
 	}
@@ -259,7 +280,10 @@ bool http_perform(struct http_client *c, CURL *easy, const struct http_request *
 		bool sink_problem = !got && resp->status != 0;
 		bool retry =
 		    (!got && !sink_problem) || (got && backoff_status_retryable(resp->status));
-		if (!retry || n >= c->retries)
+		bool interrupted = !req->survives_interrupt && interrupt_pending();
+		if (interrupted && !got)
+			snprintf(resp->error, sizeof(resp->error), "interrupted");
+		if (!retry || n >= c->retries || interrupted)
 			return got;
 		uint64_t delay =
 		    backoff_delay_ms(n, c->base_delay_ms, c->max_delay_ms, next_jitter(c));

@@ -35,15 +35,18 @@ struct http_sink {
 };
 
 struct http_request {
-	const char *method; /* "GET", "HEAD", "PUT" */
+	const char *method; /* "GET", "HEAD", "PUT", "POST", "DELETE" */
 	const char *url;
 	struct curl_slist *headers;
 	const struct http_sink *sink; /* NULL: a 2xx body is kept in the response */
-	FILE *upload;		      /* PUT body, rewound before each attempt */
+	FILE *upload;		      /* body (any method), rewound before each attempt */
 	int64_t upload_size;
 	bool rate_limited; /* counts toward the client's requests-per-second */
 	bool follow_redirects;
 	size_t max_body; /* cap on a kept body; larger is an error */
+	/* Finish even after SIGINT/SIGTERM (the clean-up of an interrupted run);
+	 * any other request stops at once and is not retried. */
+	bool survives_interrupt;
 };
 
 struct http_response {
@@ -55,6 +58,7 @@ struct http_response {
 	char *link;
 	char *docker_content_digest;
 	char *retry_after;
+	char *etag;
 	unsigned attempts;
 	char error[CURL_ERROR_SIZE + 64]; /* transport or sink error, "" if none */
 };

@@ -104,6 +104,11 @@ static double elapsed_s(const struct progress *p)
 
 void progress_draw(struct progress *p)
 {
+	progress_draw_with(p, "");
+}
+
+void progress_draw_with(struct progress *p, const char *suffix)
+{
 	if (!p->live)
 		return;
 	struct progress_counts c;
@@ -111,7 +116,7 @@ void progress_draw(struct progress *p)
 	char line[512];
 	progress_format(&c, elapsed_s(p), line, sizeof(line));
 	/* \033[K clears what a longer previous line left behind. */
-	fprintf(p->out, "\r%s\033[K", line);
+	fprintf(p->out, "\r%s%s\033[K", line, suffix);
 	fflush(p->out);
 }
 

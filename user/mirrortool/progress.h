@@ -46,6 +46,8 @@ void progress_add_bytes(struct progress *p, int64_t delta);
 void progress_snapshot(struct progress *p, struct progress_counts *out);
 /* Redraws the live line (no-op when not live). */
 void progress_draw(struct progress *p);
+/* The same, with suffix after the counts (e.g. per destination). */
+void progress_draw_with(struct progress *p, const char *suffix);
 /* Ends the live line and prints the summary line. */
 void progress_finish(struct progress *p, const char *prefix);
 

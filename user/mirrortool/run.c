@@ -3,6 +3,7 @@
 #include "dest.h"
 #include "discover.h"
 #include "failures.h"
+#include "interrupt.h"
 #include "plan.h"
 #include "progress.h"
 #include "registry.h"
@@ -16,11 +17,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One --to and what happened there; counters guarded by progress.lock. */
+struct run_dest {
+	struct dest *dest;
+	const char *name; /* as given to --to */
+	size_t copied, present, failed, would_copy;
+};
+
 struct run {
 	const struct mirror_options *o;
 	FILE *out;
 	struct registry *registry;
-	struct dest *dest;
+	struct run_dest *dests;
+	size_t dest_count;
 	struct plan plan;
 	struct progress progress;
 	struct failures failures;
@@ -45,31 +54,110 @@ static void finish_blob(struct run *r, struct plan_blob *b, enum blob_status sta
 	pthread_mutex_unlock(&r->progress.lock);
 }
 
-static void handle_blob(struct run *r, CURL *easy, struct plan_blob *b)
+/* The destinations that lack the blob become targets; a failed check
+ * counts against that destination. *why collects the failures. */
+static size_t find_targets(struct run *r, CURL *easy, const struct plan_blob *b,
+			   struct copy_target *targets, size_t *target_dest, char *why,
+			   size_t whylen)
 {
-	char err[1024] = "";
-	bool present = false;
-	if (!dest_has_blob(r->dest, easy, b->digest, &present, err, sizeof(err))) {
-		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: checking destination: %s", b->repo,
-			     b->digest, err);
-		finish_blob(r, b, BLOB_FAILED);
-	} else if (present) {
-		finish_blob(r, b, BLOB_PRESENT);
-	} else if (r->o->dry_run) {
+	size_t n = 0, used = strlen(why);
+	for (size_t i = 0; i < r->dest_count; i++) {
+		char err[768] = "";
+		bool present = false;
+		struct run_dest *d = &r->dests[i];
+		bool checked = dest_has_blob(d->dest, easy, b->digest, &present, err, sizeof(err));
+		pthread_mutex_lock(&r->progress.lock);
+		d->present += checked && present;
+		d->failed += !checked;
+		pthread_mutex_unlock(&r->progress.lock);
+		if (!checked && used < whylen)
+			used += (size_t)snprintf(why + used, whylen - used,
+						 "%sto %s: checking destination: %s",
+						 used ? "; " : "", d->name, err);
+		if (checked && !present) {
+			targets[n].dest = d->dest;
+			target_dest[n++] = i;
+		}
+	}
+	return n;
+}
+
+static void list_would_copy(struct run *r, const struct plan_blob *b, const size_t *target_dest,
+			    size_t n)
+{
+	pthread_mutex_lock(&r->next_lock);
+	for (size_t i = 0; i < n; i++) {
 		char where[4096];
-		dest_describe(r->dest, b->digest, where, sizeof(where));
-		pthread_mutex_lock(&r->next_lock);
+		dest_describe(r->dests[target_dest[i]].dest, b->digest, where, sizeof(where));
 		fprintf(r->out, "would copy %s@%s (%lld bytes) to %s\n", b->repo, b->digest,
 			(long long)b->size, where);
-		pthread_mutex_unlock(&r->next_lock);
-		finish_blob(r, b, BLOB_WOULD_COPY);
-	} else if (copy_blob(r->registry, r->dest, easy, &r->progress, b->repo, b->digest, b->size,
-			     err, sizeof(err))) {
-		finish_blob(r, b, BLOB_COPIED);
-	} else {
-		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: %s", b->repo, b->digest, err);
-		finish_blob(r, b, BLOB_FAILED);
 	}
+	pthread_mutex_unlock(&r->next_lock);
+	pthread_mutex_lock(&r->progress.lock);
+	for (size_t i = 0; i < n; i++)
+		r->dests[target_dest[i]].would_copy++;
+	pthread_mutex_unlock(&r->progress.lock);
+}
+
+/* Files each target's outcome; returns how many failed. */
+static size_t file_outcomes(struct run *r, const struct copy_target *targets,
+			    const size_t *target_dest, size_t n, bool source_ok, char *why,
+			    size_t whylen)
+{
+	size_t failed = 0, used = strlen(why);
+	pthread_mutex_lock(&r->progress.lock);
+	for (size_t i = 0; i < n; i++) {
+		struct run_dest *d = &r->dests[target_dest[i]];
+		/* A source failure is no destination's. */
+		bool dest_failed = source_ok && !targets[i].ok;
+		d->copied += targets[i].ok;
+		d->failed += dest_failed;
+		failed += dest_failed;
+		if (source_ok && !targets[i].ok && used < whylen)
+			used += (size_t)snprintf(why + used, whylen - used, "%sto %s: %s",
+						 used ? "; " : "", d->name, targets[i].err);
+	}
+	pthread_mutex_unlock(&r->progress.lock);
+	return failed;
+}
+
+/* One line per failed blob, whichever destinations it failed in, so the
+ * summary's count and the list agree. */
+static void handle_blob(struct run *r, CURL *easy, struct plan_blob *b)
+{
+	char why[2048] = "";
+	struct copy_target *targets = calloc(r->dest_count, sizeof(*targets));
+	size_t *target_dest = calloc(r->dest_count, sizeof(*target_dest));
+	if (!targets || !target_dest) {
+		free(targets);
+		free(target_dest);
+		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: out of memory", b->repo,
+			     b->digest);
+		finish_blob(r, b, BLOB_FAILED);
+		return;
+	}
+	size_t n = find_targets(r, easy, b, targets, target_dest, why, sizeof(why));
+	bool checks_failed = why[0] != '\0';
+	enum blob_status status = checks_failed ? BLOB_FAILED : BLOB_PRESENT;
+	if (n && r->o->dry_run) {
+		list_would_copy(r, b, target_dest, n);
+		status = checks_failed ? BLOB_FAILED : BLOB_WOULD_COPY;
+	} else if (n) {
+		char err[1024] = "";
+		bool source_ok = copy_blob(r->registry, easy, &r->progress, b->repo, b->digest,
+					   b->size, targets, n, err, sizeof(err));
+		size_t failed =
+		    file_outcomes(r, targets, target_dest, n, source_ok, why, sizeof(why));
+		if (!source_ok)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s%s",
+				 checks_failed ? "; " : "", err);
+		status = failed || checks_failed || !source_ok ? BLOB_FAILED : BLOB_COPIED;
+	}
+	if (status == BLOB_FAILED)
+		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: %s", b->repo, b->digest, why);
+	free(targets);
+	free(target_dest);
+	finish_blob(r, b, status);
 }
 
 static void *worker(void *arg)
@@ -80,7 +168,7 @@ static void *worker(void *arg)
 		failures_add(&r->failures, FAILURE_SETUP, "cannot create an HTTP handle");
 		return NULL;
 	}
-	for (;;) {
+	while (!interrupt_pending()) {
 		pthread_mutex_lock(&r->next_lock);
 		size_t i = r->next < r->plan.blob_count ? r->next++ : SIZE_MAX;
 		pthread_mutex_unlock(&r->next_lock);
@@ -92,12 +180,33 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* " | 1: 3+2 2: 1+2!1": per destination (numbered as the exit status
+ * counts them) copied + present, and failed after a '!'. */
+static void dest_progress(struct run *r, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	if (r->dest_count < 2)
+		return;
+	pthread_mutex_lock(&r->progress.lock);
+	for (size_t i = 0; i < r->dest_count && o < len; i++) {
+		const struct run_dest *d = &r->dests[i];
+		o += (size_t)snprintf(buf + o, len - o, "%s%zu: %zu+%zu", i ? " " : " | ", i + 1,
+				      d->copied, d->present);
+		if (d->failed && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "!%zu", d->failed);
+	}
+	pthread_mutex_unlock(&r->progress.lock);
+}
+
 static void *ticker(void *arg)
 {
 	struct run *r = arg;
 	const struct timespec interval = {.tv_sec = 0, .tv_nsec = 250 * 1000 * 1000};
+	char suffix[256];
 	while (!atomic_load(&r->stop_ticker)) {
-		progress_draw(&r->progress);
+		dest_progress(r, suffix, sizeof(suffix));
+		progress_draw_with(&r->progress, suffix);
 		nanosleep(&interval, NULL);
 	}
 	return NULL;
@@ -151,7 +260,7 @@ static void discover_all(struct run *r, CURL *easy, const struct mirror_state *s
 				   .plan = &r->plan,
 				   .failures = &r->failures,
 				   .notes = r->o->dry_run ? r->out : NULL};
-	for (size_t i = 0; i < r->o->repo_count; i++)
+	for (size_t i = 0; i < r->o->repo_count && !interrupt_pending(); i++)
 		discover_repo(&ctx, r->o->repos[i], r->o->refs, r->o->ref_count);
 	if (!r->o->catalog)
 		return;
@@ -162,7 +271,7 @@ static void discover_all(struct run *r, CURL *easy, const struct mirror_state *s
 		failures_add(&r->failures, FAILURE_LISTING, "_catalog: %s", err);
 		return;
 	}
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count && !interrupt_pending(); i++) {
 		bool given = false;
 		for (size_t j = 0; j < r->o->repo_count && !given; j++)
 			given = strcmp(r->o->repos[j], repos[i]) == 0;
@@ -172,21 +281,23 @@ static void discover_all(struct run *r, CURL *easy, const struct mirror_state *s
 	registry_free_list(repos, count);
 }
 
-/* Opens the destination; *staging_tmp is set when a temp staging directory
- * was made (removed at the end). Returns NULL with a message on failure. */
-static struct dest *open_dest(const struct mirror_options *o, struct http_client *s3_http,
-			      char **staging_tmp, char *err, size_t errlen)
+/* Opens one --to. S3 settings of the destination itself win over
+ * --s3-endpoint and --s3-region. */
+static struct dest *open_dest(const struct mirror_options *o, const struct mirror_dest *md,
+			      struct http_client *s3_http, char *err, size_t errlen)
 {
-	*staging_tmp = NULL;
-	if (o->dest_kind == MIRROR_DEST_DIR)
-		return dest_dir_open(o->dest_dir, o->dry_run, err, errlen);
-	struct s3_config cfg = {.bucket = o->s3_bucket,
-				.prefix = o->s3_prefix,
-				.endpoint = o->s3_endpoint,
-				.region = o->s3_region ? o->s3_region : "us-east-1",
+	if (md->kind == MIRROR_DEST_DIR)
+		return dest_dir_open(md->dir, o->dry_run, err, errlen);
+	const char *region = md->region ? md->region : o->s3_region;
+	struct s3_config cfg = {.bucket = md->bucket,
+				.prefix = md->prefix,
+				.endpoint = md->endpoint ? md->endpoint : o->s3_endpoint,
+				.region = region ? region : "us-east-1",
 				.access_key = getenv("AWS_ACCESS_KEY_ID"),
 				.secret_key = getenv("AWS_SECRET_ACCESS_KEY"),
-				.session_token = getenv("AWS_SESSION_TOKEN")};
+				.session_token = getenv("AWS_SESSION_TOKEN"),
+				.part_size = o->s3_part_size,
+				.part_concurrency = o->s3_part_concurrency};
 	if (!cfg.access_key || !*cfg.access_key || !cfg.secret_key || !*cfg.secret_key) {
 		snprintf(err, errlen,
 			 "S3 destination needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
@@ -194,35 +305,42 @@ static struct dest *open_dest(const struct mirror_options *o, struct http_client
 	}
 	if (cfg.session_token && !*cfg.session_token)
 		cfg.session_token = NULL;
-	char staging[4096];
-	const char *tmp = getenv("TMPDIR");
-	if (o->state_dir) {
-		snprintf(staging, sizeof(staging), "%s/staging", o->state_dir);
-	} else if (o->dry_run) {
-		snprintf(staging, sizeof(staging), "%s", tmp && *tmp ? tmp : "/tmp");
-	} else {
-		snprintf(staging, sizeof(staging), "%s/archeio-mirror-XXXXXX",
-			 tmp && *tmp ? tmp : "/tmp");
-		if (!mkdtemp(staging)) {
-			snprintf(err, errlen, "cannot create a staging directory %.900s: %s",
-				 staging, strerror(errno));
-			return NULL;
-		}
-		*staging_tmp = strdup(staging);
-	}
-	return dest_s3_open(&cfg, s3_http, staging, o->dry_run, err, errlen);
+	return dest_s3_open(&cfg, s3_http, err, errlen);
 }
 
+static bool open_dests(struct run *r, struct http_client *s3_http, FILE *log)
+{
+	r->dests = calloc(r->o->dest_count, sizeof(*r->dests));
+	if (!r->dests) {
+		fprintf(log, "archeio-mirror: out of memory\n");
+		return false;
+	}
+	for (size_t i = 0; i < r->o->dest_count; i++, r->dest_count++) {
+		char err[1024];
+		struct run_dest *d = &r->dests[i];
+		d->name = r->o->dests[i].text;
+		d->dest = open_dest(r->o, &r->o->dests[i], s3_http, err, sizeof(err));
+		if (!d->dest) {
+			fprintf(log, "archeio-mirror: %s: %s\n", d->name, err);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Records live beside the copy only when there is one destination, a
+ * directory: with several, a record would claim more than that place holds,
+ * so they need --state-dir. */
 static char *default_state_dir(const struct mirror_options *o)
 {
 	if (o->state_dir)
 		return strdup(o->state_dir);
-	if (o->dest_kind != MIRROR_DEST_DIR)
+	if (o->dest_count != 1 || o->dests[0].kind != MIRROR_DEST_DIR)
 		return NULL;
-	size_t len = strlen(o->dest_dir) + sizeof("/.archeio-mirror");
+	size_t len = strlen(o->dests[0].dir) + sizeof("/.archeio-mirror");
 	char *dir = malloc(len);
 	if (dir)
-		snprintf(dir, len, "%s/.archeio-mirror", o->dest_dir);
+		snprintf(dir, len, "%s/.archeio-mirror", o->dests[0].dir);
 	return dir;
 }
 
@@ -239,6 +357,38 @@ static void count_other_failures(struct run *r)
 	c->records_failed = by_kind[FAILURE_RECORD];
 	c->setup_failed = by_kind[FAILURE_SETUP];
 	pthread_mutex_unlock(&r->progress.lock);
+}
+
+/* With several destinations, one line each after the run's summary. */
+static void print_dest_summaries(struct run *r, FILE *log)
+{
+	pthread_mutex_lock(&r->progress.lock);
+	for (size_t i = 0; i < r->dest_count; i++) {
+		const struct run_dest *d = &r->dests[i];
+		char would[48] = "";
+		if (r->o->dry_run)
+			snprintf(would, sizeof(would), ", %zu would copy", d->would_copy);
+		fprintf(log, "  to %s: %zu copied, %zu present, %zu failed%s\n", d->name, d->copied,
+			d->present, d->failed, would);
+	}
+	pthread_mutex_unlock(&r->progress.lock);
+}
+
+/* 128 + signal when interrupted; 64 + a bit per failed destination; 1 for
+ * failures of the source alone. */
+static int exit_status(struct run *r)
+{
+	if (interrupt_signal())
+		return 128 + interrupt_signal();
+	int mask = 0;
+	pthread_mutex_lock(&r->progress.lock);
+	for (size_t i = 0; i < r->dest_count; i++)
+		if (r->dests[i].failed)
+			mask |= 1 << (i < MIRROR_EXIT_DEST_BITS ? i : MIRROR_EXIT_DEST_BITS - 1);
+	pthread_mutex_unlock(&r->progress.lock);
+	if (mask)
+		return MIRROR_EXIT_DEST_FAILED + mask;
+	return failures_count(&r->failures) ? MIRROR_EXIT_FAILED : MIRROR_EXIT_OK;
 }
 
 static int run_with(struct run *r, struct mirror_state *state, FILE *log)
@@ -267,8 +417,10 @@ static int run_with(struct run *r, struct mirror_state *state, FILE *log)
 		record_images(r, state);
 	count_other_failures(r);
 	progress_finish(&r->progress, r->o->dry_run ? "dry run, nothing written: " : "");
+	if (r->dest_count > 1)
+		print_dest_summaries(r, log);
 	failures_print(&r->failures, log);
-	return failures_count(&r->failures) ? MIRROR_EXIT_FAILED : MIRROR_EXIT_OK;
+	return exit_status(r);
 }
 
 int mirror_run(const struct mirror_options *o, FILE *out, FILE *log)
@@ -282,28 +434,27 @@ int mirror_run(const struct mirror_options *o, FILE *out, FILE *log)
 	failures_init(&r.failures);
 	pthread_mutex_init(&r.next_lock, NULL);
 	atomic_init(&r.stop_ticker, false);
+	interrupt_install();
 	char err[1024];
-	char *staging_tmp = NULL;
 	char *state_dir = default_state_dir(o);
 	struct mirror_state state = {0};
 	int rc = MIRROR_EXIT_USAGE;
 	r.registry = registry_new(o->from, &source_http);
-	r.dest = r.registry ? open_dest(o, &s3_http, &staging_tmp, err, sizeof(err)) : NULL;
 	if (!r.registry)
 		fprintf(log, "archeio-mirror: out of memory\n");
-	else if (!r.dest)
-		fprintf(log, "archeio-mirror: %s\n", err);
-	else if ((o->state_dir || o->dest_kind == MIRROR_DEST_DIR) && !state_dir)
+	else if (!open_dests(&r, &s3_http, log))
+		;
+	else if (o->state_dir && !state_dir)
 		fprintf(log, "archeio-mirror: out of memory\n");
 	else if (!mirror_state_open(&state, state_dir, !o->dry_run, err, sizeof(err)))
 		fprintf(log, "archeio-mirror: state: %s\n", err);
 	else
 		rc = run_with(&r, &state, log);
+	interrupt_uninstall();
 	mirror_state_close(&state);
-	dest_free(r.dest);
-	if (staging_tmp)
-		rmdir(staging_tmp);
-	free(staging_tmp);
+	for (size_t i = 0; i < r.dest_count; i++)
+		dest_free(r.dests[i].dest);
+	free(r.dests);
 	free(state_dir);
 	registry_free(r.registry);
 	pthread_mutex_destroy(&r.next_lock);

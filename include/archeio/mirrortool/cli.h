@@ -11,18 +11,35 @@
 
 enum mirror_dest_kind { MIRROR_DEST_DIR, MIRROR_DEST_S3 };
 
+/* One --to: a directory, or s3://BUCKET[/PREFIX][?endpoint=URL&region=R]
+ * whose own endpoint and region win over --s3-endpoint and --s3-region. */
+struct mirror_dest {
+	enum mirror_dest_kind kind;
+	char *text;	/* as given, for messages */
+	char *dir;	/* MIRROR_DEST_DIR */
+	char *bucket;	/* MIRROR_DEST_S3 */
+	char *prefix;	/* without leading/trailing '/', may be "" */
+	char *endpoint; /* NULL: --s3-endpoint */
+	char *region;	/* NULL: --s3-region */
+};
+
+/* S3's multipart limits: parts of 5 MiB..5 GiB, at most 10,000 of them,
+ * objects up to 5 TiB. */
+#define MIRROR_S3_MIN_PART_SIZE (5ULL << 20)
+#define MIRROR_S3_MAX_PART_SIZE (5ULL << 30)
+#define MIRROR_S3_MAX_PARTS 10000ULL
+#define MIRROR_S3_MAX_OBJECT_SIZE (5ULL << 40)
+
 struct mirror_options {
 	char *from; /* source registry base URL, no trailing slash */
 	char **repos;
 	size_t repo_count;
 	char **refs; /* tags or digests; empty = every tag from tags/list */
 	size_t ref_count;
-	enum mirror_dest_kind dest_kind;
-	char *dest_dir;	 /* MIRROR_DEST_DIR */
-	char *s3_bucket; /* MIRROR_DEST_S3 */
-	char *s3_prefix; /* without leading/trailing '/', may be "" */
-	char *s3_endpoint;
-	char *s3_region;
+	struct mirror_dest *dests; /* every --to, in order (the exit status numbers them) */
+	size_t dest_count;
+	char *s3_endpoint; /* for S3 destinations without their own ?endpoint= */
+	char *s3_region;   /* for S3 destinations without their own ?region= */
 	char *repos_file;
 	char *state_dir; /* NULL: <dir>/.archeio-mirror for directories, none for S3 */
 	unsigned concurrency;
@@ -30,6 +47,8 @@ struct mirror_options {
 	unsigned retries;
 	bool dry_run;
 	bool catalog;
+	unsigned long long s3_part_size; /* bytes; larger S3 blobs go up in parts */
+	unsigned s3_part_concurrency;	 /* parts of one blob in flight at once */
 };
 
 enum cli_result { CLI_OK, CLI_HELP, CLI_ERROR };
@@ -47,6 +66,9 @@ bool cli_add_repos_text(struct mirror_options *o, const char *text, const char *
  * components of [a-z0-9] joined by '.', '_', '__' or '-'s, separated by '/'. */
 bool cli_repo_name_valid(const char *name);
 bool cli_ref_valid(const char *ref);
+/* "64MiB", "5242880", "1GiB": a size in bytes with an optional KiB/MiB/GiB
+ * suffix. */
+bool cli_parse_size(const char *text, unsigned long long *out);
 void cli_options_free(struct mirror_options *o);
 void cli_print_usage(FILE *out);
 

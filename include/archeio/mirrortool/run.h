@@ -11,6 +11,11 @@ enum {
 	MIRROR_EXIT_OK = 0,
 	MIRROR_EXIT_FAILED = 1, /* something was not copied; the failures are listed */
 	MIRROR_EXIT_USAGE = 2,	/* bad flags or configuration */
+	/* 64 + a mask of the destinations that failed: bit 0 the first --to,
+	 * ..., bit 4 the fifth, bit 5 the sixth or any later one. */
+	MIRROR_EXIT_DEST_FAILED = 64,
+	MIRROR_EXIT_DEST_BITS = 6,
+	/* Interrupted by a signal: 128 + its number (130 SIGINT, 143 SIGTERM). */
 };
 
 /* out: --dry-run listing; log: progress, summary and failures. */
