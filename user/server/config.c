@@ -10,6 +10,7 @@
 #include "archeio/core/options.h"
 #include "archeio/core/strlist.h"
 #include "config_values.h"
+#include "rate_exempt.h"
 
 void config_print_usage(FILE *out)
 {
@@ -101,6 +102,17 @@ static bool run_as_valid(const struct config *config, char *err, size_t errlen)
 	return true;
 }
 
+/* Parsed again when the server starts; here so a typo fails at once. */
+static bool rate_exempt_valid(const struct config *config, char *err, size_t errlen)
+{
+	struct rate_exempt exempt;
+	if (!rate_exempt_parse(&exempt, config->rate_limit_exempt, config->rate_limit_exempt_count,
+			       err, errlen))
+		return false;
+	rate_exempt_free(&exempt);
+	return true;
+}
+
 enum config_result config_parse(struct config *config, int argc, char **argv,
 				config_getenv_fn getenv_fn, char *err, size_t errlen)
 {
@@ -122,7 +134,8 @@ enum config_result config_parse(struct config *config, int argc, char **argv,
 		}
 	}
 	return files_readable(config, err, errlen) && tls_valid(config, err, errlen) &&
-		       plain_listens_valid(config, err, errlen) && run_as_valid(config, err, errlen)
+		       plain_listens_valid(config, err, errlen) &&
+		       run_as_valid(config, err, errlen) && rate_exempt_valid(config, err, errlen)
 		   ? CONFIG_OK
 		   : CONFIG_ERROR;
 }

@@ -18,6 +18,7 @@
 #include "listener_set.h"
 #include "pid_file.h"
 #include "privileges.h"
+#include "server_limits.h"
 #include "server_tls.h"
 #include "worker.h"
 
@@ -32,6 +33,7 @@ struct server {
 	struct server_shared shared; /* shared.xdp: the XDP path, NULL without XDP */
 	struct listener_set listeners;
 	struct server_tls tls;
+	struct server_limits limits; /* --rate-limit */
 	struct worker *workers;
 	unsigned worker_count;
 	struct event_base *base;
@@ -422,7 +424,12 @@ int server_run(const struct config *config, const struct logger *log)
 		return 2;
 	}
 	server.shared.tls = server.tls.on ? &server.tls.holder : NULL;
-	int status = serve(&server);
+	int status = 2;
+	if (server_limits_open(&server.limits, config, log) == 0) {
+		server.shared.limits = server_limits_get(&server.limits);
+		status = serve(&server);
+		server_limits_close(&server.limits);
+	}
 	server_tls_close(&server.tls);
 	state_holder_destroy(&server.states);
 	curl_global_cleanup();
