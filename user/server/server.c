@@ -18,6 +18,7 @@
 #include "listener_set.h"
 #include "pid_file.h"
 #include "privileges.h"
+#include "rate_exempt.h"
 #include "server_limits.h"
 #include "server_tls.h"
 #include "worker.h"
@@ -149,10 +150,19 @@ static int open_xdp(struct server *server)
 	    .log_ctx = server,
 	};
 	char err[1024];
+	/* Parsed (and checked) at start already: only its CIDRs matter here. */
+	struct rate_exempt exempt = {0};
+	rate_exempt_parse(&exempt, c->rate_limit_exempt, c->rate_limit_exempt_count, err,
+			  sizeof(err));
+	options.syn_limit = c->xdp_syn_limit;
+	options.syn_burst = c->xdp_syn_burst;
+	options.syn_exempt = exempt.prefixes;
+	options.syn_exempt_count = exempt.prefix_count;
 	struct serve_state *state = state_holder_acquire(&server->states, NULL);
 	server->shared.xdp =
 	    xdp_path_open(&options, &state->ranges, &state->regions, err, sizeof(err));
 	serve_state_release(state);
+	rate_exempt_free(&exempt);
 	if (!server->shared.xdp) {
 		log_msg(server->log, LOG_ERROR, "XDP: %s", err);
 		return -1;
@@ -161,6 +171,12 @@ static int open_xdp(struct server *server)
 		"XDP: tagging connections on %s (mode %s, program id %u), maps pinned in %s",
 		c->xdp_iface, xdp_path_mode_name(xdp_path_attached_mode(server->shared.xdp)),
 		xdp_path_prog_id(server->shared.xdp), c->bpffs_dir);
+	if (c->xdp_syn_limit)
+		log_msg(server->log, LOG_INFO,
+			"XDP: SYN limit %u/s per source (IPv4 address, IPv6 /64), burst %u, %zu "
+			"exempt CIDRs",
+			(unsigned)c->xdp_syn_limit, (unsigned)c->xdp_syn_burst,
+			options.syn_exempt_count);
 	return 0;
 }
 

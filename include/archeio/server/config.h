@@ -75,6 +75,8 @@ struct config {
 	enum xdp_path_mode xdp_mode;
 	char *bpffs_dir;
 	bool xdp_keep;
+	uint32_t xdp_syn_limit; /* SYNs per second per source; 0: off */
+	uint32_t xdp_syn_burst;
 	/* run as this user (and group) once ports are bound and XDP attached;
 	 * NULL: stay as started */
 	char *run_user;
