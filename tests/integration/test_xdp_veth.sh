@@ -173,7 +173,7 @@ rm -f "$TMP/ranges/zz-operator.txt"
 prog_on_if() {
 	ns_exec "$SERVER_NS" ip -d link show "$SERVER_IF" | sed -n 's#.*prog/xdp id \([0-9]*\) name \([^ ]*\).*#\1 \2#p'
 }
-PINS="attach_info clouds conn_tags counters listen_ports lpm4 lpm4_outer lpm6 lpm6_outer regions"
+PINS="attach_info clouds conn_tags counters listen_ports lpm4 lpm4_outer lpm6 lpm6_outer regions syn_buckets syn_exempt4 syn_exempt6 syn_limit_cfg"
 pins() { echo $(ls "$BPFFS" 2>/dev/null); }
 
 log "--xdp-keep: the program stays attached with its pins, and the exit log says so"

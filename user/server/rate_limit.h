@@ -14,7 +14,8 @@
  * evicts the bucket that has been idle longest (the one with the earliest
  * time; a full bucket loses nothing when evicted). So the table never grows,
  * and a flood of new addresses costs the evicted clients at most a fresh
- * burst, never a refusal.
+ * burst, never a refusal. (A request racing with the eviction of its own
+ * bucket may charge its token to the slot's new client: one token, once.)
  *
  * Pure: the clock is passed in (monotonic nanoseconds), tests use a fake. */
 #ifndef ARCHEIO_SERVER_RATE_LIMIT_H

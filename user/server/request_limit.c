@@ -25,15 +25,18 @@ static struct client_place place_of(const struct request_handler *handler,
 }
 
 static void answer_too_many(const struct request_handler *handler, const struct http_request *req,
-			    const struct client_place *place, uint64_t wait_ns,
-			    struct request_log_text *text, const struct request_reply *reply)
+			    const struct ip_addr *client, const struct client_place *place,
+			    uint64_t wait_ns, struct request_log_text *text,
+			    const struct request_reply *reply)
 {
 	unsigned retry_s = rate_limit_retry_seconds(wait_ns);
-	if (log_enabled(handler->log, LOG_DEBUG))
+	if (log_enabled(handler->log, LOG_DEBUG)) {
+		char addr[64];
 		log_msg(handler->log, LOG_DEBUG,
 			"rate limited client=%s cloud=%s region=%s retry_after=%us",
-			text ? text->client : "-", place->cloud ? place->cloud : "-",
+			ip_format(client, addr, sizeof(addr)), place->cloud ? place->cloud : "-",
 			place->region ? place->region : "-", retry_s);
+	}
 	struct response resp = {
 	    .status = 429,
 	    .oci_error = "TOOMANYREQUESTS",
@@ -76,6 +79,6 @@ bool request_limit_refuse(const struct request_handler *handler, struct serve_st
 		place = place_of(handler, state, peer, who, &client);
 	if (text)
 		ip_format(&client, text->client, sizeof(text->client));
-	answer_too_many(handler, req, &place, wait_ns, text, reply);
+	answer_too_many(handler, req, &client, &place, wait_ns, text, reply);
 	return true;
 }
