@@ -347,6 +347,7 @@ static void tuning_flags_out_of_range(void **state)
 	expect_error("--rate-limit-exempt", "aws:", "aws:");
 	expect_error("--rate-limit-v6-prefix", "65", "--rate-limit-v6-prefix: bad number 65");
 	expect_error("--rate-burst", "0", "--rate-burst: bad number 0");
+	expect_error("--xdp-syn-limit", "100", "--xdp-syn-limit needs --xdp-iface");
 	expect_error("--ranges", "/dev/null", "ranges /dev/null: not a regular file or directory");
 }
 
