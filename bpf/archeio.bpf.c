@@ -2,7 +2,9 @@
 /* archeio_xdp: tags each new TCP connection to a listening port with the
  * region of its source address, for the server to read after accept().
  *
- * It never drops, redirects or changes a frame: every path returns XDP_PASS.
+ * It never redirects or changes a frame, and every path returns XDP_PASS
+ * but one: with the SYN limit on (syn_limit_cfg.on, off by default) a SYN to
+ * a listening port from a source over its limit is dropped.
  * Every header read is bounds-checked against data_end first, so a truncated
  * or odd frame simply passes untagged.
  *
@@ -112,6 +114,38 @@ struct {
 	__type(value, struct attach_info);
 } attach_info SEC(".maps");
 
+/* The SYN limit: its configuration (one entry, rewritten on reload without
+ * reattaching), a bucket per source, and the sources it leaves alone. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct syn_limit_config);
+} syn_limit_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ARCHEIO_SYN_BUCKETS);
+	__type(key, struct syn_limit_key);
+	__type(value, __u64);
+} syn_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ARCHEIO_SYN_EXEMPT_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_v4_key);
+	__type(value, __u8);
+} syn_exempt4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ARCHEIO_SYN_EXEMPT_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_v6_key);
+	__type(value, __u8);
+} syn_exempt6 SEC(".maps");
+
 static __always_inline void count(__u32 index)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &index);
@@ -142,6 +176,54 @@ static __always_inline struct lpm_value *lookup_v6(const void *addr)
 		return NULL;
 	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
 	return bpf_map_lookup_elem(trie, &key);
+}
+
+static __always_inline bool syn_exempt(const struct conn_key *conn)
+{
+	if (conn->family == ARCHEIO_AF_INET) {
+		struct lpm_v4_key key = {.prefixlen = 32};
+
+		__builtin_memcpy(key.addr, conn->saddr, sizeof(key.addr));
+		return bpf_map_lookup_elem(&syn_exempt4, &key) != NULL;
+	}
+	struct lpm_v6_key key6 = {.prefixlen = 128};
+
+	__builtin_memcpy(key6.addr, conn->saddr, sizeof(key6.addr));
+	return bpf_map_lookup_elem(&syn_exempt6, &key6) != NULL;
+}
+
+/* true: this SYN is over its source's limit. Concurrent SYNs of one source
+ * on several CPUs race on the bucket (a plain read and write, no lock): a
+ * few more may pass, none that should pass is dropped for it. A new source
+ * whose bucket cannot be made (cannot happen with LRU, which evicts) passes. */
+static __always_inline bool syn_over_limit(const struct conn_key *conn)
+{
+	__u32 zero = 0;
+	struct syn_limit_config *cfg = bpf_map_lookup_elem(&syn_limit_cfg, &zero);
+	struct syn_limit_key key = {.family = conn->family};
+	__u64 now, from, *tat;
+
+	if (!cfg || !cfg->on)
+		return false;
+	if (syn_exempt(conn))
+		return false;
+	if (conn->family == ARCHEIO_AF_INET)
+		__builtin_memcpy(key.addr, conn->saddr, 4);
+	else
+		__builtin_memcpy(key.addr, conn->saddr, 8);
+	now = cfg->now_ns ? cfg->now_ns : bpf_ktime_get_ns();
+	tat = bpf_map_lookup_elem(&syn_buckets, &key);
+	if (!tat) {
+		__u64 next = now + cfg->interval_ns;
+
+		bpf_map_update_elem(&syn_buckets, &key, &next, BPF_ANY);
+		return false;
+	}
+	from = *tat > now ? *tat : now;
+	if (from - now > cfg->tolerance_ns)
+		return true;
+	*tat = from + cfg->interval_ns;
+	return false;
 }
 
 /* Fills key's addresses from the IP header at l3 and returns the TCP header,
@@ -227,6 +309,14 @@ int archeio_xdp(struct xdp_md *ctx)
 	key.sport = tcp->source;
 	key.dport = tcp->dest;
 	match = key.family == ARCHEIO_AF_INET ? lookup_v4(key.saddr) : lookup_v6(key.saddr);
+	if (syn_over_limit(&key)) {
+		count(COUNTER_SYN_DROPS);
+		if (match && match->region_id != 0)
+			count(COUNTER_DROP_CLOUD_BASE + (match->cloud_idx < ARCHEIO_CLOUD_SLOTS
+							     ? match->cloud_idx
+							     : ARCHEIO_CLOUD_OTHER));
+		return XDP_DROP;
+	}
 	if (!match || match->region_id == 0) {
 		count(COUNTER_UNTAGGED);
 		return XDP_PASS;

@@ -78,9 +78,33 @@ enum archeio_counter {
 	COUNTER_TAGGED,	     /* ... whose source matched a range: tag written */
 	COUNTER_UNTAGGED,    /* ... whose source matched no range */
 	COUNTER_TAG_ERRORS,  /* ... matched, but the conn_tags update failed */
+	COUNTER_SYN_DROPS,   /* ... over the SYN limit: XDP_DROP */
 	COUNTER_CLOUD_BASE,  /* + cloud_idx: tagged SYNs per cloud */
-	COUNTER_COUNT = COUNTER_CLOUD_BASE + ARCHEIO_CLOUD_SLOTS,
+	COUNTER_DROP_CLOUD_BASE = COUNTER_CLOUD_BASE + ARCHEIO_CLOUD_SLOTS, /* + cloud_idx */
+	COUNTER_COUNT = COUNTER_DROP_CLOUD_BASE + ARCHEIO_CLOUD_SLOTS,
 };
+
+/* The SYN limit (--xdp-syn-limit): value of the one-entry syn_limit_cfg
+ * array. on = 0 (the default) skips the limit entirely. A token bucket per
+ * source written as a time (GCRA): a SYN passes when the source's bucket
+ * time, moved up to now, is at most tolerance_ns ahead of now, and moves it
+ * on by interval_ns. now_ns: 0 reads bpf_ktime_get_ns(); tests set a clock. */
+struct syn_limit_config {
+	archeio_u32 on;
+	archeio_u32 pad;
+	archeio_u64 interval_ns;  /* 1 s / rate */
+	archeio_u64 tolerance_ns; /* (burst - 1) * interval_ns */
+	archeio_u64 now_ns;
+};
+
+/* syn_buckets key: IPv4 /32 (addr[0..3]) or IPv6 /64 (addr[0..7]). */
+struct syn_limit_key {
+	archeio_u32 family; /* ARCHEIO_AF_INET or ARCHEIO_AF_INET6 */
+	archeio_u8 addr[8];
+};
+
+#define ARCHEIO_SYN_BUCKETS 65536 /* LRU: the least recently seen source goes */
+#define ARCHEIO_SYN_EXEMPT_MAX 1024
 
 /* Written by the loader into the one-entry attach_info map, so that
  * `archeio xdp status` can report the attachment and the loaded data from

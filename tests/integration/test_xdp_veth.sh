@@ -173,7 +173,7 @@ rm -f "$TMP/ranges/zz-operator.txt"
 prog_on_if() {
 	ns_exec "$SERVER_NS" ip -d link show "$SERVER_IF" | sed -n 's#.*prog/xdp id \([0-9]*\) name \([^ ]*\).*#\1 \2#p'
 }
-PINS="attach_info clouds conn_tags counters listen_ports lpm4 lpm4_outer lpm6 lpm6_outer regions"
+PINS="attach_info clouds conn_tags counters listen_ports lpm4 lpm4_outer lpm6 lpm6_outer regions syn_buckets syn_exempt4 syn_exempt6 syn_limit_cfg"
 pins() { echo $(ls "$BPFFS" 2>/dev/null); }
 
 log "--xdp-keep: the program stays attached with its pins, and the exit log says so"
@@ -211,7 +211,7 @@ rc=0; out=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp detach --bpffs "$BPFFS" 2>&1) ||
 echo "$out" | sed 's/^/    /'
 check_eq "detach: exit status" "$rc" "0"
 check_match "detach: says what it detached" "$out" "detached archeio_xdp \(program id ${TAKEN%% *}\) from $SERVER_IF"
-check_match "detach: says what it removed" "$out" "removed 10 pins from $BPFFS"
+check_match "detach: says what it removed" "$out" "removed 14 pins from $BPFFS"
 check_eq "detach: no XDP on $SERVER_IF" "$(prog_on_if)" ""
 check_eq "detach: pin directory gone" "$(test -e "$BPFFS" && echo present || echo gone)" "gone"
 rc=0; out=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp detach --bpffs "$BPFFS" 2>&1) || rc=$?
@@ -228,7 +228,7 @@ rc=0; out=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp detach --bpffs "$BPFFS" 2>&1) ||
 echo "$out" | sed 's/^/    /'
 check_eq "stale: exit status" "$rc" "0"
 check_match "stale: no program to detach" "$out" "no archeio_xdp on $SERVER_IF"
-check_match "stale: pins removed" "$out" "removed 10 pins from $BPFFS"
+check_match "stale: pins removed" "$out" "removed 14 pins from $BPFFS"
 check_eq "stale: pin directory gone" "$(test -e "$BPFFS" && echo present || echo gone)" "gone"
 
 log "a foreign XDP program is refused with the clear message, and detach leaves it alone"

@@ -343,6 +343,11 @@ static void tuning_flags_out_of_range(void **state)
 	expect_error("--xdp-iface", "", "--xdp-iface: bad interface name");
 	expect_error("--xdp-iface", "a-name-of-16-chr", "a-name-of-16-chr");
 	expect_error("--xdp-iface", "eth0/1", "eth0/1");
+	expect_error("--rate-limit-exempt", "10.0.0.1/8", "10.0.0.1/8 is neither a CIDR");
+	expect_error("--rate-limit-exempt", "aws:", "aws:");
+	expect_error("--rate-limit-v6-prefix", "65", "--rate-limit-v6-prefix: bad number 65");
+	expect_error("--rate-burst", "0", "--rate-burst: bad number 0");
+	expect_error("--xdp-syn-limit", "100", "--xdp-syn-limit needs --xdp-iface");
 	expect_error("--ranges", "/dev/null", "ranges /dev/null: not a regular file or directory");
 }
 

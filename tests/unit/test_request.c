@@ -15,6 +15,8 @@
 #include "archeio/http/http_parse.h"
 #include "archeio/server/config.h"
 #include "archeio/server/serve_state.h"
+#include "server/rate_exempt.h"
+#include "server/rate_limit.h"
 #include "server/request.h"
 
 #define DIGEST "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -476,11 +478,80 @@ static void json_access_log_has_numbers(void **state)
 	assert_non_null(strstr(line, want));
 }
 
+/* --rate-limit in front of every route: a fake clock that tests move. */
+static uint64_t fake_now;
+static uint64_t fake_clock(void)
+{
+	return fake_now;
+}
+
+static void limit_requests(struct fixture *f, struct rate_limiter *buckets,
+			   struct rate_exempt *exempt, struct request_limits *limits)
+{
+	char *entries[] = {"198.51.100.0/24", "gcp"};
+	char err[128];
+	assert_true(rate_exempt_parse(exempt, entries, 2, err, sizeof(err)));
+	assert_int_equal(rate_limiter_init(buckets, 1, 2, 64, 64), 0);
+	*limits =
+	    (struct request_limits){.buckets = buckets, .exempt = exempt, .now_ns = fake_clock};
+	f->handler.limits = limits;
+	fake_now = 5000000000ull;
+}
+
+static void over_the_limit_is_429_never_a_redirect(void **state)
+{
+	struct fixture *f = *state;
+	struct rate_limiter buckets;
+	struct rate_exempt exempt;
+	struct request_limits limits;
+	limit_requests(f, &buckets, &exempt, &limits);
+	f->mirror.cached = true;
+	const char *blob = "GET " BLOB_PATH " HTTP/1.1\r\nHost: x\r\n\r\n";
+	/* the forwarded client is counted, not the proxy */
+	const char *forwarded = "GET /v2/pause/manifests/1 HTTP/1.1\r\nHost: x\r\n"
+				"X-Forwarded-For: 10.9.9.9, " PROXY "\r\n\r\n";
+	handle(f, blob, "10.1.2.3");
+	handle(f, blob, "10.1.2.3");
+	assert_int_equal(f->answer.status, 307);
+	handle(f, blob, "10.1.2.3");
+	assert_int_equal(f->answer.count, 3);
+	assert_int_equal(f->answer.status, 429);
+	assert_string_equal(f->answer.oci_error, "TOOMANYREQUESTS");
+	assert_string_equal(f->answer.location, "");
+	assert_true(f->answer.api_version);
+	assert_true(f->answer.keep_alive);
+	assert_int_equal(f->mirror.calls, 2); /* the refused one asked nobody */
+	assert_non_null(strstr(last_log_line(f), "client=10.1.2.3 cloud=aws region=us-east-1"));
+	assert_non_null(strstr(last_log_line(f), "status=429"));
+	/* any route counts */
+	handle(f, "GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->answer.status, 429);
+	handle(f, forwarded, PROXY);
+	handle(f, forwarded, PROXY);
+	assert_int_equal(f->answer.status, 307);
+	handle(f, forwarded, PROXY);
+	assert_int_equal(f->answer.status, 429);
+	/* a second later: one more */
+	fake_now += 1000000000ull;
+	handle(f, blob, "10.1.2.3");
+	assert_int_equal(f->answer.status, 307);
+	/* exempt by CIDR and by cloud (192.0.2.0/24 is gcp) */
+	for (int i = 0; i < 5; i++) {
+		handle(f, blob, "198.51.100.9");
+		assert_int_equal(f->answer.status, 307);
+		handle(f, blob, "192.0.2.9");
+		assert_int_equal(f->answer.status, 307);
+	}
+	rate_limiter_free(&buckets);
+	rate_exempt_free(&exempt);
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    TEST(tagged_client_gets_the_mirror_when_present),
+	    TEST(over_the_limit_is_429_never_a_redirect),
 	    TEST(tagged_client_goes_upstream_when_absent),
 	    TEST(untagged_peer_is_looked_up),
 	    TEST(uncached_answer_comes_later),

@@ -66,6 +66,29 @@ static void oci_error_body(void **state)
 				    "\\\"name\\\"\",\"detail\":null}]}"));
 }
 
+static void too_many_requests_has_retry_after(void **state)
+{
+	(void)state;
+	char out[4096];
+	struct response r = {.status = 429,
+			     .oci_error = "TOOMANYREQUESTS",
+			     .message = "slow down",
+			     .retry_after_s = 3,
+			     .api_version = true,
+			     .keep_alive = true};
+	size_t len = response_write(&r, DATE, out, sizeof(out));
+	out[len] = '\0';
+	assert_non_null(strstr(out, "HTTP/1.1 429 Too Many Requests\r\n"));
+	assert_non_null(strstr(out, "\r\nRetry-After: 3\r\n"));
+	assert_null(strstr(out, "Location:"));
+	assert_non_null(strstr(out, "\"code\":\"TOOMANYREQUESTS\""));
+	/* no Retry-After unless asked for */
+	r.retry_after_s = 0;
+	len = response_write(&r, DATE, out, sizeof(out));
+	out[len] = '\0';
+	assert_null(strstr(out, "Retry-After"));
+}
+
 static void method_not_allowed_has_allow(void **state)
 {
 	(void)state;
@@ -183,6 +206,7 @@ int main(void)
 	    cmocka_unit_test(redirect_get_has_location_and_body),
 	    cmocka_unit_test(head_has_no_body),
 	    cmocka_unit_test(oci_error_body),
+	    cmocka_unit_test(too_many_requests_has_retry_after),
 	    cmocka_unit_test(method_not_allowed_has_allow),
 	    cmocka_unit_test(route_to_response),
 	    cmocka_unit_test(v2_base_is_json),

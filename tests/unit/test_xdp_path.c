@@ -528,7 +528,7 @@ static void test_detach(void **state)
 	assert_int_equal(detach(env->pin_dir, NULL, text, sizeof(text), err, sizeof(err)), 0);
 	snprintf(expected, sizeof(expected), "detached archeio_xdp (program id %u) from lo\n", id);
 	assert_non_null(strstr(text, expected));
-	snprintf(expected, sizeof(expected), "removed 10 pins from %s (", env->pin_dir);
+	snprintf(expected, sizeof(expected), "removed 14 pins from %s (", env->pin_dir);
 	assert_non_null(strstr(text, expected));
 	assert_int_equal(lo_prog_id(), 0);
 	assert_false(exists(env->pin_dir, ""));

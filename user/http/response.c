@@ -20,6 +20,8 @@ const char *response_reason(int status)
 		return "Request Timeout";
 	case 414:
 		return "URI Too Long";
+	case 429:
+		return "Too Many Requests";
 	case 431:
 		return "Request Header Fields Too Large";
 	case 500:
@@ -157,6 +159,11 @@ size_t response_write(const struct response *resp, const char *date, char *out, 
 	}
 	if (resp->allow_header)
 		put_str(&b, "Allow: GET, HEAD\r\n");
+	if (resp->retry_after_s) {
+		put_str(&b, "Retry-After: ");
+		put_uint(&b, resp->retry_after_s);
+		put_str(&b, "\r\n");
+	}
 	if (resp->api_version)
 		put_str(&b, "Docker-Distribution-Api-Version: registry/2.0\r\n");
 	if (!resp->keep_alive)

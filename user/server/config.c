@@ -11,6 +11,7 @@
 #include "archeio/core/options.h"
 #include "archeio/core/strlist.h"
 #include "config_values.h"
+#include "rate_exempt.h"
 
 void config_print_usage(FILE *out)
 {
@@ -107,6 +108,22 @@ static bool run_as_valid(const struct config *config, char *err, size_t errlen)
 	return true;
 }
 
+/* Parsed again when the server starts; here so a typo fails at once. A SYN
+ * limit without XDP would silently limit nothing. */
+static bool limits_valid(const struct config *config, char *err, size_t errlen)
+{
+	if (config->xdp_syn_limit && !config->xdp_iface) {
+		snprintf(err, errlen, "--xdp-syn-limit needs --xdp-iface");
+		return false;
+	}
+	struct rate_exempt exempt;
+	if (!rate_exempt_parse(&exempt, config->rate_limit_exempt, config->rate_limit_exempt_count,
+			       err, errlen))
+		return false;
+	rate_exempt_free(&exempt);
+	return true;
+}
+
 enum config_result config_parse(struct config *config, int argc, char **argv,
 				config_getenv_fn getenv_fn, char *err, size_t errlen)
 {
@@ -128,7 +145,8 @@ enum config_result config_parse(struct config *config, int argc, char **argv,
 		}
 	}
 	return files_readable(config, err, errlen) && tls_valid(config, err, errlen) &&
-		       plain_listens_valid(config, err, errlen) && run_as_valid(config, err, errlen)
+		       plain_listens_valid(config, err, errlen) &&
+		       run_as_valid(config, err, errlen) && limits_valid(config, err, errlen)
 		   ? CONFIG_OK
 		   : CONFIG_ERROR;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "blob_request.h"
+#include "request_limit.h"
 #include "request_log.h"
 #include "route_response.h"
 
@@ -27,6 +28,8 @@ void request_handle(const struct request_handler *handler, struct serve_state *s
 		request_log_begin(&text, req);
 		logged = &text;
 	}
+	if (request_limit_refuse(handler, state, peer, req, logged, reply))
+		return;
 	route_request(handler->route, req->method.ptr, req->method.len, req->target.ptr,
 		      req->target.len, &route);
 	if (route.kind == ROUTE_BLOB) {

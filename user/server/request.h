@@ -12,6 +12,7 @@
 #define ARCHEIO_SERVER_REQUEST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "archeio/contract/route.h"
 #include "archeio/http/connection.h"
@@ -41,6 +42,16 @@ struct request_reply {
 	void *arg;
 };
 
+struct rate_limiter;
+struct rate_exempt;
+
+/* --rate-limit: the buckets every worker shares and who is exempt. */
+struct request_limits {
+	struct rate_limiter *buckets;
+	const struct rate_exempt *exempt;
+	uint64_t (*now_ns)(void); /* monotonic; tests pass a fake */
+};
+
 /* What stays the same from request to request (per event loop). */
 struct request_handler {
 	const struct route_config *route;
@@ -48,6 +59,7 @@ struct request_handler {
 	const struct logger *log;
 	struct xdp_path *xdp; /* NULL: regions come from the serve state's range table */
 	struct mirror_probe mirror;
+	const struct request_limits *limits; /* NULL: no per-client limit */
 };
 
 /* Answers req through reply. state is borrowed; a pending check takes its

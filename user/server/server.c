@@ -18,6 +18,8 @@
 #include "listener_set.h"
 #include "pid_file.h"
 #include "privileges.h"
+#include "rate_exempt.h"
+#include "server_limits.h"
 #include "server_tls.h"
 #include "worker.h"
 
@@ -32,6 +34,7 @@ struct server {
 	struct server_shared shared; /* shared.xdp: the XDP path, NULL without XDP */
 	struct listener_set listeners;
 	struct server_tls tls;
+	struct server_limits limits; /* --rate-limit */
 	struct worker *workers;
 	unsigned worker_count;
 	struct event_base *base;
@@ -147,10 +150,19 @@ static int open_xdp(struct server *server)
 	    .log_ctx = server,
 	};
 	char err[1024];
+	/* Parsed (and checked) at start already: only its CIDRs matter here. */
+	struct rate_exempt exempt = {0};
+	rate_exempt_parse(&exempt, c->rate_limit_exempt, c->rate_limit_exempt_count, err,
+			  sizeof(err));
+	options.syn_limit = c->xdp_syn_limit;
+	options.syn_burst = c->xdp_syn_burst;
+	options.syn_exempt = exempt.prefixes;
+	options.syn_exempt_count = exempt.prefix_count;
 	struct serve_state *state = state_holder_acquire(&server->states, NULL);
 	server->shared.xdp =
 	    xdp_path_open(&options, &state->ranges, &state->regions, err, sizeof(err));
 	serve_state_release(state);
+	rate_exempt_free(&exempt);
 	if (!server->shared.xdp) {
 		log_msg(server->log, LOG_ERROR, "XDP: %s", err);
 		return -1;
@@ -159,6 +171,12 @@ static int open_xdp(struct server *server)
 		"XDP: tagging connections on %s (mode %s, program id %u), maps pinned in %s",
 		c->xdp_iface, xdp_path_mode_name(xdp_path_attached_mode(server->shared.xdp)),
 		xdp_path_prog_id(server->shared.xdp), c->bpffs_dir);
+	if (c->xdp_syn_limit)
+		log_msg(server->log, LOG_INFO,
+			"XDP: SYN limit %u/s per source (IPv4 address, IPv6 /64), burst %u, %zu "
+			"exempt CIDRs",
+			(unsigned)c->xdp_syn_limit, (unsigned)c->xdp_syn_burst,
+			options.syn_exempt_count);
 	return 0;
 }
 
@@ -422,7 +440,12 @@ int server_run(const struct config *config, const struct logger *log)
 		return 2;
 	}
 	server.shared.tls = server.tls.on ? &server.tls.holder : NULL;
-	int status = serve(&server);
+	int status = 2;
+	if (server_limits_open(&server.limits, config, log) == 0) {
+		server.shared.limits = server_limits_get(&server.limits);
+		status = serve(&server);
+		server_limits_close(&server.limits);
+	}
 	server_tls_close(&server.tls);
 	state_holder_destroy(&server.states);
 	curl_global_cleanup();

@@ -239,6 +239,7 @@ static void wire_connections(struct worker *worker)
 	    .log = shared->log,
 	    .xdp = shared->xdp,
 	    .mirror = {.check = check_mirror, .ctx = worker->checker},
+	    .limits = shared->limits,
 	};
 }
 

@@ -35,6 +35,8 @@ struct server_shared {
 	/* Failing mirror origins, shared by the workers' checkers so they warn
 	 * once between them (NULL: each checker keeps its own). */
 	struct mirror_health *mirror_health;
+	/* --rate-limit: buckets shared by every worker (NULL: no limit). */
+	const struct request_limits *limits;
 };
 
 /* --listen, then each --plain-listen. */

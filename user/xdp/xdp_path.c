@@ -12,6 +12,7 @@
 #include "xdp_bpffs.h"
 #include "xdp_kept.h"
 #include "xdp_obj.h"
+#include "xdp_syn_limit.h"
 
 struct xdp_path {
 	struct xdp_obj *obj;
@@ -23,6 +24,12 @@ struct xdp_path {
 	xdp_path_log_fn log;
 	void *log_ctx;
 };
+
+int xdp_path_set_syn_limit(struct xdp_path *path, uint32_t rate, uint32_t burst, char *err,
+			   size_t errlen)
+{
+	return xdp_syn_limit_set(path->obj, rate, burst, 0, err, errlen);
+}
 
 bool xdp_path_mode_parse(const char *text, enum xdp_path_mode *mode)
 {
@@ -108,6 +115,10 @@ static int attach_fill_pin(struct xdp_path *path, const struct xdp_path_options 
 				    at->mode == XDP_PATH_MODE_SKB ? ARCHEIO_ATTACH_SKB
 								  : ARCHEIO_ATTACH_NATIVE,
 				    at->prog_id, at->legacy) != 0 ||
+	    xdp_syn_limit_exempt(path->obj, options->syn_exempt, options->syn_exempt_count, err,
+				 errlen) != 0 ||
+	    xdp_syn_limit_set(path->obj, options->syn_limit, options->syn_burst, 0, err, errlen) !=
+		0 ||
 	    xdp_obj_pin(path->obj, dir, err, errlen) != 0)
 		return -1;
 	snprintf(line, sizeof(line),

@@ -7,8 +7,8 @@
 #include "xdp_bpffs.h"
 
 const char *const xdp_pinned_map_names[] = {
-    "lpm4_outer", "lpm6_outer",	  "regions",  "clouds",
-    "conn_tags",  "listen_ports", "counters", "attach_info",
+    "lpm4_outer", "lpm6_outer",	 "regions",	  "clouds",	 "conn_tags",	"listen_ports",
+    "counters",	  "attach_info", "syn_limit_cfg", "syn_buckets", "syn_exempt4", "syn_exempt6",
 };
 const size_t xdp_pinned_map_count = sizeof(xdp_pinned_map_names) / sizeof(xdp_pinned_map_names[0]);
 

@@ -7,7 +7,7 @@
 static const char *const counter_names[COUNTER_CLOUD_BASE] = {
     [COUNTER_PACKETS] = "packets",	 [COUNTER_SYNS] = "syns",
     [COUNTER_TAGGED] = "tagged",	 [COUNTER_UNTAGGED] = "untagged",
-    [COUNTER_TAG_ERRORS] = "tag_errors",
+    [COUNTER_TAG_ERRORS] = "tag_errors", [COUNTER_SYN_DROPS] = "syn_drops",
 };
 
 static const char *mode_name(uint32_t mode)
@@ -45,12 +45,17 @@ static int format_text(const struct xdp_status_report *r, FILE *out)
 		if (r->clouds[slot].name[0])
 			fprintf(out, "tagged_%.*s %" PRIu64 "\n", REGION_CLOUD_MAX,
 				r->clouds[slot].name, r->counters[COUNTER_CLOUD_BASE + slot]);
+	for (int slot = 0; slot < ARCHEIO_CLOUD_SLOTS; slot++)
+		if (r->clouds[slot].name[0])
+			fprintf(out, "syn_drops_%.*s %" PRIu64 "\n", REGION_CLOUD_MAX,
+				r->clouds[slot].name, r->counters[COUNTER_DROP_CLOUD_BASE + slot]);
 	return ferror(out) ? -1 : 0;
 }
 
 static json_t *report_json(const struct xdp_status_report *r)
 {
 	json_t *maps = json_object(), *counters = json_object(), *clouds = json_object();
+	json_t *drops = json_object();
 	char name[REGION_CLOUD_MAX + 1];
 
 	for (int i = 0; i < XDP_STATUS_MAP_COUNT; i++)
@@ -67,8 +72,12 @@ static json_t *report_json(const struct xdp_status_report *r)
 		snprintf(name, sizeof(name), "%.*s", REGION_CLOUD_MAX, r->clouds[slot].name);
 		json_object_set_new(
 		    clouds, name, json_integer((json_int_t)r->counters[COUNTER_CLOUD_BASE + slot]));
+		json_object_set_new(
+		    drops, name,
+		    json_integer((json_int_t)r->counters[COUNTER_DROP_CLOUD_BASE + slot]));
 	}
 	json_object_set_new(counters, "tagged_by_cloud", clouds);
+	json_object_set_new(counters, "syn_drops_by_cloud", drops);
 	snprintf(name, sizeof(name), "%.*s", (int)sizeof(r->info.ifname), r->info.ifname);
 	return json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:I,s:b,s:I,s:o,s:o}", "bpffs", r->bpffs_dir,
 			 "interface", name, "ifindex", (json_int_t)r->info.ifindex, "mode",

@@ -11,11 +11,12 @@
 
 struct response {
 	int status;
-	const char *location;  /* 3xx only */
-	const char *oci_error; /* OCI error body code, or NULL */
-	const char *message;   /* text for the body */
-	bool allow_header;     /* "Allow: GET, HEAD" (405) */
-	bool api_version;      /* "Docker-Distribution-Api-Version: registry/2.0" */
+	const char *location;	/* 3xx only */
+	const char *oci_error;	/* OCI error body code, or NULL */
+	const char *message;	/* text for the body */
+	bool allow_header;	/* "Allow: GET, HEAD" (405) */
+	unsigned retry_after_s; /* "Retry-After: N" (429); 0: none */
+	bool api_version;	/* "Docker-Distribution-Api-Version: registry/2.0" */
 	bool keep_alive;
 	bool head; /* HEAD request: headers only */
 };

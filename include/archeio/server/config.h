@@ -51,6 +51,13 @@ struct config {
 	struct trusted_proxies proxies;
 	unsigned xff_hops;
 	unsigned workers;
+	/* per-client request limit (0: off), see server/rate_limit.h */
+	uint32_t rate_limit;
+	uint32_t rate_burst;
+	uint32_t rate_limit_v6_prefix;
+	uint32_t rate_limit_entries;
+	char **rate_limit_exempt; /* CIDR or CLOUD[:REGION] */
+	size_t rate_limit_exempt_count;
 	char *pid_file; /* NULL: none */
 	enum log_level log_level;
 	enum log_format log_format;
@@ -68,6 +75,8 @@ struct config {
 	enum xdp_path_mode xdp_mode;
 	char *bpffs_dir;
 	bool xdp_keep;
+	uint32_t xdp_syn_limit; /* SYNs per second per source; 0: off */
+	uint32_t xdp_syn_burst;
 	/* run as this user (and group) once ports are bound and XDP attached;
 	 * NULL: stay as started */
 	char *run_user;

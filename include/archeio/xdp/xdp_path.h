@@ -36,7 +36,13 @@ struct xdp_path_options {
 	const uint16_t *listen_ports; /* host order; SYNs to other ports are not tagged */
 	size_t listen_port_count;
 	uint32_t conn_tag_capacity; /* 0: 65536 pending (not yet accepted) tags */
-	xdp_path_log_fn log;	    /* may be NULL */
+	/* SYN limit per source (IPv4 /32, IPv6 /64): 0 leaves it off, and the
+	 * program passes every frame as without it. */
+	uint32_t syn_limit;
+	uint32_t syn_burst;
+	const struct ip_prefix *syn_exempt; /* never limited */
+	size_t syn_exempt_count;
+	xdp_path_log_fn log; /* may be NULL */
 	void *log_ctx;
 };
 
@@ -51,6 +57,9 @@ const char *xdp_path_mode_name(enum xdp_path_mode mode);
  * attached or pinned on failure. */
 struct xdp_path *xdp_path_open(const struct xdp_path_options *options, const struct range_set *set,
 			       const struct region_table *regions, char *err, size_t errlen);
+/* Changes the SYN limit in place (no reattach); 0 turns it off. */
+int xdp_path_set_syn_limit(struct xdp_path *path, uint32_t rate, uint32_t burst, char *err,
+			   size_t errlen);
 /* Replaces the ranges atomically: concurrent lookups see old or new, never a
  * mix. On error the old ranges stay live. regions is the same (grown) table. */
 int xdp_path_reload(struct xdp_path *path, const struct range_set *set,

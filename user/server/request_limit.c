@@ -1,0 +1,84 @@
+#include "request_limit.h"
+
+#include <string.h>
+
+#include "archeio/core/log.h"
+#include "archeio/server/serve_state.h"
+#include "rate_exempt.h"
+#include "rate_limit.h"
+#include "request_client.h"
+#include "request_log.h"
+
+struct client_place {
+	const char *cloud; /* NULL: in no range */
+	const char *region;
+};
+
+static struct client_place place_of(const struct request_handler *handler,
+				    const struct serve_state *state, const struct http_peer *peer,
+				    enum client_addr_result who, const struct ip_addr *client)
+{
+	const struct region_name *name = region_table_get(
+	    &state->regions, request_client_region(handler, state, peer, who, client));
+	return name ? (struct client_place){name->cloud, name->region}
+		    : (struct client_place){NULL, NULL};
+}
+
+static void answer_too_many(const struct request_handler *handler, const struct http_request *req,
+			    const struct ip_addr *client, const struct client_place *place,
+			    uint64_t wait_ns, struct request_log_text *text,
+			    const struct request_reply *reply)
+{
+	unsigned retry_s = rate_limit_retry_seconds(wait_ns);
+	if (log_enabled(handler->log, LOG_DEBUG)) {
+		char addr[64];
+		log_msg(handler->log, LOG_DEBUG,
+			"rate limited client=%s cloud=%s region=%s retry_after=%us",
+			ip_format(client, addr, sizeof(addr)), place->cloud ? place->cloud : "-",
+			place->region ? place->region : "-", retry_s);
+	}
+	struct response resp = {
+	    .status = 429,
+	    .oci_error = "TOOMANYREQUESTS",
+	    .message = "too many requests from this address; retry later",
+	    .retry_after_s = retry_s,
+	    .api_version = true,
+	    .keep_alive = req->keep_alive && !req->has_body,
+	    .head = req->method.len == 4 && memcmp(req->method.ptr, "HEAD", 4) == 0,
+	};
+	request_log_reply(handler, reply, &resp, text, place->cloud, place->region);
+}
+
+bool request_limit_refuse(const struct request_handler *handler, struct serve_state *state,
+			  const struct http_peer *peer, const struct http_request *req,
+			  struct request_log_text *text, const struct request_reply *reply)
+{
+	const struct request_limits *limits = handler->limits;
+	if (!limits)
+		return false;
+	struct ip_addr client;
+	enum client_addr_result who = request_client_resolve(handler, req, peer, &client);
+	/* A bad X-Forwarded-For names nobody: the proxy is the one counted (the
+	 * blob rule answers such a request 400 anyway). */
+	if (who == CLIENT_ADDR_BAD_HEADER) {
+		client = peer->addr;
+		who = CLIENT_ADDR_PEER;
+	}
+	if (rate_exempt_matches_addr(limits->exempt, &client))
+		return false;
+	struct client_place place = {NULL, NULL};
+	if (rate_exempt_has_places(limits->exempt)) {
+		place = place_of(handler, state, peer, who, &client);
+		if (rate_exempt_matches_place(limits->exempt, place.cloud, place.region))
+			return false;
+	}
+	uint64_t wait_ns = 0;
+	if (rate_limiter_take(limits->buckets, &client, limits->now_ns(), &wait_ns))
+		return false;
+	if (!place.cloud)
+		place = place_of(handler, state, peer, who, &client);
+	if (text)
+		ip_format(&client, text->client, sizeof(text->client));
+	answer_too_many(handler, req, &client, &place, wait_ns, text, reply);
+	return true;
+}
