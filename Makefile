@@ -4,7 +4,7 @@
 # Layout (one rule per kind of file, so adding a module needs no Makefile edit):
 #   user/core/*.c       -> build/libcore.a      (what both binaries use)
 #   user/<subsystem>/*.c -> build/libarcheio.a  (the redirector: geo xdp contract
-#                                               mirrorcheck http server)
+#                                               mirrorcheck http metrics server)
 #   user/mirrortool/*.c -> build/libmirrortool.a (archeio-mirror)
 #   user/cmd/NAME.c     -> build/NAME          (one main() per binary)
 # Public headers are include/archeio/<subsystem>/; internal ones sit beside
@@ -33,12 +33,15 @@ endif
 # Sanitizer builds (`make check-sanitize`, `make fuzz`) add their flags here.
 CFLAGS += $(SANITIZE)
 LDFLAGS += $(SANITIZE)
+# The version both binaries report (core/version.c, the one place it is
+# defined): `git describe` of the tree being built, else the release below.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 LDLIBS += -lxdp -lbpf -lelf -lz -levent_pthreads -levent -lcurl -ljansson -lssl -lcrypto -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -I$(BUILD)/include $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
-SERVER_SUBSYSTEMS := geo xdp contract mirrorcheck http server
+SERVER_SUBSYSTEMS := geo xdp contract mirrorcheck http metrics server
 CORE_SRCS := $(wildcard user/core/*.c)
 LIB_SRCS := $(foreach d,$(SERVER_SUBSYSTEMS),$(wildcard user/$(d)/*.c))
 MIRROR_SRCS := $(wildcard user/mirrortool/*.c)
@@ -61,7 +64,7 @@ LIB := $(BUILD)/libarcheio.a
 MIRROR_LIB := $(BUILD)/libmirrortool.a
 TEST_HELPER_LIB := $(BUILD)/libtesthelpers.a
 
-.PHONY: all test check-layout check-unit check-integration coverage format format-check clean bench
+.PHONY: FORCE all test check-layout check-unit check-integration coverage format format-check clean bench
 .DELETE_ON_ERROR:
 
 all: $(BINS) $(TESTS)
@@ -81,6 +84,14 @@ $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 $(BUILD)/obj/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Only version.o sees the version, and it is rebuilt only when the version
+# changed (the stamp is rewritten only then).
+$(BUILD)/version.txt: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(BUILD)/obj/user/core/version.o: $(BUILD)/version.txt
+$(BUILD)/obj/user/core/version.o: CPPFLAGS += -DARCHEIO_VERSION='"$(VERSION)"'
 
 $(CORE_LIB): $(CORE_OBJS)
 	@mkdir -p $(@D)

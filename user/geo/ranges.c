@@ -16,11 +16,16 @@ void range_set_init(struct range_set *set)
 	set->entries = NULL;
 	set->count = 0;
 	set->cap = 0;
+	set->files = NULL;
+	set->file_count = 0;
 }
 
 void range_set_free(struct range_set *set)
 {
 	free(set->entries);
+	for (size_t i = 0; i < set->file_count; i++)
+		free(set->files[i].path);
+	free(set->files);
 	range_set_init(set);
 }
 
@@ -111,7 +116,8 @@ bool ranges_looks_like_json(const char *buf, size_t len)
 }
 
 static int parse_json_buffer(struct range_set *set, struct region_table *regions, const char *name,
-			     const char *buf, size_t len, char *err, size_t errlen)
+			     const char *buf, size_t len, struct ranges_stamp *stamp, char *err,
+			     size_t errlen)
 {
 	json_error_t error;
 	json_t *root = json_loadb(buf, len, 0, &error);
@@ -129,23 +135,56 @@ static int parse_json_buffer(struct range_set *set, struct region_table *regions
 			     name);
 	else
 		rc = ranges_parse_json(set, regions, name, root, format, err, errlen);
+	if (rc == 0 && stamp) {
+		stamp->format = format;
+		ranges_json_stamp(root, format, stamp);
+	}
 	json_decref(root);
+	return rc;
+}
+
+int ranges_parse_buffer_stamped(struct range_set *set, struct region_table *regions,
+				const char *name, const char *buf, size_t len,
+				struct ranges_stamp *stamp, char *err, size_t errlen)
+{
+	size_t before = set->count;
+	size_t off = ranges_skip_bom(buf, len);
+	int rc;
+	if (stamp)
+		*stamp = (struct ranges_stamp){.format = RANGES_FORMAT_TEXT, .change_number = -1};
+	if (ranges_looks_like_json(buf + off, len - off))
+		rc =
+		    parse_json_buffer(set, regions, name, buf + off, len - off, stamp, err, errlen);
+	else
+		rc = ranges_parse_text(set, regions, name, buf + off, len - off, err, errlen);
+	if (rc != 0)
+		set->count = before;
 	return rc;
 }
 
 int ranges_parse_buffer(struct range_set *set, struct region_table *regions, const char *name,
 			const char *buf, size_t len, char *err, size_t errlen)
 {
-	size_t before = set->count;
-	size_t off = ranges_skip_bom(buf, len);
-	int rc;
-	if (ranges_looks_like_json(buf + off, len - off))
-		rc = parse_json_buffer(set, regions, name, buf + off, len - off, err, errlen);
-	else
-		rc = ranges_parse_text(set, regions, name, buf + off, len - off, err, errlen);
-	if (rc != 0)
-		set->count = before;
-	return rc;
+	return ranges_parse_buffer_stamped(set, regions, name, buf, len, NULL, err, errlen);
+}
+
+bool ranges_data_time(const struct range_set *set, int64_t *when, bool *published)
+{
+	int64_t newest_published = 0, newest_modified = 0;
+	for (size_t i = 0; i < set->file_count; i++) {
+		const struct ranges_file *f = &set->files[i];
+		if (f->published > newest_published)
+			newest_published = f->published;
+		if (i == 0 || f->modified > newest_modified)
+			newest_modified = f->modified;
+	}
+	if (set->file_count == 0)
+		return false;
+	/* A stamp the provider wrote says when the data was made; a file's
+	 * mtime only when it was copied, so stamps win whenever there is one. */
+	*published = newest_published > 0;
+	*when = *published ? newest_published : newest_modified;
+	return true;
 }
 
 /* Sort key: the entry plus its load position, so equal prefixes keep load

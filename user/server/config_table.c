@@ -266,6 +266,23 @@ static const struct option_spec config_options[] = {
      FIELD(xdp_keep),
      .help = "leave the program attached and the maps pinned on exit (the next start "
 	     "takes it over; `archeio xdp detach` removes it)"},
+    {.flag = "metrics-listen",
+     .env = "ARCHEIO_METRICS_LISTEN",
+     .metavar = "ADDR",
+     .kind = OPTION_STRING,
+     FIELD(metrics_listen),
+     .check = config_check_listen_addr,
+     .help = "serve /metrics (Prometheus), /healthz and /readyz on ADDR (HOST:PORT, [V6]:PORT "
+	     "or :PORT), a listener of their own, never the public ones; default off"},
+    {.flag = "ranges-max-age",
+     .env = "ARCHEIO_RANGES_MAX_AGE",
+     .metavar = "AGE",
+     .kind = OPTION_CUSTOM,
+     FIELD(ranges_max_age_s),
+     .set = config_set_duration,
+     .default_value = "7d",
+     .help = "ranges data older than AGE (7d, 12h, 30m, 3600s or seconds; 0: never) is stale: "
+	     "a warning at load, reload and hourly, and archeio_ranges_stale 1"},
     {.flag = "json",
      .kind = OPTION_SWITCH,
      FIELD(json),

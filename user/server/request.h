@@ -19,6 +19,7 @@
 
 struct config;
 struct logger;
+struct metrics_requests;
 struct serve_state;
 struct xdp_path;
 
@@ -48,6 +49,8 @@ struct request_handler {
 	const struct logger *log;
 	struct xdp_path *xdp; /* NULL: regions come from the serve state's range table */
 	struct mirror_probe mirror;
+	/* This worker's counters (request_metrics.h); NULL: nothing counted. */
+	struct metrics_requests *counters;
 };
 
 /* Answers req through reply. state is borrowed; a pending check takes its

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archeio/mirrorcheck/mirror_health.h"
@@ -14,6 +15,9 @@
 #include "archeio/xdp/xdp_path.h"
 #include "config_log.h"
 #include "listener_set.h"
+#include "metrics_collect.h"
+#include "metrics_endpoint.h"
+#include "ranges_age.h"
 #include "server_tls.h"
 #include "worker.h"
 
@@ -32,6 +36,9 @@ struct server {
 	unsigned worker_count;
 	struct event_base *base;
 	struct event *signals[SIGNAL_COUNT];
+	struct metrics_sources metrics;		   /* what /metrics and /readyz read */
+	struct metrics_endpoint *metrics_endpoint; /* NULL without --metrics-listen */
+	struct event *age_timer;		   /* the hourly stale-ranges check */
 };
 
 /* Numbers as fields: prefixes, regions and mirror rules; per_cloud gives
@@ -59,6 +66,7 @@ static void log_state(const struct server *server, const struct serve_state *sta
 			"no ranges loaded: %s; every client is unlisted and gets the * mirror rule",
 			server->config->ranges_count ? "the --ranges given hold no prefixes"
 						     : "no --ranges given");
+	ranges_age_warn(state, server->config->ranges_max_age_s, (int64_t)time(NULL), server->log);
 }
 
 static void reload(struct server *server)
@@ -69,10 +77,12 @@ static void reload(struct server *server)
 	struct serve_state *next = serve_state_load(server->config, current, err, sizeof(err));
 	serve_state_release(current);
 	if (!next) {
+		server->metrics.reloads_failed++;
 		log_msg(server->log, LOG_ERROR, "reload failed, keeping the last good state: %s",
 			err);
 		return;
 	}
+	server->metrics.reloads_ok++;
 	/* Publish first: the new region table is a superset of the old one, so a
 	 * tag written by XDP from either generation names a known region. */
 	state_holder_publish(&server->states, next);
@@ -163,6 +173,8 @@ static int start_workers(struct server *server)
 			return -1;
 		}
 	}
+	server->metrics.workers = server->workers;
+	server->metrics.worker_count = server->worker_count;
 	return 0;
 }
 
@@ -172,6 +184,8 @@ static void stop_workers(struct server *server)
 		worker_request_stop(&server->workers[i]);
 	for (unsigned i = 0; i < server->worker_count; i++)
 		worker_join(&server->workers[i]);
+	server->metrics.workers = NULL;
+	server->metrics.worker_count = 0;
 	free(server->workers);
 	mirror_health_free(server->shared.mirror_health);
 	server->shared.mirror_health = NULL;
@@ -197,6 +211,8 @@ static int load_first_state(struct server *server)
 	}
 	log_state(server, state, "ranges loaded");
 	state_holder_init(&server->states, state);
+	server->metrics.config = config;
+	server->metrics.states = &server->states;
 	server->shared = (struct server_shared){
 	    .config = config,
 	    .log = server->log,
@@ -244,6 +260,62 @@ static void close_signals(struct server *server)
 		event_base_free(server->base);
 }
 
+static void on_age_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *server = arg;
+	struct serve_state *state = state_holder_acquire(&server->states, NULL);
+	ranges_age_warn(state, server->config->ranges_max_age_s, (int64_t)time(NULL), server->log);
+	serve_state_release(state);
+}
+
+static bool render_metrics(void *ctx, struct buf *out)
+{
+	const struct server *server = ctx;
+	return metrics_collect_render(&server->metrics, out);
+}
+
+static bool ready(void *ctx, char *reason, size_t cap)
+{
+	const struct server *server = ctx;
+	return metrics_collect_ready(&server->metrics, reason, cap);
+}
+
+/* What the operator watches, on the main loop: the metrics listener (with
+ * --metrics-listen) and the hourly stale-ranges check. */
+static int open_operator_events(struct server *server)
+{
+	static const struct metrics_endpoint_ops ops = {.render = render_metrics, .ready = ready};
+	const struct config *c = server->config;
+	struct timeval hourly = {RANGES_AGE_CHECK_S, 0};
+	server->age_timer = event_new(server->base, -1, EV_PERSIST, on_age_timer, server);
+	if (!server->age_timer || event_add(server->age_timer, &hourly) != 0)
+		return -1;
+	if (!c->metrics_listen)
+		return 0;
+	char err[512], where[128];
+	server->metrics_endpoint =
+	    metrics_endpoint_open(server->base, c->metrics_listen, &ops, server, err, sizeof(err));
+	if (!server->metrics_endpoint) {
+		log_msg(server->log, LOG_ERROR, "%s", err);
+		return -1;
+	}
+	metrics_endpoint_describe(server->metrics_endpoint, where, sizeof(where));
+	log_msg(server->log, LOG_INFO, "metrics on http://%s/metrics (and /healthz, /readyz)",
+		where);
+	return 0;
+}
+
+static void close_operator_events(struct server *server)
+{
+	metrics_endpoint_close(server->metrics_endpoint);
+	server->metrics_endpoint = NULL;
+	if (server->age_timer)
+		event_free(server->age_timer);
+	server->age_timer = NULL;
+}
+
 static void log_listening(const struct server *server)
 {
 	char where[1024];
@@ -273,7 +345,10 @@ static int run_with_signals(struct server *server)
 		close_signals(server);
 		return 1;
 	}
-	int status = run_workers(server);
+	int status = 1;
+	if (open_operator_events(server) == 0)
+		status = run_workers(server);
+	close_operator_events(server);
 	close_signals(server);
 	return status;
 }
@@ -285,6 +360,7 @@ static int serve(struct server *server)
 		return 1;
 	int status = 1;
 	if (open_xdp(server) == 0) {
+		server->metrics.xdp = server->shared.xdp;
 		status = run_with_signals(server);
 		xdp_path_close(server->shared.xdp);
 	}
@@ -307,6 +383,7 @@ int server_run(const struct config *config, const struct logger *log)
 		return 2;
 	}
 	server.shared.tls = server.tls.on ? &server.tls.holder : NULL;
+	server.metrics.tls = server.shared.tls;
 	int status = serve(&server);
 	server_tls_close(&server.tls);
 	state_holder_destroy(&server.states);

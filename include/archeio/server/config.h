@@ -67,6 +67,10 @@ struct config {
 	enum xdp_path_mode xdp_mode;
 	char *bpffs_dir;
 	bool xdp_keep;
+	/* /metrics, /healthz, /readyz on their own listener; NULL: off */
+	char *metrics_listen;
+	/* ranges data older than this is stale (warning, metric); 0: never */
+	uint64_t ranges_max_age_s;
 	/* `lookup` only: --json and the addresses; `xdp status`: --json */
 	bool json;
 	char **args;

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archeio/bpf_shared.h"
 #include "archeio/core/conn_tuple.h"
 #include "archeio/core/ip.h"
 #include "archeio/geo/ranges.h"
@@ -62,6 +63,22 @@ uint32_t xdp_path_lookup(struct xdp_path *path, const struct ip_addr *addr);
 /* The mode actually in use (native or skb; never auto) and the program id. */
 enum xdp_path_mode xdp_path_attached_mode(const struct xdp_path *path);
 uint32_t xdp_path_prog_id(const struct xdp_path *path);
+/* Whether the interface still runs the program (for /readyz): one netlink
+ * query. Behind libxdp's dispatcher, whether the dispatcher is there. */
+bool xdp_path_attached(const struct xdp_path *path);
+/* What the program counted and holds, for the server's metrics. */
+struct xdp_path_stats {
+	bool attached;			  /* the interface still runs the program */
+	uint64_t counters[COUNTER_COUNT]; /* summed over CPUs */
+	struct cloud_name clouds[ARCHEIO_CLOUD_SLOTS];
+	uint64_t conn_tags; /* tags written, not yet taken */
+	uint32_t conn_tags_capacity;
+};
+/* Reads the maps through the fds the path holds (no pins, no privilege
+ * beyond what it already has). -1 with err when the counters cannot be
+ * read. Walks conn_tags: call it per scrape, not per request. */
+int xdp_path_read_stats(struct xdp_path *path, struct xdp_path_stats *out, char *err,
+			size_t errlen);
 /* Detaches and unpins, unless options->keep. NULL is a no-op. */
 void xdp_path_close(struct xdp_path *path);
 
