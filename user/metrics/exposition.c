@@ -163,7 +163,8 @@ void metrics_histogram_samples(struct metrics_text *t, const char *name,
 		t->failed = true;
 		return;
 	}
-	memcpy(all, labels, label_count * sizeof(*labels));
+	if (label_count)
+		memcpy(all, labels, label_count * sizeof(*labels));
 	all[label_count] = (struct metrics_label){"le", le};
 	uint64_t cumulative = 0;
 	suffixed(t, sample, sizeof(sample), name, "_bucket");
