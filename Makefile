@@ -5,7 +5,7 @@
 # Layout (one rule per kind of file, so adding a module needs no Makefile edit):
 #   user/core/*.c       -> build/libcore.a      (what both binaries use)
 #   user/<subsystem>/*.c -> build/libarcheio.a  (the redirector: geo xdp contract
-#                                               mirrorcheck http server)
+#                                               mirrorcheck http metrics server)
 #   user/mirrortool/*.c -> build/libmirrortool.a (archeio-mirror)
 #   user/cmd/NAME.c     -> build/NAME          (one main() per binary)
 # Public headers are include/archeio/<subsystem>/; internal ones sit beside
@@ -49,7 +49,7 @@ LDLIBS += -lxdp -lbpf -lelf -lz -levent_pthreads -levent -lcurl -ljansson -lssl 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -I$(BUILD)/include $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
-SERVER_SUBSYSTEMS := geo xdp contract mirrorcheck http server
+SERVER_SUBSYSTEMS := geo xdp contract mirrorcheck http metrics server
 CORE_SRCS := $(wildcard user/core/*.c)
 LIB_SRCS := $(foreach d,$(SERVER_SUBSYSTEMS),$(wildcard user/$(d)/*.c))
 MIRROR_SRCS := $(wildcard user/mirrortool/*.c)

@@ -23,7 +23,7 @@ MAX_COMPLEXITY=20
 ALLOWLIST=scripts/layout-allowlist.txt
 
 # Which subsystems each may call, besides itself (the intended direction:
-# cmd -> server -> {http, contract, mirrorcheck, xdp, geo} -> core;
+# cmd -> server -> {http, contract, mirrorcheck, xdp, geo, metrics} -> core;
 # mirrortool -> core; xdp -> geo, mirrorcheck -> geo).
 declare -A MAY_CALL=(
 	[core]=""
@@ -32,9 +32,10 @@ declare -A MAY_CALL=(
 	[contract]="core"
 	[mirrorcheck]="geo core"
 	[http]="core"
-	[server]="core geo xdp contract mirrorcheck http"
+	[metrics]="core"
+	[server]="core geo xdp contract mirrorcheck http metrics"
 	[mirrortool]="core"
-	[cmd]="core geo xdp contract mirrorcheck http server mirrortool"
+	[cmd]="core geo xdp contract mirrorcheck http metrics server mirrortool"
 )
 
 if ! command -v pmccabe >/dev/null 2>&1; then

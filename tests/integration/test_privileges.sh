@@ -49,8 +49,13 @@ chmod 0640 "$TMP/key.pem"
 log "userspace mode: --user nobody"
 PORT=$(free_port)
 TLS_PORT=$(free_port)
+# The metrics port is bound before the drop: a privileged one works.
+METRICS_PORT=""
+for p in $(seq 900 999); do
+	ss -Htln "sport = :$p" | grep -q . || { METRICS_PORT=$p; break; }
+done
 "$ARCHEIO" serve --listen "127.0.0.1:$TLS_PORT" --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem" \
-	--plain-listen "127.0.0.1:$PORT" --user nobody --ranges "$TMP/ranges" --mirrors "$TMP/mirrors" \
+	--plain-listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$METRICS_PORT" --user nobody --ranges "$TMP/ranges" --mirrors "$TMP/mirrors" \
 	--trusted-proxy 127.0.0.1/32 --xff-hops 1 --upstream "$UPSTREAM" --upstream-path "" \
 	--workers 2 >"$TMP/server.log" 2>&1 &
 PID=$!
@@ -77,6 +82,11 @@ check_eq "blob from lab:one goes to mirror one" \
 	"$(status_location "http://127.0.0.1:$PORT$BLOB" -H 'X-Forwarded-For: 192.0.2.7')" \
 	"307 $MIRROR/one/containers/images/$DIGEST"
 check_eq "HTTPS answered" "$(status_location "https://localhost:$TLS_PORT/v2/" --cacert "$TMP/cert.pem" --resolve "localhost:$TLS_PORT:127.0.0.1")" "200 -"
+check_eq "metrics on a privileged port, after the drop: /readyz" \
+	"$(curl -s "http://127.0.0.1:$METRICS_PORT/readyz")" "ok"
+check_match "metrics after the drop: /metrics" \
+	"$(curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | grep '^archeio_redirects_total{target="mirror"}')" \
+	' 1$'
 
 log "SIGHUP after the drop: ranges, mirror rules and the certificate are read again"
 printf '192.0.2.0/24 lab two\n' >"$TMP/ranges/operator.txt.new"
@@ -141,7 +151,8 @@ chmod 0644 "$TMP/xmirrors" "$TMP/xranges/operator.txt"
 
 nsenter --net="/run/netns/$SERVER_NS" "$ARCHEIO" serve --listen :8080 --xdp-iface "$SERVER_IF" \
 	--xdp-mode native --bpffs "$BPFFS" --ranges "$TMP/xranges" --mirrors "$TMP/xmirrors" \
-	--upstream "$UPSTREAM" --upstream-path "" --workers 2 --user nobody >"$TMP/xdp.log" 2>&1 &
+	--upstream "$UPSTREAM" --upstream-path "" --workers 2 --user nobody \
+	--metrics-listen 127.0.0.1:9090 >"$TMP/xdp.log" 2>&1 &
 XPID=$!
 on_exit "kill $XPID; wait $XPID"
 wait_for_log "$TMP/xdp.log" "listening on" 30 || { cat "$TMP/xdp.log"; exit 1; }
@@ -165,6 +176,10 @@ fi
 fetch() { ns_exec "${NS_PREFIX}client" curl -s -o /dev/null --max-time 5 -w '%{http_code} %header{location}' "$1"; }
 check_eq "tagged client gets lab:one" "$(fetch "http://$SERVER_IP:8080$BLOB")" "307 $XMIRROR/one/containers/images/$DIGEST"
 check_eq "pinned maps: lab one" "$(ns_exec "$SERVER_NS" "$ARCHEIO" lookup --bpffs "$BPFFS" "$CLIENT")" "$CLIENT	lab	one"
+xmetric() { ns_exec "$SERVER_NS" curl -s http://127.0.0.1:9090/metrics | awk -v m="$1" '$1 == m {print $2}'; }
+check_eq "XDP metrics after the drop: /readyz" "$(ns_exec "$SERVER_NS" curl -s http://127.0.0.1:9090/readyz)" "ok"
+check_eq "XDP metrics after the drop: attached" "$(xmetric archeio_xdp_attached)" "1"
+check_match "XDP metrics after the drop: tagged" "$(xmetric archeio_xdp_tagged_total)" "^[1-9][0-9]*$"
 
 log "SIGHUP after the drop reaches the XDP maps"
 printf '203.0.113.0/24 lab one\n203.0.113.10/32 lab two\n' >"$TMP/xranges/operator.txt"

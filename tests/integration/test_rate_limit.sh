@@ -5,7 +5,8 @@
 # burst is cut at --rate-burst in total, not per worker. Over the limit: 429
 # TOOMANYREQUESTS with Retry-After and no Location; other clients, exempt
 # CIDRs and exempt clouds are untouched; IPv6 clients share their /64; the
-# bucket refills with time; the refusal is logged at debug.
+# bucket refills with time; the refusal is logged at debug and counted by the
+# client's cloud in /metrics.
 source "$(dirname "$0")/../lib/common.sh"
 require_cmd curl
 
@@ -13,7 +14,8 @@ UPSTREAM="http://127.0.0.1:$(free_port)"
 printf '192.0.2.0/24 lab east\n203.0.113.0/24 lab ci\n' >"$TMP/ranges.txt"
 printf '*\tupstream\n' >"$TMP/mirrors"
 PORT=$(free_port)
-"$ARCHEIO" serve --listen "127.0.0.1:$PORT" --workers 2 --ranges "$TMP/ranges.txt" \
+MPORT=$(free_port)
+"$ARCHEIO" serve --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$MPORT" --workers 2 --ranges "$TMP/ranges.txt" \
 	--mirrors "$TMP/mirrors" --upstream "$UPSTREAM" --trusted-proxy 127.0.0.1/32 --xff-hops 1 \
 	--rate-limit 1 --rate-burst 5 --rate-limit-exempt 198.51.100.0/24 \
 	--rate-limit-exempt lab:ci --log-level debug --access-log >"$TMP/server.log" 2>&1 &
@@ -75,5 +77,13 @@ check_match "access log line with 429" "$(grep 'status=429' "$TMP/server.log" | 
 	"client=192\.0\.2\.7 cloud=lab region=east .*status=429"
 check_match "start-up line" "$(grep 'rate limit:' "$TMP/server.log")" \
 	"1 requests/s per client, burst 5, IPv6 per /64, 65536 buckets"
+
+log "counted in /metrics by the client's cloud"
+curl -s "http://127.0.0.1:$MPORT/metrics" >"$TMP/m.txt"
+# lab: the burst's refusals, the blob and the HEAD; unlisted: the IPv6 one.
+check_eq "lab refusals" "$(awk '$1 == "archeio_rate_limited_total{cloud=\"lab\"}" {print $2}' "$TMP/m.txt")" \
+	"$((14 - ok))"
+check_eq "unlisted refusals" \
+	"$(awk '$1 == "archeio_rate_limited_total{cloud=\"unlisted\"}" {print $2}' "$TMP/m.txt")" "1"
 
 finish

@@ -5,7 +5,7 @@
 # in another keeps pulling. The normal client's requests all succeed with a
 # median latency within 2x of idle (plus 5 ms for this shared VM's noise),
 # the flood's SYNs are dropped and counted (in total and by cloud), and
-# `archeio xdp status` and bpftool show it. Then a second run without the
+# `archeio xdp status`, bpftool and /metrics show it. Then a second run without the
 # limit: the same flood passes, nothing is dropped.
 source "$(dirname "$0")/../lib/common.sh"
 require_root
@@ -50,7 +50,7 @@ pulls() {
 median_us() { awk '{print int($2 * 1000000)}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 flood() { ns_exec "${NS_PREFIX}flood" python3 "$ROOT/tests/lib/syn_flood.py" "$FLOOD_IP" "$SERVER_IP" 8080 "$1"; }
 
-start_server "$TMP/server.log" --xdp-syn-limit 50 --xdp-syn-burst 50
+start_server "$TMP/server.log" --xdp-syn-limit 50 --xdp-syn-burst 50 --metrics-listen 127.0.0.1:9090
 check_match "start-up line" "$(grep 'SYN limit' "$TMP/server.log")" "SYN limit 50/s per source .* burst 50"
 
 log "idle latency"
@@ -83,6 +83,13 @@ check_eq "dropped by cloud: aws (the flooder)" "$(val syn_drops_aws)" "$drops"
 check_eq "dropped by cloud: gcp (the calm client)" "$(val syn_drops_gcp)" "0"
 check_match "status --json" "$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS" --json)" \
 	"\"syn_drops\": $drops"
+ns_exec "$SERVER_NS" curl -s http://127.0.0.1:9090/metrics >"$TMP/m.txt"
+metric() { awk -v m="$1" '$1 == m {print $2}' "$TMP/m.txt"; }
+check_eq "/metrics: archeio_xdp_syn_drops_total" "$(metric archeio_xdp_syn_drops_total)" "$drops"
+check_eq "/metrics: dropped by cloud: aws" \
+	"$(metric 'archeio_xdp_syn_drops_by_cloud_total{cloud="aws"}')" "$drops"
+check_eq "/metrics: dropped by cloud: gcp" \
+	"$(metric 'archeio_xdp_syn_drops_by_cloud_total{cloud="gcp"}')" "0"
 check_match "bpftool: the flooder's bucket" "$(bpftool map dump pinned "$BPFFS/syn_buckets" 2>&1)" \
 	"192,0,2,10"
 check_match "bpftool: the limit's configuration" \

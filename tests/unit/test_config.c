@@ -224,6 +224,11 @@ static void bad_values_are_refused(void **state)
 	expect_error("--bpffs", "relative", "relative");
 	expect_error("--no-such-flag", NULL, "--no-such-flag");
 	expect_error("--upstream", NULL, "needs a value");
+	expect_error("--metrics-listen", "9090", "9090");
+	expect_error("--metrics-listen", "nohost:9090", "nohost:9090");
+	expect_error("--ranges-max-age", "7 days", "7 days");
+	expect_error("--ranges-max-age", "-1d", "-1d");
+	expect_error("--ranges-max-age", "3651d", "3651d");
 }
 
 static void expect_exact_error(const char *flag, const char *value, const char *want)
@@ -264,6 +269,37 @@ static void refusals_name_the_problem(void **state)
 			   "--upstream: not an absolute http(s) URL: ftp://x");
 	/* A page URL may carry a query; only bases may not. */
 	expect_exact_error("--privacy-url", "https://", "--privacy-url: no host: https://");
+}
+
+/* --metrics-listen is off unless given; --ranges-max-age is 7 days unless
+ * given, as a duration with a unit or plain seconds (0: never stale). */
+static void metrics_and_ranges_age_flags(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256];
+	assert_int_equal(PARSE(&c, NULL, err, "--workers", "1"), CONFIG_OK);
+	assert_null(c.metrics_listen);
+	assert_int_equal(c.ranges_max_age_s, 7 * 86400);
+	config_free(&c);
+	assert_int_equal(
+	    PARSE(&c, NULL, err, "--metrics-listen", ":9090", "--ranges-max-age", "12h"),
+	    CONFIG_OK);
+	assert_string_equal(c.metrics_listen, ":9090");
+	assert_int_equal(c.ranges_max_age_s, 12 * 3600);
+	config_free(&c);
+	const char *env[] = {"ARCHEIO_RANGES_MAX_AGE", "3600", "ARCHEIO_METRICS_LISTEN",
+			     "[::1]:9091", NULL};
+	assert_int_equal(PARSE(&c, env, err, "--workers", "1"), CONFIG_OK);
+	assert_int_equal(c.ranges_max_age_s, 3600);
+	assert_string_equal(c.metrics_listen, "[::1]:9091");
+	config_free(&c);
+	assert_int_equal(PARSE(&c, env, err, "--ranges-max-age", "0"), CONFIG_OK);
+	assert_int_equal(c.ranges_max_age_s, 0);
+	config_free(&c);
+	expect_exact_error("--ranges-max-age", "1h30m",
+			   "--ranges-max-age: bad duration 1h30m (want e.g. 7d, 12h, 30m, 3600s or "
+			   "seconds; at most 3650d)");
 }
 
 static void bad_environment_is_refused(void **state)
@@ -547,6 +583,7 @@ int main(void)
 	    cmocka_unit_test(environment_is_read),
 	    cmocka_unit_test(flags_override_environment),
 	    cmocka_unit_test(bad_values_are_refused),
+	    cmocka_unit_test(metrics_and_ranges_age_flags),
 	    cmocka_unit_test(bad_environment_is_refused),
 	    cmocka_unit_test(refusals_name_the_problem),
 	    cmocka_unit_test(help_and_arguments),

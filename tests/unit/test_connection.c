@@ -344,6 +344,98 @@ static void answer_length_is_told_in_order(void **state)
 	assert_int_equal(f->owner.requests, 5);
 }
 
+/* Another connection on the fixture's set; returns the client's end. */
+static int accept_another(struct fixture *f)
+{
+	int fds[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	fcntl(fds[1], F_SETFL, O_NONBLOCK);
+	struct http_peer peer = {0};
+	ip_parse("192.0.2.2", &peer.addr);
+	http_connection_accept(&f->set, fds[0], &peer, NULL);
+	return fds[1];
+}
+
+/* The client sends text, reads what comes back, then closes its end. */
+static void exchange_and_leave(struct fixture *f, int client, const char *text)
+{
+	if (*text)
+		assert_int_equal(send(client, text, strlen(text), MSG_NOSIGNAL),
+				 (ssize_t)strlen(text));
+	run_loop(f);
+	char buf[8192];
+	while (recv(client, buf, sizeof(buf), 0) > 0)
+		;
+	close(client);
+	run_loop(f);
+}
+
+static void exchange_and_stay(struct fixture *f, int client, const char *text)
+{
+	assert_int_equal(send(client, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+	run_loop(f);
+}
+
+static uint64_t closed(const struct fixture *f, enum http_close_reason reason)
+{
+	return counter_read(&f->set.stats.closed[reason]);
+}
+
+/* Every accepted connection is counted once when it closes, under the first
+ * cause of its end; the answers this layer gives itself by their status. */
+static void closes_and_errors_are_counted(void **state)
+{
+	struct fixture *f = *state;
+	/* The fixture's connection: a keep-alive request, then the client leaves. */
+	exchange_and_leave(f, f->client, "GET /v2/ HTTP/1.1\r\n\r\n");
+	f->client = -1;
+	assert_int_equal(closed(f, HTTP_CLOSE_CLIENT), 1);
+	/* Connection: close: archeio ends it after its answer. */
+	exchange_and_leave(f, accept_another(f), "GET /v2/ HTTP/1.1\r\nConnection: close\r\n\r\n");
+	assert_int_equal(closed(f, HTTP_CLOSE_SERVER), 1);
+	/* 505 and a truncated request: errors (400 and 505), even though the
+	 * client closes the lingering connection. */
+	exchange_and_leave(f, accept_another(f), "GET /v2/ HTTP/9.9\r\n\r\n");
+	int client = accept_another(f);
+	assert_int_equal(send(client, "GET /v2/ HT", 11, MSG_NOSIGNAL), 11);
+	shutdown(client, SHUT_WR);
+	exchange_and_leave(f, client, "");
+	assert_int_equal(closed(f, HTTP_CLOSE_ERROR), 2);
+	assert_int_equal(counter_read(&f->set.stats.errors[HTTP_ERROR_505]), 1);
+	assert_int_equal(counter_read(&f->set.stats.errors[HTTP_ERROR_400]), 1);
+	/* A request line over the limit: 414, a limit. */
+	static char long_line[9000];
+	memcpy(long_line, "GET /", 5);
+	memset(long_line + 5, 'a', sizeof(long_line) - 6);
+	exchange_and_leave(f, accept_another(f), long_line);
+	assert_int_equal(counter_read(&f->set.stats.errors[HTTP_ERROR_414]), 1);
+	assert_int_equal(closed(f, HTTP_CLOSE_LIMIT), 1);
+	/* Idle past the keep-alive timeout: a timeout. */
+	f->set.idle_timeout_ms = 50;
+	client = accept_another(f);
+	exchange_and_stay(f, client, "GET /v2/ HTTP/1.1\r\n\r\n");
+	struct timeval wait = {0, 200 * 1000};
+	event_base_loopexit(f->base, &wait);
+	event_base_dispatch(f->base);
+	assert_int_equal(closed(f, HTTP_CLOSE_TIMEOUT), 1);
+	close(client);
+	/* Draining closes the idle ones: server. */
+	f->set.idle_timeout_ms = 5000;
+	client = accept_another(f);
+	http_connections_drain(&f->set);
+	assert_int_equal(closed(f, HTTP_CLOSE_SERVER), 2);
+	close(client);
+	assert_int_equal(counter_read(&f->set.stats.accepted), 7);
+	uint64_t all = 0;
+	for (int r = 0; r < HTTP_CLOSE_REASON_COUNT; r++)
+		all += closed(f, (enum http_close_reason)r);
+	assert_int_equal(all, 7);
+	assert_int_equal(f->set.count, 0);
+	assert_string_equal(http_close_reason_name(HTTP_CLOSE_LIMIT), "limit");
+	assert_int_equal(http_error_status_code(HTTP_ERROR_431), 431);
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -352,6 +444,7 @@ int main(void)
 	    TEST(client_gone_while_pending),	   TEST(draining_makes_the_answer_final),
 	    TEST(drain_closes_idle_connections),   TEST(malformed_request_is_answered_here),
 	    TEST(backpressure_queues_and_resumes), TEST(answer_length_is_told_in_order),
+	    TEST(closes_and_errors_are_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

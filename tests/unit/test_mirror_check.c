@@ -206,6 +206,12 @@ static const char *url_for(struct fixture *fx, const char *path)
 	return fx->url;
 }
 
+static uint64_t result_count(const struct mirror_check_stats *stats, size_t origin,
+			     enum mirror_check_result result)
+{
+	return counter_read(&stats->origins[origin].results[result]);
+}
+
 static struct mirror_checker *new_checker(struct fixture *fx, uint32_t timeout_ms,
 					  uint32_t max_in_flight)
 {
@@ -529,7 +535,11 @@ static void test_proxy_environment_is_ignored(void **state)
 static void test_in_flight_limit_answers_absent(void **state)
 {
 	struct fixture *fx = *state;
-	struct mirror_checker *c = new_checker(fx, 60000, 2);
+	static struct mirror_check_stats stats;
+	memset(&stats, 0, sizeof(stats));
+	struct mirror_checker_options o = {
+	    .timeout_ms = 60000, .max_in_flight = 2, .stats = &stats};
+	struct mirror_checker *c = mirror_checker_new(fx->base, &o);
 	struct answer a[3] = {{.fx = fx}, {.fx = fx}, {.fx = fx}};
 
 	mirror_checker_check(c, url_for(fx, "/slow/a"), on_answer, &a[0]);
@@ -541,6 +551,9 @@ static void test_in_flight_limit_answers_absent(void **state)
 	wait_slow_requests(fx, 2);
 	assert_int_equal(server_count(fx, "/slow/c"), 0);
 	assert_int_equal(a[0].calls + a[1].calls, 0);
+	/* Counted apart: it says nothing about the mirror. */
+	assert_int_equal(counter_read(&stats.not_made), 1);
+	assert_int_equal(result_count(&stats, 0, MIRROR_CHECK_ERROR), 0);
 	mirror_checker_free(c);
 	assert_int_equal(a[0].calls + a[1].calls, 2);
 }
@@ -701,9 +714,68 @@ static void test_checks_and_failures_are_logged(void **state)
 	free(text);
 }
 
+/* Every lookup is counted as a cache hit (by answer), a miss or a join;
+ * every check by origin and result; every HEAD made in the latency
+ * histogram. */
+static void test_checks_are_counted(void **state)
+{
+	struct fixture *fx = *state;
+	static struct mirror_check_stats stats; /* zeroed, as the caller must */
+	memset(&stats, 0, sizeof(stats));
+	struct mirror_checker_options o = {.timeout_ms = SHORT_TIMEOUT_MS, .stats = &stats};
+	struct mirror_checker *c = mirror_checker_new(fx->base, &o);
+	assert_non_null(c);
+	struct answer a[8];
+	for (int i = 0; i < 8; i++)
+		a[i] = (struct answer){.fx = fx};
+	mirror_checker_check(c, url_for(fx, "/present"), on_answer, &a[0]);
+	mirror_checker_check(c, url_for(fx, "/present"), on_answer, &a[1]); /* joins */
+	mirror_checker_check(c, url_for(fx, "/absent"), on_answer, &a[2]);
+	wait_answers(fx, 3);
+	mirror_checker_check(c, url_for(fx, "/present"), on_answer, &a[3]); /* cached */
+	mirror_checker_check(c, url_for(fx, "/absent"), on_answer, &a[4]);  /* cached */
+	/* After the cached answers: a 5xx or a timeout forgets the origin's. */
+	mirror_checker_check(c, url_for(fx, "/error"), on_answer, &a[5]);
+	mirror_checker_check(c, url_for(fx, "/slow"), on_answer, &a[6]);
+	wait_answers(fx, 7);
+	uint16_t port;
+	int fd = refusing_socket(&port);
+	char refused[64];
+	snprintf(refused, sizeof(refused), "http://127.0.0.1:%u/present", (unsigned)port);
+	mirror_checker_check(c, refused, on_answer, &a[7]);
+	wait_answers(fx, 8);
+
+	assert_int_equal(counter_read(&stats.cache_misses), 5);
+	assert_int_equal(counter_read(&stats.joins), 1);
+	assert_int_equal(counter_read(&stats.not_made), 0);
+	assert_int_equal(counter_read(&stats.cache_present), 1);
+	assert_int_equal(counter_read(&stats.cache_absent), 1);
+	assert_int_equal(atomic_load(&stats.origin_count), 2);
+	char origin[64];
+	snprintf(origin, sizeof(origin), "http://127.0.0.1:%u", (unsigned)fx->port);
+	assert_string_equal(stats.origins[0].origin, origin);
+	assert_int_equal(result_count(&stats, 0, MIRROR_CHECK_PRESENT), 1);
+	assert_int_equal(result_count(&stats, 0, MIRROR_CHECK_ABSENT), 1);
+	assert_int_equal(result_count(&stats, 0, MIRROR_CHECK_ERROR), 1); /* the 503 */
+	assert_int_equal(result_count(&stats, 0, MIRROR_CHECK_TIMEOUT), 1);
+	snprintf(origin, sizeof(origin), "http://127.0.0.1:%u", (unsigned)port);
+	assert_string_equal(stats.origins[1].origin, origin);
+	assert_int_equal(result_count(&stats, 1, MIRROR_CHECK_ERROR), 1);
+	uint64_t heads = 0;
+	for (int b = 0; b < MIRROR_CHECK_LATENCY_BUCKETS; b++)
+		heads += counter_read(&stats.latency[b]);
+	assert_int_equal(heads, 5);
+	/* The timeout took at least SHORT_TIMEOUT_MS. */
+	assert_true(counter_read(&stats.latency_sum_us) >= SHORT_TIMEOUT_MS * 1000);
+	assert_string_equal(mirror_check_result_name(MIRROR_CHECK_TIMEOUT), "timeout");
+	mirror_checker_free(c);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_checks_are_counted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_present_and_absent, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cache_hit_sends_no_second_request, setup,
 					    teardown),

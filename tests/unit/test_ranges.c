@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "archeio/geo/ranges.h"
+#include "geo/ranges_internal.h"
 #include "helpers/ranges_detect.h"
 
 #define SHARED_DATA "../shared/data"
@@ -694,6 +695,110 @@ static void test_warnings_are_bounded(void **state)
 	assert_int_equal(f->set.warnings.total, 0);
 }
 
+/* The two spellings of a UTC time the providers stamp their files with. */
+static void test_publication_time_parsing(void **state)
+{
+	(void)state;
+	int64_t t = 0;
+	assert_true(ranges_parse_utc("2026-07-29-08-27-05", '-', '-', '-', &t));
+	assert_int_equal(t, 1785313625); /* date -u -d 2026-07-29T08:27:05 +%s */
+	assert_true(ranges_parse_utc("2026-07-29T07:05:53.849365", '-', 'T', ':', &t));
+	assert_int_equal(t, 1785308753);
+	assert_true(ranges_parse_utc("2024-02-29T00:00:00", '-', 'T', ':', &t));
+	assert_int_equal(t, 1709164800);
+	static const char *const bad[] = {
+	    "",
+	    "2026-07-29",
+	    "2026-07-29T07:05",
+	    "2026-07-29 07:05:53",
+	    "2026-07-29T07:05:53Z",
+	    "2026-07-29T07:05:53.",
+	    "2026-07-29T07:05:53.5x",
+	    "2025-02-29T00:00:00", /* no such day */
+	    "2026-13-01T00:00:00",
+	    "2026-07-29T24:00:00",
+	    "2026-7-29T07:05:53",
+	    "+026-07-29T07:05:53",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ranges_parse_utc(bad[i], '-', 'T', ':', &t))
+			fail_msg("\"%s\" parsed as a time", bad[i]);
+	assert_false(ranges_parse_utc("2026-07-29T08:27:05", '-', '-', '-', &t));
+}
+
+/* Each file read is listed with its format, prefixes, mtime and the stamp
+ * its format carries; the data's time is the newest stamp, else the newest
+ * mtime. A malformed stamp is no error. */
+static void test_file_stamps(void **state)
+{
+	struct fixture *f = *state;
+	const char *dir = make_temp_dir(f);
+	write_file(dir, "a-aws.json",
+		   "{\"syncToken\": \"1\", \"createDate\": \"2026-07-29-08-27-05\", \"prefixes\": "
+		   "[{\"ip_prefix\": \"3.5.140.0/22\", \"region\": \"ap-northeast-2\"}]}");
+	write_file(dir, "b-gcp.json",
+		   "{\"creationTime\": \"2026-07-29T07:05:53.849365\", \"prefixes\": "
+		   "[{\"ipv4Prefix\": \"34.1.208.0/20\", \"scope\": \"africa-south1\"}, "
+		   "{\"ipv6Prefix\": \"2600:1900:8000::/44\", \"scope\": \"africa-south1\"}]}");
+	write_file(dir, "c-azure.json",
+		   "{\"changeNumber\": 321, \"values\": [{\"name\": \"AzureCloud.westeurope\", "
+		   "\"properties\": {\"region\": \"westeurope\", \"addressPrefixes\": "
+		   "[\"13.69.0.0/17\"]}}]}");
+	write_file(dir, "d-ops.txt", "10.0.0.0/8 onprem dc1\n");
+	write_file(
+	    dir, "e-aws-odd.json",
+	    "{\"createDate\": \"yesterday\", \"prefixes\": [], \"ipv6_prefixes\": []}"); /* no
+											    stamp,
+											    no error
+											  */
+	char path[600];
+	snprintf(path, sizeof(path), "%s/d-ops.txt", dir);
+	struct timespec times[2] = {{.tv_sec = 1700000000}, {.tv_sec = 1700000000}};
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+
+	if (ranges_load_path(&f->set, &f->regions, dir, f->err, sizeof(f->err)) != 0)
+		fail_msg("%s", f->err);
+	assert_int_equal(f->set.file_count, 5);
+	const struct ranges_file *files = f->set.files;
+	assert_string_equal(files[0].format, "aws");
+	assert_int_equal(files[0].published, 1785313625);
+	assert_int_equal(files[0].prefixes, 1);
+	assert_int_equal(files[0].change_number, -1);
+	assert_string_equal(files[1].format, "gcp");
+	assert_int_equal(files[1].published, 1785308753);
+	assert_int_equal(files[1].prefixes, 2);
+	assert_string_equal(files[2].format, "azure");
+	assert_int_equal(files[2].published, 0);
+	assert_int_equal(files[2].change_number, 321);
+	assert_string_equal(files[3].format, "text");
+	assert_int_equal(files[3].published, 0);
+	assert_int_equal(files[3].modified, 1700000000);
+	assert_string_equal(files[3].path, path);
+	assert_int_equal(files[4].published, 0);
+	assert_int_equal(files[4].prefixes, 0);
+
+	int64_t when = 0;
+	bool published = false;
+	assert_true(ranges_data_time(&f->set, &when, &published));
+	assert_true(published);
+	assert_int_equal(when, 1785313625);
+
+	/* Without stamps: the newest mtime. */
+	range_set_free(&f->set);
+	assert_int_equal(ranges_load_path(&f->set, &f->regions, path, f->err, sizeof(f->err)), 0);
+	assert_true(ranges_data_time(&f->set, &when, &published));
+	assert_false(published);
+	assert_int_equal(when, 1700000000);
+
+	/* Nothing read, nothing to say; a failed directory lists nothing. */
+	range_set_free(&f->set);
+	assert_false(ranges_data_time(&f->set, &when, &published));
+	write_file(dir, "f-bad.txt", "nonsense\n");
+	assert_int_equal(ranges_load_path(&f->set, &f->regions, dir, f->err, sizeof(f->err)), -1);
+	assert_int_equal(f->set.file_count, 0);
+	assert_int_equal(f->set.count, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -715,6 +820,8 @@ int main(void)
 	    T(test_finish_sorts_and_last_wins),
 	    T(test_count_by_cloud),
 	    T(test_directory_loading),
+	    T(test_publication_time_parsing),
+	    T(test_file_stamps),
 	    T(test_directory_empty_and_missing),
 	    T(test_real_provider_files),
 	    T(test_read_to_eof_and_read_errors),

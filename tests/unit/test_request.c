@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "archeio/http/http_parse.h"
+#include "archeio/metrics/request_counters.h"
 #include "archeio/server/config.h"
 #include "archeio/server/serve_state.h"
 #include "server/rate_exempt.h"
@@ -65,6 +66,7 @@ struct fixture {
 	struct fake_mirror mirror;
 	struct request_handler handler;
 	struct answer answer;
+	struct metrics_requests counters;
 };
 
 static void fake_check(void *ctx, const char *url, mirror_check_fn done, void *arg)
@@ -505,6 +507,7 @@ static void over_the_limit_is_429_never_a_redirect(void **state)
 	struct rate_exempt exempt;
 	struct request_limits limits;
 	limit_requests(f, &buckets, &exempt, &limits);
+	f->handler.counters = &f->counters;
 	f->mirror.cached = true;
 	const char *blob = "GET " BLOB_PATH " HTTP/1.1\r\nHost: x\r\n\r\n";
 	/* the forwarded client is counted, not the proxy */
@@ -542,8 +545,88 @@ static void over_the_limit_is_429_never_a_redirect(void **state)
 		handle(f, blob, "192.0.2.9");
 		assert_int_equal(f->answer.status, 307);
 	}
+	/* the refusals are counted by the client's region (10.1.2.3 and the
+	 * forwarded 10.9.9.9 are both aws us-east-1), nothing else is */
+	assert_int_equal(region_id(f, "10.9.9.9"), region_id(f, "10.1.2.3"));
+	assert_int_equal(metrics_limited(&f->counters, region_id(f, "10.1.2.3")), 3);
+	assert_int_equal(metrics_limited(&f->counters, region_id(f, "192.0.2.9")), 0);
+	assert_int_equal(metrics_limited(&f->counters, REGION_NONE), 0);
+	metrics_requests_free(&f->counters);
 	rate_limiter_free(&buckets);
 	rate_exempt_free(&exempt);
+}
+
+static uint64_t requests(const struct fixture *f, enum metrics_route route, int status)
+{
+	return counter_read(&f->counters.by_route[route][metrics_status_slot(status)]);
+}
+
+static uint64_t redirects(const struct fixture *f, enum metrics_target target)
+{
+	return counter_read(&f->counters.redirects[target]);
+}
+
+/* Every answer is counted by route and status, every 307 by target, every
+ * blob redirect by the client's region: when the answer is given, cached or
+ * late. */
+static void answers_are_counted(void **state)
+{
+	struct fixture *f = *state;
+	f->handler.counters = &f->counters;
+	handle(f, "GET /v2/ HTTP/1.1\r\n\r\n", "10.1.2.3");
+	handle(f, "GET /v2/pause/manifests/3.9 HTTP/1.1\r\n\r\n", "10.1.2.3");
+	handle(f, "HEAD /v2/pause/tags/list HTTP/1.1\r\n\r\n", "10.1.2.3");
+	handle(f, "GET /v2/A/manifests/x HTTP/1.1\r\n\r\n", "10.1.2.3");
+	handle(f, "GET / HTTP/1.1\r\n\r\n", "10.1.2.3");
+	handle(f, "POST /v2/ HTTP/1.1\r\n\r\n", "10.1.2.3");
+	handle(f, "GET /favicon.ico HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(requests(f, METRICS_ROUTE_PING, 200), 1);
+	assert_int_equal(requests(f, METRICS_ROUTE_MANIFEST, 307), 1);
+	assert_int_equal(requests(f, METRICS_ROUTE_TAGS, 307), 1);
+	assert_int_equal(requests(f, METRICS_ROUTE_MANIFEST, 400), 1);
+	assert_int_equal(requests(f, METRICS_ROUTE_OTHER, 307), 1);
+	assert_int_equal(requests(f, METRICS_ROUTE_OTHER, 405), 1);
+	assert_int_equal(requests(f, METRICS_ROUTE_OTHER, 404), 1);
+	assert_int_equal(redirects(f, METRICS_TARGET_UPSTREAM), 2);
+	assert_int_equal(redirects(f, METRICS_TARGET_PAGE), 1);
+
+	/* Blobs: aws us-east-1 cached present, then a late absent; gcp goes
+	 * upstream by rule; a bad X-Forwarded-For is a 400. */
+	uint32_t use1 = region_id(f, "10.1.2.3"), gcp = region_id(f, "192.0.2.1");
+	f->mirror.cached = true;
+	f->mirror.present = true;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	f->mirror.cached = false;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(requests(f, METRICS_ROUTE_BLOB, 307), 1); /* the late one not yet */
+	answer_later(f, false);
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "192.0.2.1");
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", PROXY);
+	assert_int_equal(requests(f, METRICS_ROUTE_BLOB, 307), 3);
+	assert_int_equal(requests(f, METRICS_ROUTE_BLOB, 400), 1);
+	assert_int_equal(redirects(f, METRICS_TARGET_MIRROR), 1);
+	assert_int_equal(redirects(f, METRICS_TARGET_UPSTREAM), 4);
+	assert_int_equal(metrics_blob_redirects(&f->counters, use1, true), 1);
+	assert_int_equal(metrics_blob_redirects(&f->counters, use1, false), 1);
+	assert_int_equal(metrics_blob_redirects(&f->counters, gcp, false), 1);
+	assert_int_equal(metrics_blob_redirects(&f->counters, REGION_NONE, false), 0);
+	metrics_requests_free(&f->counters);
+}
+
+/* A signature upstream's requests have their own route and target. */
+static void signatures_are_counted(void **state)
+{
+	struct fixture *f = *state;
+	f->route.signature_upstream = "https://sig.example";
+	f->handler.counters = &f->counters;
+	handle(f,
+	       "GET /v2/pause/referrers/" DIGEST " HTTP/1.1\r\n\r\n"
+	       "",
+	       "10.1.2.3");
+	assert_int_equal(f->answer.status, 307);
+	assert_int_equal(requests(f, METRICS_ROUTE_SIGNATURE, 307), 1);
+	assert_int_equal(redirects(f, METRICS_TARGET_SIGNATURE), 1);
+	metrics_requests_free(&f->counters);
 }
 
 int main(void)
@@ -567,6 +650,8 @@ int main(void)
 	    TEST(access_log_has_duration_size_and_agent),
 	    TEST(duration_covers_a_pending_check),
 	    TEST(json_access_log_has_numbers),
+	    TEST(answers_are_counted),
+	    TEST(signatures_are_counted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

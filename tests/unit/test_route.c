@@ -507,10 +507,47 @@ static void test_page_urls_byte_for_byte(void **state)
 	free(got);
 }
 
+/* The endpoint a request named, for the metrics' route label: set as soon
+ * as the path parses as one, kept when its name or digest is then refused. */
+static void test_endpoint_for_metrics(void **state)
+{
+	static const struct {
+		const char *method, *target;
+		enum route_endpoint endpoint;
+	} rows[] = {
+	    {"GET", "/v2/", ROUTE_ENDPOINT_PING},
+	    {"HEAD", "/v2", ROUTE_ENDPOINT_PING},
+	    {"GET", "/v2/pause/manifests/3.9", ROUTE_ENDPOINT_MANIFEST},
+	    {"GET", "/v2/pause/manifests/" COSIGN_SIG, ROUTE_ENDPOINT_MANIFEST},
+	    {"GET", "/v2/pause/blobs/" D256, ROUTE_ENDPOINT_BLOB},
+	    {"GET", "/v2/pause/tags/list", ROUTE_ENDPOINT_TAGS},
+	    {"GET", "/v2/pause/referrers/" D256, ROUTE_ENDPOINT_REFERRERS},
+	    {"GET", "/v2/A/manifests/x", ROUTE_ENDPOINT_MANIFEST},  /* 400 NAME_INVALID */
+	    {"GET", "/v2/a/blobs/sha256:abc", ROUTE_ENDPOINT_BLOB}, /* 400 DIGEST_INVALID */
+	    {"GET", "/v2/a/uploads/x", ROUTE_ENDPOINT_NONE},	    /* 404 unsupported */
+	    {"GET", "/v2/_catalog", ROUTE_ENDPOINT_NONE},
+	    {"GET", "/", ROUTE_ENDPOINT_NONE},
+	    {"GET", "/favicon.ico", ROUTE_ENDPOINT_NONE},
+	    {"POST", "/v2/pause/manifests/3.9", ROUTE_ENDPOINT_NONE}, /* 405 first */
+	};
+	struct route_result *got = malloc(sizeof(*got));
+
+	(void)state;
+	assert_non_null(got);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		route(rows[i].method, rows[i].target, strlen(rows[i].target), SIG, P, got);
+		if (got->endpoint != rows[i].endpoint)
+			fail_msg("%s %s: endpoint %d, want %d", rows[i].method, rows[i].target,
+				 (int)got->endpoint, (int)rows[i].endpoint);
+	}
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_routing_table),
+	    cmocka_unit_test(test_endpoint_for_metrics),
 	    cmocka_unit_test(test_target_length_limit),
 	    cmocka_unit_test(test_name_and_reference_lengths),
 	    cmocka_unit_test(test_config_edges),

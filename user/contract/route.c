@@ -9,13 +9,6 @@
 #include "archeio/core/oci.h"
 #include "archeio/contract/uri.h"
 
-enum endpoint {
-	ENDPOINT_MANIFEST,
-	ENDPOINT_BLOB,
-	ENDPOINT_TAGS,
-	ENDPOINT_REFERRERS,
-};
-
 /* A request-target split at the first '?'. */
 struct target {
 	const char *path;
@@ -28,7 +21,7 @@ struct target {
 struct v2_request {
 	const char *rest; /* decoded path after "/v2/", what redirects append */
 	size_t rest_len;
-	enum endpoint endpoint;
+	enum route_endpoint endpoint;
 	const char *name;
 	size_t name_len;
 	const char *ref; /* reference or digest; NULL for tags/list */
@@ -126,15 +119,15 @@ static bool parse_endpoint(const char *d, size_t len, struct v2_request *req)
 	req->ref = last;
 	req->ref_len = last_len;
 	if (span_is(kw, kw_len, "tags") && span_is(last, last_len, "list")) {
-		req->endpoint = ENDPOINT_TAGS;
+		req->endpoint = ROUTE_ENDPOINT_TAGS;
 		req->ref = NULL;
 		req->ref_len = 0;
 	} else if (span_is(kw, kw_len, "manifests")) {
-		req->endpoint = ENDPOINT_MANIFEST;
+		req->endpoint = ROUTE_ENDPOINT_MANIFEST;
 	} else if (span_is(kw, kw_len, "blobs")) {
-		req->endpoint = ENDPOINT_BLOB;
+		req->endpoint = ROUTE_ENDPOINT_BLOB;
 	} else if (span_is(kw, kw_len, "referrers")) {
-		req->endpoint = ENDPOINT_REFERRERS;
+		req->endpoint = ROUTE_ENDPOINT_REFERRERS;
 	} else {
 		return false;
 	}
@@ -154,9 +147,9 @@ static bool v2_request_valid(const struct v2_request *req, struct route_result *
 		return false;
 	}
 	switch (req->endpoint) {
-	case ENDPOINT_TAGS:
+	case ROUTE_ENDPOINT_TAGS:
 		return true;
-	case ENDPOINT_MANIFEST:
+	case ROUTE_ENDPOINT_MANIFEST:
 		/* Tags cannot contain ':', digests always do. */
 		if (memchr(req->ref, ':', req->ref_len) == NULL) {
 			if (oci_tag_valid(req->ref, req->ref_len))
@@ -165,8 +158,10 @@ static bool v2_request_valid(const struct v2_request *req, struct route_result *
 			return false;
 		}
 		break;
-	case ENDPOINT_BLOB:
-	case ENDPOINT_REFERRERS:
+	case ROUTE_ENDPOINT_BLOB:
+	case ROUTE_ENDPOINT_REFERRERS:
+	case ROUTE_ENDPOINT_NONE: /* parse_endpoint() gives neither */
+	case ROUTE_ENDPOINT_PING:
 		break;
 	}
 	if (digest_ok(req->ref, req->ref_len))
@@ -180,9 +175,10 @@ static bool goes_to_signature_upstream(const struct route_config *config,
 {
 	if (config->signature_upstream == NULL || config->signature_upstream[0] == '\0')
 		return false;
-	if (req->endpoint == ENDPOINT_REFERRERS)
+	if (req->endpoint == ROUTE_ENDPOINT_REFERRERS)
 		return true;
-	return req->endpoint == ENDPOINT_MANIFEST && oci_is_cosign_tag(req->ref, req->ref_len);
+	return req->endpoint == ROUTE_ENDPOINT_MANIFEST &&
+	       oci_is_cosign_tag(req->ref, req->ref_len);
 }
 
 /* <base>/v2/[<upstream-path>/]<rest>[?<query>] */
@@ -218,6 +214,7 @@ static void route_v2(const struct route_config *config, const struct target *t,
 		respond(out, RULE_INVALID, 404, "UNSUPPORTED", "unsupported endpoint");
 		return;
 	}
+	out->endpoint = req.endpoint;
 	if (!v2_request_valid(&req, out))
 		return;
 	if (t->query != NULL && !uri_query_valid(t->query, t->query_len)) {
@@ -229,7 +226,7 @@ static void route_v2(const struct route_config *config, const struct target *t,
 		out->rule = RULE_SIGNATURE;
 		base = config->signature_upstream;
 	} else {
-		out->rule = req.endpoint == ENDPOINT_BLOB ? RULE_BLOB : RULE_UPSTREAM;
+		out->rule = req.endpoint == ROUTE_ENDPOINT_BLOB ? RULE_BLOB : RULE_UPSTREAM;
 		base = config->upstream;
 	}
 	if (!build_location(out->location, sizeof(out->location), base, config->upstream_path, &req,
@@ -238,11 +235,11 @@ static void route_v2(const struct route_config *config, const struct target *t,
 		respond(out, RULE_INVALID, 414, NULL, "redirect target too long");
 		return;
 	}
-	out->kind = req.endpoint == ENDPOINT_BLOB ? ROUTE_BLOB : ROUTE_REDIRECT;
+	out->kind = req.endpoint == ROUTE_ENDPOINT_BLOB ? ROUTE_BLOB : ROUTE_REDIRECT;
 	out->status = 307;
 	out->oci_error = NULL;
 	out->message = "Temporary Redirect";
-	if (req.endpoint == ENDPOINT_BLOB) {
+	if (req.endpoint == ROUTE_ENDPOINT_BLOB) {
 		memcpy(out->digest, req.ref, req.ref_len);
 		out->digest[req.ref_len] = '\0';
 	}
@@ -255,6 +252,7 @@ void route_request(const struct route_config *config, const char *method, size_t
 
 	out->location[0] = '\0';
 	out->digest[0] = '\0';
+	out->endpoint = ROUTE_ENDPOINT_NONE;
 
 	/* 1 */
 	if (!method_allowed(method, method_len)) {
@@ -288,6 +286,7 @@ void route_request(const struct route_config *config, const char *method, size_t
 	}
 	/* 3 */
 	if (span_is(t.path, t.path_len, "/v2") || span_is(t.path, t.path_len, "/v2/")) {
+		out->endpoint = ROUTE_ENDPOINT_PING;
 		respond(out, RULE_V2_BASE, 200, NULL, "ok");
 		return;
 	}

@@ -17,6 +17,8 @@ void range_set_init(struct range_set *set)
 	set->count = 0;
 	set->cap = 0;
 	set->warnings.total = 0;
+	set->files = NULL;
+	set->file_count = 0;
 }
 
 size_t ranges_warnings_kept(const struct ranges_warnings *w)
@@ -27,6 +29,9 @@ size_t ranges_warnings_kept(const struct ranges_warnings *w)
 void range_set_free(struct range_set *set)
 {
 	free(set->entries);
+	for (size_t i = 0; i < set->file_count; i++)
+		free(set->files[i].path);
+	free(set->files);
 	range_set_init(set);
 }
 
@@ -133,7 +138,8 @@ bool ranges_looks_like_json(const char *buf, size_t len)
 }
 
 static int parse_json_buffer(struct range_set *set, struct region_table *regions, const char *name,
-			     const char *buf, size_t len, char *err, size_t errlen)
+			     const char *buf, size_t len, struct ranges_stamp *stamp, char *err,
+			     size_t errlen)
 {
 	json_error_t error;
 	json_t *root = json_loadb(buf, len, 0, &error);
@@ -153,19 +159,27 @@ static int parse_json_buffer(struct range_set *set, struct region_table *regions
 		rc = ranges_parse_json(
 		    set, regions, &(struct ranges_source){.name = name, .buf = buf, .len = len},
 		    root, format, err, errlen);
+	if (rc == 0 && stamp) {
+		stamp->format = format;
+		ranges_json_stamp(root, format, stamp);
+	}
 	json_decref(root);
 	return rc;
 }
 
-int ranges_parse_buffer(struct range_set *set, struct region_table *regions, const char *name,
-			const char *buf, size_t len, char *err, size_t errlen)
+int ranges_parse_buffer_stamped(struct range_set *set, struct region_table *regions,
+				const char *name, const char *buf, size_t len,
+				struct ranges_stamp *stamp, char *err, size_t errlen)
 {
 	size_t before = set->count;
 	size_t warnings_before = set->warnings.total;
 	size_t off = ranges_skip_bom(buf, len);
 	int rc;
+	if (stamp)
+		*stamp = (struct ranges_stamp){.format = RANGES_FORMAT_TEXT, .change_number = -1};
 	if (ranges_looks_like_json(buf + off, len - off))
-		rc = parse_json_buffer(set, regions, name, buf + off, len - off, err, errlen);
+		rc =
+		    parse_json_buffer(set, regions, name, buf + off, len - off, stamp, err, errlen);
 	else
 		rc = ranges_parse_text(set, regions, name, buf + off, len - off, err, errlen);
 	if (rc != 0) {
@@ -173,6 +187,31 @@ int ranges_parse_buffer(struct range_set *set, struct region_table *regions, con
 		set->warnings.total = warnings_before;
 	}
 	return rc;
+}
+
+int ranges_parse_buffer(struct range_set *set, struct region_table *regions, const char *name,
+			const char *buf, size_t len, char *err, size_t errlen)
+{
+	return ranges_parse_buffer_stamped(set, regions, name, buf, len, NULL, err, errlen);
+}
+
+bool ranges_data_time(const struct range_set *set, int64_t *when, bool *published)
+{
+	int64_t newest_published = 0, newest_modified = 0;
+	for (size_t i = 0; i < set->file_count; i++) {
+		const struct ranges_file *f = &set->files[i];
+		if (f->published > newest_published)
+			newest_published = f->published;
+		if (i == 0 || f->modified > newest_modified)
+			newest_modified = f->modified;
+	}
+	if (set->file_count == 0)
+		return false;
+	/* A stamp the provider wrote says when the data was made; a file's
+	 * mtime only when it was copied, so stamps win whenever there is one. */
+	*published = newest_published > 0;
+	*when = *published ? newest_published : newest_modified;
+	return true;
 }
 
 /* Sort key: the entry plus its load position, so equal prefixes keep load

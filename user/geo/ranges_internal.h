@@ -44,6 +44,28 @@ bool ranges_warning_kept_next(const struct ranges_warnings *w);
  * so error messages stay one safe line whatever the input holds. */
 void ranges_quote(char *dst, size_t cap, const char *src, size_t len);
 
+/* What a file says of itself (see struct ranges_file); filled by the
+ * parsers when asked. */
+struct ranges_stamp {
+	enum ranges_format format;
+	int64_t published;	 /* 0: none */
+	long long change_number; /* -1: none */
+};
+
+/* ranges_parse_buffer() that also tells the file's format and stamps
+ * (stamp may be NULL). */
+int ranges_parse_buffer_stamped(struct range_set *set, struct region_table *regions,
+				const char *name, const char *buf, size_t len,
+				struct ranges_stamp *stamp, char *err, size_t errlen);
+/* "YYYY<d>MM<d>DD<t>hh<c>mm<c>ss", an optional fraction of a second after
+ * '.', nothing else; UTC. AWS: d '-', t '-', c '-' ("2026-07-29-08-27-05");
+ * GCP: '-', 'T', ':' ("2026-07-29T07:05:53.849365"). False for anything
+ * else, an impossible date included. */
+bool ranges_parse_utc(const char *text, char date_sep, char between, char time_sep,
+		      int64_t *seconds);
+/* The stamps a JSON document of this format carries (none: left as is). */
+void ranges_json_stamp(const json_t *root, enum ranges_format format, struct ranges_stamp *stamp);
+
 /* The JSON shape of root (AWS, GCP, Azure) or RANGES_FORMAT_UNKNOWN. */
 enum ranges_format ranges_json_format(const json_t *root);
 /* The JSON text root was parsed from, for the line numbers of warnings. */

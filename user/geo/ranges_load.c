@@ -89,15 +89,56 @@ static int read_to_end(int fd, const char *path, size_t cap, char **out, size_t 
 	return -1;
 }
 
-static int read_file(const char *path, char **out, size_t *out_len, char *err, size_t errlen)
+/* The whole file, and its modification time (from the descriptor read). */
+static int read_file(const char *path, char **out, size_t *out_len, int64_t *modified, char *err,
+		     size_t errlen)
 {
 	size_t size;
 	int fd = open_regular_file(path, &size, err, errlen);
 	if (fd < 0)
 		return -1;
+	struct stat st;
+	*modified = fstat(fd, &st) == 0 ? (int64_t)st.st_mtime : 0;
 	int rc = read_to_end(fd, path, size + 1, out, out_len, err, errlen);
 	close(fd);
 	return rc;
+}
+
+static const char *format_name(enum ranges_format format)
+{
+	switch (format) {
+	case RANGES_FORMAT_AWS:
+		return "aws";
+	case RANGES_FORMAT_GCP:
+		return "gcp";
+	case RANGES_FORMAT_AZURE:
+		return "azure";
+	default:
+		return "text";
+	}
+}
+
+/* Appends what the file said about itself to set->files. */
+static int note_file(struct range_set *set, const char *path, const struct ranges_stamp *stamp,
+		     size_t prefixes, int64_t modified, char *err, size_t errlen)
+{
+	struct ranges_file *grown = realloc(set->files, (set->file_count + 1) * sizeof(*grown));
+	char *copy = strdup(path);
+	if (grown)
+		set->files = grown;
+	if (!grown || !copy) {
+		free(copy);
+		ranges_error(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	struct ranges_file *f = &set->files[set->file_count++];
+	*f = (struct ranges_file){.path = copy,
+				  .prefixes = prefixes,
+				  .modified = modified,
+				  .published = stamp->published,
+				  .change_number = stamp->change_number};
+	snprintf(f->format, sizeof(f->format), "%s", format_name(stamp->format));
+	return 0;
 }
 
 static int load_file(struct range_set *set, struct region_table *regions, const char *path,
@@ -105,11 +146,28 @@ static int load_file(struct range_set *set, struct region_table *regions, const 
 {
 	char *buf;
 	size_t len;
-	if (read_file(path, &buf, &len, err, errlen) != 0)
+	int64_t modified;
+	if (read_file(path, &buf, &len, &modified, err, errlen) != 0)
 		return -1;
-	int rc = ranges_parse_buffer(set, regions, path, buf, len, err, errlen);
+	size_t before = set->count, warnings_before = set->warnings.total;
+	struct ranges_stamp stamp;
+	int rc = ranges_parse_buffer_stamped(set, regions, path, buf, len, &stamp, err, errlen);
 	free(buf);
+	if (rc == 0 &&
+	    note_file(set, path, &stamp, set->count - before, modified, err, errlen) != 0) {
+		set->count = before;
+		set->warnings.total = warnings_before;
+		rc = -1;
+	}
 	return rc;
+}
+
+/* Forgets the files noted after the first `keep` (a directory that failed
+ * half way: the set is as it was). */
+static void forget_files(struct range_set *set, size_t keep)
+{
+	while (set->file_count > keep)
+		free(set->files[--set->file_count].path);
 }
 
 static int compare_names(const void *a, const void *b)
@@ -178,7 +236,8 @@ static int load_dir(struct range_set *set, struct region_table *regions, const c
 	size_t count;
 	if (list_dir(path, &names, &count, err, errlen) != 0)
 		return -1;
-	size_t before = set->count;
+	size_t before = set->count, files_before = set->file_count;
+	size_t warnings_before = set->warnings.total;
 	int rc = 0;
 	for (size_t i = 0; i < count && rc == 0; i++) {
 		char *file = NULL;
@@ -199,8 +258,11 @@ static int load_dir(struct range_set *set, struct region_table *regions, const c
 		free(file);
 	}
 	free_names(names, count);
-	if (rc != 0)
+	if (rc != 0) {
 		set->count = before;
+		set->warnings.total = warnings_before;
+		forget_files(set, files_before);
+	}
 	return rc;
 }
 

@@ -61,6 +61,8 @@ struct http_connection {
 	bool lingering;	      /* last response written, discarding input until EOF */
 	bool peer_eof;	      /* client half-closed: answer what was read, then close */
 	bool tls_dead;	      /* a fatal TLS error: no close_notify may follow */
+	bool close_noted;     /* close_reason says why it ends (the first cause) */
+	enum http_close_reason close_reason;
 	enum tls_stage tls_stage;
 	SSL *ssl;
 	struct tls_server *tls; /* held for the handshake's SNI callback */
@@ -74,6 +76,45 @@ struct http_connection {
 };
 
 static void process_input(struct http_connection *conn);
+
+const char *http_close_reason_name(enum http_close_reason reason)
+{
+	static const char *const names[HTTP_CLOSE_REASON_COUNT] = {
+	    [HTTP_CLOSE_CLIENT] = "client",   [HTTP_CLOSE_SERVER] = "server",
+	    [HTTP_CLOSE_TIMEOUT] = "timeout", [HTTP_CLOSE_LIMIT] = "limit",
+	    [HTTP_CLOSE_ERROR] = "error",
+	};
+	return (unsigned)reason < HTTP_CLOSE_REASON_COUNT ? names[reason] : "error";
+}
+
+int http_error_status_code(enum http_error_status status)
+{
+	static const int codes[HTTP_ERROR_STATUS_COUNT] = {
+	    [HTTP_ERROR_400] = 400, [HTTP_ERROR_408] = 408, [HTTP_ERROR_414] = 414,
+	    [HTTP_ERROR_431] = 431, [HTTP_ERROR_505] = 505,
+	};
+	return (unsigned)status < HTTP_ERROR_STATUS_COUNT ? codes[status] : 400;
+}
+
+/* Why the connection will end; the first cause noted is the one counted. */
+static void note_close(struct http_connection *conn, enum http_close_reason reason)
+{
+	if (conn->close_noted)
+		return;
+	conn->close_noted = true;
+	conn->close_reason = reason;
+}
+
+/* Counts the closing connection under its reason. Unnoted: the client left
+ * (it half-closed, or reset) or archeio chose to end it. */
+static void count_close(struct http_connection *conn)
+{
+	struct http_connections *set = conn->set;
+	enum http_close_reason reason = conn->close_noted ? conn->close_reason
+					: conn->peer_eof  ? HTTP_CLOSE_CLIENT
+							  : HTTP_CLOSE_SERVER;
+	counter_inc(&set->stats.closed[reason]);
+}
 
 /* The transport: every byte in or out passes through the three functions
  * below, and nothing else touches the socket's data; TLS connections go
@@ -157,6 +198,7 @@ static void conn_free(struct http_connection *conn)
 	buf_free(&conn->out);
 	if (conn->in != conn->in_small)
 		free(conn->in);
+	count_close(conn);
 	free(conn);
 	set->count--;
 	set->ops->closed(set->ctx);
@@ -246,6 +288,7 @@ static void write_bytes(struct http_connection *conn, const char *data, size_t l
 		if (r == CONN_IO_OK && sent == len)
 			return;
 		if (r == CONN_IO_ERROR) {
+			note_close(conn, HTTP_CLOSE_ERROR);
 			conn->phase = PHASE_CLOSING; /* peer gone: nothing more to say */
 			conn->peer_eof = true;
 			return;
@@ -254,6 +297,7 @@ static void write_bytes(struct http_connection *conn, const char *data, size_t l
 		len -= sent;
 	}
 	if (!buf_append(&conn->out, data, len, OUTPUT_QUEUE_MAX)) {
+		note_close(conn, HTTP_CLOSE_LIMIT);
 		conn->phase = PHASE_CLOSING;
 		conn->peer_eof = true;
 		return;
@@ -279,9 +323,41 @@ static size_t send_response(struct http_connection *conn, const struct response 
 		len = response_write(&fallback, date, out, sizeof(out));
 	}
 	write_bytes(conn, out, len);
-	if (!resp->keep_alive)
+	if (!resp->keep_alive) {
+		note_close(conn, HTTP_CLOSE_SERVER);
 		conn->phase = PHASE_CLOSING;
+	}
 	return len;
+}
+
+/* An answer of this layer's own (the request never reaches the handler):
+ * counted by status, and the connection's end noted with its cause. */
+static void answer_error(struct http_connection *conn, enum http_error_status status,
+			 const char *message)
+{
+	struct http_connections *set = conn->set;
+	enum http_close_reason why = status == HTTP_ERROR_408	? HTTP_CLOSE_TIMEOUT
+				     : status == HTTP_ERROR_414 ? HTTP_CLOSE_LIMIT
+				     : status == HTTP_ERROR_431 ? HTTP_CLOSE_LIMIT
+								: HTTP_CLOSE_ERROR;
+	counter_inc(&set->stats.errors[status]);
+	note_close(conn, why);
+	struct response resp = {.status = http_error_status_code(status), .message = message};
+	send_response(conn, &resp);
+}
+
+static enum http_error_status error_status_of(int status)
+{
+	switch (status) {
+	case 414:
+		return HTTP_ERROR_414;
+	case 431:
+		return HTTP_ERROR_431;
+	case 505:
+		return HTTP_ERROR_505;
+	default:
+		return HTTP_ERROR_400;
+	}
 }
 
 /* After a response: close if it was the last one, else read on. */
@@ -346,8 +422,7 @@ static size_t take_one_request(struct http_connection *conn, size_t at)
 						      MAX_REQUEST_HEAD, &req, &consumed, &status);
 	if (r == HTTP_PARSE_INCOMPLETE) {
 		if (conn->peer_eof) {
-			struct response resp = {.status = 400, .message = "truncated request"};
-			send_response(conn, &resp);
+			answer_error(conn, HTTP_ERROR_400, "truncated request");
 		} else if (conn->phase != PHASE_HEADER) {
 			conn->phase = PHASE_HEADER;
 			arm_timer(conn, conn->set->header_timeout_ms);
@@ -355,8 +430,7 @@ static size_t take_one_request(struct http_connection *conn, size_t at)
 		return 0;
 	}
 	if (r == HTTP_PARSE_ERROR) {
-		struct response resp = {.status = status, .message = response_reason(status)};
-		send_response(conn, &resp);
+		answer_error(conn, error_status_of(status), response_reason(status));
 		return 0;
 	}
 	hand_to_handler(conn, &req);
@@ -436,9 +510,8 @@ static void refuse_plain_http(struct http_connection *conn)
 	conn->ssl = NULL;
 	conn->tls_stage = TLS_OFF;
 	report_tls(conn, HTTP_TLS_PLAIN_HTTP, NULL);
-	struct response resp = {
-	    .status = 400, .message = "plain HTTP request sent to the HTTPS port: use https://"};
-	send_response(conn, &resp);
+	answer_error(conn, HTTP_ERROR_400,
+		     "plain HTTP request sent to the HTTPS port: use https://");
 	if (!output_pending(conn))
 		start_linger(conn);
 }
@@ -452,6 +525,7 @@ static bool check_first_bytes(struct http_connection *conn)
 		return false;
 	case TLS_FIRST_HANDSHAKE:
 		if (SSL_set_fd(conn->ssl, conn->fd) != 1) {
+			note_close(conn, HTTP_CLOSE_ERROR);
 			conn_close(conn);
 			return false;
 		}
@@ -462,8 +536,10 @@ static bool check_first_bytes(struct http_connection *conn)
 		return false;
 	case TLS_FIRST_GARBAGE:
 		report_tls(conn, HTTP_TLS_HANDSHAKE_FAILED, "not TLS");
+		note_close(conn, HTTP_CLOSE_ERROR);
 		break;
 	case TLS_FIRST_GONE:
+		note_close(conn, HTTP_CLOSE_CLIENT);
 		break;
 	}
 	conn->tls_dead = true;
@@ -494,6 +570,7 @@ static bool advance_tls(struct http_connection *conn)
 	}
 	conn->tls_dead = true;
 	report_tls(conn, HTTP_TLS_HANDSHAKE_FAILED, why);
+	note_close(conn, HTTP_CLOSE_ERROR);
 	conn_close(conn);
 	return false;
 }
@@ -521,6 +598,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (!make_room(conn)) {
+		note_close(conn, HTTP_CLOSE_ERROR);
 		conn_close(conn);
 		return;
 	}
@@ -530,6 +608,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	if (r == CONN_IO_WOULD_BLOCK)
 		return;
 	if (r == CONN_IO_ERROR) {
+		note_close(conn, HTTP_CLOSE_ERROR);
 		conn_close(conn);
 		return;
 	}
@@ -554,7 +633,9 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if ((what & EV_TIMEOUT) || !flush_output(conn)) {
-		conn_close(conn); /* a client that does not read its answers */
+		/* a client that does not read its answers, or a failed send */
+		note_close(conn, (what & EV_TIMEOUT) ? HTTP_CLOSE_TIMEOUT : HTTP_CLOSE_ERROR);
+		conn_close(conn);
 		return;
 	}
 	if (output_pending(conn) || conn->phase == PHASE_BUSY)
@@ -574,6 +655,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		if (conn->tls_stage == TLS_HANDSHAKING)
 			report_tls(conn, HTTP_TLS_HANDSHAKE_FAILED, "handshake timeout");
 		conn->tls_dead = true; /* no close_notify for a handshake cut short */
+		note_close(conn, HTTP_CLOSE_TIMEOUT);
 		conn_close(conn);
 		return;
 	}
@@ -581,22 +663,24 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		return; /* not idle but writing: the write timeout bounds it, on_writable re-arms */
 	if (conn->phase == PHASE_HEADER && conn->in_len > 0 && !conn->lingering) {
 		/* A slow client: answer 408 rather than hold the worker. */
-		struct response resp = {.status = 408, .message = "request head timeout"};
-		send_response(conn, &resp);
+		answer_error(conn, HTTP_ERROR_408, "request head timeout");
 		if (!output_pending(conn))
 			start_linger(conn);
 		else
 			arm_timer(conn, LINGER_MS); /* bounds the write of the 408 too */
 		return;
 	}
+	note_close(conn, HTTP_CLOSE_TIMEOUT); /* idle, or silent since the accept */
 	conn_close(conn);
 }
 
 void http_connection_accept(struct http_connections *set, int fd, const struct http_peer *peer,
 			    struct tls_server *tls)
 {
+	counter_inc(&set->stats.accepted);
 	struct http_connection *conn = malloc(sizeof(*conn));
 	if (!conn) {
+		counter_inc(&set->stats.closed[HTTP_CLOSE_ERROR]);
 		close(fd);
 		return;
 	}
@@ -621,6 +705,7 @@ void http_connection_accept(struct http_connections *set, int fd, const struct h
 		conn->tls_stage = TLS_FIRST_BYTES;
 	}
 	if (!conn->ev_read || !conn->ev_write || !conn->timer || (tls && !conn->ssl)) {
+		note_close(conn, HTTP_CLOSE_ERROR);
 		conn_free(conn);
 		return;
 	}
@@ -649,8 +734,10 @@ void http_connections_drain(struct http_connections *set)
 		next = conn->next;
 		bool idle =
 		    conn->phase == PHASE_IDLE || (conn->phase == PHASE_HEADER && conn->in_len == 0);
-		if (idle && !output_pending(conn))
+		if (idle && !output_pending(conn)) {
+			note_close(conn, HTTP_CLOSE_SERVER);
 			conn_close(conn);
+		}
 	}
 }
 
@@ -661,7 +748,9 @@ void http_connections_close_all(struct http_connections *set)
 	struct http_connection *next;
 	for (struct http_connection *conn = set->list; conn; conn = next) {
 		next = conn->next;
-		if (!conn->gone)
+		if (!conn->gone) {
+			note_close(conn, HTTP_CLOSE_SERVER);
 			conn_close(conn);
+		}
 	}
 }

@@ -45,6 +45,7 @@ struct mirror_checker {
 	const struct logger *log;     /* NULL: checks are not logged */
 	struct mirror_health *health; /* shared, or own_health */
 	struct mirror_health *own_health;
+	struct mirror_check_stats *stats; /* NULL: not counted */
 };
 
 /* A probe's own record: its URL outlives the cache entry it was taken from. */
@@ -59,6 +60,86 @@ static uint64_t monotonic_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const uint32_t mirror_check_latency_bounds_ms[MIRROR_CHECK_LATENCY_BOUNDS] = {
+    5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000,
+};
+
+const char *mirror_check_result_name(enum mirror_check_result result)
+{
+	static const char *const names[MIRROR_CHECK_RESULT_COUNT] = {
+	    [MIRROR_CHECK_PRESENT] = "present",
+	    [MIRROR_CHECK_ABSENT] = "absent",
+	    [MIRROR_CHECK_ERROR] = "error",
+	    [MIRROR_CHECK_TIMEOUT] = "timeout",
+	};
+	return (unsigned)result < MIRROR_CHECK_RESULT_COUNT ? names[result] : "error";
+}
+
+/* The counters of url's origin: found by name among those seen (a check's
+ * end, not every request, comes here), else given the next slot, else the
+ * shared last one. Only the checker's thread writes, so appending needs no
+ * lock: the name is written before the count that publishes it. */
+static struct mirror_check_origin_stats *origin_stats(struct mirror_check_stats *stats,
+						      const char *url)
+{
+	size_t len = mirror_url_origin_len(url);
+	if (len > 0 && url[len - 1] == '/')
+		len--;
+	size_t n = atomic_load_explicit(&stats->origin_count, memory_order_relaxed);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = stats->origins[i].origin;
+		if (strncmp(name, url, len) == 0 && name[len] == '\0')
+			return &stats->origins[i];
+	}
+	if (len == 0 || len >= MIRROR_CHECK_ORIGIN_MAX || n >= MIRROR_CHECK_STATS_ORIGINS)
+		return &stats->origins[MIRROR_CHECK_STATS_ORIGINS];
+	memcpy(stats->origins[n].origin, url, len);
+	stats->origins[n].origin[len] = '\0';
+	atomic_store_explicit(&stats->origin_count, n + 1, memory_order_release);
+	return &stats->origins[n];
+}
+
+static void count_result(struct mirror_checker *checker, const char *url,
+			 enum mirror_check_result result)
+{
+	if (checker->stats)
+		counter_inc(&origin_stats(checker->stats, url)->results[result]);
+}
+
+/* A check that never reached the mirror says nothing about it: counted
+ * apart from the results of the mirror's checks. */
+static void count_not_made(struct mirror_checker *checker)
+{
+	if (checker->stats)
+		counter_inc(&checker->stats->not_made);
+}
+
+static void count_latency(struct mirror_checker *checker, int64_t total_us)
+{
+	struct mirror_check_stats *stats = checker->stats;
+	if (!stats)
+		return;
+	uint64_t us = total_us > 0 ? (uint64_t)total_us : 0;
+	size_t bucket = 0;
+	while (bucket < MIRROR_CHECK_LATENCY_BOUNDS &&
+	       us > (uint64_t)mirror_check_latency_bounds_ms[bucket] * 1000)
+		bucket++;
+	counter_inc(&stats->latency[bucket]);
+	counter_add(&stats->latency_sum_us, us);
+}
+
+static void count_lookup(struct mirror_checker *checker, enum mirror_cache_state state)
+{
+	struct mirror_check_stats *stats = checker->stats;
+	if (!stats)
+		return;
+	counter_t *c = state == MIRROR_CACHE_PRESENT   ? &stats->cache_present
+		       : state == MIRROR_CACHE_ABSENT  ? &stats->cache_absent
+		       : state == MIRROR_CACHE_PENDING ? &stats->joins
+						       : &stats->cache_misses;
+	counter_inc(c);
 }
 
 static void link_transfer(struct mirror_checker *checker, struct transfer *t)
@@ -116,8 +197,9 @@ static void on_probe_answer(void *arg, bool present);
 struct check_outcome {
 	bool failed; /* transport error or 5xx: the mirror, not the blob */
 	bool present;
+	enum mirror_check_result result;
 	long status; /* 0 when no answer came */
-	char status_text[16];
+	char status_text[24];
 	char reason[CURL_ERROR_SIZE + 32]; /* "" unless failed */
 	char ms[24];
 };
@@ -127,6 +209,10 @@ static void describe_outcome(const struct transfer *t, CURLcode result, long sta
 {
 	out->failed = result != CURLE_OK || status >= 500;
 	out->present = result == CURLE_OK && status == 200;
+	out->result = result == CURLE_OPERATION_TIMEDOUT ? MIRROR_CHECK_TIMEOUT
+		      : out->failed			 ? MIRROR_CHECK_ERROR
+		      : out->present			 ? MIRROR_CHECK_PRESENT
+							 : MIRROR_CHECK_ABSENT;
 	out->status = status;
 	snprintf(out->status_text, sizeof(out->status_text), status ? "%ld" : "-", status);
 	out->reason[0] = '\0';
@@ -213,6 +299,8 @@ static void process_completed(struct mirror_checker *checker)
 		curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total_us);
 		struct check_outcome outcome;
 		describe_outcome(t, msg->data.result, status, total_us, &outcome);
+		count_result(checker, t->url, outcome.result);
+		count_latency(checker, (int64_t)total_us);
 		report_check(checker, t, &outcome);
 		if (outcome.failed)
 			forget_failed_origin(checker, t->url);
@@ -337,6 +425,7 @@ static void start_transfer(struct mirror_checker *checker, const char *url, mirr
 	struct transfer *t = calloc(1, sizeof(*t) + len + 1);
 
 	if (!t) {
+		count_not_made(checker);
 		if (fn)
 			fn(arg, false);
 		else
@@ -352,6 +441,7 @@ static void start_transfer(struct mirror_checker *checker, const char *url, mirr
 	/* Over the limit a check would only queue past its deadline: answer
 	 * absent (the client goes upstream) instead. */
 	if (checker->in_flight > checker->max_in_flight) {
+		count_not_made(checker);
 		finish_transfer(t, false);
 		return;
 	}
@@ -365,6 +455,7 @@ static void start_transfer(struct mirror_checker *checker, const char *url, mirr
 	}
 	return;
 fail:
+	count_not_made(checker);
 	finish_transfer(t, false);
 }
 
@@ -377,7 +468,10 @@ void mirror_checker_check(struct mirror_checker *checker, const char *url, mirro
 		fn(arg, false);
 		return;
 	}
-	switch (mirror_cache_lookup(checker->cache, url, monotonic_ms(), fn, arg)) {
+	enum mirror_cache_state state =
+	    mirror_cache_lookup(checker->cache, url, monotonic_ms(), fn, arg);
+	count_lookup(checker, state);
+	switch (state) {
 	case MIRROR_CACHE_PRESENT:
 		fn(arg, true);
 		return;
@@ -470,6 +564,7 @@ struct mirror_checker *mirror_checker_new(struct event_base *base,
 	checker->probe_interval.tv_usec = (probe_ms % 1000) * 1000;
 	checker->log = o.log;
 	checker->health = o.health;
+	checker->stats = o.stats;
 	/* Warnings are paced by the probe interval: one per origin per interval. */
 	if (o.log && !o.health)
 		checker->health = checker->own_health = mirror_health_new(probe_ms);

@@ -9,6 +9,7 @@
 #include "archeio/xdp/xdp_path.h"
 #include "request_client.h"
 #include "request_log.h"
+#include "request_metrics.h"
 #include "route_response.h"
 
 /* What a blob request needs when its mirror check answers. */
@@ -22,6 +23,7 @@ struct pending_blob {
 	struct request_log_text text;
 	const char *cloud;
 	const char *region;
+	uint32_t region_id; /* for the metrics */
 	bool head;
 	bool keep_alive;
 	char urls[]; /* upstream URL, NUL, mirror URL, NUL */
@@ -37,6 +39,7 @@ static void on_mirror_checked(void *arg, bool present)
 	    .keep_alive = p->keep_alive,
 	    .head = p->head,
 	};
+	request_metrics_blob(p->handler, 307, true, p->region_id, present);
 	request_log_reply(p->handler, &p->reply, &resp, p->logged ? &p->text : NULL, p->cloud,
 			  p->region);
 	serve_state_release(p->state);
@@ -60,12 +63,14 @@ static struct pending_blob *pending_new(const char *upstream, const char *mirror
 
 static void ask_mirror(const struct request_handler *handler, struct serve_state *state,
 		       const struct routed_request *routed, const struct blob_choice *choice,
-		       const struct request_log_text *text, const struct request_reply *reply)
+		       uint32_t region_id, const struct request_log_text *text,
+		       const struct request_reply *reply)
 {
 	struct pending_blob *p = pending_new(routed->route->location, choice->mirror_url);
 	if (!p) {
 		struct response resp = {
 		    .status = 503, .message = "out of memory", .head = routed->head};
+		request_metrics_blob(handler, 503, false, region_id, false);
 		request_log_reply(handler, reply, &resp, text, choice->cloud, choice->region);
 		return;
 	}
@@ -78,6 +83,7 @@ static void ask_mirror(const struct request_handler *handler, struct serve_state
 		p->text = *text;
 	p->cloud = choice->cloud;
 	p->region = choice->region;
+	p->region_id = region_id;
 	p->head = routed->head;
 	p->keep_alive = routed->keep_alive;
 	/* May answer before returning (cached): p is gone then. */
@@ -98,6 +104,7 @@ static void answer_bad_forwarded_for(const struct request_handler *handler,
 				.head = routed->head};
 	if (text)
 		ip_format(&routed->peer->addr, text->client, sizeof(text->client));
+	request_metrics_blob(handler, 400, false, REGION_NONE, false);
 	request_log_reply(handler, reply, &resp, text, NULL, NULL);
 }
 
@@ -113,16 +120,16 @@ void blob_request_handle(const struct request_handler *handler, struct serve_sta
 		return;
 	}
 	struct blob_choice choice;
-	serve_state_choose_blob(state,
-				request_client_region(handler, state, routed->peer, who, &client),
-				routed->route->digest, &choice);
+	uint32_t region_id = request_client_region(handler, state, routed->peer, who, &client);
+	serve_state_choose_blob(state, region_id, routed->route->digest, &choice);
 	if (text)
 		ip_format(&client, text->client, sizeof(text->client));
 	if (!choice.use_mirror) {
 		struct response resp;
 		response_from_route(routed->route, routed->head, routed->keep_alive, &resp);
+		request_metrics_blob(handler, resp.status, resp.status == 307, region_id, false);
 		request_log_reply(handler, reply, &resp, text, choice.cloud, choice.region);
 		return;
 	}
-	ask_mirror(handler, state, routed, &choice, text, reply);
+	ask_mirror(handler, state, routed, &choice, region_id, text, reply);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "archeio/core/duration.h"
 #include "archeio/core/url_check.h"
 #include "archeio/core/oci.h"
 #include "archeio/server/config.h"
@@ -175,6 +176,36 @@ void config_clear_trusted_proxies(void *target, const struct option_spec *spec)
 	free(proxies->prefixes);
 	proxies->prefixes = NULL;
 	proxies->count = 0;
+}
+
+#define DURATION_MAX_S ((uint64_t)3650 * 86400)
+
+bool config_set_duration(void *target, const struct option_spec *spec, const char *value,
+			 const char *source, char *err, size_t errlen)
+{
+	uint64_t seconds;
+	if (!duration_parse_seconds(value, DURATION_MAX_S, &seconds)) {
+		snprintf(err, errlen,
+			 "%s: bad duration %s (want e.g. 7d, 12h, 30m, 3600s or seconds; at most "
+			 "3650d)",
+			 source, value);
+		return false;
+	}
+	*(uint64_t *)option_field(target, spec) = seconds;
+	return true;
+}
+
+bool config_check_listen_addr(const char *value, const char *source, char *err, size_t errlen)
+{
+	char *host = NULL;
+	uint16_t port;
+	bool ok = config_parse_listen(value, &host, &port);
+	free(host);
+	if (!ok)
+		snprintf(err, errlen,
+			 "%s: bad listen address %s (want HOST:PORT, :PORT or [V6]:PORT)", source,
+			 value);
+	return ok;
 }
 
 bool config_check_iface(const char *value, const char *source, char *err, size_t errlen)

@@ -33,6 +33,12 @@ bool config_add_trusted_proxy(void *target, const struct option_spec *spec, cons
 			      const char *source, char *err, size_t errlen);
 void config_clear_trusted_proxies(void *target, const struct option_spec *spec);
 
+/* A duration ("7d", "12h", "30m", "3600s", seconds) into a uint64_t of
+ * seconds; at most ten years. */
+bool config_set_duration(void *target, const struct option_spec *spec, const char *value,
+			 const char *source, char *err, size_t errlen);
+/* HOST:PORT, [V6]:PORT or :PORT (as --listen). */
+bool config_check_listen_addr(const char *value, const char *source, char *err, size_t errlen);
 bool config_check_iface(const char *value, const char *source, char *err, size_t errlen);
 bool config_check_bpffs(const char *value, const char *source, char *err, size_t errlen);
 /* A user or group name or number for --user/--group: not empty, no ':' or '/'. */

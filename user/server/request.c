@@ -5,6 +5,7 @@
 #include "blob_request.h"
 #include "request_limit.h"
 #include "request_log.h"
+#include "request_metrics.h"
 #include "route_response.h"
 
 void request_handle(const struct request_handler *handler, struct serve_state *state,
@@ -38,6 +39,7 @@ void request_handle(const struct request_handler *handler, struct serve_state *s
 	}
 	struct response resp;
 	response_from_route(&route, routed.head, routed.keep_alive, &resp);
+	request_metrics_routed(handler, &route, resp.status);
 	if (logged)
 		ip_format(&peer->addr, text.client, sizeof(text.client));
 	request_log_reply(handler, reply, &resp, logged, NULL, NULL);

@@ -20,6 +20,7 @@
 
 struct config;
 struct logger;
+struct metrics_requests;
 struct serve_state;
 struct xdp_path;
 
@@ -60,6 +61,8 @@ struct request_handler {
 	struct xdp_path *xdp; /* NULL: regions come from the serve state's range table */
 	struct mirror_probe mirror;
 	const struct request_limits *limits; /* NULL: no per-client limit */
+	/* This worker's counters (request_metrics.h); NULL: nothing counted. */
+	struct metrics_requests *counters;
 };
 
 /* Answers req through reply. state is borrowed; a pending check takes its

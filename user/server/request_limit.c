@@ -8,20 +8,22 @@
 #include "rate_limit.h"
 #include "request_client.h"
 #include "request_log.h"
+#include "request_metrics.h"
 
 struct client_place {
 	const char *cloud; /* NULL: in no range */
 	const char *region;
+	uint32_t region_id; /* for the metrics; 0: in no range */
 };
 
 static struct client_place place_of(const struct request_handler *handler,
 				    const struct serve_state *state, const struct http_peer *peer,
 				    enum client_addr_result who, const struct ip_addr *client)
 {
-	const struct region_name *name = region_table_get(
-	    &state->regions, request_client_region(handler, state, peer, who, client));
-	return name ? (struct client_place){name->cloud, name->region}
-		    : (struct client_place){NULL, NULL};
+	uint32_t id = request_client_region(handler, state, peer, who, client);
+	const struct region_name *name = region_table_get(&state->regions, id);
+	return name ? (struct client_place){name->cloud, name->region, id}
+		    : (struct client_place){NULL, NULL, id};
 }
 
 static void answer_too_many(const struct request_handler *handler, const struct http_request *req,
@@ -66,17 +68,20 @@ bool request_limit_refuse(const struct request_handler *handler, struct serve_st
 	}
 	if (rate_exempt_matches_addr(limits->exempt, &client))
 		return false;
-	struct client_place place = {NULL, NULL};
+	struct client_place place = {NULL, NULL, 0};
+	bool placed = false;
 	if (rate_exempt_has_places(limits->exempt)) {
 		place = place_of(handler, state, peer, who, &client);
+		placed = true;
 		if (rate_exempt_matches_place(limits->exempt, place.cloud, place.region))
 			return false;
 	}
 	uint64_t wait_ns = 0;
 	if (rate_limiter_take(limits->buckets, &client, limits->now_ns(), &wait_ns))
 		return false;
-	if (!place.cloud)
+	if (!placed)
 		place = place_of(handler, state, peer, who, &client);
+	request_metrics_limited(handler, place.region_id);
 	if (text)
 		ip_format(&client, text->client, sizeof(text->client));
 	answer_too_many(handler, req, &client, &place, wait_ns, text, reply);

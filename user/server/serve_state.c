@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "archeio/contract/route.h"
 #include "archeio/server/config.h"
@@ -32,6 +33,7 @@ struct serve_state *serve_state_load(const struct config *config,
 		return NULL;
 	}
 	atomic_init(&state->refs, 1);
+	state->loaded_at = (int64_t)time(NULL);
 	range_set_init(&state->ranges);
 	mirror_rules_init(&state->rules);
 	region_table_init(&state->regions);

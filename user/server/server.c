@@ -6,18 +6,22 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "archeio/core/version.h"
 #include "archeio/mirrorcheck/mirror_health.h"
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/library_log.h"
 #include "archeio/xdp/xdp_path.h"
-#include "archeio/core/version.h"
 #include "config_log.h"
 #include "detach_helper.h"
 #include "listener_set.h"
+#include "metrics_collect.h"
+#include "metrics_endpoint.h"
 #include "pid_file.h"
 #include "privileges.h"
+#include "ranges_age.h"
 #include "rate_exempt.h"
 #include "server_limits.h"
 #include "server_tls.h"
@@ -41,6 +45,9 @@ struct server {
 	struct event *signals[SIGNAL_COUNT];
 	struct run_as run_as; /* --user, looked up at start */
 	struct detach_helper helper;
+	struct metrics_sources metrics;		   /* what /metrics and /readyz read */
+	struct metrics_endpoint *metrics_endpoint; /* NULL without --metrics-listen */
+	struct event *age_timer;		   /* the hourly stale-ranges check */
 };
 
 /* What the ranges load fixed up (a provider CIDR with host bits set), one
@@ -81,6 +88,7 @@ static void log_state(const struct server *server, const struct serve_state *sta
 			"no ranges loaded: %s; every client is unlisted and gets the * mirror rule",
 			server->config->ranges_count ? "the --ranges given hold no prefixes"
 						     : "no --ranges given");
+	ranges_age_warn(state, server->config->ranges_max_age_s, (int64_t)time(NULL), server->log);
 }
 
 static void reload(struct server *server)
@@ -91,10 +99,12 @@ static void reload(struct server *server)
 	struct serve_state *next = serve_state_load(server->config, current, err, sizeof(err));
 	serve_state_release(current);
 	if (!next) {
+		server->metrics.reloads_failed++;
 		log_msg(server->log, LOG_ERROR, "reload failed, keeping the last good state: %s",
 			err);
 		return;
 	}
+	server->metrics.reloads_ok++;
 	/* Publish first: the new region table is a superset of the old one, so a
 	 * tag written by XDP from either generation names a known region. */
 	state_holder_publish(&server->states, next);
@@ -200,6 +210,8 @@ static int start_workers(struct server *server)
 			return -1;
 		}
 	}
+	server->metrics.workers = server->workers;
+	server->metrics.worker_count = server->worker_count;
 	return 0;
 }
 
@@ -209,6 +221,8 @@ static void stop_workers(struct server *server)
 		worker_request_stop(&server->workers[i]);
 	for (unsigned i = 0; i < server->worker_count; i++)
 		worker_join(&server->workers[i]);
+	server->metrics.workers = NULL;
+	server->metrics.worker_count = 0;
 	free(server->workers);
 	mirror_health_free(server->shared.mirror_health);
 	server->shared.mirror_health = NULL;
@@ -234,6 +248,8 @@ static int load_first_state(struct server *server)
 	}
 	log_state(server, state, "ranges loaded");
 	state_holder_init(&server->states, state);
+	server->metrics.config = config;
+	server->metrics.states = &server->states;
 	server->shared = (struct server_shared){
 	    .config = config,
 	    .log = server->log,
@@ -259,9 +275,18 @@ static int open_listeners(struct server *server)
 	return 0;
 }
 
+/* The main loop's base: made before --user, so that the metrics listener
+ * (on it) is bound while the process still may; signals join it later. */
+static int open_base(struct server *server)
+{
+	if (!server->base && !(server->base = event_base_new()))
+		return -1;
+	return 0;
+}
+
 static int open_signals(struct server *server)
 {
-	if (!(server->base = event_base_new()))
+	if (open_base(server) != 0)
 		return -1;
 	for (size_t i = 0; i < SIGNAL_COUNT; i++) {
 		server->signals[i] =
@@ -277,8 +302,64 @@ static void close_signals(struct server *server)
 	for (size_t i = 0; i < SIGNAL_COUNT; i++)
 		if (server->signals[i])
 			event_free(server->signals[i]);
-	if (server->base)
-		event_base_free(server->base);
+}
+
+static void on_age_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *server = arg;
+	struct serve_state *state = state_holder_acquire(&server->states, NULL);
+	ranges_age_warn(state, server->config->ranges_max_age_s, (int64_t)time(NULL), server->log);
+	serve_state_release(state);
+}
+
+static bool render_metrics(void *ctx, struct buf *out)
+{
+	const struct server *server = ctx;
+	return metrics_collect_render(&server->metrics, out);
+}
+
+static bool ready(void *ctx, char *reason, size_t cap)
+{
+	const struct server *server = ctx;
+	return metrics_collect_ready(&server->metrics, reason, cap);
+}
+
+/* What the operator watches, on the main loop: the metrics listener (with
+ * --metrics-listen) and the hourly stale-ranges check. */
+static int open_operator_events(struct server *server)
+{
+	static const struct metrics_endpoint_ops ops = {.render = render_metrics, .ready = ready};
+	const struct config *c = server->config;
+	struct timeval hourly = {RANGES_AGE_CHECK_S, 0};
+	if (open_base(server) != 0)
+		return -1;
+	server->age_timer = event_new(server->base, -1, EV_PERSIST, on_age_timer, server);
+	if (!server->age_timer || event_add(server->age_timer, &hourly) != 0)
+		return -1;
+	if (!c->metrics_listen)
+		return 0;
+	char err[512], where[128];
+	server->metrics_endpoint =
+	    metrics_endpoint_open(server->base, c->metrics_listen, &ops, server, err, sizeof(err));
+	if (!server->metrics_endpoint) {
+		log_msg(server->log, LOG_ERROR, "%s", err);
+		return -1;
+	}
+	metrics_endpoint_describe(server->metrics_endpoint, where, sizeof(where));
+	log_msg(server->log, LOG_INFO, "metrics on http://%s/metrics (and /healthz, /readyz)",
+		where);
+	return 0;
+}
+
+static void close_operator_events(struct server *server)
+{
+	metrics_endpoint_close(server->metrics_endpoint);
+	server->metrics_endpoint = NULL;
+	if (server->age_timer)
+		event_free(server->age_timer);
+	server->age_timer = NULL;
 }
 
 static void log_listening(const struct server *server)
@@ -403,19 +484,25 @@ static int lower_privileges(struct server *server)
 	return 0;
 }
 
-/* Sockets, then XDP (which needs the bound port), then --user, then the
- * workers. */
+/* Sockets, then XDP (which needs the bound port), then the metrics listener,
+ * then --user, then the workers. */
 static int serve(struct server *server)
 {
 	if (open_listeners(server) != 0)
 		return 1;
 	int status = 1;
 	if (open_xdp(server) == 0) {
-		if (lower_privileges(server) == 0)
+		server->metrics.xdp = server->shared.xdp;
+		if (open_operator_events(server) == 0 && lower_privileges(server) == 0)
 			status = run_with_signals(server);
+		close_operator_events(server);
+		server->metrics.xdp = NULL;
 		xdp_path_close(server->shared.xdp);
 		detach_helper_finish(&server->helper);
 	}
+	if (server->base)
+		event_base_free(server->base);
+	server->base = NULL;
 	listener_set_close(&server->listeners);
 	return status;
 }
@@ -440,6 +527,7 @@ int server_run(const struct config *config, const struct logger *log)
 		return 2;
 	}
 	server.shared.tls = server.tls.on ? &server.tls.holder : NULL;
+	server.metrics.tls = server.shared.tls;
 	int status = 2;
 	if (server_limits_open(&server.limits, config, log) == 0) {
 		server.shared.limits = server_limits_get(&server.limits);

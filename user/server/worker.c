@@ -144,6 +144,7 @@ static void on_accept_error(struct evconnlistener *ev, void *arg)
 {
 	(void)ev;
 	struct worker *worker = ((struct worker_listener *)arg)->worker;
+	counter_inc(&worker->accept_errors);
 	log_msg(worker->shared->log, LOG_WARN, "worker %u: accept failed: %s", worker->index,
 		evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	/* EMFILE and friends: the pending connection keeps the socket readable,
@@ -203,6 +204,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	if (worker->draining)
 		return;
 	worker->draining = true;
+	atomic_store(&worker->serving, false);
 	free_listeners(worker);
 	struct timeval deadline = {DRAIN_SECONDS, 0};
 	event_add(worker->drain_deadline, &deadline);
@@ -214,6 +216,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *worker = arg;
 	event_base_dispatch(worker->base);
+	atomic_store(&worker->serving, false);
 	http_connections_close_all(&worker->connections);
 	mirror_checker_free(worker->checker);
 	worker->checker = NULL;
@@ -240,6 +243,7 @@ static void wire_connections(struct worker *worker)
 	    .xdp = shared->xdp,
 	    .mirror = {.check = check_mirror, .ctx = worker->checker},
 	    .limits = shared->limits,
+	    .counters = &worker->request_counters,
 	};
 }
 
@@ -257,6 +261,7 @@ int worker_start(struct worker *worker)
 	    .ca_file = config->ca_file,
 	    .log = worker->shared->log,
 	    .health = worker->shared->mirror_health,
+	    .stats = &worker->check_stats,
 	};
 	worker->checker = mirror_checker_new(worker->base, &options);
 	bool listening = open_listeners(worker);
@@ -270,8 +275,12 @@ int worker_start(struct worker *worker)
 	worker->state = state_holder_acquire(worker->shared->states, &worker->state_generation);
 	if (worker->shared->tls)
 		worker->tls = tls_holder_acquire(worker->shared->tls, &worker->tls_generation);
-	if (pthread_create(&worker->thread, NULL, worker_main, worker) != 0)
+	/* Set before the thread runs: the loop is about to accept. */
+	atomic_store(&worker->serving, true);
+	if (pthread_create(&worker->thread, NULL, worker_main, worker) != 0) {
+		atomic_store(&worker->serving, false);
 		return -1;
+	}
 	return 0;
 }
 
@@ -292,6 +301,7 @@ void worker_join(struct worker *worker)
 		event_free(worker->accept_resume);
 	serve_state_release(worker->state);
 	tls_server_unref(worker->tls);
+	metrics_requests_free(&worker->request_counters);
 	if (worker->base)
 		event_base_free(worker->base);
 }

@@ -13,6 +13,8 @@
 #include "archeio/core/log.h"
 #include "archeio/http/connection.h"
 #include "archeio/http/tls.h"
+#include "archeio/metrics/request_counters.h"
+#include "archeio/mirrorcheck/mirror_check.h"
 #include "archeio/server/config.h"
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/xdp_path.h"
@@ -70,10 +72,16 @@ struct worker {
 	/* The certificates new TLS connections get; refreshed likewise. */
 	struct tls_server *tls;
 	unsigned tls_generation;
-	struct http_connections connections;
+	struct http_connections connections; /* .stats: this worker's connections */
 	struct request_handler requests;
 	time_t date_second;
 	char date[40];
+	/* What this worker counts for the metrics; only its thread writes
+	 * (core/counter.h), the main thread sums them when scraped. */
+	struct metrics_requests request_counters;
+	struct mirror_check_stats check_stats;
+	counter_t accept_errors;
+	atomic_bool serving; /* its loop runs and it accepts (not draining) */
 };
 
 int worker_start(struct worker *worker);

@@ -1,6 +1,9 @@
 /* The XDP path: xdp_obj (maps) + xdp_attach (interface) + pins. */
 #include "archeio/xdp/xdp_path.h"
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include "xdp_attach.h"
 #include "xdp_bpffs.h"
 #include "xdp_kept.h"
+#include "xdp_map_read.h"
 #include "xdp_obj.h"
 #include "xdp_syn_limit.h"
 
@@ -232,6 +236,40 @@ int xdp_path_give_pins(struct xdp_path *path, uid_t uid, gid_t gid, char *err, s
 void xdp_path_leave_attached(struct xdp_path *path)
 {
 	path->keep = true;
+}
+
+/* Alone, the interface runs our program's id; behind libxdp's dispatcher it
+ * runs the dispatcher (whose presence is what can be checked cheaply). */
+bool xdp_path_attached(const struct xdp_path *path)
+{
+	const struct xdp_attachment *at = &path->attachment;
+	int flags = at->mode == XDP_PATH_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	uint32_t id = 0;
+	if (!at->prog || bpf_xdp_query_id(at->ifindex, flags, &id) != 0)
+		return false;
+	return at->legacy ? id == at->prog_id : id != 0;
+}
+
+int xdp_path_read_stats(struct xdp_path *path, struct xdp_path_stats *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	out->attached = xdp_path_attached(path);
+	int clouds = xdp_obj_map_fd(path->obj, "clouds");
+	for (uint32_t slot = 0; clouds >= 0 && slot < ARCHEIO_CLOUD_SLOTS; slot++)
+		if (bpf_map_lookup_elem(clouds, &slot, &out->clouds[slot]) != 0)
+			memset(&out->clouds[slot], 0, sizeof(out->clouds[slot]));
+	int tags = xdp_obj_map_fd(path->obj, "conn_tags");
+	if (tags >= 0) {
+		out->conn_tags_capacity = xdp_map_max_entries(tags);
+		out->conn_tags =
+		    xdp_map_count_keys(tags, out->conn_tags_capacity, sizeof(struct conn_key));
+	}
+	int counters = xdp_obj_map_fd(path->obj, "counters");
+	if (counters < 0) {
+		snprintf(err, errlen, "no counters map");
+		return -1;
+	}
+	return xdp_map_sum_counters(counters, out->counters, err, errlen);
 }
 
 void xdp_path_close(struct xdp_path *path)

@@ -9,33 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xdp_map_read.h"
 #include "xdp_pinned_maps.h"
-
-/* bpf_map_get_next_key walks; bounded by the map's own capacity. */
-static uint64_t count_keys(int fd, uint32_t max_entries, size_t key_size)
-{
-	unsigned char key[64], next[64];
-	uint64_t count = 0;
-	const void *prev = NULL;
-
-	if (key_size > sizeof(key))
-		return 0;
-	while (count <= max_entries && bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(key, next, key_size);
-		prev = key;
-		count++;
-	}
-	return count;
-}
-
-static uint32_t max_entries_of(int fd)
-{
-	struct bpf_map_info info;
-	uint32_t len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 ? info.max_entries : 0;
-}
 
 static uint64_t count_regions(int fd, uint32_t max_entries)
 {
@@ -46,31 +21,6 @@ static uint64_t count_regions(int fd, uint32_t max_entries)
 		if (bpf_map_lookup_elem(fd, &id, &name) == 0 && name.cloud[0])
 			used++;
 	return used;
-}
-
-static int sum_counters(int fd, uint64_t *sums, char *err, size_t errlen)
-{
-	int cpus = libbpf_num_possible_cpus();
-	uint64_t *values;
-
-	if (cpus <= 0) {
-		snprintf(err, errlen, "cannot count possible CPUs");
-		return -1;
-	}
-	values = calloc((size_t)cpus, sizeof(*values));
-	if (!values) {
-		snprintf(err, errlen, "out of memory reading counters");
-		return -1;
-	}
-	for (uint32_t i = 0; i < COUNTER_COUNT; i++) {
-		sums[i] = 0;
-		if (bpf_map_lookup_elem(fd, &i, values) != 0)
-			continue;
-		for (int cpu = 0; cpu < cpus; cpu++)
-			sums[i] += values[cpu];
-	}
-	free(values);
-	return 0;
 }
 
 /* Whether the recorded interface still runs the program: only answerable in
@@ -145,7 +95,7 @@ static void set_map(struct xdp_status_map *map, const char *name, uint64_t entri
 static uint32_t live_trie_max(int outer_fd)
 {
 	int trie = xdp_pinned_live_trie(outer_fd);
-	uint32_t max = trie >= 0 ? max_entries_of(trie) : 0;
+	uint32_t max = trie >= 0 ? xdp_map_max_entries(trie) : 0;
 
 	if (trie >= 0)
 		close(trie);
@@ -170,18 +120,18 @@ int xdp_status_collect(const char *bpffs_dir, struct xdp_status_report *r, char 
 	check_attachment(r);
 	set_map(&r->maps[0], "lpm4", r->info.v4_prefixes, live_trie_max(fds.outer4));
 	set_map(&r->maps[1], "lpm6", r->info.v6_prefixes, live_trie_max(fds.outer6));
-	max = max_entries_of(fds.regions);
+	max = xdp_map_max_entries(fds.regions);
 	set_map(&r->maps[2], "regions", count_regions(fds.regions, max), max);
-	max = max_entries_of(fds.conn_tags);
-	set_map(&r->maps[3], "conn_tags", count_keys(fds.conn_tags, max, sizeof(struct conn_key)),
-		max);
-	max = max_entries_of(fds.listen_ports);
-	set_map(&r->maps[4], "listen_ports", count_keys(fds.listen_ports, max, sizeof(uint16_t)),
-		max);
+	max = xdp_map_max_entries(fds.conn_tags);
+	set_map(&r->maps[3], "conn_tags",
+		xdp_map_count_keys(fds.conn_tags, max, sizeof(struct conn_key)), max);
+	max = xdp_map_max_entries(fds.listen_ports);
+	set_map(&r->maps[4], "listen_ports",
+		xdp_map_count_keys(fds.listen_ports, max, sizeof(uint16_t)), max);
 	for (uint32_t slot = 0; slot < ARCHEIO_CLOUD_SLOTS; slot++)
 		if (bpf_map_lookup_elem(fds.clouds, &slot, &r->clouds[slot]) != 0)
 			memset(&r->clouds[slot], 0, sizeof(r->clouds[slot]));
-	rc = sum_counters(fds.counters, r->counters, err, errlen);
+	rc = xdp_map_sum_counters(fds.counters, r->counters, err, errlen);
 out:
 	close_fds(&fds);
 	return rc;

@@ -39,9 +39,22 @@ enum route_rule {
 	RULE_BLOB = 8,
 };
 
+/* Which pull endpoint the request named, as far as it got: known once the
+ * path parsed as one (an invalid name or digest keeps it), NONE for
+ * anything outside /v2/<name>/... and for unknown endpoints. For metrics. */
+enum route_endpoint {
+	ROUTE_ENDPOINT_NONE,
+	ROUTE_ENDPOINT_PING, /* /v2, /v2/ */
+	ROUTE_ENDPOINT_MANIFEST,
+	ROUTE_ENDPOINT_BLOB,
+	ROUTE_ENDPOINT_TAGS,
+	ROUTE_ENDPOINT_REFERRERS,
+};
+
 struct route_result {
 	enum route_kind kind;
 	enum route_rule rule;
+	enum route_endpoint endpoint;
 	int status;	       /* 200, 307, 400, 404, 405, 414 ... */
 	const char *oci_error; /* "NAME_INVALID", ... or NULL */
 	const char *message;   /* short human text for the body */

@@ -30,14 +30,31 @@ struct ranges_warnings {
 /* How many of w->text hold a warning: min(total, RANGES_WARNINGS_KEPT). */
 size_t ranges_warnings_kept(const struct ranges_warnings *w);
 
+/* What one file read by ranges_load_path() says about itself: how old the
+ * data is matters to the operator (stale ranges send clients to the wrong
+ * mirror), so the providers' own publication stamps are kept. */
+struct ranges_file {
+	char *path;
+	char format[8];	   /* "aws", "gcp", "azure", "text" */
+	size_t prefixes;   /* entries it added, before duplicates are removed */
+	int64_t modified;  /* mtime, Unix seconds */
+	int64_t published; /* AWS createDate, GCP creationTime (Unix seconds); 0: none */
+	/* Azure's changeNumber (a version, not a time); -1: none. */
+	long long change_number;
+};
+
 /* Entries in load order. When the same prefix appears more than once, the
  * entry loaded last wins (operator files listed after provider files
- * override them); ranges_finish() removes the earlier duplicates. */
+ * override them); ranges_finish() removes the earlier duplicates. files
+ * lists the files ranges_load_path() read, in order (ranges_parse_buffer()
+ * adds none). */
 struct range_set {
 	struct range_entry *entries;
 	size_t count;
 	size_t cap;
 	struct ranges_warnings warnings; /* of every file loaded into the set */
+	struct ranges_file *files;
+	size_t file_count;
 };
 
 /* Per-cloud prefix counts, for the start-up and reload log line. */
@@ -78,6 +95,11 @@ int ranges_load_path(struct range_set *set, struct region_table *regions, const 
  * duplicate prefixes, the entry loaded last winning. 0, or -1 when allocation
  * failed (the set is then unchanged). */
 int ranges_finish(struct range_set *set);
+
+/* When the loaded data was made: the newest publication time any file
+ * states (*published true), else the newest modification time of the files
+ * (*published false). False when no file was read. */
+bool ranges_data_time(const struct range_set *set, int64_t *when, bool *published);
 
 /* Fills counts (one per cloud, at most max) and returns how many clouds. */
 size_t ranges_count_by_cloud(const struct range_set *set, const struct region_table *regions,

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archeio/core/counter.h"
 #include "archeio/core/ip.h"
 #include "archeio/http/http_parse.h"
 #include "archeio/http/response.h"
@@ -54,6 +55,44 @@ struct http_connection_ops {
 			  const char *detail);
 };
 
+/* Why a connection ended: the first cause wins (a 400 that is then
+ * lingered over is an error, not a server close). */
+enum http_close_reason {
+	HTTP_CLOSE_CLIENT,  /* the client closed it, between requests or before one */
+	HTTP_CLOSE_SERVER,  /* after a last answer (Connection: close, HTTP/1.0, a body,
+			       draining) or at shutdown */
+	HTTP_CLOSE_TIMEOUT, /* request head (408 or silence), idle keep-alive, TLS
+			       handshake, or a client that stopped reading its answers */
+	HTTP_CLOSE_LIMIT,   /* a request head over the limits (414, 431), too much unread
+			       output */
+	HTTP_CLOSE_ERROR,   /* a malformed request (400, 505), plain HTTP or garbage on the
+			       TLS port, a failed handshake, a socket error, out of memory */
+	HTTP_CLOSE_REASON_COUNT,
+};
+
+/* The answers this layer gives by itself, before any handler sees a request. */
+enum http_error_status {
+	HTTP_ERROR_400, /* malformed or truncated request, plain HTTP on the TLS port */
+	HTTP_ERROR_408, /* request head too slow */
+	HTTP_ERROR_414, /* request line too long */
+	HTTP_ERROR_431, /* headers too large or too many */
+	HTTP_ERROR_505, /* HTTP version not supported */
+	HTTP_ERROR_STATUS_COUNT,
+};
+
+/* "client", "server", "timeout", "limit", "error". */
+const char *http_close_reason_name(enum http_close_reason reason);
+/* 400, 408, 414, 431, 505. */
+int http_error_status_code(enum http_error_status status);
+
+/* Counted by the event loop's thread only (core/counter.h): any thread may
+ * read them. Open connections = accepted - every closed. */
+struct http_connection_stats {
+	counter_t accepted;
+	counter_t closed[HTTP_CLOSE_REASON_COUNT];
+	counter_t errors[HTTP_ERROR_STATUS_COUNT];
+};
+
 /* The connections of one event loop. The owner fills the first block before
  * the first accept; the rest belongs to the connections. */
 struct http_connections {
@@ -65,6 +104,7 @@ struct http_connections {
 
 	struct http_connection *list;
 	size_t count;
+	struct http_connection_stats stats;
 };
 
 /* Takes ownership of fd (a connected, non-blocking socket); closes it when

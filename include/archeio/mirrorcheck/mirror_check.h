@@ -15,12 +15,60 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "archeio/core/counter.h"
 #include "archeio/core/log.h"
 #include "archeio/mirrorcheck/mirror_cache.h"
 #include "archeio/mirrorcheck/mirror_health.h"
 
 struct event_base;
 struct mirror_checker;
+
+/* How a mirror check ended, for the operator's counters: 200; any other
+ * answer below 500; a transport failure or a 5xx; the timeout. */
+enum mirror_check_result {
+	MIRROR_CHECK_PRESENT,
+	MIRROR_CHECK_ABSENT,
+	MIRROR_CHECK_ERROR,
+	MIRROR_CHECK_TIMEOUT,
+	MIRROR_CHECK_RESULT_COUNT,
+};
+
+/* "present", "absent", "error", "timeout". */
+const char *mirror_check_result_name(enum mirror_check_result result);
+
+/* Origins counted by name; checks of any further origin share the slot
+ * after them ("other"). Rules name a few dozen mirrors at most. */
+#define MIRROR_CHECK_STATS_ORIGINS 32
+#define MIRROR_CHECK_ORIGIN_MAX 256
+/* Latency histogram: upper bounds in ms, then one bucket for the rest. */
+#define MIRROR_CHECK_LATENCY_BOUNDS 11
+#define MIRROR_CHECK_LATENCY_BUCKETS (MIRROR_CHECK_LATENCY_BOUNDS + 1)
+extern const uint32_t mirror_check_latency_bounds_ms[MIRROR_CHECK_LATENCY_BOUNDS];
+
+struct mirror_check_origin_stats {
+	char origin[MIRROR_CHECK_ORIGIN_MAX]; /* "https://host[:port]", no trailing slash */
+	counter_t results[MIRROR_CHECK_RESULT_COUNT];
+};
+
+/* What a checker counts, written by its event loop's thread only
+ * (core/counter.h) and readable from any thread. Checks include the health
+ * probe's. */
+struct mirror_check_stats {
+	counter_t cache_present; /* answered from the cache: present */
+	counter_t cache_absent;	 /* answered from the cache: absent */
+	counter_t cache_misses;	 /* a check had to be made */
+	counter_t joins;	 /* waited for a check already in flight */
+	/* Answered absent without a HEAD: over the in-flight limit, or the
+	 * request could not be set up (out of memory, a URL libcurl refuses). */
+	counter_t not_made;
+	/* HEAD requests made, by duration: per bucket (not cumulative). */
+	counter_t latency[MIRROR_CHECK_LATENCY_BUCKETS];
+	counter_t latency_sum_us;
+	/* Origins named so far; a reader loads it (acquire) and then reads
+	 * that many names, each written before the count moved past it. */
+	_Atomic size_t origin_count;
+	struct mirror_check_origin_stats origins[MIRROR_CHECK_STATS_ORIGINS + 1];
+};
 
 /* A field left 0 (or NULL) takes its default. */
 struct mirror_checker_options {
@@ -41,6 +89,9 @@ struct mirror_checker_options {
 	/* Which origins are failing, shared by the checkers of every worker so
 	 * that they warn once between them. NULL: the checker keeps its own. */
 	struct mirror_health *health;
+	/* Where the checker counts (zeroed by the caller, owned by it and
+	 * outliving the checker). NULL: nothing is counted. */
+	struct mirror_check_stats *stats;
 };
 
 #define MIRROR_CHECK_DEFAULT_TIMEOUT_MS ((uint32_t)2000)

@@ -81,6 +81,10 @@ struct config {
 	 * NULL: stay as started */
 	char *run_user;
 	char *run_group;
+	/* /metrics, /healthz, /readyz on their own listener; NULL: off */
+	char *metrics_listen;
+	/* ranges data older than this is stale (warning, metric); 0: never */
+	uint64_t ranges_max_age_s;
 	/* `lookup` only: --json and the addresses; `xdp status`: --json */
 	bool json;
 	char **args;

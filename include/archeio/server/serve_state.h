@@ -24,6 +24,7 @@ struct serve_state {
 	struct range_set ranges;
 	struct range_table *table;
 	struct mirror_rules rules;
+	int64_t loaded_at; /* Unix seconds, when serve_state_load() made it */
 };
 
 /* Loads ranges and mirror rules named by config. `previous` (may be NULL)

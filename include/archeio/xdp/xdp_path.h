@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "archeio/bpf_shared.h"
 #include "archeio/core/conn_tuple.h"
 #include "archeio/core/ip.h"
 #include "archeio/geo/ranges.h"
@@ -79,6 +80,22 @@ int xdp_path_give_pins(struct xdp_path *path, uid_t uid, gid_t gid, char *err, s
  * and the maps pinned: another process (the server's exit helper, which kept
  * the rights to) detaches and unpins. */
 void xdp_path_leave_attached(struct xdp_path *path);
+/* Whether the interface still runs the program (for /readyz): one netlink
+ * query. Behind libxdp's dispatcher, whether the dispatcher is there. */
+bool xdp_path_attached(const struct xdp_path *path);
+/* What the program counted and holds, for the server's metrics. */
+struct xdp_path_stats {
+	bool attached;			  /* the interface still runs the program */
+	uint64_t counters[COUNTER_COUNT]; /* summed over CPUs */
+	struct cloud_name clouds[ARCHEIO_CLOUD_SLOTS];
+	uint64_t conn_tags; /* tags written, not yet taken */
+	uint32_t conn_tags_capacity;
+};
+/* Reads the maps through the fds the path holds (no pins, no privilege
+ * beyond what it already has). -1 with err when the counters cannot be
+ * read. Walks conn_tags: call it per scrape, not per request. */
+int xdp_path_read_stats(struct xdp_path *path, struct xdp_path_stats *out, char *err,
+			size_t errlen);
 /* Detaches and unpins, unless options->keep. NULL is a no-op. */
 void xdp_path_close(struct xdp_path *path);
 
