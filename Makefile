@@ -196,7 +196,7 @@ check-sanitize:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		$(MAKE) BUILD=$(SANITIZE_BUILD) SANITIZE="$(SANITIZE_FLAGS)" check-unit
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		BUILD=$(SANITIZE_BUILD) tests/run-integration.sh
+		SANITIZER_RUN=1 BUILD=$(SANITIZE_BUILD) tests/run-integration.sh
 
 # Installation (docs/deploying.md): the two binaries, the ranges refresher,
 # the man pages, the systemd units and the sysusers.d entry for their user.

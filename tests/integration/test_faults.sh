@@ -21,7 +21,11 @@ MODES=(hang slow hugebody headers reset redirect)
 # The redirect target: a host no rule names; any request reaching it is a failure.
 python3 "$ROOT/tests/lib/bad-mirror.py" "$RPORT" "-" 2>"$TMP/elsewhere.log" &
 on_exit "kill $!; wait $!"
-python3 "$ROOT/tests/lib/bad-mirror.py" "$MPORT" "http://127.0.0.1:$RPORT" 2>"$TMP/mirror.log" &
+# One loopback address per mode (127.0.0.11, .12, ...): each mode is its own
+# mirror origin, so one marked failing does not stop the next mode's checks.
+MODE_ADDRS=()
+for i in "${!MODES[@]}"; do MODE_ADDRS+=("127.0.0.$((11 + i))"); done
+python3 "$ROOT/tests/lib/bad-mirror.py" "$MPORT" "http://127.0.0.1:$RPORT" "${MODE_ADDRS[@]}" 2>"$TMP/mirror.log" &
 on_exit "kill $!; wait $!"
 wait_for_port 127.0.0.1 "$MPORT" 10 || exit 1
 wait_for_port 127.0.0.1 "$RPORT" 10 || exit 1
@@ -31,7 +35,7 @@ wait_for_port 127.0.0.1 "$RPORT" 10 || exit 1
 : >"$TMP/mirrors"
 for i in "${!MODES[@]}"; do
 	printf '10.0.%d.0/24 lab %s\n' "$i" "${MODES[$i]}" >>"$TMP/ranges.txt"
-	printf 'lab:%s http://127.0.0.1:%s/%s\n' "${MODES[$i]}" "$MPORT" "${MODES[$i]}" >>"$TMP/mirrors"
+	printf 'lab:%s http://%s:%s/%s\n' "${MODES[$i]}" "${MODE_ADDRS[$i]}" "$MPORT" "${MODES[$i]}" >>"$TMP/mirrors"
 done
 printf '10.0.99.0/24 lab ok\n' >>"$TMP/ranges.txt"
 printf 'lab:ok http://127.0.0.1:%s/ok\n* upstream\n' "$MPORT" >>"$TMP/mirrors"
@@ -74,8 +78,10 @@ for i in "${!MODES[@]}"; do
 		"$((max_ms <= TIMEOUT_MS + 600))" 1
 	p99=${during#* }
 	log "$mode: manifest p50/p99 during the fault: ${during% *}/$p99 us"
-	check_eq "$mode: manifest p99 $p99 us within 2x idle ($idle_p99 us) + 3 ms" \
-		"$((p99 <= 2 * idle_p99 + 3000))" 1
+	# +10 ms for a shared 2-core VM: a loop blocked by the fault would add the
+	# whole check timeout (1 s), far beyond it.
+	check_eq "$mode: manifest p99 $p99 us within 2x idle ($idle_p99 us) + 10 ms" \
+		"$((p99 <= 2 * idle_p99 + 10000))" 1
 done
 # Every fault was met (a check on a connection curl kept from an earlier
 # answer may fail before the mirror logs it: fewer than 20 lines is fine).
@@ -85,10 +91,14 @@ check_eq "the mirror saw checks in every fault mode" \
 check_eq "the redirect was not followed" "$(wc -l <"$TMP/elsewhere.log")" "0"
 rss_after=$(rss_kb "$SERVER")
 log "RSS before/after the faults: $rss_before/$rss_after kB"
-check_eq "RSS bounded: grew $((rss_after - rss_before)) kB (at most 4096)" \
-	"$(((rss_after - rss_before) <= 4096))" 1
+# ASan keeps freed memory in quarantine (make check-sanitize): the bound is
+# for the production build; the sanitizer run checks errors, not size.
+RSS_LIMIT_KB=4096
+[ -z "${SANITIZER_RUN:-}" ] || RSS_LIMIT_KB=65536
+check_eq "RSS bounded: grew $((rss_after - rss_before)) kB (at most $RSS_LIMIT_KB)" \
+	"$(((rss_after - rss_before) <= RSS_LIMIT_KB))" 1
 check_eq "server still answers" "$(status_location "http://127.0.0.1:$PORT/v2/")" "200 -"
 check_match "mirror failures logged" "$(cat "$TMP/server.log")" \
-	"mirror failing, its clients go upstream origin=http://127\.0\.0\.1:$MPORT/"
+	"mirror failing, its clients go upstream origin=http://127\.0\.0\.1[0-9]:$MPORT/"
 
 finish

@@ -33,9 +33,19 @@ IMAGE="${ARCHEIO_IMAGE:-localhost/archeio:test}"
 NAME="archeio-test-$$"
 RUN=(podman run --ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
 
-log "make image (mmdebstrap base cached in $BUILD/image/)"
+# The image holds production binaries. In the sanitizer run (make
+# check-sanitize) $BUILD's binaries need libasan, which an image must not
+# carry: the image is then built from the production build, and the
+# sanitized binaries are exercised by every other integration test.
+IMAGE_BUILD=$BUILD
+if [ -n "${SANITIZER_RUN:-}" ]; then
+	IMAGE_BUILD=build
+	log "sanitizer run: the image is built from $IMAGE_BUILD/ (production binaries), not $BUILD/"
+	make -C "$ROOT" BUILD="$IMAGE_BUILD" all >"$TMP/prod-build.log" 2>&1 || { tail -20 "$TMP/prod-build.log"; fail "production build"; }
+fi
+log "make image (mmdebstrap base cached in $IMAGE_BUILD/image/)"
 t0=$(date +%s)
-if ! make -C "$ROOT" BUILD="$BUILD" IMAGE="$IMAGE" image >"$TMP/image-build.log" 2>&1; then
+if ! make -C "$ROOT" BUILD="$IMAGE_BUILD" IMAGE="$IMAGE" image >"$TMP/image-build.log" 2>&1; then
 	tail -40 "$TMP/image-build.log"
 	fail "make image"
 	finish

@@ -78,14 +78,24 @@ def serve(conn):
         conn.close()
 
 
-def main():
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", PORT))
-    listener.listen(256)
+def accept_forever(listener):
     while True:
         conn, _ = listener.accept()
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def main():
+    # 127.0.0.1 and, when asked, more loopback addresses on the same port: one
+    # mirror origin per fault mode, so that one origin marked failing does not
+    # keep archeio from checking the next mode's.
+    for addr in ["127.0.0.1"] + sys.argv[3:]:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((addr, PORT))
+        listener.listen(256)
+        threading.Thread(target=accept_forever, args=(listener,), daemon=True).start()
+    while True:
+        time.sleep(3600)
 
 
 main()
