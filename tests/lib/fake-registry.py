@@ -3,7 +3,7 @@
 
 usage: fake-registry.py PORTFILE LAYOUT [--corrupt DIGEST]... [--flaky] [--redirect]
                         [--fault NAME]... [--phantom-tag TAG]... [--missing DIGEST]...
-                        [--log FILE]
+                        [--log FILE] [--manifest-delay SECONDS] [--alias-tags N]
 
 Serves the images of an OCI layout (tags from index.json annotations) and:
   - demands bearer tokens: 401 + WWW-Authenticate: Bearer realm=.../token,
@@ -13,6 +13,10 @@ Serves the images of an OCI layout (tags from index.json annotations) and:
   - with --flaky answers the first request for each blob with 503;
   - with --redirect answers blob requests with 307 to /storage/DIGEST (served
     without auth), as registries backed by object storage do.
+  - with --manifest-delay S answers every manifest request S seconds late
+    (a registry far away: a client walking one manifest at a time waits S each);
+  - with --alias-tags N also serves tags alias-000 .. alias-N-1, each the
+    first tag's image (many tags of small images, without generating them).
 Binds 127.0.0.1 on a free port and writes the port to PORTFILE.
 """
 import argparse
@@ -22,6 +26,7 @@ import json
 import os
 import re
 import threading
+import time
 
 TOKEN = "t0k3n"
 
@@ -57,6 +62,8 @@ def main():
     ap.add_argument("--phantom-tag", action="append", default=[])
     ap.add_argument("--missing", action="append", default=[])
     ap.add_argument("--log")
+    ap.add_argument("--manifest-delay", type=float, default=0)
+    ap.add_argument("--alias-tags", type=int, default=0)
     args = ap.parse_args()
     faults = set(args.fault)
     with open(os.path.join(args.layout, "index.json")) as f:
@@ -64,6 +71,9 @@ def main():
     tags = {}
     for m in index["manifests"]:
         tags[m["annotations"]["org.opencontainers.image.ref.name"]] = (m["digest"], m["mediaType"])
+    first = tags[sorted(tags)[0]]
+    for n in range(args.alias_tags):
+        tags["alias-%03d" % n] = first
     media_of = {}
     for digest, media in tags.values():
         media_of[digest] = media
@@ -172,6 +182,8 @@ def main():
                 return self.send(200, json.dumps({"name": repo, "tags": page}).encode(), headers)
             kind, ref = what.split("/", 1)
             if kind == "manifests":
+                if args.manifest_delay:
+                    time.sleep(args.manifest_delay)
                 digest, media = tags.get(ref, (ref, None))
                 data = blob_bytes(digest)
                 if data is None:

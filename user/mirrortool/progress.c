@@ -1,4 +1,5 @@
 #include "progress.h"
+#include "eta.h"
 
 #include <string.h>
 #include <time.h>
@@ -66,6 +67,19 @@ void progress_format(const struct progress_counts *c, double elapsed_s, char *bu
 		 would, others, done, total, rate, c->images_skipped);
 }
 
+void progress_format_live(const struct progress_counts *c, double elapsed_s, char *buf, size_t len)
+{
+	progress_format(c, elapsed_s, buf, len);
+	uint64_t settled = c->bytes_done + c->bytes_present;
+	uint64_t remaining = c->bytes_total > settled ? c->bytes_total - settled : 0;
+	double rate = elapsed_s > 0 ? (double)c->bytes_done / elapsed_s : 0;
+	char eta[48];
+	eta_format(remaining, rate, eta, sizeof(eta));
+	size_t used = strlen(buf);
+	if (eta[0] && used < len)
+		snprintf(buf + used, len - used, ", %s", eta);
+}
+
 void progress_init(struct progress *p, FILE *out, bool live)
 {
 	memset(p, 0, sizeof(*p));
@@ -109,7 +123,7 @@ void progress_draw(struct progress *p)
 	struct progress_counts c;
 	progress_snapshot(p, &c);
 	char line[512];
-	progress_format(&c, elapsed_s(p), line, sizeof(line));
+	progress_format_live(&c, elapsed_s(p), line, sizeof(line));
 	/* \033[K clears what a longer previous line left behind. */
 	fprintf(p->out, "\r%s\033[K", line);
 	fflush(p->out);

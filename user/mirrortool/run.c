@@ -24,7 +24,7 @@ struct run {
 	struct plan plan;
 	struct progress progress;
 	struct failures failures;
-	pthread_mutex_t next_lock; /* guards next and writes to out */
+	pthread_mutex_t next_lock; /* guards next, writes to out and (in discovery) plan */
 	size_t next;
 	atomic_bool stop_ticker;
 };
@@ -36,9 +36,10 @@ static void finish_blob(struct run *r, struct plan_blob *b, enum blob_status sta
 	struct progress_counts *c = &r->progress.counts;
 	if (status == BLOB_COPIED)
 		c->blobs_copied++;
-	else if (status == BLOB_PRESENT)
+	else if (status == BLOB_PRESENT) {
 		c->blobs_skipped++;
-	else if (status == BLOB_WOULD_COPY)
+		c->bytes_present += b->size > 0 ? (uint64_t)b->size : 0;
+	} else if (status == BLOB_WOULD_COPY)
 		c->blobs_would_copy++;
 	else
 		c->blobs_failed++;
@@ -143,33 +144,41 @@ static void record_images(struct run *r, const struct mirror_state *state)
 	}
 }
 
+/* Gathers every reference (the given repositories', then the catalog's),
+ * then walks them concurrently. */
 static void discover_all(struct run *r, CURL *easy, const struct mirror_state *state)
 {
 	struct discover_ctx ctx = {.registry = r->registry,
-				   .easy = easy,
 				   .state = state,
+				   .ignore_records = r->o->verify != MIRROR_VERIFY_OFF,
 				   .plan = &r->plan,
+				   .plan_lock = &r->next_lock,
 				   .failures = &r->failures,
 				   .notes = r->o->dry_run ? r->out : NULL};
-	for (size_t i = 0; i < r->o->repo_count; i++)
-		discover_repo(&ctx, r->o->repos[i], r->o->refs, r->o->ref_count);
-	if (!r->o->catalog)
-		return;
+	struct ref_list refs = {0};
+	bool ok = true;
+	for (size_t i = 0; ok && i < r->o->repo_count; i++)
+		ok = discover_list_refs(&ctx, easy, r->o->repos[i], r->o->refs, r->o->ref_count,
+					&refs);
 	char err[1024];
 	char **repos = NULL;
 	size_t count = 0;
-	if (!registry_catalog(r->registry, easy, &repos, &count, err, sizeof(err))) {
+	if (ok && r->o->catalog &&
+	    !registry_catalog(r->registry, easy, &repos, &count, err, sizeof(err)))
 		failures_add(&r->failures, FAILURE_LISTING, "_catalog: %s", err);
-		return;
-	}
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; ok && i < count; i++) {
 		bool given = false;
 		for (size_t j = 0; j < r->o->repo_count && !given; j++)
 			given = strcmp(r->o->repos[j], repos[i]) == 0;
 		if (!given)
-			discover_repo(&ctx, repos[i], r->o->refs, r->o->ref_count);
+			ok = discover_list_refs(&ctx, easy, repos[i], r->o->refs, r->o->ref_count,
+						&refs);
 	}
 	registry_free_list(repos, count);
+	if (!ok)
+		failures_add(&r->failures, FAILURE_SETUP, "out of memory listing references");
+	discover_refs(&ctx, &refs, r->o->concurrency);
+	ref_list_free(&refs);
 }
 
 /* Opens the destination; *staging_tmp is set when a temp staging directory

@@ -11,6 +11,13 @@
 
 enum mirror_dest_kind { MIRROR_DEST_DIR, MIRROR_DEST_S3 };
 
+/* --verify: how blobs of recorded images are checked in the destination. */
+enum mirror_verify {
+	MIRROR_VERIFY_OFF,    /* recorded images are skipped unwalked */
+	MIRROR_VERIFY_SIZE,   /* every blob present with the manifest's size */
+	MIRROR_VERIFY_DIGEST, /* ... and its bytes (or S3's stored checksum) match */
+};
+
 struct mirror_options {
 	char *from; /* source registry base URL, no trailing slash */
 	char **repos;
@@ -30,6 +37,9 @@ struct mirror_options {
 	unsigned retries;
 	bool dry_run;
 	bool catalog;
+	enum mirror_verify verify;
+	char *auth_file; /* NULL: REGISTRY_AUTH_FILE, else anonymous */
+	char *ca_file;	 /* CA bundle for an https:// source; NULL: the system's */
 };
 
 enum cli_result { CLI_OK, CLI_HELP, CLI_ERROR };
