@@ -51,4 +51,66 @@ if [ "$ms" -lt 20000 ]; then pass; else fail "200 tags took ${ms} ms: manifests 
 check_eq "200 tags: every manifest recorded" "$(ls "$TMP/many/.archeio-mirror/manifests" | wc -l)" \
 	"$(grep -cE '^(manifest|index) ' "$TMP/expected")"
 
+# --- 2. --verify: self-repair -----------------------------------------------
+blobs_intact() { # blobs_intact DIR: every config and layer of $TMP/expected, with its digest
+	local d
+	for d in $(blob_list "$TMP/expected"); do
+		[ "sha256:$(sha256sum <"$1/containers/images/$d" 2>/dev/null | cut -d' ' -f1)" = "$d" ] || return 1
+	done
+}
+start_fake plain "$TMP/layout"
+DEST="$TMP/dir"
+rc=$(mirror --from "$FAKE" --repo test/img --to "$DEST")
+check_eq "verify: first copy" "$rc" 0
+gone=$(blob_list "$TMP/expected" | sed -n 1p)
+short=$(blob_list "$TMP/expected" | sed -n 2p)
+flipped=$(blob_list "$TMP/expected" | sed -n 3p)
+rm "$DEST/containers/images/$gone"
+truncate -s 10 "$DEST/containers/images/$short"
+rc=$(mirror --from "$FAKE" --repo test/img --to "$DEST")
+check_eq "without --verify: exit status" "$rc" 0
+check_match "without --verify: recorded images skipped as before" "$(cat "$TMP/err.txt")" "0 copied, 0 present, 0 failed.* 2 images already recorded"
+check_eq "without --verify: the deleted blob stays missing" "$(test -e "$DEST/containers/images/$gone" && echo present)" ""
+rc=$(mirror --from "$FAKE" --repo test/img --to "$DEST" --verify --dry-run)
+check_eq "verify --dry-run: exit status" "$rc" 0
+check_match "verify --dry-run: names what it would repair" "$(cat "$TMP/err.txt")" "would repair test/img@$gone \(missing\)"
+check_eq "verify --dry-run: repairs nothing" "$(test -e "$DEST/containers/images/$gone" && echo present)" ""
+rc=$(mirror --from "$FAKE" --repo test/img --to "$DEST" --verify)
+check_eq "verify: exit status" "$rc" 0
+check_match "verify: reports the missing blob" "$(cat "$TMP/err.txt")" "repaired test/img@$gone \(missing\) at $DEST/containers/images/$gone"
+check_match "verify: reports the truncated blob" "$(cat "$TMP/err.txt")" "repaired test/img@$short \(wrong size\)"
+check_match "verify: summary counts the repairs" "$(cat "$TMP/err.txt")" "2 copied, [0-9]+ present, 0 failed, 2 repaired"
+if blobs_intact "$DEST"; then pass; else fail "verify: blobs not restored"; fi
+# A same-size corruption: only --verify=digest sees it.
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[0]^=0xff; open(p,"wb").write(b)' \
+	"$DEST/containers/images/$flipped"
+rc=$(mirror --from "$FAKE" --repo test/img --to "$DEST" --verify)
+check_match "verify (size): a same-size corruption passes" "$(cat "$TMP/err.txt")" "\(0 copied, "
+rc=$(mirror --from "$FAKE" --repo test/img --to "$DEST" --verify=digest)
+check_eq "verify=digest: exit status" "$rc" 0
+check_match "verify=digest: reports the corrupt blob" "$(cat "$TMP/err.txt")" "repaired test/img@$flipped \(corrupt\)"
+if blobs_intact "$DEST"; then pass; else fail "verify=digest: blob not restored"; fi
+
+# The same against S3 (the mock, which keeps the checksum a PUT carried).
+python3 tests/lib/fake-s3.py "$TMP/s3.port" "$TMP/s3data" AKIDTEST secretTEST eu-test-1 --log "$TMP/s3.log" &
+on_exit "kill $!"
+wait_port_file "$TMP/s3.port" || exit 1
+S3="http://127.0.0.1:$(cat "$TMP/s3.port")"
+export AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secretTEST
+s3m() { mirror --from "$FAKE" --repo test/img --to s3://bkt/m --s3-endpoint "$S3" --s3-region eu-test-1 --state-dir "$TMP/s3state" "$@"; }
+rc=$(s3m)
+check_eq "verify S3: first copy" "$rc" 0
+OBJ="$TMP/s3data/bkt/m/containers/images"
+rm "$OBJ/$gone"
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[-1]^=0xff; open(p,"wb").write(b)' "$OBJ/$flipped"
+rc=$(s3m --verify=digest)
+check_eq "verify=digest S3: exit status" "$rc" 0
+check_match "verify=digest S3: missing object restored" "$(cat "$TMP/err.txt")" "repaired test/img@$gone \(missing\)"
+check_match "verify=digest S3: object without its checksum rewritten" "$(cat "$TMP/err.txt")" "repaired test/img@$flipped \(corrupt\)"
+check_eq "verify=digest S3: HEADs asked for the checksum" "$(grep -c REJECT "$TMP/s3.log")" 0
+if blobs_intact "$TMP/s3data/bkt/m"; then pass; else fail "verify S3: objects not restored"; fi
+rc=$(s3m --verify=digest)
+check_match "verify=digest S3: a second pass finds all intact" "$(cat "$TMP/err.txt")" "\(0 copied, "
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+
 finish

@@ -31,6 +31,27 @@ bool dest_has_blob(struct dest *d, CURL *easy, const char *digest, bool *present
 	return d->ops->has_blob(d, easy, digest, present, err, errlen);
 }
 
+bool dest_check_blob(struct dest *d, CURL *easy, const char *digest, int64_t size, bool deep,
+		     enum dest_blob_state *state, char *err, size_t errlen)
+{
+	return d->ops->check(d, easy, digest, size, deep, state, err, errlen);
+}
+
+const char *dest_blob_state_name(enum dest_blob_state state)
+{
+	switch (state) {
+	case DEST_BLOB_ABSENT:
+		return "missing";
+	case DEST_BLOB_WRONG_SIZE:
+		return "wrong size";
+	case DEST_BLOB_CORRUPT:
+		return "corrupt";
+	case DEST_BLOB_INTACT:
+		break;
+	}
+	return "intact";
+}
+
 bool dest_commit(struct dest *d, CURL *easy, const char *digest, int fd, const char *temp_path,
 		 int64_t size, const unsigned char sha256[DIGEST_SHA256_LEN], char *err,
 		 size_t errlen)

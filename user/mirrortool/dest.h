@@ -42,6 +42,23 @@ const char *dest_staging_dir(const struct dest *d);
 void dest_describe(const struct dest *d, const char *digest, char *out, size_t len);
 bool dest_has_blob(struct dest *d, CURL *easy, const char *digest, bool *present, char *err,
 		   size_t errlen);
+/* What --verify found of a blob in the destination. */
+enum dest_blob_state {
+	DEST_BLOB_ABSENT,
+	DEST_BLOB_INTACT,
+	DEST_BLOB_WRONG_SIZE, /* present, but not the manifest's size */
+	DEST_BLOB_CORRUPT,    /* deep: the bytes (or S3's stored checksum) do not match */
+};
+
+/* For --verify: is digest present with size bytes (size < 0: any)? deep
+ * also re-hashes a directory's file, or compares the sha256 checksum S3
+ * stored with the object (HEAD with x-amz-checksum-mode: ENABLED; an
+ * object without one counts as corrupt, since nothing vouches for it). */
+bool dest_check_blob(struct dest *d, CURL *easy, const char *digest, int64_t size, bool deep,
+		     enum dest_blob_state *state, char *err, size_t errlen);
+/* "missing", "wrong size", "corrupt", "intact". */
+const char *dest_blob_state_name(enum dest_blob_state state);
+
 /* Publishes the verified temp file (fd open, at temp_path) as digest.
  * sha256 is the raw sha256 of its bytes. The temp file is gone afterwards,
  * whatever the outcome. */

@@ -12,6 +12,8 @@ struct dest_ops {
 		       const char *temp_path, int64_t size,
 		       const unsigned char sha256[DIGEST_SHA256_LEN], char *err, size_t errlen);
 	void (*free)(struct dest *d);
+	bool (*check)(struct dest *d, CURL *easy, const char *digest, int64_t size, bool deep,
+		      enum dest_blob_state *state, char *err, size_t errlen);
 };
 
 struct dest {

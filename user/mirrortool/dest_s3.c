@@ -145,6 +145,68 @@ static bool s3_has_blob(struct dest *d, CURL *easy, const char *digest, bool *pr
 	return ok;
 }
 
+/* The base64 sha256 S3 would store for a "sha256:<hex>" digest; false for
+ * other algorithms (S3's checksum is sha256 whatever the digest). */
+static bool expected_checksum(const char *digest, char out[64])
+{
+	if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 2 * DIGEST_SHA256_LEN)
+		return false;
+	unsigned char raw[DIGEST_SHA256_LEN];
+	for (int i = 0; i < DIGEST_SHA256_LEN; i++) {
+		unsigned v;
+		if (sscanf(digest + 7 + 2 * i, "%2x", &v) != 1)
+			return false;
+		raw[i] = (unsigned char)v;
+	}
+	EVP_EncodeBlock((unsigned char *)out, raw, DIGEST_SHA256_LEN);
+	return true;
+}
+
+/* Judges a 200 answer to HEAD with x-amz-checksum-mode: ENABLED. */
+static enum dest_blob_state judge_head(const struct http_response *resp, const char *digest,
+				       int64_t size, bool deep)
+{
+	char *end = NULL;
+	long long length = resp->content_length ? strtoll(resp->content_length, &end, 10) : -1;
+	if (size >= 0 && length != size)
+		return DEST_BLOB_WRONG_SIZE;
+	char want[64];
+	if (!deep || !expected_checksum(digest, want))
+		return DEST_BLOB_INTACT;
+	bool same = resp->checksum_sha256 && strcmp(resp->checksum_sha256, want) == 0;
+	return same ? DEST_BLOB_INTACT : DEST_BLOB_CORRUPT;
+}
+
+static bool s3_check(struct dest *d, CURL *easy, const char *digest, int64_t size, bool deep,
+		     enum dest_blob_state *state, char *err, size_t errlen)
+{
+	struct dest_s3 *s = (struct dest_s3 *)d;
+	const struct sigv4_header mode[] = {{"x-amz-checksum-mode", "ENABLED"}};
+	char *url = object_url(s, digest);
+	struct curl_slist *headers =
+	    url ? signed_headers(s, "HEAD", url, SIGV4_EMPTY_SHA256, mode, deep ? 1 : 0) : NULL;
+	if (!headers) {
+		snprintf(err, errlen, "cannot sign HEAD for %s", digest);
+		free(url);
+		return false;
+	}
+	struct http_request req = {.method = "HEAD", .url = url, .headers = headers};
+	struct http_response resp;
+	bool ok = http_perform(s->http, easy, &req, &resp);
+	if (ok && resp.status == 404) {
+		*state = DEST_BLOB_ABSENT;
+	} else if (ok && resp.status == 200) {
+		*state = judge_head(&resp, digest, size, deep);
+	} else {
+		describe_status(&resp, "HEAD", url, err, errlen);
+		ok = false;
+	}
+	http_response_free(&resp);
+	curl_slist_free_all(headers);
+	free(url);
+	return ok;
+}
+
 static bool s3_commit(struct dest *d, CURL *easy, const char *digest, int fd, const char *temp_path,
 		      int64_t size, const unsigned char sha256[DIGEST_SHA256_LEN], char *err,
 		      size_t errlen)
@@ -203,7 +265,7 @@ static void s3_free(struct dest *d)
 	free(s);
 }
 
-static const struct dest_ops s3_ops = {s3_describe, s3_has_blob, s3_commit, s3_free};
+static const struct dest_ops s3_ops = {s3_describe, s3_has_blob, s3_commit, s3_free, s3_check};
 
 static char *build_base_url(const struct s3_config *cfg)
 {

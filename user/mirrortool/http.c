@@ -82,8 +82,10 @@ static void clear_headers(struct http_response *r)
 	free(r->link);
 	free(r->docker_content_digest);
 	free(r->retry_after);
+	free(r->content_length);
+	free(r->checksum_sha256);
 	r->content_type = r->www_authenticate = r->link = r->docker_content_digest =
-	    r->retry_after = NULL;
+	    r->retry_after = r->content_length = r->checksum_sha256 = NULL;
 }
 
 static void clear_body(struct http_response *r)
@@ -113,11 +115,15 @@ static size_t on_header(char *data, size_t size, size_t count, void *arg)
 		clear_headers(t->resp);
 		return len;
 	}
-	static const char *const names[] = {"content-type", "www-authenticate", "link",
-					    "docker-content-digest", "retry-after"};
-	char **slots[] = {&t->resp->content_type, &t->resp->www_authenticate, &t->resp->link,
-			  &t->resp->docker_content_digest, &t->resp->retry_after};
-	for (size_t i = 0; i < 5; i++) {
+	static const char *const names[] = {
+	    "content-type",	     "www-authenticate", "link",
+	    "docker-content-digest", "retry-after",	 "content-length",
+	    "x-amz-checksum-sha256"};
+	char **slots[] = {&t->resp->content_type,   &t->resp->www_authenticate,
+			  &t->resp->link,	    &t->resp->docker_content_digest,
+			  &t->resp->retry_after,    &t->resp->content_length,
+			  &t->resp->checksum_sha256};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i]);
 		if (len > n && data[n] == ':' && strncasecmp(data, names[i], n) == 0) {
 			free(*slots[i]);

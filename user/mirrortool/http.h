@@ -55,6 +55,8 @@ struct http_response {
 	char *link;
 	char *docker_content_digest;
 	char *retry_after;
+	char *content_length;  /* as sent (HEAD answers carry the object's size) */
+	char *checksum_sha256; /* S3's stored x-amz-checksum-sha256 (base64) */
 	unsigned attempts;
 	char error[CURL_ERROR_SIZE + 64]; /* transport or sink error, "" if none */
 };

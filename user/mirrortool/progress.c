@@ -56,9 +56,13 @@ void progress_format(const struct progress_counts *c, double elapsed_s, char *bu
 	progress_format_bytes(per_s, rate, sizeof(rate));
 	size_t finished =
 	    c->blobs_copied + c->blobs_skipped + c->blobs_failed + c->blobs_would_copy;
-	char would[48] = "";
+	char would[96] = "";
+	size_t used = 0;
 	if (c->blobs_would_copy)
-		snprintf(would, sizeof(would), ", %zu would copy", c->blobs_would_copy);
+		used =
+		    (size_t)snprintf(would, sizeof(would), ", %zu would copy", c->blobs_would_copy);
+	if (c->blobs_repaired)
+		snprintf(would + used, sizeof(would) - used, ", %zu repaired", c->blobs_repaired);
 	format_other_failures(c, others, sizeof(others));
 	snprintf(buf, len,
 		 "blobs %zu/%zu (%zu copied, %zu present, %zu failed%s)%s, bytes %s/%s, %s/s, "

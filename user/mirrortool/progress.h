@@ -17,6 +17,7 @@ struct progress_counts {
 	size_t blobs_skipped; /* already present */
 	size_t blobs_failed;
 	size_t blobs_would_copy; /* --dry-run */
+	size_t blobs_repaired;	 /* --verify: missing or damaged, copied again */
 	uint64_t bytes_total;
 	uint64_t bytes_done;	/* downloaded so far, failed attempts excluded */
 	uint64_t bytes_present; /* of blobs found present: never downloaded */

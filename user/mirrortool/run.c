@@ -73,6 +73,49 @@ static void handle_blob(struct run *r, CURL *easy, struct plan_blob *b)
 	}
 }
 
+/* One line per repaired blob, between redraws of the live line. */
+static void report_repair(struct run *r, const struct plan_blob *b, enum dest_blob_state was,
+			  const char *verb)
+{
+	char where[4096];
+	dest_describe(r->dest, b->digest, where, sizeof(where));
+	pthread_mutex_lock(&r->progress.lock);
+	if (r->progress.live)
+		fprintf(r->progress.out, "\r\033[K");
+	fprintf(r->progress.out, "%s %s@%s (%s) at %s\n", verb, b->repo, b->digest,
+		dest_blob_state_name(was), where);
+	if (strcmp(verb, "repaired") == 0)
+		r->progress.counts.blobs_repaired++;
+	pthread_mutex_unlock(&r->progress.lock);
+}
+
+/* --verify: a blob that is intact is present; one missing or damaged is
+ * copied again from the source, and the repair reported. */
+static void verify_blob(struct run *r, CURL *easy, struct plan_blob *b)
+{
+	char err[1024] = "";
+	enum dest_blob_state state;
+	bool deep = r->o->verify == MIRROR_VERIFY_DIGEST;
+	if (!dest_check_blob(r->dest, easy, b->digest, b->size, deep, &state, err, sizeof(err))) {
+		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: checking destination: %s", b->repo,
+			     b->digest, err);
+		finish_blob(r, b, BLOB_FAILED);
+	} else if (state == DEST_BLOB_INTACT) {
+		finish_blob(r, b, BLOB_PRESENT);
+	} else if (r->o->dry_run) {
+		report_repair(r, b, state, "would repair");
+		finish_blob(r, b, BLOB_WOULD_COPY);
+	} else if (copy_blob(r->registry, r->dest, easy, &r->progress, b->repo, b->digest, b->size,
+			     err, sizeof(err))) {
+		report_repair(r, b, state, "repaired");
+		finish_blob(r, b, BLOB_COPIED);
+	} else {
+		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: repairing (%s): %s", b->repo,
+			     b->digest, dest_blob_state_name(state), err);
+		finish_blob(r, b, BLOB_FAILED);
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct run *r = arg;
@@ -87,7 +130,10 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&r->next_lock);
 		if (i == SIZE_MAX)
 			break;
-		handle_blob(r, easy, &r->plan.blobs[i]);
+		if (r->o->verify != MIRROR_VERIFY_OFF)
+			verify_blob(r, easy, &r->plan.blobs[i]);
+		else
+			handle_blob(r, easy, &r->plan.blobs[i]);
 	}
 	curl_easy_cleanup(easy);
 	return NULL;
