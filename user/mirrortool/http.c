@@ -207,9 +207,15 @@ static void setup(CURL *easy, const struct http_request *req, struct transfer *t
 		curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(easy, CURLOPT_READDATA, req->upload);
 		curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_size);
+	} else if (strcmp(req->method, "POST") == 0) {
+		const char *form = req->post_form ? req->post_form : "";
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, form);
 	} else if (strcmp(req->method, "GET") != 0) {
 		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
 	}
+	if (c->ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_file);
 }
 
 /* One attempt; true when a response arrived. */

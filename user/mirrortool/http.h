@@ -24,6 +24,7 @@ struct http_client {
 	uint64_t max_delay_ms;
 	long connect_timeout_s;
 	long stall_timeout_s; /* abort when under 1 byte/s for this long */
+	const char *ca_file;  /* CA bundle to verify https peers against; NULL: the system's */
 };
 
 /* Receives the body of a 2xx response. write returns false to abort (e.g.
@@ -35,12 +36,13 @@ struct http_sink {
 };
 
 struct http_request {
-	const char *method; /* "GET", "HEAD", "PUT" */
+	const char *method; /* "GET", "HEAD", "PUT", "POST" */
 	const char *url;
 	struct curl_slist *headers;
 	const struct http_sink *sink; /* NULL: a 2xx body is kept in the response */
 	FILE *upload;		      /* PUT body, rewound before each attempt */
 	int64_t upload_size;
+	const char *post_form; /* POST body, application/x-www-form-urlencoded */
 	bool rate_limited; /* counts toward the client's requests-per-second */
 	bool follow_redirects;
 	size_t max_body; /* cap on a kept body; larger is an error */
