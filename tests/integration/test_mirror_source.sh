@@ -10,9 +10,10 @@
 #     in the tool's output or state; wrong credentials are a clear error
 #     naming the registry.
 source "$(dirname "$0")/../lib/common.sh"
+source "$(dirname "$0")/../lib/make-certs.sh"
 BIN="$ROOT/$BUILD/archeio-mirror"
 [ -x "$BIN" ] || { echo "[$TEST_NAME] FAIL: $BIN not built"; exit 1; }
-require_cmd python3 sha256sum docker-registry htpasswd curl
+require_cmd python3 sha256sum docker-registry skopeo htpasswd openssl curl
 cd "$ROOT"
 
 # mirror ARGS...: runs the tool (bounded); stdout -> $TMP/out.txt,
@@ -112,5 +113,67 @@ if blobs_intact "$TMP/s3data/bkt/m"; then pass; else fail "verify S3: objects no
 rc=$(s3m --verify=digest)
 check_match "verify=digest S3: a second pass finds all intact" "$(cat "$TMP/err.txt")" "\(0 copied, "
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+
+# --- 3. a private source: docker-registry with htpasswd, over TLS ---------------
+PASSWORD='pw-Xq9-not-in-any-output'
+htpasswd -Bbc "$TMP/htpasswd" alice "$PASSWORD" 2>/dev/null
+make_ca "$TMP/pki" && make_cert "$TMP/pki" registry "IP:127.0.0.1" || exit 1
+PRIV_PORT=$(free_port)
+cat >"$TMP/private.yml" <<YML
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $TMP/private-data}
+http:
+  addr: 127.0.0.1:$PRIV_PORT
+  tls: {certificate: $TMP/pki/registry.crt, key: $TMP/pki/registry.key}
+auth:
+  htpasswd: {realm: private, path: $TMP/htpasswd}
+YML
+docker-registry serve "$TMP/private.yml" >"$TMP/private.log" 2>&1 &
+on_exit "kill $!"
+wait_for_port 127.0.0.1 "$PRIV_PORT" 20 || exit 1
+printf '{"default":[{"type":"insecureAcceptAnything"}]}' >"$TMP/policy.json"
+for tag in v1 v2; do
+	timeout 120 skopeo --policy "$TMP/policy.json" copy --all --quiet \
+		--dest-creds "alice:$PASSWORD" --dest-tls-verify=false \
+		"oci:$TMP/layout:$tag" "docker://127.0.0.1:$PRIV_PORT/private/img:$tag" || fail "pushing $tag"
+done
+PRIV="https://127.0.0.1:$PRIV_PORT"
+auth_b64=$(printf 'alice:%s' "$PASSWORD" | base64 -w0)
+printf '{"auths":{"https://127.0.0.1:%s":{"auth":"%s"}}}\n' "$PRIV_PORT" "$auth_b64" >"$TMP/auth.json"
+wrong_b64=$(printf 'alice:%s' "wrong-$PASSWORD" | base64 -w0)
+printf '{"auths":{"127.0.0.1:%s":{"auth":"%s"}}}\n' "$PRIV_PORT" "$wrong_b64" >"$TMP/wrong.json"
+all_output() { cat "$TMP/out.txt" "$TMP/err.txt"; find "$1" -type f -path '*.archeio-mirror*' -exec cat {} + 2>/dev/null; }
+
+rc=$(mirror --from "$PRIV" --repo private/img --to "$TMP/priv" --retries 0)
+check_eq "private, no CA: exit status" "$rc" 1
+check_match "private, no CA: a TLS error" "$(cat "$TMP/err.txt")" "certificate|SSL"
+rc=$(mirror --from "$PRIV" --repo private/img --to "$TMP/priv" --ca-file "$TMP/pki/ca.crt" --retries 0)
+check_eq "private, anonymous: exit status" "$rc" 1
+check_match "private, anonymous: asks for credentials, naming the registry" "$(cat "$TMP/err.txt")" \
+	"registry 127.0.0.1:$PRIV_PORT asks for a username and password: give them in --auth-file"
+rc=$(mirror --from "$PRIV" --repo private/img --to "$TMP/priv" --ca-file "$TMP/pki/ca.crt" \
+	--auth-file "$TMP/auth.json" --concurrency 3)
+check_eq "private, --auth-file: exit status" "$rc" 0
+if blobs_intact "$TMP/priv"; then pass; else fail "private, --auth-file: blobs missing or corrupt"; fi
+check_eq "private, --auth-file: the password is in no output or state" \
+	"$(all_output "$TMP/priv" | grep -c -e "$PASSWORD" -e "$auth_b64")" 0
+rm -rf "$TMP/priv2"
+rc=$(REGISTRY_AUTH_FILE="$TMP/auth.json" mirror --from "$PRIV" --repo private/img --to "$TMP/priv2" \
+	--ca-file "$TMP/pki/ca.crt" --verify)
+check_eq "private, REGISTRY_AUTH_FILE: exit status" "$rc" 0
+if blobs_intact "$TMP/priv2"; then pass; else fail "private, REGISTRY_AUTH_FILE: blobs missing"; fi
+rc=$(mirror --from "$PRIV" --repo private/img --to "$TMP/priv3" --ca-file "$TMP/pki/ca.crt" \
+	--auth-file "$TMP/wrong.json" --retries 0)
+check_eq "private, wrong password: exit status" "$rc" 1
+check_match "private, wrong password: a clear error naming the registry" "$(cat "$TMP/err.txt")" \
+	"registry 127.0.0.1:$PRIV_PORT refused the credentials from the auth file"
+check_eq "private, wrong password: it is in no output" \
+	"$(all_output "$TMP/priv3" | grep -c -e "$PASSWORD" -e "$wrong_b64")" 0
+echo '{"auths": [' >"$TMP/broken.json"
+rc=$(mirror --from "$PRIV" --repo private/img --to "$TMP/priv4" --auth-file "$TMP/broken.json")
+check_eq "broken auth file: usage error" "$rc" 2
+check_match "broken auth file: named" "$(cat "$TMP/err.txt")" "auth file $TMP/broken.json: not an auth file"
 
 finish

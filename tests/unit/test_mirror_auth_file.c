@@ -108,8 +108,8 @@ static void test_malformed_never_echoes_secrets(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_false(auth_file_lookup(bad[i], strlen(bad[i]), "r.io", &c, &found, err,
-					      sizeof(err)));
+		assert_false(
+		    auth_file_lookup(bad[i], strlen(bad[i]), "r.io", &c, &found, err, sizeof(err)));
 		assert_false(found);
 		assert_true(err[0] != '\0');
 		assert_null(strstr(err, "bm9jb2xvbg"));

@@ -59,8 +59,8 @@ static char *base64_decode(const char *text)
 }
 
 /* Fills out from one auths entry; false with err when unusable. */
-static bool parse_entry(json_t *entry, const char *key, struct registry_credentials *out,
-			char *err, size_t errlen)
+static bool parse_entry(json_t *entry, const char *key, struct registry_credentials *out, char *err,
+			size_t errlen)
 {
 	const char *auth = json_string_value(json_object_get(entry, "auth"));
 	const char *user = json_string_value(json_object_get(entry, "username"));
@@ -77,8 +77,10 @@ static bool parse_entry(json_t *entry, const char *key, struct registry_credenti
 		char *colon = decoded ? strchr(decoded, ':') : NULL;
 		if (!colon) {
 			free(decoded);
-			snprintf(err, errlen, "\"auths\" entry %.200s: \"auth\" is not base64 of "
-				 "user:password", key);
+			snprintf(err, errlen,
+				 "\"auths\" entry %.200s: \"auth\" is not base64 of "
+				 "user:password",
+				 key);
 			return false;
 		}
 		*colon = '\0';
@@ -91,8 +93,10 @@ static bool parse_entry(json_t *entry, const char *key, struct registry_credenti
 		out->username = strdup(user);
 		out->password = strdup(pass);
 	} else {
-		snprintf(err, errlen, "\"auths\" entry %.200s has no auth, username/password or "
-			 "identitytoken", key);
+		snprintf(err, errlen,
+			 "\"auths\" entry %.200s has no auth, username/password or "
+			 "identitytoken",
+			 key);
 		return false;
 	}
 	if (!out->username || !out->password) {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 struct registry_credentials {
-	char *username;	      /* with password: Basic auth, and for token requests */
+	char *username; /* with password: Basic auth, and for token requests */
 	char *password;
 	char *identity_token; /* OAuth2 refresh token for the registry's token endpoint */
 };

@@ -43,7 +43,7 @@ struct http_request {
 	FILE *upload;		      /* PUT body, rewound before each attempt */
 	int64_t upload_size;
 	const char *post_form; /* POST body, application/x-www-form-urlencoded */
-	bool rate_limited; /* counts toward the client's requests-per-second */
+	bool rate_limited;     /* counts toward the client's requests-per-second */
 	bool follow_redirects;
 	size_t max_body; /* cap on a kept body; larger is an error */
 };

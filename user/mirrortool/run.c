@@ -1,4 +1,5 @@
 #include "archeio/mirrortool/run.h"
+#include "auth_file.h"
 #include "copy.h"
 #include "dest.h"
 #include "discover.h"
@@ -326,10 +327,51 @@ static int run_with(struct run *r, struct mirror_state *state, FILE *log)
 	return failures_count(&r->failures) ? MIRROR_EXIT_FAILED : MIRROR_EXIT_OK;
 }
 
+/* Reads the auth file (--auth-file, else $REGISTRY_AUTH_FILE as skopeo
+ * does) and gives the registry the source's credentials, when it lists
+ * them. False with a message (naming the file, never a secret). */
+static bool load_credentials(const struct mirror_options *o, struct registry *registry, char *err,
+			     size_t errlen)
+{
+	const char *env = getenv("REGISTRY_AUTH_FILE");
+	const char *path = o->auth_file ? o->auth_file : env && *env ? env : NULL;
+	if (!path)
+		return true;
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0;
+	if (f) {
+		text = malloc(1024 * 1024);
+		len = text ? fread(text, 1, 1024 * 1024, f) : 0;
+		fclose(f);
+	}
+	if (!text) {
+		snprintf(err, errlen, "auth file %.900s: %s", path,
+			 f ? "out of memory" : strerror(errno));
+		return false;
+	}
+	struct registry_credentials creds;
+	bool found = false;
+	char why[512] = "";
+	bool ok =
+	    auth_file_lookup(text, len, registry_host(registry), &creds, &found, why, sizeof(why));
+	memset(text, 0, len);
+	free(text);
+	if (!ok)
+		snprintf(err, errlen, "auth file %.900s: %s", path, why);
+	else if (found && !registry_set_credentials(registry, &creds)) {
+		snprintf(err, errlen, "out of memory");
+		ok = false;
+	}
+	registry_credentials_free(&creds);
+	return ok;
+}
+
 int mirror_run(const struct mirror_options *o, FILE *out, FILE *log)
 {
 	struct http_client source_http, s3_http;
 	http_client_init(&source_http, o->rps, o->retries);
+	source_http.ca_file = o->ca_file;
 	http_client_init(&s3_http, 0, o->retries);
 	struct run r = {.o = o, .out = out};
 	plan_init(&r.plan);
@@ -343,7 +385,8 @@ int mirror_run(const struct mirror_options *o, FILE *out, FILE *log)
 	struct mirror_state state = {0};
 	int rc = MIRROR_EXIT_USAGE;
 	r.registry = registry_new(o->from, &source_http);
-	r.dest = r.registry ? open_dest(o, &s3_http, &staging_tmp, err, sizeof(err)) : NULL;
+	bool authed = r.registry && load_credentials(o, r.registry, err, sizeof(err));
+	r.dest = authed ? open_dest(o, &s3_http, &staging_tmp, err, sizeof(err)) : NULL;
 	if (!r.registry)
 		fprintf(log, "archeio-mirror: out of memory\n");
 	else if (!r.dest)
