@@ -153,9 +153,13 @@ rc=$(mirror --from "$PRIV" --repo private/img --to "$TMP/priv" --ca-file "$TMP/p
 check_eq "private, anonymous: exit status" "$rc" 1
 check_match "private, anonymous: asks for credentials, naming the registry" "$(cat "$TMP/err.txt")" \
 	"registry 127.0.0.1:$PRIV_PORT asks for a username and password: give them in --auth-file"
+before=$(wc -l <"$TMP/private.log")
 rc=$(mirror --from "$PRIV" --repo private/img --to "$TMP/priv" --ca-file "$TMP/pki/ca.crt" \
 	--auth-file "$TMP/auth.json" --concurrency 3)
 check_eq "private, --auth-file: exit status" "$rc" 0
+# Basic credentials learnt at /v2/ serve every repository: one 401 in the run.
+check_eq "private, --auth-file: refused once, at /v2/" \
+	"$(tail -n +$((before + 1)) "$TMP/private.log" | grep -c '" 401 ')" 1
 if blobs_intact "$TMP/priv"; then pass; else fail "private, --auth-file: blobs missing or corrupt"; fi
 check_eq "private, --auth-file: the password is in no output or state" \
 	"$(all_output "$TMP/priv" | grep -c -e "$PASSWORD" -e "$auth_b64")" 0
@@ -171,6 +175,25 @@ check_match "private, wrong password: a clear error naming the registry" "$(cat 
 	"registry 127.0.0.1:$PRIV_PORT refused the credentials from the auth file"
 check_eq "private, wrong password: it is in no output" \
 	"$(all_output "$TMP/priv3" | grep -c -e "$PASSWORD" -e "$wrong_b64")" 0
+# A token service that wants credentials (Basic to /token, or docker's
+# identitytoken as an OAuth2 refresh token).
+start_fake tokens "$TMP/layout" --token-creds "bob:$PASSWORD" --refresh-token "refresh-$PASSWORD"
+host=${FAKE#http://}
+printf '{"auths":{"%s":{"username":"bob","password":"%s"}}}\n' "$host" "$PASSWORD" >"$TMP/bob.json"
+printf '{"auths":{"http://%s":{"auth":"","identitytoken":"refresh-%s"}}}\n' "$host" "$PASSWORD" >"$TMP/idt.json"
+rc=$(mirror --from "$FAKE" --repo test/img --to "$TMP/tok0" --retries 0)
+check_eq "token service, anonymous: exit status" "$rc" 1
+check_match "token service, anonymous: refused, naming the registry" "$(cat "$TMP/err.txt")" \
+	"registry $host: token endpoint $FAKE/token refused the anonymous request \(HTTP 401\)"
+rc=$(mirror --from "$FAKE" --repo test/img --to "$TMP/tok1" --auth-file "$TMP/bob.json")
+check_eq "token service, username/password: exit status" "$rc" 0
+if blobs_intact "$TMP/tok1"; then pass; else fail "token service, username/password: blobs missing"; fi
+check_eq "token service, username/password: not in any output" "$(all_output "$TMP/tok1" | grep -c -e "$PASSWORD")" 0
+rc=$(mirror --from "$FAKE" --repo test/img --to "$TMP/tok2" --auth-file "$TMP/idt.json")
+check_eq "token service, identitytoken: exit status" "$rc" 0
+if blobs_intact "$TMP/tok2"; then pass; else fail "token service, identitytoken: blobs missing"; fi
+check_eq "token service, identitytoken: not in any output" "$(all_output "$TMP/tok2" | grep -c -e "$PASSWORD")" 0
+
 echo '{"auths": [' >"$TMP/broken.json"
 rc=$(mirror --from "$PRIV" --repo private/img --to "$TMP/priv4" --auth-file "$TMP/broken.json")
 check_eq "broken auth file: usage error" "$rc" 2

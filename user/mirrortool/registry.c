@@ -96,15 +96,20 @@ void registry_free_list(char **list, size_t count)
 	free(list);
 }
 
+/* The Authorization value for repo: its own, else the registry-wide one
+ * when that is Basic (the same credentials serve every repository, so
+ * each need not be refused once first). */
 static char *token_lookup(struct registry *r, const char *repo)
 {
-	char *copy = NULL;
+	const char *own = NULL, *wide = NULL;
 	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < r->token_count; i++)
-		if (strcmp(r->tokens[i].repo, repo) == 0) {
-			copy = strdup(r->tokens[i].token);
-			break;
-		}
+	for (size_t i = 0; i < r->token_count; i++) {
+		if (strcmp(r->tokens[i].repo, repo) == 0)
+			own = r->tokens[i].token;
+		else if (!*r->tokens[i].repo && strncmp(r->tokens[i].token, "Basic ", 6) == 0)
+			wide = r->tokens[i].token;
+	}
+	char *copy = own ? strdup(own) : wide ? strdup(wide) : NULL;
 	pthread_mutex_unlock(&r->lock);
 	return copy;
 }
