@@ -295,7 +295,7 @@ check_all "a blob longer than declared: exit 1, said so" '[ "$rc" = 1 ] && one_l
 check_all "a blob longer than declared: nothing stored, no temp file" 'nothing_stored "$WORK/m-big" && no_temp_files "$WORK/m-big"'
 
 for fault in "token-500:token request: HTTP 500" "token-empty:answered without a token" \
-	"basic-auth:asks for Basic auth; only anonymous bearer-token pulls" \
+	"basic-auth:asks for a username and password: give them in --auth-file" \
 	"token-no-realm:bearer challenge without a usable realm"; do
 	start_fake "${fault%%:*}" --fault "${fault%%:*}"
 	rc=$(mirror --from "$URL" --repo test/img --to "$WORK/m-${fault%%:*}" --retries 0)

@@ -3,7 +3,8 @@
 
 usage: fake-registry.py PORTFILE LAYOUT [--corrupt DIGEST]... [--flaky] [--redirect]
                         [--fault NAME]... [--phantom-tag TAG]... [--missing DIGEST]...
-                        [--log FILE]
+                        [--log FILE] [--manifest-delay SECONDS] [--alias-tags N]
+                        [--token-creds USER:PASS] [--refresh-token TOKEN]
 
 Serves the images of an OCI layout (tags from index.json annotations) and:
   - demands bearer tokens: 401 + WWW-Authenticate: Bearer realm=.../token,
@@ -13,15 +14,26 @@ Serves the images of an OCI layout (tags from index.json annotations) and:
   - with --flaky answers the first request for each blob with 503;
   - with --redirect answers blob requests with 307 to /storage/DIGEST (served
     without auth), as registries backed by object storage do.
+  - with --manifest-delay S answers every manifest request S seconds late
+    (a registry far away: a client walking one manifest at a time waits S each);
+  - with --alias-tags N also serves tags alias-000 .. alias-N-1, each the
+    first tag's image (many tags of small images, without generating them).
+  - with --token-creds U:P /token hands out tokens only to Basic U:P
+    (a private registry with a token service); with --refresh-token T also
+    to a POST grant_type=refresh_token&refresh_token=T (docker's
+    identitytoken), answered with {"access_token": ...}.
 Binds 127.0.0.1 on a free port and writes the port to PORTFILE.
 """
 import argparse
+import base64
 import hashlib
 import http.server
 import json
 import os
 import re
 import threading
+import time
+import urllib.parse
 
 TOKEN = "t0k3n"
 
@@ -57,6 +69,10 @@ def main():
     ap.add_argument("--phantom-tag", action="append", default=[])
     ap.add_argument("--missing", action="append", default=[])
     ap.add_argument("--log")
+    ap.add_argument("--manifest-delay", type=float, default=0)
+    ap.add_argument("--alias-tags", type=int, default=0)
+    ap.add_argument("--token-creds")
+    ap.add_argument("--refresh-token")
     args = ap.parse_args()
     faults = set(args.fault)
     with open(os.path.join(args.layout, "index.json")) as f:
@@ -64,6 +80,9 @@ def main():
     tags = {}
     for m in index["manifests"]:
         tags[m["annotations"]["org.opencontainers.image.ref.name"]] = (m["digest"], m["mediaType"])
+    first = tags[sorted(tags)[0]]
+    for n in range(args.alias_tags):
+        tags["alias-%03d" % n] = first
     media_of = {}
     for digest, media in tags.values():
         media_of[digest] = media
@@ -119,8 +138,23 @@ def main():
                       [("WWW-Authenticate", challenge)])
             return False
 
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", "0"))
+            form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+            good = (self.path == "/token" and args.refresh_token
+                    and form.get("grant_type") == ["refresh_token"]
+                    and form.get("refresh_token") == [args.refresh_token]
+                    and form.get("service") == ["fake"])
+            if not good:
+                return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}')
+            self.send(200, json.dumps({"access_token": TOKEN}).encode())
+
         def do_GET(self):
             path, _, query = self.path.partition("?")
+            if path == "/token" and (args.token_creds or args.refresh_token):
+                want = "Basic " + base64.b64encode((args.token_creds or "").encode()).decode()
+                if not args.token_creds or self.headers.get("Authorization") != want:
+                    return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}')
             if path == "/token":
                 if "token-500" in faults:
                     return self.send(500, b"token service down")
@@ -172,6 +206,8 @@ def main():
                 return self.send(200, json.dumps({"name": repo, "tags": page}).encode(), headers)
             kind, ref = what.split("/", 1)
             if kind == "manifests":
+                if args.manifest_delay:
+                    time.sleep(args.manifest_delay)
                 digest, media = tags.get(ref, (ref, None))
                 data = blob_bytes(digest)
                 if data is None:

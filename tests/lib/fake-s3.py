@@ -5,7 +5,10 @@ archeio-mirror sends. Every request's AWS SigV4 Authorization header is
 verified with this file's own SigV4 implementation (hashlib/hmac, written
 independently of the C signer), and a PUT must carry an x-amz-content-sha256
 and an x-amz-checksum-sha256 that match the body. Anything wrong -> 403/400,
-and the reason is logged.
+and the reason is logged. As S3 does, it keeps the x-amz-checksum-sha256 a
+PUT carried and returns it on HEAD/GET with x-amz-checksum-mode: ENABLED
+(not for an object changed on disk behind its back: that one was "written"
+without a checksum), and a HEAD carries the object's Content-Length.
 
 Multipart uploads as S3 does them: CreateMultipartUpload (POST ?uploads),
 UploadPart (PUT ?partNumber&uploadId, each with a matching
@@ -84,6 +87,7 @@ def main():
     log = open(args.log, "a", buffering=1) if args.log else None
     lock = threading.Lock()
     puts_to_fail = [args.fail_puts]
+    checksums = {}  # object path -> (checksum, mtime_ns when stored)
 
     def note(msg):
         if log:
@@ -95,9 +99,11 @@ def main():
         def log_message(self, fmt, *a):
             note("%s %s" % (self.command, self.path))
 
-        def send(self, code, body=b""):
+        def send(self, code, body=b"", headers=(), length=None):
             self.send_response(code)
-            self.send_header("Content-Length", str(len(body)))
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body) if length is None else length))
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
@@ -154,9 +160,19 @@ def main():
             if self.denied():
                 return
             p = self.object_path()
-            if p and os.path.isfile(p):
-                return self.send(200)
-            self.send(404)
+            if not p or not os.path.isfile(p):
+                return self.send(404)
+            st = os.stat(p)
+            headers = []
+            with lock:
+                stored = checksums.get(p)
+            if (self.headers.get("x-amz-checksum-mode", "").upper() == "ENABLED" and stored
+                    and stored[1] == st.st_mtime_ns):
+                headers.append(("x-amz-checksum-sha256", stored[0]))
+            if self.command == "HEAD":
+                return self.send(200, b"", headers, length=st.st_size)
+            with open(p, "rb") as f:
+                self.send(200, f.read(), headers)
 
         do_GET = do_HEAD
 
@@ -287,6 +303,8 @@ def main():
             with open(p + ".part", "wb") as f:
                 f.write(body)
             os.rename(p + ".part", p)
+            with lock:
+                checksums[p] = (want_checksum, os.stat(p).st_mtime_ns)
             note("STORED " + p)
             self.send(200)
 

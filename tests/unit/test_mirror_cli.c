@@ -133,6 +133,33 @@ static void expect_error(enum cli_result got, struct mirror_options *o, const ch
 	cli_options_free(o);
 }
 
+/* --verify takes an optional value: bare it means "size". */
+static void test_verify_and_source_flags(void **state)
+{
+	(void)state;
+	struct mirror_options o;
+	char err[200];
+	assert_int_equal(PARSE(&o, err, "--from", "https://r", "--repo", "a", "--to", "/m"),
+			 CLI_OK);
+	assert_int_equal(o.verify, MIRROR_VERIFY_OFF);
+	assert_null(o.auth_file);
+	assert_null(o.ca_file);
+	cli_options_free(&o);
+	assert_int_equal(PARSE(&o, err, "--verify", "--from", "https://r", "--repo", "a", "--to",
+			       "/m", "--auth-file", "/a.json", "--ca-file", "/ca.pem"),
+			 CLI_OK);
+	assert_int_equal(o.verify, MIRROR_VERIFY_SIZE);
+	assert_string_equal(o.auth_file, "/a.json");
+	assert_string_equal(o.ca_file, "/ca.pem");
+	cli_options_free(&o);
+	assert_int_equal(PARSE(&o, err, "--verify=digest", "--from", "https://r"), CLI_OK);
+	assert_int_equal(o.verify, MIRROR_VERIFY_DIGEST);
+	cli_options_free(&o);
+	assert_int_equal(PARSE(&o, err, "--verify=sha1"), CLI_ERROR);
+	assert_non_null(strstr(err, "--verify"));
+	cli_options_free(&o);
+}
+
 static void test_bad_flags(void **state)
 {
 	(void)state;
@@ -238,10 +265,15 @@ static void test_names_and_refs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_full_dir),   cmocka_unit_test(test_defaults_and_s3),
-	    cmocka_unit_test(test_bad_flags),  cmocka_unit_test(test_help_and_validate),
-	    cmocka_unit_test(test_repos_text), cmocka_unit_test(test_names_and_refs),
-	    cmocka_unit_test(test_fan_out),    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_full_dir),
+	    cmocka_unit_test(test_defaults_and_s3),
+	    cmocka_unit_test(test_verify_and_source_flags),
+	    cmocka_unit_test(test_bad_flags),
+	    cmocka_unit_test(test_help_and_validate),
+	    cmocka_unit_test(test_repos_text),
+	    cmocka_unit_test(test_names_and_refs),
+	    cmocka_unit_test(test_fan_out),
+	    cmocka_unit_test(test_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

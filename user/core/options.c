@@ -264,7 +264,9 @@ static struct option *long_options_of(const struct option_spec *specs, size_t co
 			continue;
 		longopts[n++] = (struct option){
 		    .name = specs[i].flag,
-		    .has_arg = specs[i].kind == OPTION_SWITCH ? no_argument : required_argument,
+		    .has_arg = specs[i].kind == OPTION_SWITCH ? no_argument
+			       : specs[i].implied_value	      ? optional_argument
+							      : required_argument,
 		    .val = FIRST_ROW_VAL + (int)i,
 		};
 	}
@@ -295,7 +297,8 @@ static enum options_result apply_flag(const struct option_spec *specs, size_t co
 	seen[row] = true;
 	char source[64];
 	snprintf(source, sizeof(source), "--%s", spec->flag);
-	return apply_value(target, spec, optarg, source, err, errlen) ? OPTIONS_OK : OPTIONS_ERROR;
+	const char *value = optarg ? optarg : spec->implied_value;
+	return apply_value(target, spec, value, source, err, errlen) ? OPTIONS_OK : OPTIONS_ERROR;
 }
 
 static enum options_result apply_flags(const struct option_spec *specs, size_t count, void *target,

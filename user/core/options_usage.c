@@ -26,16 +26,18 @@ static void describe_flag(const struct option_spec *spec, char *out, size_t len)
 	snprintf(out, len, "--%s", spec->flag);
 	if (spec->kind == OPTION_SWITCH)
 		return;
-	append(out, len, " ");
+	append(out, len, spec->implied_value ? "[=" : " ");
 	if (spec->kind != OPTION_CHOICE) {
 		append(out, len, spec->metavar ? spec->metavar : "VALUE");
-		return;
+	} else {
+		for (const struct option_choice *c = spec->choices; c->name; c++) {
+			if (c != spec->choices)
+				append(out, len, "|");
+			append(out, len, c->name);
+		}
 	}
-	for (const struct option_choice *c = spec->choices; c->name; c++) {
-		if (c != spec->choices)
-			append(out, len, "|");
-		append(out, len, c->name);
-	}
+	if (spec->implied_value)
+		append(out, len, "]");
 }
 
 /* "[ENV, ','-separated] help; repeatable; MIN..MAX; default X" */

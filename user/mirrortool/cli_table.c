@@ -228,6 +228,13 @@ static bool set_part_size(void *target, const struct option_spec *spec, const ch
 	return true;
 }
 
+static const struct option_choice verify_choices[] = {
+    {"off", MIRROR_VERIFY_OFF},
+    {"size", MIRROR_VERIFY_SIZE},
+    {"digest", MIRROR_VERIFY_DIGEST},
+    {NULL, 0},
+};
+
 static const struct option_spec cli_options[] = {
     {.flag = "from",
      .metavar = "URL",
@@ -330,6 +337,26 @@ static const struct option_spec cli_options[] = {
      .default_value = "4",
      .help = "parts of one blob uploaded at once (memory: part size x this x "
 	     "--concurrency)"},
+    {.flag = "verify",
+     .kind = OPTION_CHOICE,
+     FIELD(verify),
+     .choices = verify_choices,
+     .what = "verify mode",
+     .default_value = "off",
+     .implied_value = "size",
+     .help = "check every blob of recorded images in every destination (size, or digest: "
+	     "re-hash / S3 checksum) and restore the missing or damaged there"},
+    {.flag = "auth-file",
+     .metavar = "F",
+     .kind = OPTION_STRING,
+     FIELD(auth_file),
+     .help = "credentials for the source, containers auth.json / docker config.json format "
+	     "(default: $REGISTRY_AUTH_FILE when set)"},
+    {.flag = "ca-file",
+     .metavar = "F",
+     .kind = OPTION_STRING,
+     FIELD(ca_file),
+     .help = "CA certificates (PEM) that an https:// source is verified against"},
 };
 
 const struct option_spec *cli_option_table(size_t *count)

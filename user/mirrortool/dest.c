@@ -26,6 +26,27 @@ bool dest_has_blob(struct dest *d, CURL *easy, const char *digest, bool *present
 	return d->ops->has_blob(d, easy, digest, present, err, errlen);
 }
 
+bool dest_check_blob(struct dest *d, CURL *easy, const char *digest, int64_t size, bool deep,
+		     enum dest_blob_state *state, char *err, size_t errlen)
+{
+	return d->ops->check(d, easy, digest, size, deep, state, err, errlen);
+}
+
+const char *dest_blob_state_name(enum dest_blob_state state)
+{
+	switch (state) {
+	case DEST_BLOB_ABSENT:
+		return "missing";
+	case DEST_BLOB_WRONG_SIZE:
+		return "wrong size";
+	case DEST_BLOB_CORRUPT:
+		return "corrupt";
+	case DEST_BLOB_INTACT:
+		break;
+	}
+	return "intact";
+}
+
 struct dest_writer *dest_writer_open(struct dest *d, const char *digest, int64_t expected_size,
 				     char *err, size_t errlen)
 {

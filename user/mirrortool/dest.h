@@ -47,6 +47,24 @@ void dest_free(struct dest *d);
 void dest_describe(const struct dest *d, const char *digest, char *out, size_t len);
 bool dest_has_blob(struct dest *d, CURL *easy, const char *digest, bool *present, char *err,
 		   size_t errlen);
+/* What --verify found of a blob in the destination. */
+enum dest_blob_state {
+	DEST_BLOB_ABSENT,
+	DEST_BLOB_INTACT,
+	DEST_BLOB_WRONG_SIZE, /* present, but not the manifest's size */
+	DEST_BLOB_CORRUPT,    /* deep: the bytes (or S3's stored checksum) do not match */
+};
+
+/* The check operation of --verify: is digest present with size bytes
+ * (size < 0: any)? deep also re-hashes a directory's file, or compares the
+ * sha256 checksum S3 stored with the object (HEAD with x-amz-checksum-mode:
+ * ENABLED); an S3 object whose checksum is absent or per-part (a multipart
+ * upload's "...-N"), or whose digest is not sha256, is read back and
+ * re-hashed instead. */
+bool dest_check_blob(struct dest *d, CURL *easy, const char *digest, int64_t size, bool deep,
+		     enum dest_blob_state *state, char *err, size_t errlen);
+/* "missing", "wrong size", "corrupt", "intact". */
+const char *dest_blob_state_name(enum dest_blob_state state);
 
 /* Starts receiving digest's bytes; expected_size < 0: unknown. */
 struct dest_writer *dest_writer_open(struct dest *d, const char *digest, int64_t expected_size,

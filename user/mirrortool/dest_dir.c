@@ -138,6 +138,65 @@ static struct dest_writer *dir_open_writer(struct dest *d, const char *digest,
 	return &dw->base;
 }
 
+/* Re-hashes the file at path: *matches when its bytes have digest. */
+static bool hash_file(const char *path, const char *digest, bool *matches, char *err, size_t errlen)
+{
+	struct digest_ref ref;
+	if (!digest_parse(digest, &ref)) {
+		snprintf(err, errlen, "unsupported digest %s", digest);
+		return false;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct digest_verifier *v = fd >= 0 ? digest_verifier_new(&ref) : NULL;
+	if (!v) {
+		snprintf(err, errlen, "cannot read %s: %s", path,
+			 fd < 0 ? strerror(errno) : "out of memory");
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	char buf[64 * 1024];
+	ssize_t n;
+	bool ok = true;
+	while (ok && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		ok = n > 0 && digest_verifier_update(v, buf, (size_t)n);
+	}
+	if (!ok)
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	char actual[DIGEST_TEXT_MAX];
+	*matches = ok && digest_verifier_finish(v, actual, NULL);
+	digest_verifier_free(v);
+	close(fd);
+	return ok;
+}
+
+static bool dir_check(struct dest *d, CURL *easy, const char *digest, int64_t size, bool deep,
+		      enum dest_blob_state *state, char *err, size_t errlen)
+{
+	(void)easy;
+	char path[4096];
+	dir_describe(d, digest, path, sizeof(path));
+	struct stat st;
+	int rc = stat(path, &st);
+	if (rc != 0 && errno != ENOENT && errno != ENOTDIR) {
+		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+		return false;
+	}
+	bool present = rc == 0 && S_ISREG(st.st_mode);
+	bool matches = true;
+	if (!present)
+		*state = DEST_BLOB_ABSENT;
+	else if (size >= 0 && st.st_size != size)
+		*state = DEST_BLOB_WRONG_SIZE;
+	else if (deep && !hash_file(path, digest, &matches, err, errlen))
+		return false;
+	else
+		*state = matches ? DEST_BLOB_INTACT : DEST_BLOB_CORRUPT;
+	return true;
+}
+
 static void dir_free(struct dest *d)
 {
 	struct dest_dir *dd = (struct dest_dir *)d;
@@ -145,7 +204,8 @@ static void dir_free(struct dest *d)
 	free(dd);
 }
 
-static const struct dest_ops dir_ops = {dir_describe, dir_has_blob, dir_open_writer, dir_free};
+static const struct dest_ops dir_ops = {dir_describe, dir_has_blob, dir_open_writer, dir_free,
+					dir_check};
 
 struct dest *dest_dir_open(const char *dir, bool dry_run, char *err, size_t errlen)
 {

@@ -12,6 +12,8 @@ struct dest_ops {
 	struct dest_writer *(*open_writer)(struct dest *d, const char *digest,
 					   int64_t expected_size, char *err, size_t errlen);
 	void (*free)(struct dest *d);
+	bool (*check)(struct dest *d, CURL *easy, const char *digest, int64_t size, bool deep,
+		      enum dest_blob_state *state, char *err, size_t errlen);
 };
 
 struct dest_writer_ops {

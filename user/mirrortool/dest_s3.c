@@ -133,6 +133,123 @@ static bool s3_has_blob(struct dest *d, CURL *easy, const char *digest, bool *pr
 	return ok;
 }
 
+/* The base64 sha256 S3 would store for a "sha256:<hex>" digest; false for
+ * other algorithms (S3's checksum is sha256 whatever the digest). */
+static bool expected_checksum(const char *digest, char out[64])
+{
+	if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 7 + 2 * DIGEST_SHA256_LEN)
+		return false;
+	unsigned char raw[DIGEST_SHA256_LEN];
+	for (int i = 0; i < DIGEST_SHA256_LEN; i++) {
+		unsigned v;
+		if (sscanf(digest + 7 + 2 * i, "%2x", &v) != 1)
+			return false;
+		raw[i] = (unsigned char)v;
+	}
+	EVP_EncodeBlock((unsigned char *)out, raw, DIGEST_SHA256_LEN);
+	return true;
+}
+
+/* Judges a 200 answer to HEAD with x-amz-checksum-mode: ENABLED; *reread
+ * when only the bytes can tell (no full-object sha256 checksum stored: an
+ * object written without one, a multipart upload's composite "...-N", or
+ * a sha512 digest). */
+static enum dest_blob_state judge_head(const struct http_response *resp, const char *digest,
+				       int64_t size, bool deep, bool *reread)
+{
+	*reread = false;
+	char *end = NULL;
+	long long length = resp->content_length ? strtoll(resp->content_length, &end, 10) : -1;
+	if (size >= 0 && length != size)
+		return DEST_BLOB_WRONG_SIZE;
+	char want[64];
+	if (!deep)
+		return DEST_BLOB_INTACT;
+	/* S3's checksum is sha256 whatever the digest: other digests are re-read. */
+	if (!expected_checksum(digest, want) || !resp->checksum_sha256 ||
+	    strchr(resp->checksum_sha256, '-')) {
+		*reread = true;
+		return DEST_BLOB_INTACT;
+	}
+	return strcmp(resp->checksum_sha256, want) == 0 ? DEST_BLOB_INTACT : DEST_BLOB_CORRUPT;
+}
+
+static bool hash_sink_write(void *ctx, const char *data, size_t len)
+{
+	return digest_verifier_update(ctx, data, len);
+}
+
+static bool hash_sink_reset(void *ctx)
+{
+	return digest_verifier_reset(ctx);
+}
+
+/* GETs the object and re-hashes its bytes: *state INTACT or CORRUPT. */
+static bool reread_object(struct dest_s3 *s, CURL *easy, const char *digest, const char *url,
+			  enum dest_blob_state *state, char *err, size_t errlen)
+{
+	struct digest_ref ref;
+	struct digest_verifier *v = digest_parse(digest, &ref) ? digest_verifier_new(&ref) : NULL;
+	struct curl_slist *headers =
+	    v ? s3_signed_headers(s, "GET", url, SIGV4_EMPTY_SHA256, NULL, 0) : NULL;
+	if (!headers) {
+		snprintf(err, errlen, "cannot prepare GET for %s", digest);
+		digest_verifier_free(v);
+		return false;
+	}
+	struct http_sink sink = {hash_sink_write, hash_sink_reset, v};
+	struct http_request req = {.method = "GET", .url = url, .headers = headers, .sink = &sink};
+	struct http_response resp;
+	bool ok = http_perform(s->http, easy, &req, &resp);
+	if (ok && resp.status == 404) {
+		*state = DEST_BLOB_ABSENT;
+	} else if (ok && resp.status == 200) {
+		char actual[DIGEST_TEXT_MAX];
+		*state =
+		    digest_verifier_finish(v, actual, NULL) ? DEST_BLOB_INTACT : DEST_BLOB_CORRUPT;
+	} else {
+		s3_describe_status(&resp, "GET", url, err, errlen);
+		ok = false;
+	}
+	http_response_free(&resp);
+	curl_slist_free_all(headers);
+	digest_verifier_free(v);
+	return ok;
+}
+
+static bool s3_check(struct dest *d, CURL *easy, const char *digest, int64_t size, bool deep,
+		     enum dest_blob_state *state, char *err, size_t errlen)
+{
+	struct dest_s3 *s = (struct dest_s3 *)d;
+	const struct sigv4_header mode[] = {{"x-amz-checksum-mode", "ENABLED"}};
+	char *url = s3_object_url(s, digest);
+	struct curl_slist *headers =
+	    url ? s3_signed_headers(s, "HEAD", url, SIGV4_EMPTY_SHA256, mode, deep ? 1 : 0) : NULL;
+	if (!headers) {
+		snprintf(err, errlen, "cannot sign HEAD for %s", digest);
+		free(url);
+		return false;
+	}
+	struct http_request req = {.method = "HEAD", .url = url, .headers = headers};
+	struct http_response resp;
+	bool ok = http_perform(s->http, easy, &req, &resp);
+	if (ok && resp.status == 404) {
+		*state = DEST_BLOB_ABSENT;
+	} else if (ok && resp.status == 200) {
+		bool reread;
+		*state = judge_head(&resp, digest, size, deep, &reread);
+		if (reread)
+			ok = reread_object(s, easy, digest, url, state, err, errlen);
+	} else {
+		s3_describe_status(&resp, "HEAD", url, err, errlen);
+		ok = false;
+	}
+	http_response_free(&resp);
+	curl_slist_free_all(headers);
+	free(url);
+	return ok;
+}
+
 static void s3_free(struct dest *d)
 {
 	struct dest_s3 *s = (struct dest_s3 *)d;
@@ -145,7 +262,7 @@ static void s3_free(struct dest *d)
 	free(s);
 }
 
-static const struct dest_ops s3_ops = {s3_describe, s3_has_blob, s3_open_writer, s3_free};
+static const struct dest_ops s3_ops = {s3_describe, s3_has_blob, s3_open_writer, s3_free, s3_check};
 
 static char *build_base_url(const struct s3_config *cfg)
 {

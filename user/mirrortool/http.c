@@ -84,8 +84,10 @@ static void clear_headers(struct http_response *r)
 	free(r->docker_content_digest);
 	free(r->retry_after);
 	free(r->etag);
+	free(r->content_length);
+	free(r->checksum_sha256);
 	r->content_type = r->www_authenticate = r->link = r->docker_content_digest =
-	    r->retry_after = r->etag = NULL;
+	    r->retry_after = r->etag = r->content_length = r->checksum_sha256 = NULL;
 }
 
 static void clear_body(struct http_response *r)
@@ -115,11 +117,13 @@ static size_t on_header(char *data, size_t size, size_t count, void *arg)
 		clear_headers(t->resp);
 		return len;
 	}
-	static const char *const names[] = {"content-type",	     "www-authenticate", "link",
-					    "docker-content-digest", "retry-after",	 "etag"};
-	char **slots[] = {&t->resp->content_type, &t->resp->www_authenticate,
-			  &t->resp->link,	  &t->resp->docker_content_digest,
-			  &t->resp->retry_after,  &t->resp->etag};
+	static const char *const names[] = {"content-type",	     "www-authenticate",     "link",
+					    "docker-content-digest", "retry-after",	     "etag",
+					    "content-length",	     "x-amz-checksum-sha256"};
+	char **slots[] = {&t->resp->content_type,   &t->resp->www_authenticate,
+			  &t->resp->link,	    &t->resp->docker_content_digest,
+			  &t->resp->retry_after,    &t->resp->etag,
+			  &t->resp->content_length, &t->resp->checksum_sha256};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i]);
 		if (len > n && data[n] == ':' && strncasecmp(data, names[i], n) == 0) {
@@ -222,9 +226,15 @@ static void setup(CURL *easy, const struct http_request *req, struct transfer *t
 		curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->upload_size);
 		if (strcmp(req->method, "PUT") != 0)
 			curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
+	} else if (strcmp(req->method, "POST") == 0 && req->post_form) {
+		/* A form POST (a token service's refresh-token grant). */
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)strlen(req->post_form));
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->post_form);
 	} else if (strcmp(req->method, "GET") != 0) {
 		curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, req->method);
 	}
+	if (c->ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_file);
 }
 
 /* One attempt; true when a response arrived. */

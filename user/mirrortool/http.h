@@ -24,6 +24,7 @@ struct http_client {
 	uint64_t max_delay_ms;
 	long connect_timeout_s;
 	long stall_timeout_s; /* abort when under 1 byte/s for this long */
+	const char *ca_file;  /* CA bundle to verify https peers against; NULL: the system's */
 };
 
 /* Receives the body of a 2xx response. write returns false to abort (e.g.
@@ -41,7 +42,8 @@ struct http_request {
 	const struct http_sink *sink; /* NULL: a 2xx body is kept in the response */
 	FILE *upload;		      /* body (any method), rewound before each attempt */
 	int64_t upload_size;
-	bool rate_limited; /* counts toward the client's requests-per-second */
+	const char *post_form; /* POST body, application/x-www-form-urlencoded */
+	bool rate_limited;     /* counts toward the client's requests-per-second */
 	bool follow_redirects;
 	size_t max_body; /* cap on a kept body; larger is an error */
 	/* Finish even after SIGINT/SIGTERM (the clean-up of an interrupted run);
@@ -59,6 +61,8 @@ struct http_response {
 	char *docker_content_digest;
 	char *retry_after;
 	char *etag;
+	char *content_length;  /* as sent (HEAD answers carry the object's size) */
+	char *checksum_sha256; /* S3's stored x-amz-checksum-sha256 (base64) */
 	unsigned attempts;
 	char error[CURL_ERROR_SIZE + 64]; /* transport or sink error, "" if none */
 };

@@ -146,6 +146,23 @@ bool plan_image_add_blob(struct plan *p, struct plan_image *img, const char *dig
 	return image_push_blob(img, p->blob_count - 1);
 }
 
+bool plan_merge_image(struct plan *p, const struct plan *from, const struct plan_image *img)
+{
+	struct plan_image *into = plan_add_image(p, img->repo, img->ref);
+	bool ok = into != NULL;
+	for (size_t i = 0; ok && i < img->manifest_count; i++)
+		ok = plan_image_add_manifest(into, img->manifests[i]);
+	for (size_t i = 0; ok && i < img->blob_count; i++) {
+		const struct plan_blob *b = &from->blobs[img->blobs[i]];
+		ok = plan_image_add_blob(p, into, b->digest, b->size, b->repo);
+	}
+	/* Blobs added before a failure stay, unreferenced: copying them is
+	 * harmless, and no image is recorded from them. */
+	if (!ok && into)
+		plan_drop_last_image(p);
+	return ok;
+}
+
 bool plan_image_complete(const struct plan *p, const struct plan_image *img)
 {
 	if (img->manifest_count == 0)

@@ -54,6 +54,10 @@ bool plan_image_add_blob(struct plan *p, struct plan_image *img, const char *dig
 			 const char *repo);
 /* Drops the last image (when walking it failed half way). */
 void plan_drop_last_image(struct plan *p);
+/* Adds img of the plan from (walked on its own, e.g. by one discovery
+ * thread) to p as a new image: its manifests and blobs, deduplicated with
+ * p's. False on allocation failure (the image is then dropped). */
+bool plan_merge_image(struct plan *p, const struct plan *from, const struct plan_image *img);
 /* True when every blob of img is copied or present (and it has manifests). */
 bool plan_image_complete(const struct plan *p, const struct plan_image *img);
 uint64_t plan_total_bytes(const struct plan *p);

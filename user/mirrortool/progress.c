@@ -1,4 +1,5 @@
 #include "progress.h"
+#include "eta.h"
 
 #include <string.h>
 #include <time.h>
@@ -55,15 +56,32 @@ void progress_format(const struct progress_counts *c, double elapsed_s, char *bu
 	progress_format_bytes(per_s, rate, sizeof(rate));
 	size_t finished =
 	    c->blobs_copied + c->blobs_skipped + c->blobs_failed + c->blobs_would_copy;
-	char would[48] = "";
+	char would[96] = "";
+	size_t used = 0;
 	if (c->blobs_would_copy)
-		snprintf(would, sizeof(would), ", %zu would copy", c->blobs_would_copy);
+		used =
+		    (size_t)snprintf(would, sizeof(would), ", %zu would copy", c->blobs_would_copy);
+	if (c->blobs_repaired)
+		snprintf(would + used, sizeof(would) - used, ", %zu repaired", c->blobs_repaired);
 	format_other_failures(c, others, sizeof(others));
 	snprintf(buf, len,
 		 "blobs %zu/%zu (%zu copied, %zu present, %zu failed%s)%s, bytes %s/%s, %s/s, "
 		 "%zu images already recorded",
 		 finished, c->blobs_total, c->blobs_copied, c->blobs_skipped, c->blobs_failed,
 		 would, others, done, total, rate, c->images_skipped);
+}
+
+void progress_format_live(const struct progress_counts *c, double elapsed_s, char *buf, size_t len)
+{
+	progress_format(c, elapsed_s, buf, len);
+	uint64_t settled = c->bytes_done + c->bytes_present;
+	uint64_t remaining = c->bytes_total > settled ? c->bytes_total - settled : 0;
+	double rate = elapsed_s > 0 ? (double)c->bytes_done / elapsed_s : 0;
+	char eta[48];
+	eta_format(remaining, rate, eta, sizeof(eta));
+	size_t used = strlen(buf);
+	if (eta[0] && used < len)
+		snprintf(buf + used, len - used, ", %s", eta);
 }
 
 void progress_init(struct progress *p, FILE *out, bool live)
@@ -114,7 +132,7 @@ void progress_draw_with(struct progress *p, const char *suffix)
 	struct progress_counts c;
 	progress_snapshot(p, &c);
 	char line[512];
-	progress_format(&c, elapsed_s(p), line, sizeof(line));
+	progress_format_live(&c, elapsed_s(p), line, sizeof(line));
 	/* \033[K clears what a longer previous line left behind. */
 	fprintf(p->out, "\r%s%s\033[K", line, suffix);
 	fflush(p->out);

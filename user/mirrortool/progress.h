@@ -1,7 +1,7 @@
 /* Counters of a mirror run and their display: on a terminal a line
- * rewritten in place (\r) with blobs and bytes done/total and the rate; the
- * summary line is the same text. Counters are guarded by the lock, since
- * every copy thread updates them. */
+ * rewritten in place (\r) with blobs and bytes done/total, the rate and the
+ * time left; the summary line is the same text without the time left. Counters are guarded by the
+ * lock, since every copy thread updates them. */
 #ifndef ARCHEIO_MIRROR_PROGRESS_H
 #define ARCHEIO_MIRROR_PROGRESS_H
 
@@ -17,9 +17,11 @@ struct progress_counts {
 	size_t blobs_skipped; /* already present */
 	size_t blobs_failed;
 	size_t blobs_would_copy; /* --dry-run */
+	size_t blobs_repaired;	 /* --verify: missing or damaged, copied again */
 	uint64_t bytes_total;
-	uint64_t bytes_done;   /* downloaded so far, failed attempts excluded */
-	size_t images_skipped; /* recorded by an earlier run */
+	uint64_t bytes_done;	/* downloaded so far, failed attempts excluded */
+	uint64_t bytes_present; /* of blobs found present: never downloaded */
+	size_t images_skipped;	/* recorded by an earlier run */
 	/* Failures besides blobs, so the summary counts every listed failure. */
 	size_t images_failed;	/* a reference whose manifests could not be walked */
 	size_t listings_failed; /* tags lists and the catalog */
@@ -37,6 +39,9 @@ struct progress {
 
 /* Pure: formats counts after elapsed_s seconds into buf (one line, no \n). */
 void progress_format(const struct progress_counts *c, double elapsed_s, char *buf, size_t len);
+/* Pure: the live line, progress_format's text plus the estimate of time
+ * left (eta.h) for the bytes still to download at the rate so far. */
+void progress_format_live(const struct progress_counts *c, double elapsed_s, char *buf, size_t len);
 /* Pure: "12.3 MiB" style sizes. */
 void progress_format_bytes(uint64_t bytes, char *buf, size_t len);
 

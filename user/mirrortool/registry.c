@@ -1,27 +1,32 @@
 #include "registry.h"
 #include "auth.h"
+#include "auth_file.h"
 #include "link.h"
 #include "manifest.h"
 #include "url.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_TOKEN_BODY (64 * 1024)
 #define MAX_LIST_BODY (8 * 1024 * 1024)
 
 struct token_entry {
-	char *repo; /* "" for registry-wide requests */
-	char *token;
+	char *repo;  /* "" for registry-wide requests */
+	char *token; /* the whole Authorization value: "Bearer ..." or "Basic ..." */
 };
 
 struct registry {
 	char *base;
+	char *host; /* host[:port], the registry's name in messages */
 	struct http_client *http;
-	pthread_mutex_t lock; /* guards tokens */
+	struct registry_credentials creds; /* all NULL: anonymous */
+	pthread_mutex_t lock;		   /* guards tokens */
 	struct token_entry *tokens;
 	size_t token_count;
 };
@@ -36,9 +41,36 @@ struct registry *registry_new(const char *base_url, struct http_client *http)
 		free(r);
 		return NULL;
 	}
+	char *path = NULL;
+	if (!url_split(base_url, &r->host, &path))
+		r->host = strdup(base_url);
+	free(path);
+	if (!r->host) {
+		free(r->base);
+		free(r);
+		return NULL;
+	}
 	r->http = http;
 	pthread_mutex_init(&r->lock, NULL);
 	return r;
+}
+
+const char *registry_host(const struct registry *r)
+{
+	return r->host;
+}
+
+bool registry_set_credentials(struct registry *r, const struct registry_credentials *c)
+{
+	registry_credentials_free(&r->creds);
+	const char *from[] = {c->username, c->password, c->identity_token};
+	char **to[] = {&r->creds.username, &r->creds.password, &r->creds.identity_token};
+	for (size_t i = 0; i < 3; i++)
+		if (from[i] && !(*to[i] = strdup(from[i]))) {
+			registry_credentials_free(&r->creds);
+			return false;
+		}
+	return true;
 }
 
 void registry_free(struct registry *r)
@@ -51,6 +83,8 @@ void registry_free(struct registry *r)
 	}
 	free(r->tokens);
 	pthread_mutex_destroy(&r->lock);
+	registry_credentials_free(&r->creds);
+	free(r->host);
 	free(r->base);
 	free(r);
 }
@@ -62,15 +96,20 @@ void registry_free_list(char **list, size_t count)
 	free(list);
 }
 
+/* The Authorization value for repo: its own, else the registry-wide one
+ * when that is Basic (the same credentials serve every repository, so
+ * each need not be refused once first). */
 static char *token_lookup(struct registry *r, const char *repo)
 {
-	char *copy = NULL;
+	const char *own = NULL, *wide = NULL;
 	pthread_mutex_lock(&r->lock);
-	for (size_t i = 0; i < r->token_count; i++)
-		if (strcmp(r->tokens[i].repo, repo) == 0) {
-			copy = strdup(r->tokens[i].token);
-			break;
-		}
+	for (size_t i = 0; i < r->token_count; i++) {
+		if (strcmp(r->tokens[i].repo, repo) == 0)
+			own = r->tokens[i].token;
+		else if (!*r->tokens[i].repo && strncmp(r->tokens[i].token, "Basic ", 6) == 0)
+			wide = r->tokens[i].token;
+	}
+	char *copy = own ? strdup(own) : wide ? strdup(wide) : NULL;
 	pthread_mutex_unlock(&r->lock);
 	return copy;
 }
@@ -120,50 +159,186 @@ static void describe_failure(const struct http_response *resp, const char *what,
 			*p = ' ';
 }
 
-/* Fetches a token for the challenge; true when one was stored. */
-static bool fetch_token(struct registry *r, CURL *easy, const char *repo,
-			const char *challenged_url, const char *challenge, char *err, size_t errlen)
+/* "Basic base64(user:password)" (heap), or NULL without a username. */
+static char *basic_authorization(const struct registry_credentials *c)
+{
+	if (!c->username || !c->password)
+		return NULL;
+	size_t plain_len = strlen(c->username) + 1 + strlen(c->password);
+	char *plain = malloc(plain_len + 1);
+	char *value = malloc(sizeof("Basic ") + (plain_len + 2) / 3 * 4);
+	if (plain && value) {
+		snprintf(plain, plain_len + 1, "%s:%s", c->username, c->password);
+		strcpy(value, "Basic ");
+		EVP_EncodeBlock((unsigned char *)value + 6, (const unsigned char *)plain,
+				(int)plain_len);
+	} else {
+		free(value);
+		value = NULL;
+	}
+	if (plain)
+		memset(plain, 0, plain_len);
+	free(plain);
+	return value;
+}
+
+/* The form of an OAuth2 refresh-token grant, as docker sends an
+ * identitytoken to a token endpoint. */
+static char *refresh_form(const struct auth_challenge *c, const char *scope, const char *token)
+{
+	const char *values[] = {token, c->service ? c->service : "", scope ? scope : ""};
+	char *encoded[3] = {NULL, NULL, NULL};
+	size_t len = 128;
+	bool ok = true;
+	for (size_t i = 0; i < 3 && ok; i++) {
+		ok = (encoded[i] = url_encode(values[i], false)) != NULL;
+		len += ok ? strlen(encoded[i]) : 0;
+	}
+	char *form = ok ? malloc(len) : NULL;
+	if (form)
+		snprintf(form, len,
+			 "grant_type=refresh_token&client_id=archeio-mirror&refresh_token=%s"
+			 "&service=%s&scope=%s",
+			 encoded[0], encoded[1], encoded[2]);
+	for (size_t i = 0; i < 3; i++)
+		free(encoded[i]);
+	return form;
+}
+
+/* Asks the challenge's token endpoint for a token: a GET (with Basic
+ * credentials when there are some), or a POST of the identity token. */
+static bool request_token(struct registry *r, CURL *easy, const struct auth_challenge *c,
+			  const char *scope, struct http_response *resp)
+{
+	char *url = r->creds.identity_token ? strdup(c->realm) : auth_token_url(c, scope);
+	char *form =
+	    r->creds.identity_token ? refresh_form(c, scope, r->creds.identity_token) : NULL;
+	char *basic = basic_authorization(&r->creds);
+	char *line = basic ? malloc(strlen(basic) + sizeof("Authorization: ")) : NULL;
+	struct curl_slist *headers = NULL;
+	if (line) {
+		sprintf(line, "Authorization: %s", basic);
+		headers = curl_slist_append(NULL, line);
+		memset(line, 0, strlen(line));
+	}
+	bool ready = url && (!r->creds.identity_token || form) && (!basic || headers);
+	struct http_request req = {.method = form ? "POST" : "GET",
+				   .url = url,
+				   .headers = headers,
+				   .post_form = form,
+				   .rate_limited = true,
+				   .follow_redirects = true,
+				   .max_body = MAX_TOKEN_BODY};
+	memset(resp, 0, sizeof(*resp));
+	bool ok = ready && http_perform(r->http, easy, &req, resp);
+	if (!ready)
+		snprintf(resp->error, sizeof(resp->error), "out of memory");
+	curl_slist_free_all(headers);
+	free(line);
+	if (basic)
+		memset(basic, 0, strlen(basic));
+	free(basic);
+	if (form)
+		memset(form, 0, strlen(form));
+	free(form);
+	free(url);
+	return ok;
+}
+
+/* Stores "Basic ..." for a registry that asks for Basic auth. */
+static bool use_basic(struct registry *r, const char *repo, char *err, size_t errlen)
+{
+	char *basic = basic_authorization(&r->creds);
+	if (!basic) {
+		snprintf(err, errlen,
+			 "registry %s asks for a username and password: give them in --auth-file "
+			 "(or REGISTRY_AUTH_FILE)",
+			 r->host);
+		return false;
+	}
+	token_store(r, repo, basic);
+	memset(basic, 0, strlen(basic));
+	free(basic);
+	return true;
+}
+
+/* Fetches a token for the bearer challenge c and stores "Bearer ...". */
+static bool use_bearer(struct registry *r, CURL *easy, const char *repo, struct auth_challenge *c,
+		       const char *challenged_url, char *err, size_t errlen)
+{
+	char default_scope[512];
+	snprintf(default_scope, sizeof(default_scope), "repository:%s:pull", repo);
+	const char *scope = c->scope ? c->scope : *repo ? default_scope : NULL;
+	if (!auth_challenge_resolve_realm(c, challenged_url)) {
+		snprintf(err, errlen, "registry %s: bearer challenge without a usable realm",
+			 r->host);
+		return false;
+	}
+	struct http_response resp;
+	bool ok = request_token(r, easy, c, scope, &resp) && resp.status == 200;
+	char *token = ok ? auth_token_from_json(resp.body, resp.body_len) : NULL;
+	char *value = token ? malloc(strlen(token) + sizeof("Bearer ")) : NULL;
+	if (resp.status == 401 || resp.status == 403)
+		snprintf(err, errlen, "registry %s: token endpoint %s refused the %s (HTTP %ld)",
+			 r->host, c->realm,
+			 r->creds.username || r->creds.identity_token ? "credentials"
+								      : "anonymous request",
+			 resp.status);
+	else if (!ok)
+		describe_failure(&resp, "token request", err, errlen);
+	else if (!token)
+		snprintf(err, errlen, "token endpoint %s answered without a token", c->realm);
+	if (value) {
+		sprintf(value, "Bearer %s", token);
+		token_store(r, repo, value);
+	}
+	bool stored = value != NULL;
+	free(value);
+	free(token);
+	http_response_free(&resp);
+	return stored;
+}
+
+/* Answers a 401's challenge: Basic credentials, or a fresh bearer token.
+ * True when an Authorization value was stored for repo. */
+static bool authorize(struct registry *r, CURL *easy, const char *repo, const char *challenged_url,
+		      const char *challenge, char *err, size_t errlen)
 {
 	struct auth_challenge c;
 	if (!auth_challenge_parse(challenge, &c, err, errlen))
 		return false;
-	if (!auth_challenge_is_bearer(&c)) {
+	bool ok;
+	if (auth_challenge_is_bearer(&c))
+		ok = use_bearer(r, easy, repo, &c, challenged_url, err, errlen);
+	else if (c.scheme && strcasecmp(c.scheme, "Basic") == 0)
+		ok = use_basic(r, repo, err, errlen);
+	else {
 		snprintf(err, errlen,
-			 "registry asks for %s auth; only anonymous bearer-token pulls are "
-			 "supported",
-			 c.scheme);
-		auth_challenge_free(&c);
-		return false;
+			 "registry %s asks for %s auth; only Basic and bearer tokens "
+			 "are supported",
+			 r->host, c.scheme);
+		ok = false;
 	}
-	char default_scope[512];
-	snprintf(default_scope, sizeof(default_scope), "repository:%s:pull", repo);
-	char *url = auth_challenge_resolve_realm(&c, challenged_url)
-			? auth_token_url(&c, *repo ? default_scope : NULL)
-			: NULL;
 	auth_challenge_free(&c);
-	if (!url) {
-		snprintf(err, errlen, "bearer challenge without a usable realm: %.200s", challenge);
-		return false;
-	}
-	struct http_request req = {.method = "GET",
-				   .url = url,
-				   .rate_limited = true,
-				   .follow_redirects = true,
-				   .max_body = MAX_TOKEN_BODY};
-	struct http_response resp;
-	bool ok = http_perform(r->http, easy, &req, &resp) && resp.status == 200;
-	char *token = ok ? auth_token_from_json(resp.body, resp.body_len) : NULL;
-	if (!ok)
-		describe_failure(&resp, "token request", err, errlen);
-	else if (!token)
-		snprintf(err, errlen, "token endpoint %s answered without a token", url);
+	return ok;
+}
+
+/* A 401 right after fresh credentials or a fresh token: retrying cannot
+ * help, so the run says plainly which registry refused what. */
+static void refused_after_fresh(const struct registry *r, const char *repo, char *err,
+				size_t errlen)
+{
+	const char *what = *repo ? repo : "the registry";
+	if (r->creds.username || r->creds.identity_token)
+		snprintf(err, errlen,
+			 "registry %s refused the credentials from the auth file for %s (HTTP 401 "
+			 "after fresh credentials)",
+			 r->host, what);
 	else
-		token_store(r, repo, token);
-	bool stored = ok && token;
-	free(token);
-	free(url);
-	http_response_free(&resp);
-	return stored;
+		snprintf(err, errlen,
+			 "registry %s refused anonymous access to %s (HTTP 401 after a fresh "
+			 "token); give credentials with --auth-file",
+			 r->host, what);
 }
 
 /* GET (or HEAD) url with the cached token for repo; on a 401 bearer
@@ -186,9 +361,10 @@ static bool authed_get(struct registry *r, CURL *easy, const char *repo, const c
 			char *auth = malloc(strlen(token) + 32);
 			ok = auth != NULL;
 			if (ok) {
-				sprintf(auth, "Authorization: Bearer %s", token);
+				sprintf(auth, "Authorization: %s", token);
 				ok = (h = curl_slist_append(headers, auth)) != NULL;
 				headers = ok ? h : headers;
+				memset(auth, 0, strlen(auth));
 				free(auth);
 			}
 		}
@@ -211,11 +387,15 @@ static bool authed_get(struct registry *r, CURL *easy, const char *repo, const c
 			describe_failure(resp, url, err, errlen);
 			return false;
 		}
-		if (resp->status != 401 || round == 1 || !resp->www_authenticate)
+		if (resp->status == 401 && round == 1) {
+			refused_after_fresh(r, repo, err, errlen);
+			return false;
+		}
+		if (resp->status != 401 || !resp->www_authenticate)
 			return true;
 		char *challenge = strdup(resp->www_authenticate);
 		http_response_free(resp);
-		bool fetched = challenge && fetch_token(r, easy, repo, url, challenge, err, errlen);
+		bool fetched = challenge && authorize(r, easy, repo, url, challenge, err, errlen);
 		free(challenge);
 		if (!fetched)
 			return false;

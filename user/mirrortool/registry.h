@@ -1,8 +1,10 @@
 /* Pull-side client of an OCI distribution registry: ping, tags/list and
  * _catalog with Link pagination, manifests by tag or digest (digest
- * checked), blobs streamed into a sink. Anonymous or bearer-token auth as
- * the registry announces it; tokens are cached per repository and shared by
- * every thread (guarded by the registry's lock). */
+ * checked), blobs streamed into a sink. Anonymous, Basic or bearer-token
+ * auth as the registry announces it, with credentials from an auth file
+ * (auth_file.h); Authorization values are cached per repository and shared
+ * by every thread (guarded by the registry's lock). Secrets never enter an
+ * error message. */
 #ifndef ARCHEIO_MIRROR_REGISTRY_H
 #define ARCHEIO_MIRROR_REGISTRY_H
 
@@ -27,6 +29,12 @@ struct fetched_manifest {
 
 struct registry *registry_new(const char *base_url, struct http_client *http);
 void registry_free(struct registry *r);
+/* host[:port] of the registry, as messages name it. */
+const char *registry_host(const struct registry *r);
+struct registry_credentials;
+/* Credentials to answer challenges with (copied): Basic auth, or for token
+ * requests (Basic, or the identity token as an OAuth2 refresh token). */
+bool registry_set_credentials(struct registry *r, const struct registry_credentials *c);
 
 bool registry_ping(struct registry *r, CURL *easy, char *err, size_t errlen);
 /* Every tag of repo (all pages). */

@@ -1,4 +1,5 @@
 #include "archeio/mirrortool/run.h"
+#include "auth_file.h"
 #include "copy.h"
 #include "dest.h"
 #include "discover.h"
@@ -33,7 +34,7 @@ struct run {
 	struct plan plan;
 	struct progress progress;
 	struct failures failures;
-	pthread_mutex_t next_lock; /* guards next and writes to out */
+	pthread_mutex_t next_lock; /* guards next, writes to out and (in discovery) plan */
 	size_t next;
 	atomic_bool stop_ticker;
 };
@@ -45,9 +46,10 @@ static void finish_blob(struct run *r, struct plan_blob *b, enum blob_status sta
 	struct progress_counts *c = &r->progress.counts;
 	if (status == BLOB_COPIED)
 		c->blobs_copied++;
-	else if (status == BLOB_PRESENT)
+	else if (status == BLOB_PRESENT) {
 		c->blobs_skipped++;
-	else if (status == BLOB_WOULD_COPY)
+		c->bytes_present += b->size > 0 ? (uint64_t)b->size : 0;
+	} else if (status == BLOB_WOULD_COPY)
 		c->blobs_would_copy++;
 	else
 		c->blobs_failed++;
@@ -160,6 +162,130 @@ static void handle_blob(struct run *r, CURL *easy, struct plan_blob *b)
 	finish_blob(r, b, status);
 }
 
+/* One line per repaired blob and destination, between redraws of the live
+ * line. */
+static void report_repair(struct run *r, const struct plan_blob *b, const struct dest *dest,
+			  enum dest_blob_state was, const char *verb)
+{
+	char where[4096];
+	dest_describe(dest, b->digest, where, sizeof(where));
+	pthread_mutex_lock(&r->progress.lock);
+	if (r->progress.live)
+		fprintf(r->progress.out, "\r\033[K");
+	fprintf(r->progress.out, "%s %s@%s (%s) at %s\n", verb, b->repo, b->digest,
+		dest_blob_state_name(was), where);
+	pthread_mutex_unlock(&r->progress.lock);
+}
+
+/* --verify's check in every destination: those where the blob is missing or
+ * damaged become targets (their state in target_state); a failed check
+ * counts against that destination. *why collects the failures. */
+static size_t find_damaged(struct run *r, CURL *easy, const struct plan_blob *b,
+			   struct copy_target *targets, size_t *target_dest,
+			   enum dest_blob_state *target_state, char *why, size_t whylen)
+{
+	size_t n = 0, used = strlen(why);
+	bool deep = r->o->verify == MIRROR_VERIFY_DIGEST;
+	for (size_t i = 0; i < r->dest_count; i++) {
+		char err[768] = "";
+		enum dest_blob_state state = DEST_BLOB_ABSENT;
+		struct run_dest *d = &r->dests[i];
+		bool checked = dest_check_blob(d->dest, easy, b->digest, b->size, deep, &state, err,
+					       sizeof(err));
+		bool intact = checked && state == DEST_BLOB_INTACT;
+		pthread_mutex_lock(&r->progress.lock);
+		d->present += intact;
+		d->failed += !checked;
+		pthread_mutex_unlock(&r->progress.lock);
+		if (!checked && used < whylen)
+			used += (size_t)snprintf(why + used, whylen - used,
+						 "%sto %s: checking destination: %s",
+						 used ? "; " : "", d->name, err);
+		if (checked && !intact) {
+			targets[n].dest = d->dest;
+			target_state[n] = state;
+			target_dest[n++] = i;
+		}
+	}
+	return n;
+}
+
+/* Copies b again from the source (one read, the fan-out's copy path) to the
+ * n targets where it is missing or damaged; reports each repair. */
+static enum blob_status repair(struct run *r, CURL *easy, const struct plan_blob *b,
+			       struct copy_target *targets, const size_t *target_dest,
+			       const enum dest_blob_state *target_state, size_t n, char *why,
+			       size_t whylen)
+{
+	bool checks_failed = why[0] != '\0';
+	char err[1024] = "";
+	bool source_ok = copy_blob(r->registry, easy, &r->progress, b->repo, b->digest, b->size,
+				   targets, n, err, sizeof(err));
+	bool repaired = false;
+	for (size_t i = 0; source_ok && i < n; i++) {
+		if (targets[i].ok) {
+			report_repair(r, b, targets[i].dest, target_state[i], "repaired");
+			repaired = true;
+			continue;
+		}
+		/* Name what the failed target was being repaired of. */
+		char was[sizeof(targets[i].err)];
+		snprintf(was, sizeof(was), "repairing (%s): %s",
+			 dest_blob_state_name(target_state[i]), targets[i].err);
+		snprintf(targets[i].err, sizeof(targets[i].err), "%s", was);
+	}
+	size_t failed = file_outcomes(r, targets, target_dest, n, source_ok, why, whylen);
+	if (!source_ok)
+		snprintf(why + strlen(why), whylen - strlen(why), "%srepairing: %s",
+			 checks_failed ? "; " : "", err);
+	pthread_mutex_lock(&r->progress.lock);
+	r->progress.counts.blobs_repaired += repaired;
+	pthread_mutex_unlock(&r->progress.lock);
+	return failed || checks_failed || !source_ok ? BLOB_FAILED : BLOB_COPIED;
+}
+
+/* --verify: a blob intact in every destination is present; where it is
+ * missing or damaged it is copied again from the source (one read, the
+ * fan-out's copy path) to just those destinations, and each repair is
+ * reported. */
+static void verify_blob(struct run *r, CURL *easy, struct plan_blob *b)
+{
+	char why[2048] = "";
+	struct copy_target *targets = calloc(r->dest_count, sizeof(*targets));
+	size_t *target_dest = calloc(r->dest_count, sizeof(*target_dest));
+	enum dest_blob_state *target_state = calloc(r->dest_count, sizeof(*target_state));
+	if (!targets || !target_dest || !target_state) {
+		free(targets);
+		free(target_dest);
+		free(target_state);
+		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: out of memory", b->repo,
+			     b->digest);
+		finish_blob(r, b, BLOB_FAILED);
+		return;
+	}
+	size_t n = find_damaged(r, easy, b, targets, target_dest, target_state, why, sizeof(why));
+	bool checks_failed = why[0] != '\0';
+	enum blob_status status = checks_failed ? BLOB_FAILED : BLOB_PRESENT;
+	if (n && r->o->dry_run) {
+		for (size_t i = 0; i < n; i++)
+			report_repair(r, b, targets[i].dest, target_state[i], "would repair");
+		pthread_mutex_lock(&r->progress.lock);
+		for (size_t i = 0; i < n; i++)
+			r->dests[target_dest[i]].would_copy++;
+		pthread_mutex_unlock(&r->progress.lock);
+		status = checks_failed ? BLOB_FAILED : BLOB_WOULD_COPY;
+	} else if (n) {
+		status =
+		    repair(r, easy, b, targets, target_dest, target_state, n, why, sizeof(why));
+	}
+	if (status == BLOB_FAILED)
+		failures_add(&r->failures, FAILURE_BLOB, "%s@%s: %s", b->repo, b->digest, why);
+	free(targets);
+	free(target_dest);
+	free(target_state);
+	finish_blob(r, b, status);
+}
+
 static void *worker(void *arg)
 {
 	struct run *r = arg;
@@ -174,7 +300,10 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&r->next_lock);
 		if (i == SIZE_MAX)
 			break;
-		handle_blob(r, easy, &r->plan.blobs[i]);
+		if (r->o->verify != MIRROR_VERIFY_OFF)
+			verify_blob(r, easy, &r->plan.blobs[i]);
+		else
+			handle_blob(r, easy, &r->plan.blobs[i]);
 	}
 	curl_easy_cleanup(easy);
 	return NULL;
@@ -252,33 +381,41 @@ static void record_images(struct run *r, const struct mirror_state *state)
 	}
 }
 
+/* Gathers every reference (the given repositories', then the catalog's),
+ * then walks them concurrently. */
 static void discover_all(struct run *r, CURL *easy, const struct mirror_state *state)
 {
 	struct discover_ctx ctx = {.registry = r->registry,
-				   .easy = easy,
 				   .state = state,
+				   .ignore_records = r->o->verify != MIRROR_VERIFY_OFF,
 				   .plan = &r->plan,
+				   .plan_lock = &r->next_lock,
 				   .failures = &r->failures,
 				   .notes = r->o->dry_run ? r->out : NULL};
-	for (size_t i = 0; i < r->o->repo_count && !interrupt_pending(); i++)
-		discover_repo(&ctx, r->o->repos[i], r->o->refs, r->o->ref_count);
-	if (!r->o->catalog)
-		return;
+	struct ref_list refs = {0};
+	bool ok = true;
+	for (size_t i = 0; ok && i < r->o->repo_count && !interrupt_pending(); i++)
+		ok = discover_list_refs(&ctx, easy, r->o->repos[i], r->o->refs, r->o->ref_count,
+					&refs);
 	char err[1024];
 	char **repos = NULL;
 	size_t count = 0;
-	if (!registry_catalog(r->registry, easy, &repos, &count, err, sizeof(err))) {
+	if (ok && r->o->catalog &&
+	    !registry_catalog(r->registry, easy, &repos, &count, err, sizeof(err)))
 		failures_add(&r->failures, FAILURE_LISTING, "_catalog: %s", err);
-		return;
-	}
-	for (size_t i = 0; i < count && !interrupt_pending(); i++) {
+	for (size_t i = 0; ok && i < count && !interrupt_pending(); i++) {
 		bool given = false;
 		for (size_t j = 0; j < r->o->repo_count && !given; j++)
 			given = strcmp(r->o->repos[j], repos[i]) == 0;
 		if (!given)
-			discover_repo(&ctx, repos[i], r->o->refs, r->o->ref_count);
+			ok = discover_list_refs(&ctx, easy, repos[i], r->o->refs, r->o->ref_count,
+						&refs);
 	}
 	registry_free_list(repos, count);
+	if (!ok)
+		failures_add(&r->failures, FAILURE_SETUP, "out of memory listing references");
+	discover_refs(&ctx, &refs, r->o->concurrency);
+	ref_list_free(&refs);
 }
 
 /* Opens one --to. S3 settings of the destination itself win over
@@ -423,10 +560,51 @@ static int run_with(struct run *r, struct mirror_state *state, FILE *log)
 	return exit_status(r);
 }
 
+/* Reads the auth file (--auth-file, else $REGISTRY_AUTH_FILE as skopeo
+ * does) and gives the registry the source's credentials, when it lists
+ * them. False with a message (naming the file, never a secret). */
+static bool load_credentials(const struct mirror_options *o, struct registry *registry, char *err,
+			     size_t errlen)
+{
+	const char *env = getenv("REGISTRY_AUTH_FILE");
+	const char *path = o->auth_file ? o->auth_file : env && *env ? env : NULL;
+	if (!path)
+		return true;
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0;
+	if (f) {
+		text = malloc(1024 * 1024);
+		len = text ? fread(text, 1, 1024 * 1024, f) : 0;
+		fclose(f);
+	}
+	if (!text) {
+		snprintf(err, errlen, "auth file %.900s: %s", path,
+			 f ? "out of memory" : strerror(errno));
+		return false;
+	}
+	struct registry_credentials creds;
+	bool found = false;
+	char why[512] = "";
+	bool ok =
+	    auth_file_lookup(text, len, registry_host(registry), &creds, &found, why, sizeof(why));
+	memset(text, 0, len);
+	free(text);
+	if (!ok)
+		snprintf(err, errlen, "auth file %.900s: %s", path, why);
+	else if (found && !registry_set_credentials(registry, &creds)) {
+		snprintf(err, errlen, "out of memory");
+		ok = false;
+	}
+	registry_credentials_free(&creds);
+	return ok;
+}
+
 int mirror_run(const struct mirror_options *o, FILE *out, FILE *log)
 {
 	struct http_client source_http, s3_http;
 	http_client_init(&source_http, o->rps, o->retries);
+	source_http.ca_file = o->ca_file;
 	http_client_init(&s3_http, 0, o->retries);
 	struct run r = {.o = o, .out = out};
 	plan_init(&r.plan);
@@ -442,6 +620,8 @@ int mirror_run(const struct mirror_options *o, FILE *out, FILE *log)
 	r.registry = registry_new(o->from, &source_http);
 	if (!r.registry)
 		fprintf(log, "archeio-mirror: out of memory\n");
+	else if (!load_credentials(o, r.registry, err, sizeof(err)))
+		fprintf(log, "archeio-mirror: %s\n", err);
 	else if (!open_dests(&r, &s3_http, log))
 		;
 	else if (o->state_dir && !state_dir)

@@ -64,6 +64,9 @@ struct option_spec {
 	option_clear_fn clear;		     /* needed by custom rows that allocate */
 	const char *default_value;	     /* see options_parse */
 	const char *help;		     /* one sentence; wrapped by --help */
+	/* Non-NULL: the value is optional, given as --flag=VALUE; a bare
+	 * --flag stands for this value (e.g. --verify, --verify=digest). */
+	const char *implied_value;
 };
 
 /* The field of a row: OPTION_FIELD(struct config, upstream). */

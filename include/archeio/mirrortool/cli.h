@@ -30,6 +30,13 @@ struct mirror_dest {
 #define MIRROR_S3_MAX_PARTS 10000ULL
 #define MIRROR_S3_MAX_OBJECT_SIZE (5ULL << 40)
 
+/* --verify: how blobs of recorded images are checked in the destination. */
+enum mirror_verify {
+	MIRROR_VERIFY_OFF,    /* recorded images are skipped unwalked */
+	MIRROR_VERIFY_SIZE,   /* every blob present with the manifest's size */
+	MIRROR_VERIFY_DIGEST, /* ... and its bytes (or S3's stored checksum) match */
+};
+
 struct mirror_options {
 	char *from; /* source registry base URL, no trailing slash */
 	char **repos;
@@ -49,6 +56,9 @@ struct mirror_options {
 	bool catalog;
 	unsigned long long s3_part_size; /* bytes; larger S3 blobs go up in parts */
 	unsigned s3_part_concurrency;	 /* parts of one blob in flight at once */
+	enum mirror_verify verify;
+	char *auth_file; /* NULL: REGISTRY_AUTH_FILE, else anonymous */
+	char *ca_file;	 /* CA bundle for an https:// source; NULL: the system's */
 };
 
 enum cli_result { CLI_OK, CLI_HELP, CLI_ERROR };
