@@ -150,7 +150,7 @@ if [ -x "$BUILD/archeio" ] && "$BUILD/archeio" lookup --ranges "$dir" 0.0.0.0 >/
 	[ "$rc" -ne 0 ] || fail "real archeio accepted a bad CIDR"
 	grep -q "archeio rejects the downloaded ranges: .*bad CIDR" "$tmp/err" || { cat "$tmp/err" >&2; fail "real check: unclear message"; }
 	[ "$(snapshot)" = "$before" ] || fail "rejected download changed $dir"
-	[ "$(grep -c "SIGHUP" "$tmp/archeio.log")" -eq 1 ] || fail "rejected download signalled archeio"
+	[ "$(grep -c "SIGHUP: reloading" "$tmp/archeio.log")" -eq 1 ] || fail "rejected download signalled archeio"
 	echo "fetch-ranges local: checked with $BUILD/archeio too"
 else
 	echo "fetch-ranges local: $BUILD/archeio has no working 'lookup' yet; checked with the stub only"
