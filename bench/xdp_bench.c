@@ -8,7 +8,8 @@
  *   make build/libarcheio.a build/libcore.a
  *   cc -O2 -D_GNU_SOURCE -Iinclude -Ibuild/include -Iuser bench/xdp_bench.c \
  *      build/libarcheio.a build/libcore.a -lxdp -lbpf -lelf -lz -ljansson -o build/xdp_bench
- *   build/xdp_bench [REPEAT] [RANGES_PATH...]   (default 1000000, the three files in ../shared/data) */
+ *   build/xdp_bench [REPEAT] [RANGES_PATH...]   (default 1000000, the three files in
+ * ../shared/data) */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -28,7 +29,7 @@ struct packet {
 	const char *name;
 	int family;
 	const char *src, *dst;
-	uint8_t l4;	 /* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t l4;    /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t flags; /* TCP flags */
 };
 
@@ -97,7 +98,8 @@ int main(int argc, char **argv)
 {
 	static const uint16_t ports[] = {PORT_HTTP};
 	static const struct packet packets[] = {
-	    {"SYN, listed (aws us-east-1), tagged", AF_INET, "3.2.0.10", "198.18.0.1", IPPROTO_TCP, 0x02},
+	    {"SYN, listed (aws us-east-1), tagged", AF_INET, "3.2.0.10", "198.18.0.1", IPPROTO_TCP,
+	     0x02},
 	    {"SYN, listed IPv6, tagged", AF_INET6, "2600:1f18::1", "fd00::1", IPPROTO_TCP, 0x02},
 	    {"SYN, in no range, counted", AF_INET, "192.0.2.7", "198.18.0.1", IPPROTO_TCP, 0x02},
 	    {"ACK on the port (not a SYN)", AF_INET, "3.2.0.10", "198.18.0.1", IPPROTO_TCP, 0x10},
@@ -126,8 +128,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(packets) / sizeof(packets[0]); i++) {
 		uint8_t frame[128], out[128];
 		size_t len = build(&packets[i], frame);
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (uint32_t)len,
-			    .data_out = out, .data_size_out = sizeof(out), .repeat = repeat);
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
+			    .data_size_in = (uint32_t)len, .data_out = out,
+			    .data_size_out = sizeof(out), .repeat = repeat);
 		if (bpf_prog_test_run_opts(xdp_obj_prog_fd(obj), &opts) != 0 ||
 		    opts.retval != XDP_PASS_CODE) {
 			fprintf(stderr, "xdp_bench: test run failed for %s\n", packets[i].name);
