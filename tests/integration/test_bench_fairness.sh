@@ -6,7 +6,7 @@
 # (CHECK_ONLY=1), no timing. Loopback only.
 source "$(dirname "$0")/../lib/common.sh"
 require_cmd nginx curl python3
-cd "$ROOT"
+cd "$ROOT" || exit 1
 out=$(CHECK_ONLY=1 NO_MAKE=1 BUILD="$BUILD" bash bench/run.sh 2>&1)
 rc=$?
 check_eq "bench/run.sh fairness check exit status" "$rc" 0
