@@ -21,7 +21,6 @@
 struct config;
 struct logger;
 struct serve_state;
-struct xdp_path;
 
 /* Whether url answers a HEAD with 200: check() calls done(arg, present)
  * exactly once, before returning when the answer is known (cached), else
@@ -57,7 +56,6 @@ struct request_handler {
 	const struct route_config *route;
 	const struct config *config; /* trusted proxies, X-Forwarded-For hops, --access-log */
 	const struct logger *log;
-	struct xdp_path *xdp; /* NULL: regions come from the serve state's range table */
 	struct mirror_probe mirror;
 	const struct request_limits *limits; /* NULL: no per-client limit */
 };

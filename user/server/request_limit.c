@@ -14,12 +14,11 @@ struct client_place {
 	const char *region;
 };
 
-static struct client_place place_of(const struct request_handler *handler,
-				    const struct serve_state *state, const struct http_peer *peer,
+static struct client_place place_of(const struct serve_state *state, const struct http_peer *peer,
 				    enum client_addr_result who, const struct ip_addr *client)
 {
-	const struct region_name *name = region_table_get(
-	    &state->regions, request_client_region(handler, state, peer, who, client));
+	const struct region_name *name =
+	    region_table_get(&state->regions, request_client_region(state, peer, who, client));
 	return name ? (struct client_place){name->cloud, name->region}
 		    : (struct client_place){NULL, NULL};
 }
@@ -68,7 +67,7 @@ bool request_limit_refuse(const struct request_handler *handler, struct serve_st
 		return false;
 	struct client_place place = {NULL, NULL};
 	if (rate_exempt_has_places(limits->exempt)) {
-		place = place_of(handler, state, peer, who, &client);
+		place = place_of(state, peer, who, &client);
 		if (rate_exempt_matches_place(limits->exempt, place.cloud, place.region))
 			return false;
 	}
@@ -76,7 +75,7 @@ bool request_limit_refuse(const struct request_handler *handler, struct serve_st
 	if (rate_limiter_take(limits->buckets, &client, limits->now_ns(), &wait_ns))
 		return false;
 	if (!place.cloud)
-		place = place_of(handler, state, peer, who, &client);
+		place = place_of(state, peer, who, &client);
 	if (text)
 		ip_format(&client, text->client, sizeof(text->client));
 	answer_too_many(handler, req, &client, &place, wait_ns, text, reply);
