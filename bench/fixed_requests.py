@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Sends exactly N keep-alive GETs (X-Forwarded-For set) to 127.0.0.1:PORT PATH
+"""Sends exactly N keep-alive GETs (a two-entry X-Forwarded-For, as a load balancer sends) to 127.0.0.1:PORT PATH
 over one connection and checks every answer is a 3xx/200.
 Usage: fixed_requests.py PORT PATH N"""
 import re
@@ -7,7 +7,7 @@ import socket
 import sys
 
 port, path, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-req = (f"GET {path} HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 15.230.221.1\r\n\r\n").encode()
+req = (f"GET {path} HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9, 15.230.221.1\r\n\r\n").encode()
 s = socket.create_connection(("127.0.0.1", port), timeout=30)
 buf = b""
 done = 0

@@ -3,7 +3,8 @@
 # callgrind (deterministic: the same on a loaded or an idle machine, unlike
 # req/s on this noisy VM). Collection is switched on only after start-up, for a
 # fixed number of keep-alive requests sent by bench/fixed_requests.py.
-# Usage: bench/instructions.sh [REQUESTS]   (loopback only)
+# Usage: [PROFILE_DIR=DIR] [MAX_MANIFEST=N] [MAX_BLOB=N] bench/instructions.sh [REQUESTS]
+# (loopback only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}
@@ -18,11 +19,16 @@ port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); 
 wait_port() { for _ in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
 DIGEST="sha256:$(printf 'a%.0s' {1..64})"
 MPORT=$(port); APORT=$(port); NPORT=$(port); UPSTREAM="http://127.0.0.1:$(port)"
-# The mirror (for archeio's one HEAD; later answers come from its cache).
-mkdir -p "$TMP/www/m/containers/images" "$TMP/ngx/tmp"
-echo blob >"$TMP/www/m/containers/images/$DIGEST"
+# The production mirror table, every bucket/CDN a directory of one local
+# mirror holding the blob (for archeio's one HEAD; later answers come from its
+# cache). The client (15.230.221.1) is in aws us-east-1.
+mkdir -p "$TMP/ngx/tmp"
+for host in $(awk '$2 ~ /^https:/ {sub("https://", "", $2); print $2}' "$DATA/registry-k8s-io.mirrors" | sort -u); do
+	mkdir -p "$TMP/www/$host/containers/images"
+	echo blob >"$TMP/www/$host/containers/images/$DIGEST"
+done
 (cd "$TMP/www" && exec python3 -m http.server "$MPORT" --bind 127.0.0.1 >/dev/null 2>&1) & PIDS+=($!)
-printf 'gcp upstream\n* http://127.0.0.1:%s/m\n' "$MPORT" >"$TMP/mirrors"
+sed -E "s#https://([^[:space:]]+)#http://127.0.0.1:$MPORT/\1#" "$DATA/registry-k8s-io.mirrors" >"$TMP/mirrors"
 python3 bench/nginx_geo.py "$DATA" "$TMP/mirrors" "$UPSTREAM" "$NPORT" "$TMP/ngx" >"$TMP/ngx/nginx.conf"
 sed -i 's/^daemon off;/daemon off;\nmaster_process off;/' "$TMP/ngx/nginx.conf"
 
@@ -43,11 +49,25 @@ measure() { # NAME PID PORT PATH
 	callgrind_control -d "$2" >/dev/null
 	local total
 	total=$(cat "$TMP"/"$1".cg* 2>/dev/null | awk '/^totals:/ {s += $2} END {print s}')
+	# PROFILE_DIR=DIR keeps the profiles for callgrind_annotate.
+	if [ -n "${PROFILE_DIR:-}" ]; then
+		mkdir -p "$PROFILE_DIR"
+		cat "$TMP"/"$1".cg* >"$PROFILE_DIR/$1.$(basename "$4" | cut -c1-12).cg"
+	fi
 	rm -f "$TMP"/"$1".cg*
 	echo "$total"
 }
+# MAX_MANIFEST / MAX_BLOB (instructions per request): exit 1 when archeio
+# needs more, so the script doubles as a regression check.
+OVER=0
 for path in "/v2/pause/manifests/3.9" "/v2/pause/blobs/$DIGEST"; do
 	a=$(measure archeio "$APID" "$APORT" "$path" | tail -1)
 	n=$(measure nginx "$NPID" "$NPORT" "$path" | tail -1)
 	python3 -c "import sys; a, n, N = int('$a'), int('$n'), $N; print(f'{sys.argv[1][:28]:28} archeio {a / N:8.0f} instr/request   nginx {n / N:8.0f} instr/request   ratio {a / n:.2f}x')" "$path"
+	case $path in */manifests/*) max=${MAX_MANIFEST:-} ;; *) max=${MAX_BLOB:-} ;; esac
+	if [ -n "$max" ] && [ $((a / N)) -gt "$max" ]; then
+		echo "archeio over the limit for $path: $((a / N)) > $max instructions per request"
+		OVER=1
+	fi
 done
+exit "$OVER"

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Writes the nginx configuration an operator would write instead of archeio:
 a `geo` block (longest-prefix match, like archeio) from the provider ranges,
-a `map` from region to mirror base, and `return 307` rules. No mirror HEAD
-checks: nginx cannot make them without a Lua/njs module.
+a `map` from region to mirror base, and `return 307` rules, with `pcre_jit on`
+as an operator would set it. No mirror HEAD checks: nginx cannot make them
+without a Lua/njs module. The locations use named captures: the map's regex
+keys (`~^gcp:`) run when `$mirror` is read and overwrite numbered captures
+($1, $2), which made nginx answer GCP blobs with `.../images//blobs/`.
 
 Usage: nginx_geo.py DATA_DIR MIRRORS_FILE UPSTREAM PORT PREFIX > nginx.conf
 """
@@ -47,6 +50,7 @@ for key, base in rules.items():
 mapping = "\n".join(mapping)
 print(f"""daemon off;
 worker_processes 1;
+pcre_jit on;
 user root;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log;
@@ -72,10 +76,10 @@ http {{
 	server {{
 		listen 127.0.0.1:{port};
 		location = /v2/ {{ add_header Docker-Distribution-Api-Version registry/2.0; return 200 "{{}}"; }}
-		location ~ "^/v2/(.+)/blobs/(sha256:[a-f0-9]{{64}})$" {{
-			if ($mirror = upstream) {{ return 307 {upstream}/v2/k8s-artifacts-prod/images/$1/blobs/$2; }}
-			return 307 $mirror/containers/images/$2;
+		location ~ "^/v2/(?<image>.+)/blobs/(?<digest>sha256:[a-f0-9]{{64}})$" {{
+			if ($mirror = upstream) {{ return 307 {upstream}/v2/k8s-artifacts-prod/images/$image/blobs/$digest; }}
+			return 307 $mirror/containers/images/$digest;
 		}}
-		location ~ ^/v2/(.+)$ {{ return 307 {upstream}/v2/k8s-artifacts-prod/images/$1$is_args$args; }}
+		location ~ "^/v2/(?<rest>.+)$" {{ return 307 {upstream}/v2/k8s-artifacts-prod/images/$rest$is_args$args; }}
 	}}
 }}""")

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Side-by-side throughput, latency and memory: archeio vs the nginx
+# Side-by-side throughput, latency, CPU and memory: archeio vs the nginx
 # configuration an operator would write instead (bench/nginx_geo.py: geo
-# longest-prefix + map + return 307, no mirror checks). Same machine, same
-# run, alternating rounds; the server on CPU 0, wrk on CPU 1, one worker each.
-# Traffic stays on 127.0.0.1. Usage: bench/run.sh [SECONDS_PER_ROUND] [ROUNDS]
+# longest-prefix + map + return 307, pcre_jit on, no mirror checks). Same
+# machine, same run, alternating rounds; the server on CPU 0, wrk on CPU 1, one
+# worker each. Traffic stays on 127.0.0.1. Clients come through a load balancer
+# at 127.0.0.1 that appends the address it saw to X-Forwarded-For (two entries:
+# one the client claimed, one the balancer appended; both servers trust the last).
+# Before anything is timed, every system must answer every scenario with the
+# same status and Location, or the run stops (CHECK_ONLY=1: stop after that).
+# Usage: bench/run.sh [SECONDS_PER_ROUND] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-8}
 ROUNDS=${2:-3}
 CONNS=${CONNS:-64}
 DATA=../shared/data
-make -s build/archeio
+BUILD=${BUILD:-build}
+[ -n "${NO_MAKE:-}" ] || make -s "$BUILD/archeio"
 TMP=$(mktemp -d /tmp/archeio-bench.XXXXXX)
 chmod 755 "$TMP"
 PIDS=()
@@ -24,9 +30,14 @@ UPSTREAM="http://127.0.0.1:$(port)"
 MIRROR="http://127.0.0.1:$MPORT"
 sed -E "s#https://([^[:space:]]+)#$MIRROR/\1#" "$DATA/registry-k8s-io.mirrors" >"$TMP/mirrors"
 DIGEST="sha256:$(printf 'a%.0s' {1..64})"
-USE1=$(awk '$1 == "aws:us-east-1" {print $2}' "$DATA/registry-k8s-io.mirrors" | sed 's#https://##')
-mkdir -p "$TMP/www/$USE1/containers/images" "$TMP/mirror/tmp" "$TMP/ngx/tmp"
-echo blob >"$TMP/www/$USE1/containers/images/$DIGEST"
+BLOB="/v2/pause/blobs/$DIGEST"
+mkdir -p "$TMP/mirror/tmp" "$TMP/ngx/tmp"
+# Every mirror holds the blob, so archeio's checks say yes and both servers
+# redirect to the same mirror.
+for host in $(awk '$2 ~ /^https:/ {sub("https://", "", $2); print $2}' "$DATA/registry-k8s-io.mirrors" | sort -u); do
+	mkdir -p "$TMP/www/$host/containers/images"
+	echo blob >"$TMP/www/$host/containers/images/$DIGEST"
+done
 cat >"$TMP/mirror/nginx.conf" <<NGINX
 daemon off; worker_processes 1; user root; pid $TMP/mirror/pid; error_log $TMP/mirror/error.log;
 events { worker_connections 256; }
@@ -37,29 +48,71 @@ NGINX
 nginx -c "$TMP/mirror/nginx.conf" -p "$TMP/mirror" & PIDS+=($!)
 python3 bench/nginx_geo.py "$DATA" "$TMP/mirrors" "$UPSTREAM" "$NPORT" "$TMP/ngx" >"$TMP/ngx/nginx.conf"
 taskset -c 0 nginx -c "$TMP/ngx/nginx.conf" -p "$TMP/ngx" 2>"$TMP/ngx/stderr" & PIDS+=($!)
-taskset -c 0 build/archeio serve --listen "127.0.0.1:$APORT" --workers 1 --log-level warn \
+taskset -c 0 "$BUILD/archeio" serve --listen "127.0.0.1:$APORT" --workers 1 --log-level warn \
 	--ranges "$DATA/aws-ip-ranges.json" --ranges "$DATA/gcp-cloud.json" --ranges "$DATA/azure-service-tags.json" \
 	--mirrors "$TMP/mirrors" --upstream "$UPSTREAM" --trusted-proxy 127.0.0.1/32 --xff-hops 1 & PIDS+=($!)
 ARCHEIO_PID=$!
 wait_port "$MPORT"; wait_port "$NPORT"; wait_port "$APORT"
-NGINX_WORKER=$(pgrep -P "$(cat "$TMP/ngx/nginx.pid")" | head -1)
+NGINX_MASTER=$(cat "$TMP/ngx/nginx.pid")
+NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -1)
 
-cat >"$TMP/xff.lua" <<'LUA'
-wrk.headers["X-Forwarded-For"] = "15.230.221.1"
+# Scenarios: NAME PATH CLIENT... (the client address the balancer appends;
+# 203.0.113.9 is what every client claims in the first entry). Several clients
+# rotate per request. AWS: us-east-1, eu-west-1, ap-northeast-1; GCP:
+# africa-south1 (to upstream); 192.0.2.7 is in no provider's ranges ('*').
+SCENARIOS=(
+	"v2 /v2/ 3.2.0.10"
+	"manifest /v2/pause/manifests/3.9 3.2.0.10"
+	"blob-gcp $BLOB 34.35.1.1"
+	"blob-aws $BLOB 3.2.0.10 54.247.1.1 54.248.1.1"
+	"blob-unlisted $BLOB 192.0.2.7"
+)
+xff() { echo "203.0.113.9, $1"; }
+wrk_script() { # FILE CLIENT...: a wrk script rotating the X-Forwarded-For per request
+	local file=$1 list="" c
+	shift
+	for c in "$@"; do list+="\"$(xff "$c")\", "; done
+	if [ $# -eq 1 ]; then
+		echo "wrk.headers[\"X-Forwarded-For\"] = \"$(xff "$1")\"" >"$file"
+	else
+		cat >"$file" <<LUA
+local xffs = { $list }
+local i = 0
+request = function()
+	i = i % #xffs + 1
+	wrk.headers["X-Forwarded-For"] = xffs[i]
+	return wrk.format()
+end
 LUA
-# Sanity: both answer the same redirect before anything is measured.
-for p in "$APORT" "$NPORT"; do
-	loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H 'X-Forwarded-For: 15.230.221.1' "http://127.0.0.1:$p/v2/pause/blobs/$DIGEST")
-	echo "check :$p blob -> $loc"
+	fi
+}
+answer() { curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H "X-Forwarded-For: $(xff "$2")" "http://127.0.0.1:$1$3"; }
+
+# Fairness: every system, every scenario, every client: the same answer.
+MISMATCH=0
+for s in "${SCENARIOS[@]}"; do
+	read -r name path clients <<<"$s"
+	for c in $clients; do
+		a=$(answer "$APORT" "$c" "$path"); n=$(answer "$NPORT" "$c" "$path")
+		if [ "$a" == "$n" ]; then
+			echo "same answer: $name client $c -> $a"
+		else
+			echo "DIFFERENT answers: $name client $c: archeio '$a', nginx '$n'"
+			MISMATCH=1
+		fi
+	done
 done
+echo "(the Go archeio is not in this run: no Go toolchain on this machine and no network to fetch one)"
+[ "$MISMATCH" -eq 0 ] || { echo "systems answer differently: not timing them"; exit 1; }
+[ -z "${CHECK_ONLY:-}" ] || exit 0
 
 # CPU time (user+system, clock ticks) of the process serving the port: with
 # wrk near its own limit, CPU per request tells the servers apart better than req/s.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run() { # NAME PORT PATH PID -> req/s, p99 (ms), server CPU microseconds per request
+run() { # NAME PORT PATH PID SCRIPT -> req/s, p99 (ms), server CPU microseconds per request
 	local before after
 	before=$(cpu_ticks "$4")
-	taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency -s "$TMP/xff.lua" "http://127.0.0.1:$2$3" >"$TMP/wrk.out"
+	taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency -s "$5" "http://127.0.0.1:$2$3" >"$TMP/wrk.out"
 	after=$(cpu_ticks "$4")
 	local rps p99 reqs
 	rps=$(awk '/Requests\/sec/ {print $2}' "$TMP/wrk.out")
@@ -69,15 +122,20 @@ run() { # NAME PORT PATH PID -> req/s, p99 (ms), server CPU microseconds per req
 	echo "$1 $rps $p99 $(python3 -c "print(($after - $before) * 1e6 / $(getconf CLK_TCK) / $reqs)")"
 }
 rss_kb() { ps -o rss= -p "$1" | tr -d ' '; }
-nginx_rss_kb() { local total=0; for p in $(pgrep -f "nginx.*$TMP/ngx"); do total=$((total + $(ps -o rss= -p "$p"))); done; echo "$total"; }
+# nginx's master and its worker: the worker's command line is "nginx: worker
+# process", so matching on the configuration path would miss it.
+nginx_rss_kb() { local total=0 p; for p in "$NGINX_MASTER" $(pgrep -P "$NGINX_MASTER"); do total=$((total + $(rss_kb "$p"))); done; echo "$total"; }
 
 echo "# $ROUNDS rounds x ${DUR}s, $CONNS connections, server on CPU 0, wrk on CPU 1"
-for path in "/v2/pause/manifests/3.9" "/v2/pause/blobs/$DIGEST"; do
-	for r in $(seq 1 "$ROUNDS"); do
-		run "archeio" "$APORT" "$path" "$ARCHEIO_PID" >>"$TMP/results.$(basename "$path" | cut -c1-8)"
-		run "nginx" "$NPORT" "$path" "$NGINX_WORKER" >>"$TMP/results.$(basename "$path" | cut -c1-8)"
+for s in "${SCENARIOS[@]}"; do
+	read -r name path clients <<<"$s"
+	# shellcheck disable=SC2086 # clients is a list
+	wrk_script "$TMP/$name.lua" $clients
+	for _ in $(seq 1 "$ROUNDS"); do
+		run "archeio" "$APORT" "$path" "$ARCHEIO_PID" "$TMP/$name.lua" >>"$TMP/results.$name"
+		run "nginx" "$NPORT" "$path" "$NGINX_WORKER" "$TMP/$name.lua" >>"$TMP/results.$name"
 	done
-	python3 - "$TMP/results.$(basename "$path" | cut -c1-8)" "$path" <<'PY'
+	python3 - "$TMP/results.$name" "$name" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 def ms(v):
@@ -88,9 +146,9 @@ for name in ("archeio", "nginx"):
     p99 = [ms(r[2]) for r in rows if r[0] == name]
     cpu = [float(r[3]) for r in rows if r[0] == name]
     med[name] = (statistics.median(rps), statistics.median(p99), statistics.median(cpu))
-    print(f"{sys.argv[2][:40]:40} {name:8} median {med[name][0]:>10.0f} req/s  p99 {med[name][1]:.2f} ms  "
+    print(f"{sys.argv[2]:14} {name:8} median {med[name][0]:>10.0f} req/s  p99 {med[name][1]:.2f} ms  "
           f"CPU {med[name][2]:.2f} us/req  (req/s rounds: {' '.join(str(int(x)) for x in rps)})")
-print(f"{'':40} ratio archeio/nginx: throughput {med['archeio'][0] / med['nginx'][0]:.2f}x, "
+print(f"{'':14} ratio archeio/nginx: throughput {med['archeio'][0] / med['nginx'][0]:.2f}x, "
       f"p99 {med['archeio'][1] / med['nginx'][1]:.2f}x, CPU per request {med['archeio'][2] / med['nginx'][2]:.2f}x")
 PY
 done

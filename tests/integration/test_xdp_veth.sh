@@ -25,6 +25,9 @@ netns_add_host azure "$AZURE"
 netns_add_host unl "$UNLISTED"
 MIRROR_IP=198.18.1.10
 netns_add_host mirror "$MIRROR_IP"
+# A load balancer in no provider's ranges, trusted for X-Forwarded-For.
+LB_IP=198.18.1.30
+netns_add_host lb "$LB_IP"
 
 # Mirrors: the production table, each bucket/CDN a directory on one nginx host.
 MIRROR="http://$MIRROR_IP:8081"
@@ -65,7 +68,7 @@ stop_server() {
 	kill -TERM "$SERVER_PID"
 	wait "$SERVER_PID" || STOP_RC=$?
 }
-start_server "$TMP/server.log"
+start_server "$TMP/server.log" --trusted-proxy "$LB_IP/32" --xff-hops 1
 wait_for_log "$TMP/server.log" "listening on" 30 || { cat "$TMP/server.log"; exit 1; }
 check_match "attached in native mode" "$(grep 'XDP: tagging' "$TMP/server.log")" "mode native"
 # libbpf's and libxdp's own messages come through archeio's logger, not raw to stderr.
@@ -94,6 +97,24 @@ check_eq "gcp ($GCP) upstream" "$(fetch gcp "http://$SERVER_IP:8080$BLOB")" "307
 check_eq "azure ($AZURE) CDN" "$(fetch azure "http://$SERVER_IP:8080$BLOB")" "307 $(murl "$CDN_DIR")"
 check_eq "unlisted ($UNLISTED) CDN" "$(fetch unl "http://$SERVER_IP:8080$BLOB")" "307 $(murl "$CDN_DIR")"
 check_eq "manifest upstream" "$(fetch aws "http://$SERVER_IP:8080/v2/pause/manifests/3.9")" "307 $UPSTREAM/v2/pause/manifests/3.9"
+
+log "behind the trusted balancer: the forwarded client's region, without a bpf() lookup per request"
+# The tag (if any) names the balancer; the forwarded address is looked up in
+# the userspace range table, not in the kernel's trie (one bpf() syscall and a
+# lock per request). strace counts BPF_MAP_LOOKUP_ELEM calls while 20
+# keep-alive requests go through the balancer (taking a connection's tag is a
+# BPF_MAP_LOOKUP_AND_DELETE_ELEM, not counted).
+strace -f -qq -e trace=bpf -o "$TMP/bpf.trace" -p "$SERVER_PID" &
+STRACE_PID=$!
+on_exit "kill $STRACE_PID"
+sleep 1 # strace attaches to every thread first
+urls=(); for _ in $(seq 1 20); do urls+=(-o /dev/null "http://$SERVER_IP:8080$BLOB"); done
+answers=$(ns_exec "${NS_PREFIX}lb" curl -s --max-time 10 -H "X-Forwarded-For: $UNLISTED, $AWS_EUW1" \
+	-w '%{http_code} %header{location}\n' "${urls[@]}" | sort | uniq -c | sed 's/^ *//')
+check_eq "20 forwarded eu-west-1 requests" "$answers" "20 307 $(murl "$EUW1_DIR")"
+sleep 0.2
+kill "$STRACE_PID"; wait "$STRACE_PID" 2>/dev/null
+check_eq "bpf(BPF_MAP_LOOKUP_ELEM) calls for forwarded requests" "$(grep -c 'bpf(BPF_MAP_LOOKUP_ELEM' "$TMP/bpf.trace")" "0"
 
 log "the tags came from XDP"
 status=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS")

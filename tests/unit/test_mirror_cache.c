@@ -65,6 +65,29 @@ static void test_present_ttl_exact_boundary(void **state)
 	mirror_cache_free(c);
 }
 
+/* The same digest in mirrors of different regions: URLs whose hashes are
+ * equal (the hash covers the last segment) are still separate answers. */
+static void test_same_digest_other_mirror_is_another_entry(void **state)
+{
+	(void)state;
+	struct mirror_cache *c = new_cache(16, 1000, 1000);
+	const char *use1 = "http://127.0.0.1:1/use1/containers/images/sha256:aa";
+	const char *euw1 = "http://127.0.0.1:1/euw1/containers/images/sha256:aa";
+	const char *cdn = "http://127.0.0.2:1/containers/images/sha256:aa";
+
+	answer(c, use1, true, 0);
+	answer(c, euw1, false, 0);
+	assert_int_equal(mirror_cache_lookup(c, use1, 1, NULL, NULL), MIRROR_CACHE_PRESENT);
+	assert_int_equal(mirror_cache_lookup(c, euw1, 1, NULL, NULL), MIRROR_CACHE_ABSENT);
+	assert_int_equal(mirror_cache_lookup(c, cdn, 1, NULL, NULL), MIRROR_CACHE_MISS);
+	mirror_cache_complete(c, cdn, true, 1);
+	mirror_cache_forget(c, use1);
+	assert_int_equal(mirror_cache_lookup(c, cdn, 2, NULL, NULL), MIRROR_CACHE_PRESENT);
+	assert_int_equal(mirror_cache_lookup(c, euw1, 2, NULL, NULL), MIRROR_CACHE_ABSENT);
+	assert_int_equal(mirror_cache_lookup(c, use1, 2, NULL, NULL), MIRROR_CACHE_MISS);
+	mirror_cache_free(c);
+}
+
 static void test_absent_kept_shorter_than_present(void **state)
 {
 	(void)state;
@@ -431,6 +454,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_present_ttl_exact_boundary),
 	    cmocka_unit_test(test_absent_kept_shorter_than_present),
+	    cmocka_unit_test(test_same_digest_other_mirror_is_another_entry),
 	    cmocka_unit_test(test_defaults_when_options_zero),
 	    cmocka_unit_test(test_ttl_saturates_instead_of_wrapping),
 	    cmocka_unit_test(test_lru_evicts_least_recently_used),

@@ -181,16 +181,33 @@ static bool goes_to_signature_upstream(const struct route_config *config,
 	       oci_is_cosign_tag(req->ref, req->ref_len);
 }
 
-/* <base>/v2/[<upstream-path>/]<rest>[?<query>] */
+/* Appends s[0..len) at *at when it fits below end (room kept for the NUL). */
+static bool append(char **at, const char *end, const char *s, size_t len)
+{
+	if ((size_t)(end - *at) <= len)
+		return false;
+	memcpy(*at, s, len);
+	*at += len;
+	return true;
+}
+
+/* <base>/v2/[<upstream-path>/]<rest>[?<query>]. Copied piece by piece: it is
+ * built for every redirect, and snprintf's format parsing was ~10% of a
+ * request's userspace instructions. */
 static bool build_location(char *buf, size_t size, const char *base, const char *upstream_path,
 			   const struct v2_request *req, const struct target *t)
 {
 	const char *up = upstream_path == NULL ? "" : upstream_path;
-	int n = snprintf(buf, size, "%s/v2/%s%s%.*s%s%.*s", base, up, up[0] != '\0' ? "/" : "",
-			 (int)req->rest_len, req->rest, t->query != NULL ? "?" : "",
-			 (int)t->query_len, t->query != NULL ? t->query : "");
-
-	return n >= 0 && (size_t)n < size;
+	size_t up_len = strlen(up);
+	char *at = buf;
+	const char *end = buf + size;
+	bool fits = append(&at, end, base, strlen(base)) && append(&at, end, "/v2/", 4) &&
+		    append(&at, end, up, up_len) && (up_len == 0 || append(&at, end, "/", 1)) &&
+		    append(&at, end, req->rest, req->rest_len) &&
+		    (t->query == NULL ||
+		     (append(&at, end, "?", 1) && append(&at, end, t->query, t->query_len)));
+	*at = '\0';
+	return fits;
 }
 
 static void route_v2(const struct route_config *config, const struct target *t,

@@ -7,13 +7,18 @@
 
 long uri_percent_decode(const char *in, size_t len, char *out)
 {
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		if (in[i] != '%') {
-			out[o++] = in[i];
-			continue;
-		}
+	/* Runs without '%' are copied whole: every request path is decoded and
+	 * almost none has an escape. memmove: out may be in itself. */
+	while (i < len) {
+		const char *pct = memchr(in + i, '%', len - i);
+		size_t run = pct ? (size_t)(pct - in) - i : len - i;
+		memmove(out + o, in + i, run);
+		o += run;
+		i += run;
+		if (!pct)
+			break;
 		if (len - i < 3)
 			return -1;
 		int hi = url_hex_value(in[i + 1]);
@@ -21,7 +26,7 @@ long uri_percent_decode(const char *in, size_t len, char *out)
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[o++] = (char)(hi * 16 + lo);
-		i += 2;
+		i += 3;
 	}
 	return (long)o;
 }

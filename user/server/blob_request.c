@@ -6,7 +6,6 @@
 #include "archeio/geo/client_addr.h"
 #include "archeio/server/config.h"
 #include "archeio/server/serve_state.h"
-#include "archeio/xdp/xdp_path.h"
 #include "request_client.h"
 #include "request_log.h"
 #include "request_metrics.h"
@@ -120,7 +119,7 @@ void blob_request_handle(const struct request_handler *handler, struct serve_sta
 		return;
 	}
 	struct blob_choice choice;
-	uint32_t region_id = request_client_region(handler, state, routed->peer, who, &client);
+	uint32_t region_id = request_client_region(state, routed->peer, who, &client);
 	serve_state_choose_blob(state, region_id, routed->route->digest, &choice);
 	if (text)
 		ip_format(&client, text->client, sizeof(text->client));

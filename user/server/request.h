@@ -22,7 +22,6 @@ struct config;
 struct logger;
 struct metrics_requests;
 struct serve_state;
-struct xdp_path;
 
 /* Whether url answers a HEAD with 200: check() calls done(arg, present)
  * exactly once, before returning when the answer is known (cached), else
@@ -58,7 +57,6 @@ struct request_handler {
 	const struct route_config *route;
 	const struct config *config; /* trusted proxies, X-Forwarded-For hops, --access-log */
 	const struct logger *log;
-	struct xdp_path *xdp; /* NULL: regions come from the serve state's range table */
 	struct mirror_probe mirror;
 	const struct request_limits *limits; /* NULL: no per-client limit */
 	/* This worker's counters (request_metrics.h); NULL: nothing counted. */

@@ -16,11 +16,10 @@ struct client_place {
 	uint32_t region_id; /* for the metrics; 0: in no range */
 };
 
-static struct client_place place_of(const struct request_handler *handler,
-				    const struct serve_state *state, const struct http_peer *peer,
+static struct client_place place_of(const struct serve_state *state, const struct http_peer *peer,
 				    enum client_addr_result who, const struct ip_addr *client)
 {
-	uint32_t id = request_client_region(handler, state, peer, who, client);
+	uint32_t id = request_client_region(state, peer, who, client);
 	const struct region_name *name = region_table_get(&state->regions, id);
 	return name ? (struct client_place){name->cloud, name->region, id}
 		    : (struct client_place){NULL, NULL, id};
@@ -71,7 +70,7 @@ bool request_limit_refuse(const struct request_handler *handler, struct serve_st
 	struct client_place place = {NULL, NULL, 0};
 	bool placed = false;
 	if (rate_exempt_has_places(limits->exempt)) {
-		place = place_of(handler, state, peer, who, &client);
+		place = place_of(state, peer, who, &client);
 		placed = true;
 		if (rate_exempt_matches_place(limits->exempt, place.cloud, place.region))
 			return false;
@@ -80,7 +79,7 @@ bool request_limit_refuse(const struct request_handler *handler, struct serve_st
 	if (rate_limiter_take(limits->buckets, &client, limits->now_ns(), &wait_ns))
 		return false;
 	if (!placed)
-		place = place_of(handler, state, peer, who, &client);
+		place = place_of(state, peer, who, &client);
 	request_metrics_limited(handler, place.region_id);
 	if (text)
 		ip_format(&client, text->client, sizeof(text->client));

@@ -17,11 +17,28 @@ _Static_assert(MIRROR_BASE_URL_MAX + sizeof("/containers/images/") - 1 + ROUTE_D
 
 static void state_free(struct serve_state *state)
 {
+	free(state->rule_of_region);
 	range_table_free(state->table);
 	range_set_free(&state->ranges);
 	region_table_free(&state->regions);
 	mirror_rules_free(&state->rules);
 	free(state);
+}
+
+/* mirror_rules_select() for every region of the state, once. */
+static int resolve_region_rules(struct serve_state *state)
+{
+	uint32_t count = state->regions.count;
+	state->rule_of_region = calloc(count, sizeof(*state->rule_of_region));
+	if (!state->rule_of_region)
+		return -1;
+	state->rule_of_region[REGION_NONE] = mirror_rules_select(&state->rules, NULL, NULL);
+	for (uint32_t id = 1; id < count; id++) {
+		const struct region_name *name = region_table_get(&state->regions, id);
+		state->rule_of_region[id] = mirror_rules_select(
+		    &state->rules, name ? name->cloud : NULL, name ? name->region : NULL);
+	}
+	return 0;
 }
 
 struct serve_state *serve_state_load(const struct config *config,
@@ -55,6 +72,10 @@ struct serve_state *serve_state_load(const struct config *config,
 	} else if (mirror_rules_default(&state->rules, config->default_mirror, err, errlen) != 0) {
 		goto fail;
 	}
+	if (resolve_region_rules(state) != 0) {
+		snprintf(err, errlen, "out of memory resolving mirror rules");
+		goto fail;
+	}
 	if (!(state->table = range_table_build(&state->ranges))) {
 		snprintf(err, errlen, "out of memory building the range table");
 		goto fail;
@@ -83,7 +104,8 @@ void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id
 	out->use_mirror = false;
 	out->mirror_url[0] = '\0';
 	const struct mirror_rule *rule =
-	    mirror_rules_select(&state->rules, out->cloud, out->region);
+	    state->rule_of_region[name && region_id < state->regions.count ? region_id
+									   : REGION_NONE];
 	if (!rule || !rule->base_url)
 		return;
 	static const char middle[] = "/containers/images/";

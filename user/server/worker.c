@@ -240,7 +240,6 @@ static void wire_connections(struct worker *worker)
 	    .route = &shared->route,
 	    .config = shared->config,
 	    .log = shared->log,
-	    .xdp = shared->xdp,
 	    .mirror = {.check = check_mirror, .ctx = worker->checker},
 	    .limits = shared->limits,
 	    .counters = &worker->request_counters,

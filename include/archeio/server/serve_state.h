@@ -25,6 +25,11 @@ struct serve_state {
 	struct range_table *table;
 	struct mirror_rules rules;
 	int64_t loaded_at; /* Unix seconds, when serve_state_load() made it */
+	/* The rule each region's blobs follow, resolved once at load so a
+	 * request does no string compares: rule_of_region[id] for ids below
+	 * regions.count, [REGION_NONE] for clients in no range (and ids this
+	 * snapshot does not know). NULL entries: no rule, upstream. */
+	const struct mirror_rule **rule_of_region;
 };
 
 /* Loads ranges and mirror rules named by config. `previous` (may be NULL)

@@ -4,10 +4,10 @@
  *
  * Typical use: xdp_path_open() at start (after the ranges are loaded and the
  * listening ports known), xdp_path_reload() on SIGHUP, after accept()
- * xdp_path_take_conn_tag() and, when it returns false, xdp_path_lookup() of
- * the peer (or of the forwarded address behind a trusted proxy), and
- * xdp_path_close() on exit. Lookups and takes may run on any thread, also
- * during a reload; reloads run one at a time. */
+ * xdp_path_take_conn_tag(), and xdp_path_close() on exit. The server looks
+ * untagged and forwarded addresses up in its userspace range table (same
+ * ranges, no syscall); xdp_path_lookup() is for tools and tests. Lookups and takes may run on any
+ * thread, also during a reload; reloads run one at a time. */
 #ifndef ARCHEIO_XDP_PATH_H
 #define ARCHEIO_XDP_PATH_H
 
@@ -68,7 +68,8 @@ int xdp_path_reload(struct xdp_path *path, const struct range_set *set,
 /* Takes (reads and deletes) the tag XDP wrote for this connection. */
 bool xdp_path_take_conn_tag(struct xdp_path *path, const struct conn_tuple *tuple,
 			    uint32_t *region_id);
-/* LPM lookup in the active maps; REGION_NONE when nothing matches. */
+/* LPM lookup in the active maps (a bpf() syscall under a lock); REGION_NONE
+ * when nothing matches. */
 uint32_t xdp_path_lookup(struct xdp_path *path, const struct ip_addr *addr);
 /* The mode actually in use (native or skb; never auto) and the program id. */
 enum xdp_path_mode xdp_path_attached_mode(const struct xdp_path *path);
