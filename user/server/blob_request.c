@@ -3,10 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archeio/geo/client_addr.h"
-#include "archeio/server/config.h"
 #include "archeio/server/serve_state.h"
-#include "archeio/xdp/xdp_path.h"
 #include "request_log.h"
 #include "route_response.h"
 
@@ -25,30 +22,6 @@ struct pending_blob {
 	bool keep_alive;
 	char urls[]; /* upstream URL, NUL, mirror URL, NUL */
 };
-
-static enum client_addr_result resolve_client(const struct request_handler *handler,
-					      const struct routed_request *routed,
-					      struct ip_addr *client)
-{
-	const struct http_request *req = routed->req;
-	char xff[2048];
-	long xff_len = http_join_xff(req, xff, sizeof(xff));
-	return client_addr_resolve(
-	    &routed->peer->addr, &handler->config->proxies, handler->config->xff_hops,
-	    req->xff_count && xff_len >= 0 ? xff : NULL, xff_len > 0 ? (size_t)xff_len : 0, client);
-}
-
-/* The XDP tag names the peer's region, so it counts only when the peer is
- * the client. */
-static uint32_t region_of(const struct request_handler *handler, const struct serve_state *state,
-			  const struct http_peer *peer, enum client_addr_result who,
-			  const struct ip_addr *client)
-{
-	if (who == CLIENT_ADDR_PEER && peer->tagged)
-		return peer->tag;
-	return handler->xdp ? xdp_path_lookup(handler->xdp, client)
-			    : range_table_lookup(state->table, client);
-}
 
 static void on_mirror_checked(void *arg, bool present)
 {
@@ -107,38 +80,23 @@ static void ask_mirror(const struct request_handler *handler, struct serve_state
 	handler->mirror.check(handler->mirror.ctx, p->mirror, on_mirror_checked, p);
 }
 
-static void answer_bad_forwarded_for(const struct request_handler *handler,
-				     const struct routed_request *routed,
-				     struct request_log_text *text,
-				     const struct request_reply *reply)
-{
-	/* A /v2/ error like every other: an OCI error body, the API version. */
-	struct response resp = {.status = 400,
-				.oci_error = "UNSUPPORTED",
-				.message = "missing or malformed X-Forwarded-For",
-				.api_version = true,
-				.keep_alive = routed->keep_alive,
-				.head = routed->head};
-	if (text)
-		ip_format(&routed->peer->addr, text->client, sizeof(text->client));
-	request_log_reply(handler, reply, &resp, text, NULL, NULL);
-}
-
 void blob_request_handle(const struct request_handler *handler, struct serve_state *state,
 			 const struct routed_request *routed, struct request_log_text *text,
 			 const struct request_reply *reply)
 {
-	struct ip_addr client;
-	enum client_addr_result who = resolve_client(handler, routed, &client);
-	if (who == CLIENT_ADDR_BAD_HEADER) {
-		answer_bad_forwarded_for(handler, routed, text, reply);
-		return;
+	struct client_place resolved;
+	const struct client_place *place = routed->place;
+	if (!place) {
+		if (!client_place_resolve(handler, state, routed, &resolved)) {
+			client_place_refuse(handler, routed, text, reply);
+			return;
+		}
+		place = &resolved;
 	}
 	struct blob_choice choice;
-	serve_state_choose_blob(state, region_of(handler, state, routed->peer, who, &client),
-				routed->route->digest, &choice);
+	serve_state_choose_blob(state, place->region_id, routed->route->digest, &choice);
 	if (text)
-		ip_format(&client, text->client, sizeof(text->client));
+		ip_format(&place->addr, text->client, sizeof(text->client));
 	if (!choice.use_mirror) {
 		struct response resp;
 		response_from_route(routed->route, routed->head, routed->keep_alive, &resp);

@@ -85,6 +85,13 @@ static const struct option_spec config_options[] = {
      .set = config_set_upstream_path,
      .default_value = CONFIG_DEFAULT_UPSTREAM_PATH,
      .help = "repository path put before the client's on the upstream; may be empty"},
+    {.flag = "upstream-rules",
+     .env = "ARCHEIO_UPSTREAM_RULES",
+     .metavar = "FILE",
+     .kind = OPTION_STRING,
+     FIELD(upstream_rules_file),
+     .help = "CLOUD[:REGION] URL rules (the mirror rules' format, no 'upstream' keyword): the "
+	     "upstream for each client's region; others get --upstream. Default: none"},
     {.flag = "signature-upstream",
      .env = "SIGNATURE_UPSTREAM_ENDPOINT",
      .metavar = "URL",

@@ -2,9 +2,51 @@
 
 #include <string.h>
 
+#include "archeio/server/serve_state.h"
 #include "blob_request.h"
 #include "request_log.h"
 #include "route_response.h"
+
+/* Upstream rules choose the upstream by the client's region for what goes
+ * to --upstream (rule 7, and a blob's upstream fallback); the signature
+ * upstream and everything else stay as routed. */
+static bool wants_regional_upstream(const struct serve_state *state,
+				    const struct route_result *route)
+{
+	return state->upstreams.count > 0 &&
+	       (route->rule == RULE_UPSTREAM || route->rule == RULE_BLOB);
+}
+
+/* Routes again with the region's upstream as base: the router builds (and
+ * bounds) every Location, so the path and query are those of any upstream. */
+static void route_to_regional_upstream(const struct request_handler *handler,
+				       const struct serve_state *state,
+				       const struct http_request *req,
+				       const struct client_place *place, struct route_result *route)
+{
+	const char *base = serve_state_choose_upstream(state, place->region_id);
+	if (!base || strcmp(base, handler->route->upstream) == 0)
+		return;
+	struct route_config regional = *handler->route;
+	regional.upstream = base;
+	route_request(&regional, req->method.ptr, req->method.len, req->target.ptr, req->target.len,
+		      route);
+}
+
+static void answer_routed(const struct request_handler *handler, const struct serve_state *state,
+			  const struct routed_request *routed, struct request_log_text *text,
+			  const struct request_reply *reply)
+{
+	struct response resp;
+	response_from_route(routed->route, routed->head, routed->keep_alive, &resp);
+	const struct region_name *name =
+	    routed->place ? region_table_get(&state->regions, routed->place->region_id) : NULL;
+	if (text)
+		ip_format(routed->place ? &routed->place->addr : &routed->peer->addr, text->client,
+			  sizeof(text->client));
+	request_log_reply(handler, reply, &resp, text, name ? name->cloud : NULL,
+			  name ? name->region : NULL);
+}
 
 void request_handle(const struct request_handler *handler, struct serve_state *state,
 		    const struct http_peer *peer, const struct http_request *req,
@@ -29,13 +71,20 @@ void request_handle(const struct request_handler *handler, struct serve_state *s
 	}
 	route_request(handler->route, req->method.ptr, req->method.len, req->target.ptr,
 		      req->target.len, &route);
+	struct client_place place;
+	/* Without upstream rules only blobs look the client up: the other
+	 * requests cost no lookup. */
+	if (wants_regional_upstream(state, &route)) {
+		if (!client_place_resolve(handler, state, &routed, &place)) {
+			client_place_refuse(handler, &routed, logged, reply);
+			return;
+		}
+		routed.place = &place;
+		route_to_regional_upstream(handler, state, req, &place, &route);
+	}
 	if (route.kind == ROUTE_BLOB) {
 		blob_request_handle(handler, state, &routed, logged, reply);
 		return;
 	}
-	struct response resp;
-	response_from_route(&route, routed.head, routed.keep_alive, &resp);
-	if (logged)
-		ip_format(&peer->addr, text.client, sizeof(text.client));
-	request_log_reply(handler, reply, &resp, logged, NULL, NULL);
+	answer_routed(handler, state, &routed, logged, reply);
 }

@@ -48,6 +48,9 @@ struct config {
 	char **ranges;
 	size_t ranges_count;
 	char *mirrors_file; /* NULL: built-in table */
+	/* NULL: every client's upstream is `upstream`; else CLOUD[:REGION] URL
+	 * rules choosing the upstream by the client's region */
+	char *upstream_rules_file;
 	struct trusted_proxies proxies;
 	unsigned xff_hops;
 	unsigned workers;
