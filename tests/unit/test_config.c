@@ -524,7 +524,8 @@ static void configuration_is_logged_as_fields(void **state)
 	    "\"info_url\":\"http://127.0.0.1/i/\","
 	    "\"privacy_url\":\"https://www.linuxfoundation.org/privacy-policy/\","
 	    "\"mirrors\":\"built-in\",\"upstream_rules\":\"-\",\"ranges\":0,\"trusted_proxies\":1,"
-	    "\"xff_hops\":2,\"workers\":3,\"access_log\":\"off\",\"xdp\":\"-\"}\n"));
+	    "\"xff_hops\":2,\"proxy_protocol\":\"off\",\"workers\":3,\"access_log\":\"off\","
+	    "\"xdp\":\"-\"}\n"));
 	free(text);
 	log.format = LOG_FORMAT_TEXT;
 	log.out = open_memstream(&text, &len);

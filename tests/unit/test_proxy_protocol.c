@@ -45,7 +45,8 @@ static void v1_good_headers(void **state)
 	(void)state;
 	struct proxy_header h;
 	size_t used;
-	static const char tcp4[] = "PROXY TCP4 203.0.113.7 192.0.2.1 56324 443\r\nGET / HTTP/1.1\r\n";
+	static const char tcp4[] =
+	    "PROXY TCP4 203.0.113.7 192.0.2.1 56324 443\r\nGET / HTTP/1.1\r\n";
 	assert_int_equal(parse(tcp4, sizeof(tcp4) - 1, &h, &used), PROXY_PARSE_DONE);
 	assert_int_equal(used, strlen("PROXY TCP4 203.0.113.7 192.0.2.1 56324 443\r\n"));
 	assert_int_equal(h.version, 1);
@@ -85,10 +86,10 @@ static void v1_malformed(void **state)
 	static const char *const cases[] = {
 	    "GET / HTTP/1.1\r\n\r\n",
 	    "proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n",
-	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",	      /* no CR */
-	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\r\n",   /* CR inside */
-	    "PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n",   /* two spaces */
-	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 \r\n",   /* trailing space */
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",	    /* no CR */
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\r\n", /* CR inside */
+	    "PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n",  /* two spaces */
+	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 \r\n",  /* trailing space */
 	    "PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n",
 	    "PROXY TCP4 1.2.3.4 5.6.7.8 1\r\n",
 	    "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
@@ -200,18 +201,16 @@ static void v2_malformed(void **state)
 		uint8_t ver_cmd, fam;
 		size_t len;
 	} cases[] = {
-	    {0x11, 0x11, 12}, /* version 1 in binary */
-	    {0x31, 0x11, 12}, /* version 3 */
-	    {0x22, 0x11, 12}, /* command 2 */
-	    {0x2f, 0x11, 12},
-	    {0x21, 0x12, 12}, /* UDP */
-	    {0x21, 0x31, 12}, /* AF_UNIX */
-	    {0x21, 0x22, 12}, /* UDP over IPv6 */
-	    {0x21, 0x13, 12},
-	    {0x21, 0x11, 11}, /* addresses truncated */
-	    {0x21, 0x21, 12}, /* IPv6 needs 36 */
-	    {0x21, 0x11, 13}, /* one byte of TLV */
-	    {0x21, 0x11, 15}, /* a TLV longer than what is left */
+	    {0x11, 0x11, 12},			/* version 1 in binary */
+	    {0x31, 0x11, 12},			/* version 3 */
+	    {0x22, 0x11, 12},			/* command 2 */
+	    {0x2f, 0x11, 12}, {0x21, 0x12, 12}, /* UDP */
+	    {0x21, 0x31, 12},			/* AF_UNIX */
+	    {0x21, 0x22, 12},			/* UDP over IPv6 */
+	    {0x21, 0x13, 12}, {0x21, 0x11, 11}, /* addresses truncated */
+	    {0x21, 0x21, 12},			/* IPv6 needs 36 */
+	    {0x21, 0x11, 13},			/* one byte of TLV */
+	    {0x21, 0x11, 15},			/* a TLV longer than what is left */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t body[64] = {0};
@@ -281,8 +280,8 @@ static void written_headers_parse_back(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(v1_good_headers),	    cmocka_unit_test(v1_malformed),
-	    cmocka_unit_test(v2_good_headers),	    cmocka_unit_test(v2_malformed),
+	    cmocka_unit_test(v1_good_headers),	   cmocka_unit_test(v1_malformed),
+	    cmocka_unit_test(v2_good_headers),	   cmocka_unit_test(v2_malformed),
 	    cmocka_unit_test(signature_detection), cmocka_unit_test(written_headers_parse_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,8 +75,8 @@ static bool parse_v1_addr(const char *s, size_t len, bool v6, struct ip_addr *ou
 	return has_colon == v6 && ip_parse_span(s, len, out);
 }
 
-static enum proxy_parse_result parse_v1_line(const char *line, size_t len,
-					     struct proxy_header *out, const char **why)
+static enum proxy_parse_result parse_v1_line(const char *line, size_t len, struct proxy_header *out,
+					     const char **why)
 {
 	/* line: what follows "PROXY ", without the CRLF */
 	if (len >= 7 && memcmp(line, "UNKNOWN", 7) == 0 && (len == 7 || line[7] == ' ')) {

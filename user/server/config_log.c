@@ -15,6 +15,7 @@ void config_log(const struct config *config, const struct logger *log)
 	    LOG_NUMBER("ranges", c->ranges_count),
 	    LOG_NUMBER("trusted_proxies", c->proxies.count),
 	    LOG_NUMBER("xff_hops", c->xff_hops),
+	    LOG_TEXT("proxy_protocol", c->proxy_protocol ? "on" : "off"),
 	    LOG_NUMBER("workers", c->workers),
 	    LOG_TEXT("access_log", c->access_log ? "on" : "off"),
 	    LOG_TEXT("xdp", c->xdp_iface),

@@ -150,6 +150,11 @@ static const struct option_spec config_options[] = {
      .set = config_add_trusted_proxy,
      .clear = config_clear_trusted_proxies,
      .help = "peers whose X-Forwarded-For is believed"},
+    {.flag = "proxy-protocol",
+     .kind = OPTION_SWITCH,
+     FIELD(proxy_protocol),
+     .help = "every listener: connections from a --trusted-proxy must open with a PROXY v1/v2 "
+	     "header naming the client; from others a PROXY header is refused"},
     {.flag = "xff-hops",
      .env = "ARCHEIO_XFF_HOPS",
      .metavar = "N",

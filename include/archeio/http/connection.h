@@ -30,13 +30,24 @@ enum http_tls_event {
 	HTTP_TLS_PLAIN_HTTP,	   /* plain HTTP sent to the TLS port: answered 400, closed */
 };
 
+/* Whether a connection must, or must not, open with a PROXY protocol header
+ * (proxy_protocol.h); the accepting layer decides whom it trusts. */
+enum http_proxy_mode {
+	HTTP_PROXY_OFF,	     /* PROXY protocol off: the first bytes are TLS or HTTP */
+	HTTP_PROXY_REQUIRED, /* a trusted balancer: a valid header first, else closed */
+	HTTP_PROXY_REFUSED,  /* not trusted: a connection opening with a header is closed */
+};
+
 /* What the accepting layer knows about a connection's peer. The tag is
  * carried for the handler and means nothing here (archeio: the region the
- * XDP program tagged the connection's SYN with). */
+ * XDP program tagged the connection's SYN with). After a PROXY header, addr
+ * is the client it names, proxied is set and the tag is dropped. */
 struct http_peer {
 	struct ip_addr addr;
 	bool tagged;
 	uint32_t tag;
+	enum http_proxy_mode proxy;
+	bool proxied;
 };
 
 struct http_connection_ops {
@@ -52,6 +63,9 @@ struct http_connection_ops {
 	/* TLS listeners only; may be NULL. */
 	void (*tls_event)(void *ctx, const struct http_peer *peer, enum http_tls_event event,
 			  const char *detail);
+	/* A PROXY header was refused or malformed (why), or a trusted balancer
+	 * sent none in time (why "timeout"); the connection closes. May be NULL. */
+	void (*proxy_refused)(void *ctx, const struct http_peer *peer, const char *why);
 };
 
 /* The connections of one event loop. The owner fills the first block before

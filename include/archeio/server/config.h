@@ -52,6 +52,9 @@ struct config {
 	 * rules choosing the upstream by the client's region */
 	char *upstream_rules_file;
 	struct trusted_proxies proxies;
+	/* PROXY protocol on every listener: required from proxies, refused from
+	 * everyone else */
+	bool proxy_protocol;
 	unsigned xff_hops;
 	unsigned workers;
 	char *pid_file; /* NULL: none */
