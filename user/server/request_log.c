@@ -19,7 +19,8 @@ bool request_log_enabled(const struct request_handler *handler)
 static void span_copy(char *dst, size_t cap, struct http_span span)
 {
 	size_t n = span.len < cap - 1 ? span.len : cap - 1;
-	memcpy(dst, span.ptr, n);
+	if (n) /* an absent header is a NULL span: memcpy may not be given NULL */
+		memcpy(dst, span.ptr, n);
 	dst[n] = '\0';
 }
 
