@@ -62,6 +62,21 @@ static void log_ranges_warnings(const struct server *server, const struct ranges
 			w->total - kept);
 }
 
+/* Each upstream rule, so the operator sees where each region's requests go. */
+static void log_upstream_rules(const struct server *server, const struct mirror_rules *rules)
+{
+	for (size_t i = 0; i < rules->count; i++) {
+		const struct mirror_rule *rule = &rules->rules[i];
+		const struct log_field fields[] = {
+		    LOG_TEXT("cloud", rule->cloud),
+		    LOG_TEXT("region", rule->region[0] ? rule->region : NULL),
+		    LOG_TEXT("upstream", rule->base_url),
+		};
+		log_record(server->log, LOG_INFO, "upstream rule", fields,
+			   sizeof(fields) / sizeof(fields[0]));
+	}
+}
+
 /* Numbers as fields: prefixes, regions and mirror rules; per_cloud gives
  * each cloud's IPv4/IPv6 prefix counts ("aws=9000/3000 gcp=..."). */
 static void log_state(const struct server *server, const struct serve_state *state,
@@ -78,10 +93,12 @@ static void log_state(const struct server *server, const struct serve_state *sta
 	    LOG_NUMBER("prefixes", state->ranges.count),
 	    LOG_NUMBER("regions", state->regions.count ? state->regions.count - 1 : 0),
 	    LOG_NUMBER("mirror_rules", state->rules.count),
+	    LOG_NUMBER("upstream_rules", state->upstreams.count),
 	    LOG_TEXT("per_cloud", n ? summary : NULL),
 	};
 	log_ranges_warnings(server, &state->ranges.warnings);
 	log_record(server->log, LOG_INFO, what, fields, sizeof(fields) / sizeof(fields[0]));
+	log_upstream_rules(server, &state->upstreams);
 	/* It serves, but no client can be placed: the operator must hear it. */
 	if (state->ranges.count == 0)
 		log_msg(server->log, LOG_WARN,
