@@ -724,6 +724,42 @@ static void upstream_rules_use_the_tag_and_forwarded_for(void **state)
 	assert_string_equal(f->answer.location, "");
 }
 
+/* --rate-limit and --upstream-rules together: one client, found once, for
+ * both (the forwarded one, not the proxy), and for the access log. */
+static void limit_and_upstream_rules_share_the_client(void **state)
+{
+	struct fixture *f = *state;
+	struct rate_limiter buckets;
+	struct rate_exempt exempt;
+	struct request_limits limits;
+	limit_requests(f, &buckets, &exempt, &limits); /* the proxy's /24 is exempt */
+	f->handler.counters = &f->counters;
+	const char *forwarded = "GET " MANIFEST_PATH " HTTP/1.1\r\n"
+				"X-Forwarded-For: 10.9.9.9, " PROXY "\r\n\r\n";
+	for (int i = 0; i < 2; i++) {
+		handle(f, forwarded, PROXY);
+		assert_int_equal(f->answer.status, 307);
+		assert_string_equal(f->answer.location,
+				    "https://use1.example/v2/images/pause/manifests/latest");
+		assert_non_null(strstr(last_log_line(f),
+				       "client=10.9.9.9 cloud=aws region=us-east-1 method=GET"));
+	}
+	handle(f, forwarded, PROXY);
+	assert_int_equal(f->answer.status, 429);
+	assert_non_null(strstr(last_log_line(f), "client=10.9.9.9 cloud=aws region=us-east-1"));
+	/* No header: the limit counts the (exempt) proxy, the rules need the
+	 * client: 400, counted under the manifest route. */
+	handle(f, "GET " MANIFEST_PATH " HTTP/1.1\r\n\r\n", PROXY);
+	assert_int_equal(f->answer.status, 400);
+	assert_string_equal(f->answer.oci_error, "UNSUPPORTED");
+	assert_non_null(strstr(last_log_line(f), "client=" PROXY " cloud=- region=-"));
+	assert_int_equal(requests(f, METRICS_ROUTE_MANIFEST, 400), 1);
+	assert_int_equal(metrics_limited(&f->counters, region_id(f, "10.9.9.9")), 1);
+	metrics_requests_free(&f->counters);
+	rate_limiter_free(&buckets);
+	rate_exempt_free(&exempt);
+}
+
 static void upstream_rules_pick_the_blob_fallback(void **state)
 {
 	struct fixture *f = *state;
@@ -802,6 +838,7 @@ int main(void)
 	    TEST_RULES(upstream_rules_use_the_tag_and_forwarded_for),
 	    TEST_RULES(upstream_rules_pick_the_blob_fallback),
 	    TEST_RULES(upstream_rules_leave_the_signature_upstream),
+	    TEST_RULES(limit_and_upstream_rules_share_the_client),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
