@@ -183,13 +183,29 @@ static int open_xdp(struct server *server)
 			  sizeof(err));
 	options.syn_limit = c->xdp_syn_limit;
 	options.syn_burst = c->xdp_syn_burst;
-	options.syn_exempt = exempt.prefixes;
-	options.syn_exempt_count = exempt.prefix_count;
+	/* The trusted proxies too: every client behind a balancer (X-Forwarded-For
+	 * or PROXY protocol) connects from its few addresses. */
+	size_t syn_exempt_count = exempt.prefix_count + c->proxies.count;
+	struct ip_prefix *syn_exempt =
+	    syn_exempt_count ? calloc(syn_exempt_count, sizeof(*syn_exempt)) : NULL;
+	if (syn_exempt_count && !syn_exempt) {
+		rate_exempt_free(&exempt);
+		log_msg(server->log, LOG_ERROR, "XDP: out of memory");
+		return -1;
+	}
+	if (exempt.prefix_count)
+		memcpy(syn_exempt, exempt.prefixes, exempt.prefix_count * sizeof(*syn_exempt));
+	if (c->proxies.count)
+		memcpy(syn_exempt + exempt.prefix_count, c->proxies.prefixes,
+		       c->proxies.count * sizeof(*syn_exempt));
+	options.syn_exempt = syn_exempt;
+	options.syn_exempt_count = syn_exempt_count;
 	struct serve_state *state = state_holder_acquire(&server->states, NULL);
 	server->shared.xdp =
 	    xdp_path_open(&options, &state->ranges, &state->regions, err, sizeof(err));
 	serve_state_release(state);
 	rate_exempt_free(&exempt);
+	free(syn_exempt);
 	if (!server->shared.xdp) {
 		log_msg(server->log, LOG_ERROR, "XDP: %s", err);
 		return -1;
@@ -201,7 +217,7 @@ static int open_xdp(struct server *server)
 	if (c->xdp_syn_limit)
 		log_msg(server->log, LOG_INFO,
 			"XDP: SYN limit %u/s per source (IPv4 address, IPv6 /64), burst %u, %zu "
-			"exempt CIDRs",
+			"exempt CIDRs (with the trusted proxies)",
 			(unsigned)c->xdp_syn_limit, (unsigned)c->xdp_syn_burst,
 			options.syn_exempt_count);
 	return 0;
