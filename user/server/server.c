@@ -158,6 +158,28 @@ static void log_xdp(void *ctx, const char *message)
 	log_msg(server->log, LOG_INFO, "XDP: %s", message);
 }
 
+/* The CIDRs the XDP SYN limit leaves alone: --rate-limit-exempt's, and the
+ * trusted proxies' (every client behind a balancer, X-Forwarded-For or PROXY
+ * protocol, connects from its few addresses). Set in options; the caller
+ * frees the array (NULL: none, or out of memory when the count is not 0). */
+static struct ip_prefix *syn_exempt_prefixes(const struct rate_exempt *exempt,
+					     const struct trusted_proxies *proxies,
+					     struct xdp_path_options *options)
+{
+	size_t count = exempt->prefix_count + proxies->count;
+	struct ip_prefix *all = count ? calloc(count, sizeof(*all)) : NULL;
+	options->syn_exempt = all;
+	options->syn_exempt_count = count;
+	if (!all)
+		return NULL;
+	if (exempt->prefix_count)
+		memcpy(all, exempt->prefixes, exempt->prefix_count * sizeof(*all));
+	if (proxies->count)
+		memcpy(all + exempt->prefix_count, proxies->prefixes,
+		       proxies->count * sizeof(*all));
+	return all;
+}
+
 static int open_xdp(struct server *server)
 {
 	const struct config *c = server->config;
@@ -183,23 +205,12 @@ static int open_xdp(struct server *server)
 			  sizeof(err));
 	options.syn_limit = c->xdp_syn_limit;
 	options.syn_burst = c->xdp_syn_burst;
-	/* The trusted proxies too: every client behind a balancer (X-Forwarded-For
-	 * or PROXY protocol) connects from its few addresses. */
-	size_t syn_exempt_count = exempt.prefix_count + c->proxies.count;
-	struct ip_prefix *syn_exempt =
-	    syn_exempt_count ? calloc(syn_exempt_count, sizeof(*syn_exempt)) : NULL;
-	if (syn_exempt_count && !syn_exempt) {
+	struct ip_prefix *syn_exempt = syn_exempt_prefixes(&exempt, &c->proxies, &options);
+	if (options.syn_exempt_count && !syn_exempt) {
 		rate_exempt_free(&exempt);
 		log_msg(server->log, LOG_ERROR, "XDP: out of memory");
 		return -1;
 	}
-	if (exempt.prefix_count)
-		memcpy(syn_exempt, exempt.prefixes, exempt.prefix_count * sizeof(*syn_exempt));
-	if (c->proxies.count)
-		memcpy(syn_exempt + exempt.prefix_count, c->proxies.prefixes,
-		       c->proxies.count * sizeof(*syn_exempt));
-	options.syn_exempt = syn_exempt;
-	options.syn_exempt_count = syn_exempt_count;
 	struct serve_state *state = state_holder_acquire(&server->states, NULL);
 	server->shared.xdp =
 	    xdp_path_open(&options, &state->ranges, &state->regions, err, sizeof(err));
