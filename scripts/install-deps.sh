@@ -5,13 +5,15 @@
 # tests/integration/test_image.sh); with --no-install-recommends they add only
 # conmon, uidmap and libsubid to what skopeo and containerd already bring (runc,
 # the CNI plugins, containers-common). python3-yaml parses the Kubernetes manifests.
+# haproxy is the L4 load balancer in front of archeio in tests/integration/test_proxy_protocol.sh.
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 PKGS=(make gcc clang llvm libbpf-dev libxdp-dev bpftool xdp-tools libevent-dev libcmocka-dev
 	libjansson-dev libcurl4-openssl-dev libssl-dev libelf-dev zlib1g-dev pkg-config
 	iproute2 curl openssl jq gcovr sslscan nghttp2-client docker-registry skopeo containerd nginx wrk python3 pmccabe
-	podman buildah mmdebstrap uidmap python3-yaml python3-botocore nodejs prometheus apache2-utils)
+	podman buildah mmdebstrap uidmap python3-yaml python3-botocore nodejs prometheus apache2-utils
+	haproxy)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -96,6 +96,15 @@ check_match "bpftool: the limit's configuration" \
 	"$(bpftool map dump pinned "$BPFFS/syn_limit_cfg" 2>&1)" '"on": 1'
 stop_server
 
+log "a trusted proxy (a balancer every client shares) is never limited"
+start_server "$TMP/trusted.log" --xdp-syn-limit 50 --xdp-syn-burst 50 --trusted-proxy "$FLOOD_IP/32"
+check_match "start-up line counts it exempt" "$(grep 'SYN limit' "$TMP/trusted.log")" "1 exempt CIDRs"
+flood 2000 >/dev/null
+status=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS")
+check_eq "no drops for the trusted proxy" "$(val syn_drops)" "0"
+check_match "SYNs seen" "$(val syns)" "^(19[0-9][0-9]|2000)$"
+stop_server
+
 log "without the limit the same flood passes"
 start_server "$TMP/off.log"
 flood 2000 >/dev/null

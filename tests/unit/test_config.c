@@ -219,6 +219,8 @@ static void bad_values_are_refused(void **state)
 	expect_error("--log-format", "xml", "xml");
 	expect_error("--ranges", "/nonexistent/ranges.json", "/nonexistent/ranges.json");
 	expect_error("--mirrors", "tests", "not a regular file");
+	expect_error("--upstream-rules", "tests", "not a regular file");
+	expect_error("--upstream-rules", "/nonexistent/upstreams", "/nonexistent/upstreams");
 	expect_error("--xdp-mode", "fast", "fast");
 	expect_error("--mirror-probe-interval-ms", "5", "5");
 	expect_error("--bpffs", "relative", "relative");
@@ -555,14 +557,16 @@ static void configuration_is_logged_as_fields(void **state)
 	log.out = open_memstream(&text, &len);
 	config_log(&c, &log);
 	fclose(log.out);
-	assert_non_null(
-	    strstr(text, "\"msg\":\"config\",\"upstream\":\"http://127.0.0.1:5000\","
-			 "\"upstream_path\":\"\",\"signature_upstream\":\"-\","
-			 "\"default_mirror\":\"https://d1be1w964nk82h.cloudfront.net\","
-			 "\"info_url\":\"http://127.0.0.1/i/\","
-			 "\"privacy_url\":\"https://www.linuxfoundation.org/privacy-policy/\","
-			 "\"mirrors\":\"built-in\",\"ranges\":0,\"trusted_proxies\":1,"
-			 "\"xff_hops\":2,\"workers\":3,\"access_log\":\"off\",\"xdp\":\"-\"}\n"));
+	assert_non_null(strstr(
+	    text,
+	    "\"msg\":\"config\",\"upstream\":\"http://127.0.0.1:5000\","
+	    "\"upstream_path\":\"\",\"signature_upstream\":\"-\","
+	    "\"default_mirror\":\"https://d1be1w964nk82h.cloudfront.net\","
+	    "\"info_url\":\"http://127.0.0.1/i/\","
+	    "\"privacy_url\":\"https://www.linuxfoundation.org/privacy-policy/\","
+	    "\"mirrors\":\"built-in\",\"upstream_rules\":\"-\",\"ranges\":0,\"trusted_proxies\":1,"
+	    "\"xff_hops\":2,\"proxy_protocol\":\"off\",\"workers\":3,\"access_log\":\"off\","
+	    "\"xdp\":\"-\"}\n"));
 	free(text);
 	log.format = LOG_FORMAT_TEXT;
 	log.out = open_memstream(&text, &len);

@@ -28,6 +28,10 @@ struct fake_owner {
 	struct http_connection *waiting; /* the connection owed an answer */
 	uint32_t seen_tag;
 	bool seen_tagged;
+	char seen_addr[64];
+	bool seen_proxied;
+	int proxy_refusals;
+	char proxy_why[128];
 	/* What the connection told about the answers it serialised. */
 	int sent_calls;
 	size_t sent_bytes;
@@ -61,6 +65,8 @@ static void on_request(void *ctx, struct http_connection *conn, const struct htt
 	const struct http_peer *peer = http_connection_peer(conn);
 	o->seen_tagged = peer->tagged;
 	o->seen_tag = peer->tag;
+	o->seen_proxied = peer->proxied;
+	ip_format(&peer->addr, o->seen_addr, sizeof(o->seen_addr));
 	struct response resp = redirect;
 	resp.keep_alive = req->keep_alive;
 	if (o->location)
@@ -90,10 +96,21 @@ static void on_closed(void *ctx)
 	o->closed++;
 }
 
-static const struct http_connection_ops ops = {
-    .handle = on_request, .date = fixed_date, .draining = is_draining, .closed = on_closed};
+static void on_proxy_refused(void *ctx, const struct http_peer *peer, const char *why)
+{
+	(void)peer;
+	struct fake_owner *o = ctx;
+	o->proxy_refusals++;
+	snprintf(o->proxy_why, sizeof(o->proxy_why), "%s", why);
+}
 
-static int setup(void **state)
+static const struct http_connection_ops ops = {.handle = on_request,
+					       .date = fixed_date,
+					       .draining = is_draining,
+					       .closed = on_closed,
+					       .proxy_refused = on_proxy_refused};
+
+static int setup_mode(void **state, enum http_proxy_mode mode)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->base = event_base_new();
@@ -108,11 +125,26 @@ static int setup(void **state)
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	fcntl(fds[1], F_SETFL, O_NONBLOCK);
 	f->client = fds[1];
-	struct http_peer peer = {.tagged = true, .tag = 7};
+	struct http_peer peer = {.tagged = true, .tag = 7, .proxy = mode};
 	ip_parse("192.0.2.1", &peer.addr);
 	http_connection_accept(&f->set, fds[0], &peer, NULL);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_mode(state, HTTP_PROXY_OFF);
+}
+
+static int setup_proxy_required(void **state)
+{
+	return setup_mode(state, HTTP_PROXY_REQUIRED);
+}
+
+static int setup_proxy_refused(void **state)
+{
+	return setup_mode(state, HTTP_PROXY_REFUSED);
 }
 
 static int teardown(void **state)
@@ -436,15 +468,134 @@ static void closes_and_errors_are_counted(void **state)
 	assert_int_equal(http_error_status_code(HTTP_ERROR_431), 431);
 }
 
+static void send_bytes(struct fixture *f, const void *data, size_t len)
+{
+	assert_int_equal(send(f->client, data, len, MSG_NOSIGNAL), (ssize_t)len);
+	run_loop(f);
+}
+
+/* A trusted balancer's v1 header, cut anywhere: the client it names is the
+ * peer above, the balancer's XDP tag is gone; the request after it is read. */
+static void proxy_v1_header_in_pieces_names_the_client(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "PROXY TCP4 203.0.113.7 192");
+	client_send(f, ".0.2.9 40000 443\r");
+	assert_int_equal(f->owner.requests, 0);
+	client_send(f, "\nGET /a HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->owner.requests, 1);
+	assert_string_equal(f->owner.last_target, "/a");
+	assert_string_equal(f->owner.seen_addr, "203.0.113.7");
+	assert_true(f->owner.seen_proxied);
+	assert_false(f->owner.seen_tagged);
+	char buf[4096];
+	bool eof;
+	assert_non_null(strstr(client_read(f, buf, sizeof(buf), &eof), "307"));
+	assert_false(eof);
+}
+
+static void proxy_v2_header_and_request_in_one_segment(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t msg[256];
+	memcpy(msg, "\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c", 16);
+	memcpy(msg + 16, "\xcb\x00\x71\x07\xc0\x00\x02\x01\x9c\x40\x01\xbb", 12);
+	static const char req[] = "GET /b HTTP/1.1\r\n\r\n";
+	memcpy(msg + 28, req, sizeof(req) - 1);
+	send_bytes(f, msg, 28 + sizeof(req) - 1);
+	assert_int_equal(f->owner.requests, 1);
+	assert_string_equal(f->owner.last_target, "/b");
+	assert_string_equal(f->owner.seen_addr, "203.0.113.7");
+}
+
+/* LOCAL: the balancer's own health check; the peer (and its tag) stay. */
+static void proxy_v2_local_keeps_the_peer(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t msg[64];
+	memcpy(msg, "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16);
+	memcpy(msg + 16, "GET /c HTTP/1.1\r\n\r\n", 19);
+	send_bytes(f, msg, 35);
+	assert_int_equal(f->owner.requests, 1);
+	assert_string_equal(f->owner.seen_addr, "192.0.2.1");
+	assert_true(f->owner.seen_tagged);
+	assert_false(f->owner.seen_proxied);
+}
+
+static void proxy_required_without_header_closes(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "GET /d HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->owner.requests, 0);
+	assert_int_equal(f->owner.proxy_refusals, 1);
+	assert_string_equal(f->owner.proxy_why, "no PROXY header");
+	assert_int_equal(counter_read(&f->set.stats.proxy_refused[HTTP_PROXY_REFUSED_MALFORMED]),
+			 1);
+	char buf[256];
+	bool eof;
+	/* nothing answered; closed (unread bytes may make it a reset, not an EOF) */
+	assert_string_equal(client_read(f, buf, sizeof(buf), &eof), "");
+	assert_int_equal(f->set.count, 0);
+}
+
+static void proxy_malformed_header_closes(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "PROXY TCP4 203.0.113.7 192.0.2.9 40000 99999\r\nGET / HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->owner.requests, 0);
+	assert_string_equal(f->owner.proxy_why, "v1: bad port");
+	assert_int_equal(f->set.count, 0);
+	assert_int_equal(counter_read(&f->set.stats.proxy_refused[HTTP_PROXY_REFUSED_MALFORMED]),
+			 1);
+	assert_int_equal(counter_read(&f->set.stats.closed[HTTP_CLOSE_ERROR]), 1);
+}
+
+/* A peer that is not trusted: its PROXY header is refused, not believed. */
+static void proxy_header_from_untrusted_peer_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "PROXY TCP4 203.0.113.7 192.0.2.9 40000 443\r\nGET / HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->owner.requests, 0);
+	assert_int_equal(f->owner.proxy_refusals, 1);
+	assert_int_equal(f->set.count, 0);
+	assert_int_equal(counter_read(&f->set.stats.proxy_refused[HTTP_PROXY_REFUSED_UNTRUSTED]),
+			 1);
+	assert_int_equal(counter_read(&f->set.stats.proxy_refused[HTTP_PROXY_REFUSED_MALFORMED]),
+			 0);
+}
+
+static void untrusted_peer_without_header_is_served(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "GET /e HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->owner.requests, 1);
+	assert_string_equal(f->owner.seen_addr, "192.0.2.1");
+	assert_true(f->owner.seen_tagged);
+	assert_int_equal(f->owner.proxy_refusals, 0);
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    TEST(answer_now_keeps_the_connection), TEST(pending_answer_holds_the_next_request),
-	    TEST(client_gone_while_pending),	   TEST(draining_makes_the_answer_final),
-	    TEST(drain_closes_idle_connections),   TEST(malformed_request_is_answered_here),
-	    TEST(backpressure_queues_and_resumes), TEST(answer_length_is_told_in_order),
+	    TEST(answer_now_keeps_the_connection),
+	    TEST(pending_answer_holds_the_next_request),
+	    TEST(client_gone_while_pending),
+	    TEST(draining_makes_the_answer_final),
+	    TEST(drain_closes_idle_connections),
+	    TEST(malformed_request_is_answered_here),
+	    TEST(backpressure_queues_and_resumes),
+	    TEST(answer_length_is_told_in_order),
 	    TEST(closes_and_errors_are_counted),
+#define TEST_REQUIRED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_required, teardown)
+#define TEST_REFUSED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_refused, teardown)
+	    TEST_REQUIRED(proxy_v1_header_in_pieces_names_the_client),
+	    TEST_REQUIRED(proxy_v2_header_and_request_in_one_segment),
+	    TEST_REQUIRED(proxy_v2_local_keeps_the_peer),
+	    TEST_REQUIRED(proxy_required_without_header_closes),
+	    TEST_REQUIRED(proxy_malformed_header_closes),
+	    TEST_REFUSED(proxy_header_from_untrusted_peer_is_refused),
+	    TEST_REFUSED(untrusted_peer_without_header_is_served),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,6 +168,7 @@ static void snapshot_text(void **state)
 	    .accepted = 10,
 	    .closed = {4, 3, 1, 0, 1},
 	    .http_errors = {1, 0, 0, 0, 1},
+	    .proxy_refused = {0, 2, 0},
 	    .cache_present = 7,
 	    .origins = origins,
 	    .origin_count = 1,
@@ -220,6 +221,10 @@ static void snapshot_text(void **state)
 		     "archeio_connections_closed_total{reason=\"error\"} 1\n");
 	assert_lines(text, "archeio_http_errors_total{status=\"505\"}",
 		     "archeio_http_errors_total{status=\"505\"} 1\n");
+	assert_lines(text, "archeio_proxy_protocol_refused_total",
+		     "archeio_proxy_protocol_refused_total{reason=\"untrusted\"} 0\n"
+		     "archeio_proxy_protocol_refused_total{reason=\"malformed\"} 2\n"
+		     "archeio_proxy_protocol_refused_total{reason=\"timeout\"} 0\n");
 	assert_lines(
 	    text, "archeio_mirror_checks_total",
 	    "archeio_mirror_checks_total{origin=\"https://m.example\",result=\"present\"} 5\n"

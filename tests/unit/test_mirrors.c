@@ -112,6 +112,39 @@ static void test_most_specific_wins(void **state)
 	mirror_rules_free(&rules);
 }
 
+/* --upstream-rules: the same format, every rule a URL. */
+static void test_upstream_rules(void **state)
+{
+	struct mirror_rules rules;
+	char err[256];
+	static const char good[] = "* https://star.example\n"
+				   "aws https://aws.example/\n"
+				   "aws:us-east-1 https://use1.example # comment\n";
+
+	(void)state;
+	mirror_rules_init(&rules);
+	assert_int_equal(upstream_rules_parse(&rules, "up", good, strlen(good), err, sizeof(err)),
+			 0);
+	assert_string_equal(selected(&rules, "aws", "us-east-1"), "https://use1.example");
+	assert_string_equal(selected(&rules, "aws", "eu-west-1"), "https://aws.example");
+	assert_string_equal(selected(&rules, "gcp", "us-central1"), "https://star.example");
+	static const char *const bad[][2] = {
+	    {"gcp upstream\n", "up:1: 'upstream' is not allowed here (name the upstream's URL): "
+			       "'upstream'"},
+	    {"aws:us-east-1\n", "up:1: expected 'CLOUD[:REGION] URL', got 'aws:us-east-1'"},
+	    {"aws ftp://x/\n", "up:1: not 'upstream' or an absolute http(s) URL: 'ftp://x/'"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(upstream_rules_parse(&rules, "up", bad[i][0], strlen(bad[i][0]),
+						      err, sizeof(err)),
+				 -1);
+		assert_string_equal(err, bad[i][1]);
+		/* a bad file keeps the rules */
+		assert_int_equal(rules.count, 3);
+	}
+	mirror_rules_free(&rules);
+}
+
 static void test_no_default_rule(void **state)
 {
 	struct mirror_rules rules;
@@ -470,6 +503,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_file_means_upstream),
 	    cmocka_unit_test(test_most_specific_wins),
 	    cmocka_unit_test(test_no_default_rule),
+	    cmocka_unit_test(test_upstream_rules),
 	    cmocka_unit_test(test_errors_name_file_and_line),
 	    cmocka_unit_test(test_base_url_too_long_for_a_redirect),
 	    cmocka_unit_test(test_error_buffer_optional),

@@ -56,6 +56,7 @@ struct fixture {
 	char dir[64];
 	char ranges[96];
 	char mirrors[96];
+	char upstreams[96];
 	struct config config;
 	struct route_config route;
 	struct serve_state *state;
@@ -123,7 +124,8 @@ static void write_file(const char *path, const char *text)
 	fclose(file);
 }
 
-static int setup(void **state)
+/* With upstream_rules, the serve state also chooses upstreams by region. */
+static int setup_with(void **state, const char *upstream_rules)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/archeio-request-XXXXXX");
@@ -131,7 +133,9 @@ static int setup(void **state)
 		return -1;
 	snprintf(f->ranges, sizeof(f->ranges), "%s/ranges.txt", f->dir);
 	snprintf(f->mirrors, sizeof(f->mirrors), "%s/mirrors", f->dir);
+	snprintf(f->upstreams, sizeof(f->upstreams), "%s/upstreams", f->dir);
 	write_file(f->ranges, "10.0.0.0/8 aws us-east-1\n"
+			      "172.16.0.0/12 aws eu-west-1\n"
 			      "192.0.2.0/24 gcp us-central1\n");
 	write_file(f->mirrors, "gcp upstream\n"
 			       "aws:us-east-1 http://127.0.0.1:1/use1\n"
@@ -149,10 +153,16 @@ static int setup(void **state)
 			      "https://upstream.example",
 			      "--upstream-path",
 			      "images",
-			      "--access-log"};
+			      "--access-log",
+			      "--upstream-rules",
+			      f->upstreams};
+	int argc = (int)(sizeof(argv) / sizeof(argv[0]));
+	if (upstream_rules)
+		write_file(f->upstreams, upstream_rules);
+	else
+		argc -= 2;
 	char err[256];
-	if (config_parse(&f->config, (int)(sizeof(argv) / sizeof(argv[0])), (char **)argv, no_env,
-			 err, sizeof(err)) != CONFIG_OK)
+	if (config_parse(&f->config, argc, (char **)argv, no_env, err, sizeof(err)) != CONFIG_OK)
 		return -1;
 	f->state = serve_state_load(&f->config, NULL, err, sizeof(err));
 	if (!f->state)
@@ -175,6 +185,19 @@ static int setup(void **state)
 	return 0;
 }
 
+static int setup(void **state)
+{
+	return setup_with(state, NULL);
+}
+
+/* Most specific wins, no '*': unlisted clients keep --upstream. */
+static int setup_upstream_rules(void **state)
+{
+	return setup_with(state, "aws:us-east-1 https://use1.example/\n"
+				 "aws https://aws.example\n"
+				 "gcp:us-central1 https://usc1.example # its own region\n");
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -184,6 +207,7 @@ static int teardown(void **state)
 	free(f->log_text);
 	unlink(f->ranges);
 	unlink(f->mirrors);
+	unlink(f->upstreams);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -629,6 +653,161 @@ static void signatures_are_counted(void **state)
 	metrics_requests_free(&f->counters);
 }
 
+#define MANIFEST_PATH "/v2/pause/manifests/latest"
+
+static void upstream_rules_pick_each_regions_upstream(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *peer;
+		const char *location;
+		const char *logged;
+	} cases[] = {
+	    {"10.1.2.3", "https://use1.example/v2/images/pause/manifests/latest",
+	     "client=10.1.2.3 cloud=aws region=us-east-1 method=GET"},
+	    /* aws, but no rule for eu-west-1: the cloud's rule */
+	    {"172.16.9.9", "https://aws.example/v2/images/pause/manifests/latest",
+	     "client=172.16.9.9 cloud=aws region=eu-west-1 method=GET"},
+	    {"192.0.2.5", "https://usc1.example/v2/images/pause/manifests/latest",
+	     "client=192.0.2.5 cloud=gcp region=us-central1 method=GET"},
+	    /* in no range and no '*' rule: --upstream */
+	    {"100.64.0.1", "https://upstream.example/v2/images/pause/manifests/latest",
+	     "client=100.64.0.1 cloud=- region=- method=GET"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		handle(f, "GET " MANIFEST_PATH " HTTP/1.1\r\n\r\n", cases[i].peer);
+		assert_int_equal(f->answer.count, (int)i + 1);
+		assert_int_equal(f->answer.status, 307);
+		assert_string_equal(f->answer.location, cases[i].location);
+		assert_non_null(strstr(last_log_line(f), cases[i].logged));
+	}
+	assert_int_equal(f->mirror.calls, 0);
+}
+
+static void upstream_rules_cover_tags_referrers_and_queries(void **state)
+{
+	struct fixture *f = *state;
+	handle(f, "GET /v2/pause/tags/list?n=10&last=a HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_string_equal(f->answer.location,
+			    "https://use1.example/v2/images/pause/tags/list?n=10&last=a");
+	handle(f, "GET /v2/pause/referrers/" DIGEST "?artifactType=x HTTP/1.1\r\n\r\n",
+	       "192.0.2.5");
+	assert_string_equal(f->answer.location,
+			    "https://usc1.example/v2/images/pause/referrers/" DIGEST
+			    "?artifactType=x");
+	/* Not an upstream answer: untouched. */
+	handle(f, "GET /v2/ HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->answer.status, 200);
+	assert_string_equal(f->answer.location, "");
+}
+
+static void upstream_rules_use_the_tag_and_forwarded_for(void **state)
+{
+	struct fixture *f = *state;
+	/* The XDP tag places the (unlisted) peer. */
+	handle_tagged(f, "GET " MANIFEST_PATH " HTTP/1.1\r\n\r\n", "100.64.0.1", true,
+		      region_id(f, "192.0.2.5"));
+	assert_string_equal(f->answer.location,
+			    "https://usc1.example/v2/images/pause/manifests/latest");
+	/* Behind a trusted proxy the forwarded client counts, not the proxy's tag. */
+	handle_tagged(f,
+		      "GET " MANIFEST_PATH " HTTP/1.1\r\n"
+		      "X-Forwarded-For: 172.16.1.1, " PROXY "\r\n\r\n",
+		      PROXY, true, region_id(f, "192.0.2.5"));
+	assert_string_equal(f->answer.location,
+			    "https://aws.example/v2/images/pause/manifests/latest");
+	assert_non_null(strstr(last_log_line(f), "client=172.16.1.1 cloud=aws region=eu-west-1"));
+	/* A trusted proxy without the header: 400, as for blobs. */
+	handle(f, "GET " MANIFEST_PATH " HTTP/1.1\r\n\r\n", PROXY);
+	assert_int_equal(f->answer.status, 400);
+	assert_string_equal(f->answer.oci_error, "UNSUPPORTED");
+	assert_string_equal(f->answer.location, "");
+}
+
+/* --rate-limit and --upstream-rules together: one client, found once, for
+ * both (the forwarded one, not the proxy), and for the access log. */
+static void limit_and_upstream_rules_share_the_client(void **state)
+{
+	struct fixture *f = *state;
+	struct rate_limiter buckets;
+	struct rate_exempt exempt;
+	struct request_limits limits;
+	limit_requests(f, &buckets, &exempt, &limits); /* the proxy's /24 is exempt */
+	f->handler.counters = &f->counters;
+	const char *forwarded = "GET " MANIFEST_PATH " HTTP/1.1\r\n"
+				"X-Forwarded-For: 10.9.9.9, " PROXY "\r\n\r\n";
+	for (int i = 0; i < 2; i++) {
+		handle(f, forwarded, PROXY);
+		assert_int_equal(f->answer.status, 307);
+		assert_string_equal(f->answer.location,
+				    "https://use1.example/v2/images/pause/manifests/latest");
+		assert_non_null(strstr(last_log_line(f),
+				       "client=10.9.9.9 cloud=aws region=us-east-1 method=GET"));
+	}
+	handle(f, forwarded, PROXY);
+	assert_int_equal(f->answer.status, 429);
+	assert_non_null(strstr(last_log_line(f), "client=10.9.9.9 cloud=aws region=us-east-1"));
+	/* No header: the limit counts the (exempt) proxy, the rules need the
+	 * client: 400, counted under the manifest route. */
+	handle(f, "GET " MANIFEST_PATH " HTTP/1.1\r\n\r\n", PROXY);
+	assert_int_equal(f->answer.status, 400);
+	assert_string_equal(f->answer.oci_error, "UNSUPPORTED");
+	assert_non_null(strstr(last_log_line(f), "client=" PROXY " cloud=- region=-"));
+	assert_int_equal(requests(f, METRICS_ROUTE_MANIFEST, 400), 1);
+	assert_int_equal(metrics_limited(&f->counters, region_id(f, "10.9.9.9")), 1);
+	metrics_requests_free(&f->counters);
+	rate_limiter_free(&buckets);
+	rate_exempt_free(&exempt);
+}
+
+static void upstream_rules_pick_the_blob_fallback(void **state)
+{
+	struct fixture *f = *state;
+	f->mirror.cached = true;
+	f->mirror.present = false;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->mirror.calls, 1);
+	assert_string_equal(f->mirror.url, USE1_BLOB);
+	assert_string_equal(f->answer.location,
+			    "https://use1.example/v2/images/pause/blobs/" DIGEST);
+	/* gcp's mirror rule is 'upstream': its region's upstream, no check. */
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "192.0.2.5");
+	assert_int_equal(f->mirror.calls, 1);
+	assert_string_equal(f->answer.location,
+			    "https://usc1.example/v2/images/pause/blobs/" DIGEST);
+	assert_non_null(strstr(last_log_line(f), "cloud=gcp region=us-central1"));
+	/* A present mirror still wins. */
+	f->mirror.present = true;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_string_equal(f->answer.location, USE1_BLOB);
+}
+
+static void upstream_rules_leave_the_signature_upstream(void **state)
+{
+	struct fixture *f = *state;
+	static const char *sig = "https://sig.example";
+	f->route.signature_upstream = sig;
+	handle(f, "GET /v2/pause/referrers/" DIGEST " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_string_equal(f->answer.location,
+			    "https://sig.example/v2/images/pause/referrers/" DIGEST);
+	handle(f, "GET " MANIFEST_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_string_equal(f->answer.location,
+			    "https://use1.example/v2/images/pause/manifests/latest");
+}
+
+/* Without upstream rules a manifest costs no client lookup: a trusted proxy
+ * without X-Forwarded-For is not refused, and the log names no region. */
+static void without_upstream_rules_manifests_skip_the_lookup(void **state)
+{
+	struct fixture *f = *state;
+	handle(f, "GET " MANIFEST_PATH " HTTP/1.1\r\n\r\n", PROXY);
+	assert_int_equal(f->answer.status, 307);
+	handle(f, "GET " MANIFEST_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_string_equal(f->answer.location,
+			    "https://upstream.example/v2/images/pause/manifests/latest");
+	assert_non_null(strstr(last_log_line(f), "client=10.1.2.3 cloud=- region=- method=GET"));
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -652,6 +831,14 @@ int main(void)
 	    TEST(json_access_log_has_numbers),
 	    TEST(answers_are_counted),
 	    TEST(signatures_are_counted),
+	    TEST(without_upstream_rules_manifests_skip_the_lookup),
+#define TEST_RULES(name) cmocka_unit_test_setup_teardown(name, setup_upstream_rules, teardown)
+	    TEST_RULES(upstream_rules_pick_each_regions_upstream),
+	    TEST_RULES(upstream_rules_cover_tags_referrers_and_queries),
+	    TEST_RULES(upstream_rules_use_the_tag_and_forwarded_for),
+	    TEST_RULES(upstream_rules_pick_the_blob_fallback),
+	    TEST_RULES(upstream_rules_leave_the_signature_upstream),
+	    TEST_RULES(limit_and_upstream_rules_share_the_client),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

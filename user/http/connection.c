@@ -20,6 +20,7 @@
 #include "archeio/core/buf.h"
 #include "archeio/http/tls.h"
 #include "conn_io.h"
+#include "proxy_stage.h"
 #include "tls_stream.h"
 
 #define MAX_REQUEST_HEAD 8192
@@ -65,8 +66,9 @@ struct http_connection {
 	enum http_close_reason close_reason;
 	enum tls_stage tls_stage;
 	SSL *ssl;
-	struct tls_server *tls; /* held for the handshake's SNI callback */
-	struct buf out;		/* unsent output, only when the socket would block */
+	struct tls_server *tls;	   /* held for the handshake's SNI callback */
+	struct proxy_stage *proxy; /* until the PROXY stage is over; NULL when off */
+	struct buf out;		   /* unsent output, only when the socket would block */
 	/* Request bytes: a small buffer inside the connection, replaced by a
 	 * MAX_REQUEST_HEAD one only for a request that needs it, so idle
 	 * keep-alive connections stay small. */
@@ -196,6 +198,7 @@ static void conn_free(struct http_connection *conn)
 	if (conn->fd >= 0)
 		close(conn->fd);
 	buf_free(&conn->out);
+	free(conn->proxy);
 	if (conn->in != conn->in_small)
 		free(conn->in);
 	count_close(conn);
@@ -575,6 +578,45 @@ static bool advance_tls(struct http_connection *conn)
 	return false;
 }
 
+static void report_proxy_refused(struct http_connection *conn, enum http_proxy_refusal reason,
+				 const char *why)
+{
+	counter_inc(&conn->set->stats.proxy_refused[reason]);
+	if (conn->set->ops->proxy_refused)
+		conn->set->ops->proxy_refused(conn->set->ctx, &conn->peer, why);
+}
+
+/* The PROXY stage, first of all (a header comes before TLS). True once it
+ * is over: the bytes that follow are TLS or HTTP. */
+static bool advance_proxy(struct http_connection *conn)
+{
+	const char *why;
+	switch (proxy_stage_read(conn->proxy, conn->fd, &conn->peer, &why)) {
+	case PROXY_STAGE_WAIT:
+		return false;
+	case PROXY_STAGE_DONE:
+		free(conn->proxy);
+		conn->proxy = NULL;
+		return true;
+	case PROXY_STAGE_CLOSE:
+		break;
+	}
+	if (why) {
+		/* Still REFUSED: a header from a peer that may send none. */
+		report_proxy_refused(conn,
+				     conn->peer.proxy == HTTP_PROXY_REFUSED
+					 ? HTTP_PROXY_REFUSED_UNTRUSTED
+					 : HTTP_PROXY_REFUSED_MALFORMED,
+				     why);
+		note_close(conn, HTTP_CLOSE_ERROR);
+	} else {
+		note_close(conn, HTTP_CLOSE_CLIENT); /* it left before a header */
+	}
+	conn->tls_dead = true; /* no TLS was spoken: no close_notify */
+	conn_close(conn);
+	return false;
+}
+
 static bool tls_pending_setup(const struct http_connection *conn)
 {
 	return conn->tls_stage == TLS_FIRST_BYTES || conn->tls_stage == TLS_HANDSHAKING;
@@ -589,6 +631,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		discard_input(conn);
 		return;
 	}
+	if (conn->proxy && !advance_proxy(conn))
+		return;
 	if (tls_pending_setup(conn) && !advance_tls(conn))
 		return;
 	if (output_pending(conn)) {
@@ -651,6 +695,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct http_connection *conn = arg;
+	if (conn->proxy) {
+		/* The header timeout bounds a slow or silent balancer too. */
+		if (conn->peer.proxy == HTTP_PROXY_REQUIRED)
+			report_proxy_refused(conn, HTTP_PROXY_REFUSED_TIMEOUT,
+					     "no PROXY header within the header timeout");
+		conn->tls_dead = true;
+		note_close(conn, HTTP_CLOSE_TIMEOUT);
+		conn_close(conn);
+		return;
+	}
 	if (tls_pending_setup(conn)) {
 		if (conn->tls_stage == TLS_HANDSHAKING)
 			report_tls(conn, HTTP_TLS_HANDSHAKE_FAILED, "handshake timeout");
@@ -704,7 +758,10 @@ void http_connection_accept(struct http_connections *set, int fd, const struct h
 		conn->tls = tls_server_ref(tls);
 		conn->tls_stage = TLS_FIRST_BYTES;
 	}
-	if (!conn->ev_read || !conn->ev_write || !conn->timer || (tls && !conn->ssl)) {
+	if (peer->proxy != HTTP_PROXY_OFF)
+		conn->proxy = calloc(1, sizeof(*conn->proxy));
+	if (!conn->ev_read || !conn->ev_write || !conn->timer || (tls && !conn->ssl) ||
+	    (peer->proxy != HTTP_PROXY_OFF && !conn->proxy)) {
 		note_close(conn, HTTP_CLOSE_ERROR);
 		conn_free(conn);
 		return;

@@ -15,6 +15,11 @@ const char *const metrics_close_reason_names[METRICS_CLOSE_REASONS] = {
 const char *const metrics_http_error_names[METRICS_HTTP_ERRORS] = {
     "400", "408", "414", "431", "505",
 };
+const char *const metrics_proxy_refusal_names[METRICS_PROXY_REFUSALS] = {
+    "untrusted",
+    "malformed",
+    "timeout",
+};
 const char *const metrics_check_result_names[METRICS_CHECK_RESULTS] = {
     "present",
     "absent",
@@ -151,6 +156,15 @@ static void format_connections(struct metrics_text *t, const struct metrics_snap
 	for (int i = 0; i < METRICS_HTTP_ERRORS; i++)
 		metrics_sample(t, "archeio_http_errors_total",
 			       &L("status", metrics_http_error_names[i]), 1, s->http_errors[i]);
+	metrics_family(
+	    t, "archeio_proxy_protocol_refused_total", METRICS_COUNTER,
+	    "Connections closed by the PROXY protocol stage (--proxy-protocol): untrusted "
+	    "(a header from a peer not in --trusted-proxy), malformed (a trusted proxy's "
+	    "header invalid or too long), timeout (no header in time).");
+	for (int i = 0; i < METRICS_PROXY_REFUSALS; i++)
+		metrics_sample(t, "archeio_proxy_protocol_refused_total",
+			       &L("reason", metrics_proxy_refusal_names[i]), 1,
+			       s->proxy_refused[i]);
 	single(t, "archeio_tls_handshake_failures_total", METRICS_COUNTER,
 	       "TLS handshakes that failed or timed out (TLS listener only).",
 	       s->tls_handshake_failures);

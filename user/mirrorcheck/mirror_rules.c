@@ -107,17 +107,20 @@ static const char *parse_key(const char *s, size_t len, struct mirror_rule *rule
 	return NULL;
 }
 
-/* "upstream" -> NULL base; otherwise a base URL without trailing '/'.
- * Returns NULL or an error text (in why_buf when it needs numbers); *oom set
- * on allocation failure. */
-static const char *parse_target(const char *s, size_t len, struct mirror_rule *rule, bool *oom,
-				char *why_buf, size_t why_len)
+/* "upstream" -> NULL base (where allowed); otherwise a base URL without
+ * trailing '/'. Returns NULL or an error text (in why_buf when it needs
+ * numbers); *oom set on allocation failure. */
+static const char *parse_target(const char *s, size_t len, bool allow_upstream,
+				struct mirror_rule *rule, bool *oom, char *why_buf, size_t why_len)
 {
 	char *url;
 
 	rule->base_url = NULL;
 	if (len == strlen("upstream") && memcmp(s, "upstream", len) == 0)
-		return NULL;
+		/* In upstream rules every rule names an upstream: the keyword would
+		 * only hide which one (clients no rule matches get --upstream). */
+		return allow_upstream ? NULL
+				      : "'upstream' is not allowed here (name the upstream's URL)";
 	url = strndup(s, len);
 	if (url == NULL) {
 		*oom = true;
@@ -172,8 +175,9 @@ static int append_rule(struct mirror_rules *rules, size_t *cap, const struct mir
 
 /* Parses one line (comment already stripped) into parsed; returns 0, or -1
  * with err set. Blank lines add nothing. */
-static int parse_line(struct mirror_rules *parsed, size_t *cap, const char *name, size_t lineno,
-		      const char *line, size_t len, char *err, size_t errlen)
+static int parse_line(struct mirror_rules *parsed, size_t *cap, bool allow_upstream,
+		      const char *name, size_t lineno, const char *line, size_t len, char *err,
+		      size_t errlen)
 {
 	const char *tok[3];
 	size_t tok_len[3];
@@ -185,9 +189,8 @@ static int parse_line(struct mirror_rules *parsed, size_t *cap, const char *name
 	if (count == 0)
 		return 0;
 	if (count != 2) {
-		set_err(err, errlen,
-			"%s:%zu: expected 'CLOUD[:REGION] upstream|BASE_URL', got '%.*s'", name,
-			lineno, (int)len, line);
+		set_err(err, errlen, "%s:%zu: expected 'CLOUD[:REGION] %s', got '%.*s'", name,
+			lineno, allow_upstream ? "upstream|BASE_URL" : "URL", (int)len, line);
 		return -1;
 	}
 	why = parse_key(tok[0], tok_len[0], &rule);
@@ -203,7 +206,8 @@ static int parse_line(struct mirror_rules *parsed, size_t *cap, const char *name
 		}
 	}
 	char why_buf[128];
-	why = parse_target(tok[1], tok_len[1], &rule, &oom, why_buf, sizeof(why_buf));
+	why =
+	    parse_target(tok[1], tok_len[1], allow_upstream, &rule, &oom, why_buf, sizeof(why_buf));
 	if (why != NULL) {
 		token_error(err, errlen, name, lineno, why, tok[1], tok_len[1]);
 		return -1;
@@ -216,8 +220,8 @@ static int parse_line(struct mirror_rules *parsed, size_t *cap, const char *name
 	return 0;
 }
 
-int mirror_rules_parse(struct mirror_rules *rules, const char *name, const char *buf, size_t len,
-		       char *err, size_t errlen)
+static int parse_rules(struct mirror_rules *rules, bool allow_upstream, const char *name,
+		       const char *buf, size_t len, char *err, size_t errlen)
 {
 	struct mirror_rules parsed;
 	size_t cap = 0, lineno = 0, pos = 0;
@@ -238,7 +242,8 @@ int mirror_rules_parse(struct mirror_rules *rules, const char *name, const char 
 		}
 		if (hash != NULL)
 			line_len = (size_t)(hash - line);
-		if (parse_line(&parsed, &cap, name, lineno, line, line_len, err, errlen) != 0) {
+		if (parse_line(&parsed, &cap, allow_upstream, name, lineno, line, line_len, err,
+			       errlen) != 0) {
 			mirror_rules_free(&parsed);
 			return -1;
 		}
@@ -248,7 +253,20 @@ int mirror_rules_parse(struct mirror_rules *rules, const char *name, const char 
 	return 0;
 }
 
-int mirror_rules_load_file(struct mirror_rules *rules, const char *path, char *err, size_t errlen)
+int mirror_rules_parse(struct mirror_rules *rules, const char *name, const char *buf, size_t len,
+		       char *err, size_t errlen)
+{
+	return parse_rules(rules, true, name, buf, len, err, errlen);
+}
+
+int upstream_rules_parse(struct mirror_rules *rules, const char *name, const char *buf, size_t len,
+			 char *err, size_t errlen)
+{
+	return parse_rules(rules, false, name, buf, len, err, errlen);
+}
+
+static int load_file(struct mirror_rules *rules, bool allow_upstream, const char *path, char *err,
+		     size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;
@@ -274,11 +292,21 @@ int mirror_rules_load_file(struct mirror_rules *rules, const char *path, char *e
 			MIRRORS_FILE_MAX);
 		rc = -1;
 	} else {
-		rc = mirror_rules_parse(rules, path, buf, len, err, errlen);
+		rc = parse_rules(rules, allow_upstream, path, buf, len, err, errlen);
 	}
 	free(buf);
 	fclose(f);
 	return rc;
+}
+
+int mirror_rules_load_file(struct mirror_rules *rules, const char *path, char *err, size_t errlen)
+{
+	return load_file(rules, true, path, err, errlen);
+}
+
+int upstream_rules_load_file(struct mirror_rules *rules, const char *path, char *err, size_t errlen)
+{
+	return load_file(rules, false, path, err, errlen);
 }
 
 static const struct mirror_rule *find_rule(const struct mirror_rules *rules, const char *cloud,

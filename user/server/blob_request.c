@@ -3,10 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archeio/geo/client_addr.h"
-#include "archeio/server/config.h"
 #include "archeio/server/serve_state.h"
-#include "request_client.h"
 #include "request_log.h"
 #include "request_metrics.h"
 #include "route_response.h"
@@ -89,40 +86,21 @@ static void ask_mirror(const struct request_handler *handler, struct serve_state
 	handler->mirror.check(handler->mirror.ctx, p->mirror, on_mirror_checked, p);
 }
 
-static void answer_bad_forwarded_for(const struct request_handler *handler,
-				     const struct routed_request *routed,
-				     struct request_log_text *text,
-				     const struct request_reply *reply)
-{
-	/* A /v2/ error like every other: an OCI error body, the API version. */
-	struct response resp = {.status = 400,
-				.oci_error = "UNSUPPORTED",
-				.message = "missing or malformed X-Forwarded-For",
-				.api_version = true,
-				.keep_alive = routed->keep_alive,
-				.head = routed->head};
-	if (text)
-		ip_format(&routed->peer->addr, text->client, sizeof(text->client));
-	request_metrics_blob(handler, 400, false, REGION_NONE, false);
-	request_log_reply(handler, reply, &resp, text, NULL, NULL);
-}
-
 void blob_request_handle(const struct request_handler *handler, struct serve_state *state,
 			 const struct routed_request *routed, struct request_log_text *text,
 			 const struct request_reply *reply)
 {
-	struct ip_addr client;
-	enum client_addr_result who =
-	    request_client_resolve(handler, routed->req, routed->peer, &client);
-	if (who == CLIENT_ADDR_BAD_HEADER) {
-		answer_bad_forwarded_for(handler, routed, text, reply);
+	if (!client_place_addr(handler, routed)) {
+		request_metrics_blob(handler, 400, false, REGION_NONE, false);
+		client_place_refuse(handler, routed, text, reply);
 		return;
 	}
+	uint32_t region_id = client_place_region(handler, state, routed);
+	const struct client_place *place = routed->place;
 	struct blob_choice choice;
-	uint32_t region_id = request_client_region(state, routed->peer, who, &client);
 	serve_state_choose_blob(state, region_id, routed->route->digest, &choice);
 	if (text)
-		ip_format(&client, text->client, sizeof(text->client));
+		ip_format(&place->addr, text->client, sizeof(text->client));
 	if (!choice.use_mirror) {
 		struct response resp;
 		response_from_route(routed->route, routed->head, routed->keep_alive, &resp);

@@ -5,20 +5,10 @@
 
 #include <stdbool.h>
 
-#include "request.h"
+#include "client_place.h"
 
-/* A request with its routing decision. */
-struct routed_request {
-	const struct http_request *req;
-	const struct http_peer *peer;
-	const struct route_result *route; /* ROUTE_BLOB for blob_request_handle() */
-	bool head;
-	bool keep_alive;
-};
-
-struct request_log_text;
-
-/* Answers through reply, now or (mirror not yet known) later. text: the
+/* Answers through reply, now or (mirror not yet known) later. The client is
+ * routed->place when request_handle() resolved it already. text: the
  * access log's record of the request (its client is filled here), NULL when
  * the access log is off. */
 void blob_request_handle(const struct request_handler *handler, struct serve_state *state,

@@ -15,6 +15,7 @@
 
 _Static_assert(METRICS_CLOSE_REASONS == HTTP_CLOSE_REASON_COUNT, "close reasons match");
 _Static_assert(METRICS_HTTP_ERRORS == HTTP_ERROR_STATUS_COUNT, "HTTP errors match");
+_Static_assert(METRICS_PROXY_REFUSALS == HTTP_PROXY_REFUSAL_COUNT, "PROXY refusals match");
 _Static_assert(METRICS_CHECK_RESULTS == MIRROR_CHECK_RESULT_COUNT, "check results match");
 _Static_assert(MIRROR_CHECK_LATENCY_BOUNDS <= METRICS_LATENCY_BOUNDS_MAX, "latency buckets fit");
 
@@ -49,6 +50,8 @@ static void sum_connections(struct metrics_snapshot *s, const struct worker *w)
 		s->closed[i] += counter_read(&c->closed[i]);
 	for (int i = 0; i < METRICS_HTTP_ERRORS; i++)
 		s->http_errors[i] += counter_read(&c->errors[i]);
+	for (int i = 0; i < METRICS_PROXY_REFUSALS; i++)
+		s->proxy_refused[i] += counter_read(&c->proxy_refused[i]);
 	s->accept_errors += counter_read(&w->accept_errors);
 }
 

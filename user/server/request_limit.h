@@ -8,13 +8,14 @@
 
 #include <stdbool.h>
 
-#include "request.h"
+#include "client_place.h"
 
 struct request_log_text;
 
-/* true when the request was answered (refused); false: go on. */
+/* true when the request was answered (refused); false: go on. Runs before
+ * routing: routed->route is not yet filled; routed->place is, as needed. */
 bool request_limit_refuse(const struct request_handler *handler, struct serve_state *state,
-			  const struct http_peer *peer, const struct http_request *req,
-			  struct request_log_text *text, const struct request_reply *reply);
+			  const struct routed_request *routed, struct request_log_text *text,
+			  const struct request_reply *reply);
 
 #endif

@@ -22,6 +22,7 @@ static void state_free(struct serve_state *state)
 	range_set_free(&state->ranges);
 	region_table_free(&state->regions);
 	mirror_rules_free(&state->rules);
+	mirror_rules_free(&state->upstreams);
 	free(state);
 }
 
@@ -53,6 +54,7 @@ struct serve_state *serve_state_load(const struct config *config,
 	state->loaded_at = (int64_t)time(NULL);
 	range_set_init(&state->ranges);
 	mirror_rules_init(&state->rules);
+	mirror_rules_init(&state->upstreams);
 	region_table_init(&state->regions);
 	if (previous && region_table_copy(&state->regions, &previous->regions) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -76,6 +78,10 @@ struct serve_state *serve_state_load(const struct config *config,
 		snprintf(err, errlen, "out of memory resolving mirror rules");
 		goto fail;
 	}
+	if (config->upstream_rules_file &&
+	    upstream_rules_load_file(&state->upstreams, config->upstream_rules_file, err, errlen) !=
+		0)
+		goto fail;
 	if (!(state->table = range_table_build(&state->ranges))) {
 		snprintf(err, errlen, "out of memory building the range table");
 		goto fail;
@@ -119,6 +125,14 @@ void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id
 	memcpy(p + base_len, middle, sizeof(middle) - 1);
 	memcpy(p + base_len + sizeof(middle) - 1, digest, digest_len + 1);
 	out->use_mirror = true;
+}
+
+const char *serve_state_choose_upstream(const struct serve_state *state, uint32_t region_id)
+{
+	const struct region_name *name = region_table_get(&state->regions, region_id);
+	const struct mirror_rule *rule = mirror_rules_select(
+	    &state->upstreams, name ? name->cloud : NULL, name ? name->region : NULL);
+	return rule ? rule->base_url : NULL;
 }
 
 static void state_ref(void *state)

@@ -62,6 +62,21 @@ static void log_ranges_warnings(const struct server *server, const struct ranges
 			w->total - kept);
 }
 
+/* Each upstream rule, so the operator sees where each region's requests go. */
+static void log_upstream_rules(const struct server *server, const struct mirror_rules *rules)
+{
+	for (size_t i = 0; i < rules->count; i++) {
+		const struct mirror_rule *rule = &rules->rules[i];
+		const struct log_field fields[] = {
+		    LOG_TEXT("cloud", rule->cloud),
+		    LOG_TEXT("region", rule->region[0] ? rule->region : NULL),
+		    LOG_TEXT("upstream", rule->base_url),
+		};
+		log_record(server->log, LOG_INFO, "upstream rule", fields,
+			   sizeof(fields) / sizeof(fields[0]));
+	}
+}
+
 /* Numbers as fields: prefixes, regions and mirror rules; per_cloud gives
  * each cloud's IPv4/IPv6 prefix counts ("aws=9000/3000 gcp=..."). */
 static void log_state(const struct server *server, const struct serve_state *state,
@@ -78,10 +93,12 @@ static void log_state(const struct server *server, const struct serve_state *sta
 	    LOG_NUMBER("prefixes", state->ranges.count),
 	    LOG_NUMBER("regions", state->regions.count ? state->regions.count - 1 : 0),
 	    LOG_NUMBER("mirror_rules", state->rules.count),
+	    LOG_NUMBER("upstream_rules", state->upstreams.count),
 	    LOG_TEXT("per_cloud", n ? summary : NULL),
 	};
 	log_ranges_warnings(server, &state->ranges.warnings);
 	log_record(server->log, LOG_INFO, what, fields, sizeof(fields) / sizeof(fields[0]));
+	log_upstream_rules(server, &state->upstreams);
 	/* It serves, but no client can be placed: the operator must hear it. */
 	if (state->ranges.count == 0)
 		log_msg(server->log, LOG_WARN,
@@ -141,6 +158,28 @@ static void log_xdp(void *ctx, const char *message)
 	log_msg(server->log, LOG_INFO, "XDP: %s", message);
 }
 
+/* The CIDRs the XDP SYN limit leaves alone: --rate-limit-exempt's, and the
+ * trusted proxies' (every client behind a balancer, X-Forwarded-For or PROXY
+ * protocol, connects from its few addresses). Set in options; the caller
+ * frees the array (NULL: none, or out of memory when the count is not 0). */
+static struct ip_prefix *syn_exempt_prefixes(const struct rate_exempt *exempt,
+					     const struct trusted_proxies *proxies,
+					     struct xdp_path_options *options)
+{
+	size_t count = exempt->prefix_count + proxies->count;
+	struct ip_prefix *all = count ? calloc(count, sizeof(*all)) : NULL;
+	options->syn_exempt = all;
+	options->syn_exempt_count = count;
+	if (!all)
+		return NULL;
+	if (exempt->prefix_count)
+		memcpy(all, exempt->prefixes, exempt->prefix_count * sizeof(*all));
+	if (proxies->count)
+		memcpy(all + exempt->prefix_count, proxies->prefixes,
+		       proxies->count * sizeof(*all));
+	return all;
+}
+
 static int open_xdp(struct server *server)
 {
 	const struct config *c = server->config;
@@ -166,13 +205,18 @@ static int open_xdp(struct server *server)
 			  sizeof(err));
 	options.syn_limit = c->xdp_syn_limit;
 	options.syn_burst = c->xdp_syn_burst;
-	options.syn_exempt = exempt.prefixes;
-	options.syn_exempt_count = exempt.prefix_count;
+	struct ip_prefix *syn_exempt = syn_exempt_prefixes(&exempt, &c->proxies, &options);
+	if (options.syn_exempt_count && !syn_exempt) {
+		rate_exempt_free(&exempt);
+		log_msg(server->log, LOG_ERROR, "XDP: out of memory");
+		return -1;
+	}
 	struct serve_state *state = state_holder_acquire(&server->states, NULL);
 	server->shared.xdp =
 	    xdp_path_open(&options, &state->ranges, &state->regions, err, sizeof(err));
 	serve_state_release(state);
 	rate_exempt_free(&exempt);
+	free(syn_exempt);
 	if (!server->shared.xdp) {
 		log_msg(server->log, LOG_ERROR, "XDP: %s", err);
 		return -1;
@@ -184,7 +228,7 @@ static int open_xdp(struct server *server)
 	if (c->xdp_syn_limit)
 		log_msg(server->log, LOG_INFO,
 			"XDP: SYN limit %u/s per source (IPv4 address, IPv6 /64), burst %u, %zu "
-			"exempt CIDRs",
+			"exempt CIDRs (with the trusted proxies)",
 			(unsigned)c->xdp_syn_limit, (unsigned)c->xdp_syn_burst,
 			options.syn_exempt_count);
 	return 0;

@@ -104,12 +104,25 @@ static void on_tls_event(void *ctx, const struct http_peer *peer, enum http_tls_
 		detail ? ": " : "", detail ? detail : "");
 }
 
+/* Told at debug level, like TLS failures: a stranger's bad header is not
+ * worth a warning. */
+static void on_proxy_refused(void *ctx, const struct http_peer *peer, const char *why)
+{
+	struct worker *worker = ctx;
+	if (!log_enabled(worker->shared->log, LOG_DEBUG))
+		return;
+	char client[64];
+	ip_format(&peer->addr, client, sizeof(client));
+	log_msg(worker->shared->log, LOG_DEBUG, "PROXY header refused: peer %s: %s", client, why);
+}
+
 static const struct http_connection_ops connection_ops = {
     .handle = on_request,
     .date = worker_date,
     .draining = is_draining,
     .closed = on_connection_closed,
     .tls_event = on_tls_event,
+    .proxy_refused = on_proxy_refused,
 };
 
 static void check_mirror(void *ctx, const char *url, mirror_check_fn done, void *arg)
@@ -126,6 +139,10 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	struct worker *worker = listener->worker;
 	struct http_peer peer;
 	accepted_peer_describe(worker->shared->xdp, fd, addr, &peer);
+	if (worker->shared->config->proxy_protocol)
+		peer.proxy = trusted_proxies_contains(&worker->shared->config->proxies, &peer.addr)
+				 ? HTTP_PROXY_REQUIRED
+				 : HTTP_PROXY_REFUSED;
 	http_connection_accept(&worker->connections, fd, &peer,
 			       listener->tls ? current_tls(worker) : NULL);
 }

@@ -31,13 +31,24 @@ enum http_tls_event {
 	HTTP_TLS_PLAIN_HTTP,	   /* plain HTTP sent to the TLS port: answered 400, closed */
 };
 
+/* Whether a connection must, or must not, open with a PROXY protocol header
+ * (proxy_protocol.h); the accepting layer decides whom it trusts. */
+enum http_proxy_mode {
+	HTTP_PROXY_OFF,	     /* PROXY protocol off: the first bytes are TLS or HTTP */
+	HTTP_PROXY_REQUIRED, /* a trusted balancer: a valid header first, else closed */
+	HTTP_PROXY_REFUSED,  /* not trusted: a connection opening with a header is closed */
+};
+
 /* What the accepting layer knows about a connection's peer. The tag is
  * carried for the handler and means nothing here (archeio: the region the
- * XDP program tagged the connection's SYN with). */
+ * XDP program tagged the connection's SYN with). After a PROXY header, addr
+ * is the client it names, proxied is set and the tag is dropped. */
 struct http_peer {
 	struct ip_addr addr;
 	bool tagged;
 	uint32_t tag;
+	enum http_proxy_mode proxy;
+	bool proxied;
 };
 
 struct http_connection_ops {
@@ -53,6 +64,9 @@ struct http_connection_ops {
 	/* TLS listeners only; may be NULL. */
 	void (*tls_event)(void *ctx, const struct http_peer *peer, enum http_tls_event event,
 			  const char *detail);
+	/* A PROXY header was refused or malformed (why), or a trusted balancer
+	 * sent none in time (why "timeout"); the connection closes. May be NULL. */
+	void (*proxy_refused)(void *ctx, const struct http_peer *peer, const char *why);
 };
 
 /* Why a connection ended: the first cause wins (a 400 that is then
@@ -80,6 +94,14 @@ enum http_error_status {
 	HTTP_ERROR_STATUS_COUNT,
 };
 
+/* Why a PROXY stage refused a connection (before TLS or HTTP). */
+enum http_proxy_refusal {
+	HTTP_PROXY_REFUSED_UNTRUSTED, /* a header from a peer that is not a trusted proxy */
+	HTTP_PROXY_REFUSED_MALFORMED, /* a trusted proxy's header is invalid or too long */
+	HTTP_PROXY_REFUSED_TIMEOUT,   /* a trusted proxy sent no header within the timeout */
+	HTTP_PROXY_REFUSAL_COUNT,
+};
+
 /* "client", "server", "timeout", "limit", "error". */
 const char *http_close_reason_name(enum http_close_reason reason);
 /* 400, 408, 414, 431, 505. */
@@ -91,6 +113,7 @@ struct http_connection_stats {
 	counter_t accepted;
 	counter_t closed[HTTP_CLOSE_REASON_COUNT];
 	counter_t errors[HTTP_ERROR_STATUS_COUNT];
+	counter_t proxy_refused[HTTP_PROXY_REFUSAL_COUNT];
 };
 
 /* The connections of one event loop. The owner fills the first block before

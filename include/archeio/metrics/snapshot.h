@@ -21,6 +21,10 @@
 #define METRICS_HTTP_ERRORS 5
 extern const char *const metrics_close_reason_names[METRICS_CLOSE_REASONS];
 extern const char *const metrics_http_error_names[METRICS_HTTP_ERRORS];
+/* PROXY protocol refusals: untrusted, malformed, timeout (http's enum
+ * http_proxy_refusal order). */
+#define METRICS_PROXY_REFUSALS 3
+extern const char *const metrics_proxy_refusal_names[METRICS_PROXY_REFUSALS];
 
 /* Mirror check results: present, absent, error, timeout (mirrorcheck's
  * order). */
@@ -90,6 +94,7 @@ struct metrics_snapshot {
 	uint64_t accepted, accept_errors;
 	uint64_t closed[METRICS_CLOSE_REASONS];
 	uint64_t http_errors[METRICS_HTTP_ERRORS];
+	uint64_t proxy_refused[METRICS_PROXY_REFUSALS]; /* by the PROXY stage */
 	/* TLS (zero without it) */
 	uint64_t tls_handshake_failures, tls_plain_http, tls_reload_failures;
 	/* mirror checks */

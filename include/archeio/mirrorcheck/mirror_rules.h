@@ -39,6 +39,13 @@ void mirror_rules_free(struct mirror_rules *rules);
 int mirror_rules_parse(struct mirror_rules *rules, const char *name, const char *buf, size_t len,
 		       char *err, size_t errlen);
 int mirror_rules_load_file(struct mirror_rules *rules, const char *path, char *err, size_t errlen);
+/* Upstream rules (--upstream-rules): the same format and selection, but every
+ * rule names a URL — the keyword 'upstream' is an error, since clients that no
+ * rule matches already get --upstream. Every base_url is then non-NULL. */
+int upstream_rules_parse(struct mirror_rules *rules, const char *name, const char *buf, size_t len,
+			 char *err, size_t errlen);
+int upstream_rules_load_file(struct mirror_rules *rules, const char *path, char *err,
+			     size_t errlen);
 /* The rules archeio uses without --mirrors: registry.k8s.io's table
  * (data/registry-k8s-io.mirrors, compiled in) — each AWS region with a bucket
  * to it, GCP upstream — with its '*' rule sent to default_mirror (an absolute

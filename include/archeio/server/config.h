@@ -48,7 +48,13 @@ struct config {
 	char **ranges;
 	size_t ranges_count;
 	char *mirrors_file; /* NULL: built-in table */
+	/* NULL: every client's upstream is `upstream`; else CLOUD[:REGION] URL
+	 * rules choosing the upstream by the client's region */
+	char *upstream_rules_file;
 	struct trusted_proxies proxies;
+	/* PROXY protocol on every listener: required from proxies, refused from
+	 * everyone else */
+	bool proxy_protocol;
 	unsigned xff_hops;
 	unsigned workers;
 	/* per-client request limit (0: off), see server/rate_limit.h */

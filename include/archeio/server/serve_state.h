@@ -24,6 +24,9 @@ struct serve_state {
 	struct range_set ranges;
 	struct range_table *table;
 	struct mirror_rules rules;
+	/* --upstream-rules; empty (count 0) when not configured, and then no
+	 * request but a blob's needs its client's region */
+	struct mirror_rules upstreams;
 	int64_t loaded_at; /* Unix seconds, when serve_state_load() made it */
 	/* The rule each region's blobs follow, resolved once at load so a
 	 * request does no string compares: rule_of_region[id] for ids below
@@ -49,6 +52,10 @@ struct blob_choice {
 };
 void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id,
 			     const char *digest, struct blob_choice *out);
+
+/* The upstream base URL for a client in region_id by the upstream rules, or
+ * NULL when no rule matches (the client gets --upstream). */
+const char *serve_state_choose_upstream(const struct serve_state *state, uint32_t region_id);
 
 /* The current serve state (a core snapshot holder of serve_state). */
 struct state_holder {
