@@ -13,7 +13,7 @@ PKGS=(make gcc clang llvm libbpf-dev libxdp-dev bpftool xdp-tools libevent-dev l
 	libjansson-dev libcurl4-openssl-dev libssl-dev libelf-dev zlib1g-dev pkg-config
 	iproute2 curl openssl jq gcovr sslscan nghttp2-client docker-registry skopeo containerd nginx wrk python3 pmccabe
 	podman buildah mmdebstrap uidmap python3-yaml python3-botocore nodejs prometheus apache2-utils
-	haproxy)
+	haproxy systemd man-db groff-base)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
