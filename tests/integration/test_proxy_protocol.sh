@@ -30,7 +30,7 @@ make_ca "$TMP/pki" >/dev/null 2>&1
 make_cert "$TMP/pki" server "IP:$LB" >/dev/null 2>&1
 
 UPSTREAM="http://127.0.0.1:9/up"
-nsx "$ARCHEIO" serve --listen "0.0.0.0:$TPORT" --tls-cert "$TMP/pki/server.crt" --tls-key "$TMP/pki/server.key" \
+ip netns exec "$NS" "$ARCHEIO" serve --listen "0.0.0.0:$TPORT" --tls-cert "$TMP/pki/server.crt" --tls-key "$TMP/pki/server.key" \
 	--plain-listen "0.0.0.0:$APORT" --proxy-protocol --trusted-proxy 127.0.0.1/32 \
 	--ranges "$SHARED_DATA/aws-ip-ranges.json" --ranges "$SHARED_DATA/gcp-cloud.json" \
 	--mirrors "$TMP/mirrors" --upstream "$UPSTREAM" --upstream-path images --workers 2 \
@@ -60,7 +60,7 @@ listen v2tls
 	server archeio 127.0.0.1:$TPORT send-proxy-v2
 CFG
 haproxy -c -f "$TMP/haproxy.cfg" >/dev/null || { fail "haproxy config"; finish; }
-nsx haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
+ip netns exec "$NS" haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
 HAPROXY_PID=$!
 on_exit "kill $HAPROXY_PID"
 for port in $V1 $V2 $V2TLS; do nsx bash -c "$(declare -f wait_for_port); TEST_NAME=$TEST_NAME; wait_for_port $LB $port 10" || exit 1; done
