@@ -106,18 +106,32 @@ void s3_describe_status(const struct http_response *resp, const char *what, cons
 			*p = ' ';
 }
 
+/* The signed headers of a HEAD of the blob's object, and its URL in *url
+ * (the caller frees both); NULL with err when it cannot be signed. */
+static struct curl_slist *sign_head(struct dest_s3 *s, const char *digest,
+				    const struct sigv4_header *extra, size_t extra_count,
+				    char **url, char *err, size_t errlen)
+{
+	*url = s3_object_url(s, digest);
+	struct curl_slist *headers =
+	    *url ? s3_signed_headers(s, "HEAD", *url, SIGV4_EMPTY_SHA256, extra, extra_count)
+		 : NULL;
+	if (!headers) {
+		snprintf(err, errlen, "cannot sign HEAD for %s", digest);
+		free(*url);
+		*url = NULL;
+	}
+	return headers;
+}
+
 static bool s3_has_blob(struct dest *d, CURL *easy, const char *digest, bool *present, char *err,
 			size_t errlen)
 {
 	struct dest_s3 *s = (struct dest_s3 *)d;
-	char *url = s3_object_url(s, digest);
-	struct curl_slist *headers =
-	    url ? s3_signed_headers(s, "HEAD", url, SIGV4_EMPTY_SHA256, NULL, 0) : NULL;
-	if (!headers) {
-		snprintf(err, errlen, "cannot sign HEAD for %s", digest);
-		free(url);
+	char *url;
+	struct curl_slist *headers = sign_head(s, digest, NULL, 0, &url, err, errlen);
+	if (!headers)
 		return false;
-	}
 	struct http_request req = {.method = "HEAD", .url = url, .headers = headers};
 	struct http_response resp;
 	bool ok = http_perform(s->http, easy, &req, &resp);
@@ -222,14 +236,10 @@ static bool s3_check(struct dest *d, CURL *easy, const char *digest, int64_t siz
 {
 	struct dest_s3 *s = (struct dest_s3 *)d;
 	const struct sigv4_header mode[] = {{"x-amz-checksum-mode", "ENABLED"}};
-	char *url = s3_object_url(s, digest);
-	struct curl_slist *headers =
-	    url ? s3_signed_headers(s, "HEAD", url, SIGV4_EMPTY_SHA256, mode, deep ? 1 : 0) : NULL;
-	if (!headers) {
-		snprintf(err, errlen, "cannot sign HEAD for %s", digest);
-		free(url);
+	char *url;
+	struct curl_slist *headers = sign_head(s, digest, mode, deep ? 1 : 0, &url, err, errlen);
+	if (!headers)
 		return false;
-	}
 	struct http_request req = {.method = "HEAD", .url = url, .headers = headers};
 	struct http_response resp;
 	bool ok = http_perform(s->http, easy, &req, &resp);
