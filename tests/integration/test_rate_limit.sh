@@ -7,6 +7,11 @@
 # CIDRs and exempt clouds are untouched; IPv6 clients share their /64; the
 # bucket refills with time; the refusal is logged at debug and counted by the
 # client's cloud in /metrics.
+# Then --limits-file: a second server started without a limit gets one by
+# SIGHUP (429s start), a bad file on reload is logged with FILE:LINE, counted
+# and keeps the last good limits, a raised burst does not hand a client that
+# spent its burst a fresh one (the buckets survive), and "rate-limit 0" ends
+# the 429s; a bad file at start is exit 2 with FILE:LINE.
 source "$(dirname "$0")/../lib/common.sh"
 require_cmd curl
 
@@ -85,5 +90,71 @@ check_eq "lab refusals" "$(awk '$1 == "archeio_rate_limited_total{cloud=\"lab\"}
 	"$((14 - ok))"
 check_eq "unlisted refusals" \
 	"$(awk '$1 == "archeio_rate_limited_total{cloud=\"unlisted\"}" {print $2}' "$TMP/m.txt")" "1"
+
+log "--limits-file: a bad file at start is FILE:LINE and exit 2"
+printf 'rate-limit 5\nrate-burst lots\n' >"$TMP/bad.limits"
+rc=0
+"$ARCHEIO" serve --listen "127.0.0.1:$(free_port)" --ranges "$TMP/ranges.txt" --mirrors "$TMP/mirrors" \
+	--upstream "$UPSTREAM" --limits-file "$TMP/bad.limits" >"$TMP/bad.log" 2>&1 || rc=$?
+check_eq "exit status" "$rc" "2"
+check_match "message" "$(cat "$TMP/bad.log")" "$TMP/bad.limits:2: rate-burst: 'lots' is not a whole number"
+
+log "--limits-file: limits change on SIGHUP"
+kill "$PID"
+wait "$PID" 2>/dev/null
+printf '# no limit yet\nrate-limit 0\n' >"$TMP/limits"
+PORT2=$(free_port)
+MPORT2=$(free_port)
+"$ARCHEIO" serve --listen "127.0.0.1:$PORT2" --metrics-listen "127.0.0.1:$MPORT2" --workers 2 \
+	--ranges "$TMP/ranges.txt" --mirrors "$TMP/mirrors" --upstream "$UPSTREAM" \
+	--trusted-proxy 127.0.0.1/32 --xff-hops 1 --limits-file "$TMP/limits" >"$TMP/server2.log" 2>&1 &
+PID2=$!
+on_exit "kill $PID2; wait $PID2"
+wait_for_log "$TMP/server2.log" "listening on" 20 || { cat "$TMP/server2.log"; exit 1; }
+BASE="http://127.0.0.1:$PORT2"
+# reload WHAT: SIGHUP, then wait (bounded) for one more "limits reload..." line.
+reload() {
+	local before i
+	before=$(grep -c 'limits reload' "$TMP/server2.log")
+	kill -HUP "$PID2"
+	for ((i = 0; i < 100; i++)); do
+		(($(grep -c 'limits reload' "$TMP/server2.log") > before)) && return 0
+		sleep 0.05
+	done
+	fail "no reload line after SIGHUP"
+}
+check_eq "no limit: 12 of 12 redirected" "$(count 307 "$(statuses 192.0.2.20 12 /v2/pause/manifests/latest)")" "12"
+
+printf 'rate-limit 1\nrate-burst 3\n' >"$TMP/limits"
+reload
+check_match "the change is logged" "$(grep 'limits reloaded' "$TMP/server2.log" | tail -1)" \
+	"rate-limit 0 -> 1, rate-burst 100 -> 3"
+got=$(statuses 192.0.2.20 12 /v2/pause/manifests/latest)
+ok=$(count 307 "$got")
+if ((ok >= 3 && ok <= 4)); then pass; else fail "after SIGHUP, redirects of 12: $ok ($got)"; fi
+check_eq "429s start" "$(count 429 "$got")" "$((12 - ok))"
+
+printf 'rate-limit 1\nrate-burst 0\n' >"$TMP/limits"
+reload
+check_match "a bad file on reload: FILE:LINE" "$(grep 'limits reload failed' "$TMP/server2.log")" \
+	"keeping the last good limits: $TMP/limits:2: rate-burst: '0' is not a whole number from 1"
+check_eq "the last good limits stay" "$(count 307 "$(statuses 192.0.2.21 5 /v2/pause/manifests/latest)")" "3"
+
+# 192.0.2.22 spends its burst of 3, then the burst is raised to 4: it gets
+# the one more token (and at most one refilled), not a fresh 4.
+statuses 192.0.2.22 3 /v2/ >/dev/null
+printf 'rate-limit 1\nrate-burst 4\n' >"$TMP/limits"
+reload
+ok=$(count 307 "$(statuses 192.0.2.22 4 /v2/pause/manifests/latest)")
+if ((ok >= 1 && ok <= 2)); then pass; else fail "buckets after a reload: $ok of 4 redirected (a fresh bucket: 4)"; fi
+
+printf 'rate-limit 0\n' >"$TMP/limits"
+reload
+check_eq "rate-limit 0: the 429s stop" "$(count 307 "$(statuses 192.0.2.20 12 /v2/pause/manifests/latest)")" "12"
+curl -s "http://127.0.0.1:$MPORT2/metrics" >"$TMP/m2.txt"
+check_eq "reloads counted: success" \
+	"$(awk '$1 == "archeio_limits_reloads_total{result=\"success\"}" {print $2}' "$TMP/m2.txt")" "3"
+check_eq "reloads counted: failure" \
+	"$(awk '$1 == "archeio_limits_reloads_total{result=\"failure\"}" {print $2}' "$TMP/m2.txt")" "1"
 
 finish

@@ -221,6 +221,7 @@ static void bad_values_are_refused(void **state)
 	expect_error("--mirrors", "tests", "not a regular file");
 	expect_error("--upstream-rules", "tests", "not a regular file");
 	expect_error("--upstream-rules", "/nonexistent/upstreams", "/nonexistent/upstreams");
+	expect_error("--limits-file", "/nonexistent/limits", "limits file /nonexistent/limits");
 	expect_error("--xdp-mode", "fast", "fast");
 	expect_error("--mirror-probe-interval-ms", "5", "5");
 	expect_error("--bpffs", "relative", "relative");
@@ -564,7 +565,8 @@ static void configuration_is_logged_as_fields(void **state)
 	    "\"default_mirror\":\"https://d1be1w964nk82h.cloudfront.net\","
 	    "\"info_url\":\"http://127.0.0.1/i/\","
 	    "\"privacy_url\":\"https://www.linuxfoundation.org/privacy-policy/\","
-	    "\"mirrors\":\"built-in\",\"upstream_rules\":\"-\",\"ranges\":0,\"trusted_proxies\":1,"
+	    "\"mirrors\":\"built-in\",\"upstream_rules\":\"-\",\"limits_file\":\"-\",\"ranges\":0,"
+	    "\"trusted_proxies\":1,"
 	    "\"xff_hops\":2,\"proxy_protocol\":\"off\",\"workers\":3,\"access_log\":\"off\","
 	    "\"xdp\":\"-\"}\n"));
 	free(text);

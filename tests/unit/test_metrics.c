@@ -288,6 +288,25 @@ static void snapshot_rate_limit(void **state)
 	buf_free(&b);
 }
 
+/* --limits-file's reloads, only when it is given. */
+static void snapshot_limits_reloads(void **state)
+{
+	(void)state;
+	struct metrics_snapshot s = {
+	    .version = "x", .limits_reloads_ok = 4, .limits_reloads_failed = 1};
+	struct buf b = {0};
+	assert_true(metrics_format(&s, &b));
+	assert_null(strstr(text_of(&b), "archeio_limits_reloads_total"));
+	buf_free(&b);
+	b = (struct buf){0};
+	s.limits_file = true;
+	assert_true(metrics_format(&s, &b));
+	assert_lines(text_of(&b), "archeio_limits_reloads_total",
+		     "archeio_limits_reloads_total{result=\"success\"} 4\n"
+		     "archeio_limits_reloads_total{result=\"failure\"} 1\n");
+	buf_free(&b);
+}
+
 static void snapshot_xdp_and_process(void **state)
 {
 	(void)state;
@@ -448,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(histogram_is_cumulative),
 	    cmocka_unit_test(snapshot_text),
 	    cmocka_unit_test(snapshot_rate_limit),
+	    cmocka_unit_test(snapshot_limits_reloads),
 	    cmocka_unit_test(snapshot_xdp_and_process),
 	    cmocka_unit_test(readiness_reasons),
 	    cmocka_unit_test(proc_stat_is_parsed),

@@ -335,6 +335,18 @@ static void format_rate_limit(struct metrics_text *t, const struct metrics_snaps
 			       1, s->limited[i].limited);
 }
 
+static void format_limits_reloads(struct metrics_text *t, const struct metrics_snapshot *s)
+{
+	if (!s->limits_file)
+		return;
+	static const char name[] = "archeio_limits_reloads_total";
+	metrics_family(t, name, METRICS_COUNTER,
+		       "SIGHUP reloads of --limits-file, by result (a failure keeps the last "
+		       "good limits).");
+	metrics_sample(t, name, &L("result", "success"), 1, s->limits_reloads_ok);
+	metrics_sample(t, name, &L("result", "failure"), 1, s->limits_reloads_failed);
+}
+
 bool metrics_format(const struct metrics_snapshot *snapshot, struct buf *out)
 {
 	struct metrics_text t = {.out = out};
@@ -342,6 +354,7 @@ bool metrics_format(const struct metrics_snapshot *snapshot, struct buf *out)
 	format_requests(&t, snapshot);
 	format_region_redirects(&t, snapshot);
 	format_rate_limit(&t, snapshot);
+	format_limits_reloads(&t, snapshot);
 	format_connections(&t, snapshot);
 	format_mirror_checks(&t, snapshot);
 	format_ranges_data(&t, snapshot);

@@ -31,9 +31,9 @@ void config_print_usage(FILE *out)
 	const struct option_spec *table = config_option_table(&count);
 	options_print_usage(table, count, out);
 	fputs("\n"
-	      "Signals: SIGHUP rereads ranges, mirror rules and upstream rules (a bad file keeps\n"
-	      "the old state); SIGTERM/SIGINT stop accepting, finish in-flight requests (5 s), "
-	      "exit 0.\n"
+	      "Signals: SIGHUP rereads ranges, mirror rules, upstream rules, certificates and\n"
+	      "--limits-file (a bad file keeps the old state); SIGTERM/SIGINT stop accepting,\n"
+	      "finish in-flight requests (5 s), exit 0.\n"
 	      "Exit status: 0 ok, 1 runtime failure, 2 bad flag, value or file.\n",
 	      out);
 }
@@ -45,6 +45,9 @@ static bool files_readable(const struct config *config, char *err, size_t errlen
 	for (size_t i = 0; i < config->ranges_count; i++)
 		if (!config_check_readable("ranges", config->ranges[i], true, err, errlen))
 			return false;
+	if (config->limits_file &&
+	    !config_check_readable("limits file", config->limits_file, false, err, errlen))
+		return false;
 	if (config->upstream_rules_file &&
 	    !config_check_readable("upstream rules file", config->upstream_rules_file, false, err,
 				   errlen))

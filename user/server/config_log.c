@@ -12,6 +12,7 @@ void config_log(const struct config *config, const struct logger *log)
 	    LOG_TEXT("privacy_url", c->privacy_url),
 	    LOG_TEXT("mirrors", c->mirrors_file ? c->mirrors_file : "built-in"),
 	    LOG_TEXT("upstream_rules", c->upstream_rules_file),
+	    LOG_TEXT("limits_file", c->limits_file),
 	    LOG_NUMBER("ranges", c->ranges_count),
 	    LOG_NUMBER("trusted_proxies", c->proxies.count),
 	    LOG_NUMBER("xff_hops", c->xff_hops),

@@ -208,6 +208,14 @@ static const struct option_spec config_options[] = {
      .count_offset = offsetof(struct config, rate_limit_exempt_count),
      .help = "clients --rate-limit leaves alone: an address range, or a cloud or region of "
 	     "the range files"},
+    {.flag = "limits-file",
+     .env = "ARCHEIO_LIMITS_FILE",
+     .metavar = "FILE",
+     .kind = OPTION_STRING,
+     FIELD(limits_file),
+     .help = "rate-limit, rate-burst, rate-limit-v6-prefix, rate-limit-exempt, xdp-syn-limit, "
+	     "xdp-syn-burst as KEY VALUE lines, over the flags; reread on SIGHUP (a bad file "
+	     "keeps the last good limits)"},
     {.flag = "workers",
      .env = "ARCHEIO_WORKERS",
      .metavar = "N",

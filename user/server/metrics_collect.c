@@ -129,7 +129,8 @@ static void collect_limited(const struct metrics_sources *src, struct metrics_sn
 {
 	const struct region_table *table = &c->state->regions;
 	uint32_t ids = table->count ? table->count : 1;
-	s->rate_limit_on = src->config->rate_limit > 0;
+	/* With --limits-file a reload may turn the limit on: the family is there. */
+	s->rate_limit_on = src->config->rate_limit > 0 || src->config->limits_file;
 	for (uint32_t id = 0; s->rate_limit_on && id < ids; id++) {
 		uint64_t n = 0;
 		for (unsigned w = 0; w < src->worker_count; w++)
@@ -212,6 +213,11 @@ static void collect_ranges(const struct metrics_sources *src, struct metrics_sna
 	s->max_age_s = src->config->ranges_max_age_s;
 	s->reloads_ok = src->reloads_ok;
 	s->reloads_failed = src->reloads_failed;
+	s->limits_file = src->config->limits_file && src->limits_reloads_ok;
+	if (s->limits_file) {
+		s->limits_reloads_ok = *src->limits_reloads_ok;
+		s->limits_reloads_failed = *src->limits_reloads_failed;
+	}
 }
 
 static void collect_xdp(const struct metrics_sources *src, struct metrics_snapshot *s,

@@ -26,6 +26,9 @@ struct metrics_sources {
 	struct xdp_path *xdp;	/* NULL without XDP */
 	/* SIGHUP reloads of ranges and mirror rules (main thread only). */
 	uint64_t reloads_ok, reloads_failed;
+	/* SIGHUP reloads of --limits-file (server_limits'; NULL before they are
+	 * loaded). */
+	const uint64_t *limits_reloads_ok, *limits_reloads_failed;
 };
 
 /* Appends the exposition text; false when memory ran out. */

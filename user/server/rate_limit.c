@@ -11,6 +11,12 @@
  * a few cache lines, long enough that a full table evicts an idle bucket. */
 #define PROBE_WINDOW 8u
 
+static void set_rate(struct rate_limiter *limiter, unsigned rate, unsigned burst)
+{
+	limiter->interval_ns = NS_PER_S / (rate ? rate : 1);
+	limiter->tolerance_ns = (uint64_t)(burst ? burst - 1 : 0) * limiter->interval_ns;
+}
+
 int rate_limiter_init(struct rate_limiter *limiter, unsigned rate, unsigned burst, size_t entries,
 		      unsigned v6_prefix)
 {
@@ -18,20 +24,36 @@ int rate_limiter_init(struct rate_limiter *limiter, unsigned rate, unsigned burs
 	while (slots < entries)
 		slots <<= 1;
 	memset(limiter, 0, sizeof(*limiter));
-	limiter->slots = calloc(slots, sizeof(*limiter->slots));
-	if (!limiter->slots)
+	struct rate_table *table = calloc(1, sizeof(*table));
+	if (!table || !(table->slots = calloc(slots, sizeof(*table->slots)))) {
+		free(table);
 		return -1;
-	limiter->mask = slots - 1;
-	limiter->interval_ns = NS_PER_S / (rate ? rate : 1);
-	limiter->tolerance_ns = (uint64_t)(burst ? burst - 1 : 0) * limiter->interval_ns;
-	limiter->v6_prefix = v6_prefix < 1 ? 1 : v6_prefix > 64 ? 64 : v6_prefix;
+	}
+	atomic_init(&table->refs, 1);
+	table->mask = slots - 1;
+	table->v6_prefix = v6_prefix < 1 ? 1 : v6_prefix > 64 ? 64 : v6_prefix;
+	limiter->table = table;
+	set_rate(limiter, rate, burst);
 	return 0;
+}
+
+void rate_limiter_share(struct rate_limiter *limiter, unsigned rate, unsigned burst,
+			const struct rate_limiter *from)
+{
+	memset(limiter, 0, sizeof(*limiter));
+	limiter->table = from->table;
+	atomic_fetch_add_explicit(&limiter->table->refs, 1, memory_order_relaxed);
+	set_rate(limiter, rate, burst);
 }
 
 void rate_limiter_free(struct rate_limiter *limiter)
 {
-	free(limiter->slots);
-	limiter->slots = NULL;
+	struct rate_table *table = limiter->table;
+	limiter->table = NULL;
+	if (!table || atomic_fetch_sub_explicit(&table->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	free(table->slots);
+	free(table);
 }
 
 uint64_t rate_limit_key(const struct ip_addr *client, unsigned v6_prefix)
@@ -49,23 +71,23 @@ uint64_t rate_limit_key(const struct ip_addr *client, unsigned v6_prefix)
 
 /* A fixed SipHash key: the slot index need not be secret from clients, an
  * address that collides only shares a probe window, never a bucket. */
-static size_t slot_of(const struct rate_limiter *limiter, uint64_t key)
+static size_t slot_of(const struct rate_table *table, uint64_t key)
 {
 	static const struct siphash_key sip_key = {.k0 = 0x61726368656f2d72ull,
 						   .k1 = 0x6174656c696d6974ull};
-	return (size_t)siphash24(&sip_key, &key, sizeof(key)) & limiter->mask;
+	return (size_t)siphash24(&sip_key, &key, sizeof(key)) & table->mask;
 }
 
 /* The slot holding stored (key + 1): found, else an empty slot claimed, else
  * the idlest bucket of the window taken over (its time reset: the new client
  * starts with a full burst). */
-static struct rate_slot *find_slot(struct rate_limiter *limiter, uint64_t stored)
+static struct rate_slot *find_slot(struct rate_table *table, uint64_t stored)
 {
-	size_t first = slot_of(limiter, stored);
+	size_t first = slot_of(table, stored);
 	struct rate_slot *idlest = NULL;
 	uint64_t idlest_tat = UINT64_MAX;
 	for (unsigned i = 0; i < PROBE_WINDOW; i++) {
-		struct rate_slot *slot = &limiter->slots[(first + i) & limiter->mask];
+		struct rate_slot *slot = &table->slots[(first + i) & table->mask];
 		uint64_t seen = atomic_load_explicit(&slot->key, memory_order_acquire);
 		if (seen == stored)
 			return slot;
@@ -94,11 +116,11 @@ static struct rate_slot *find_slot(struct rate_limiter *limiter, uint64_t stored
 bool rate_limiter_take(struct rate_limiter *limiter, const struct ip_addr *client, uint64_t now_ns,
 		       uint64_t *retry_after_ns)
 {
-	uint64_t stored = rate_limit_key(client, limiter->v6_prefix) + 1;
+	uint64_t stored = rate_limit_key(client, limiter->table->v6_prefix) + 1;
 	/* Only ffff:ffff:ffff:ffff::/64 (multicast, never a real client) wraps. */
 	if (!stored)
 		stored = 1;
-	struct rate_slot *slot = find_slot(limiter, stored);
+	struct rate_slot *slot = find_slot(limiter->table, stored);
 	/* Lost every race for a slot in its window: let it through rather than
 	 * refuse a client the table could not track. */
 	if (!slot)

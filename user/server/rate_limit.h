@@ -17,6 +17,11 @@
  * burst, never a refusal. (A request racing with the eviction of its own
  * bucket may charge its token to the slot's new client: one token, once.)
  *
+ * The table and the rate are apart: a reload (--limits-file) makes a new
+ * limiter with the new rate and burst over the same table
+ * (rate_limiter_share()), so clients keep their buckets; a bucket's time is
+ * absolute, so it simply drains at the new rate from then on.
+ *
  * Pure: the clock is passed in (monotonic nanoseconds), tests use a fake. */
 #ifndef ARCHEIO_SERVER_RATE_LIMIT_H
 #define ARCHEIO_SERVER_RATE_LIMIT_H
@@ -33,18 +38,29 @@ struct rate_slot {
 	_Atomic uint64_t tat; /* theoretical arrival time, ns */
 };
 
+/* The buckets, shared by the limiters made over them (reference-counted:
+ * the last rate_limiter_free() frees them, on whichever thread). */
+struct rate_table {
+	atomic_uint refs;
+	unsigned v6_prefix; /* IPv6 clients are keyed by this prefix (1..64) */
+	size_t mask;	    /* slot count - 1 */
+	struct rate_slot *slots;
+};
+
 struct rate_limiter {
 	uint64_t interval_ns;  /* 1 s / rate */
 	uint64_t tolerance_ns; /* (burst - 1) * interval_ns */
-	unsigned v6_prefix;    /* IPv6 clients are keyed by this prefix (1..64) */
-	size_t mask;	       /* slot count - 1 */
-	struct rate_slot *slots;
+	struct rate_table *table;
 };
 
 /* rate requests per second (>= 1), burst >= 1, entries: at least this many
  * buckets (rounded up to a power of two). -1 when out of memory. */
 int rate_limiter_init(struct rate_limiter *limiter, unsigned rate, unsigned burst, size_t entries,
 		      unsigned v6_prefix);
+/* A limiter at rate and burst over from's buckets (and key shape). */
+void rate_limiter_share(struct rate_limiter *limiter, unsigned rate, unsigned burst,
+			const struct rate_limiter *from);
+/* Drops this limiter's reference to its buckets. */
 void rate_limiter_free(struct rate_limiter *limiter);
 
 /* The bucket key of a client: its IPv4 address, or its IPv6 address cut to

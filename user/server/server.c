@@ -22,7 +22,6 @@
 #include "pid_file.h"
 #include "privileges.h"
 #include "ranges_age.h"
-#include "rate_exempt.h"
 #include "server_limits.h"
 #include "server_tls.h"
 #include "worker.h"
@@ -38,7 +37,7 @@ struct server {
 	struct server_shared shared; /* shared.xdp: the XDP path, NULL without XDP */
 	struct listener_set listeners;
 	struct server_tls tls;
-	struct server_limits limits; /* --rate-limit */
+	struct server_limits limits; /* --rate-limit, --xdp-syn-limit, --limits-file */
 	struct worker *workers;
 	unsigned worker_count;
 	struct event_base *base;
@@ -140,10 +139,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	struct server *server = arg;
 	if (sig == SIGHUP) {
-		log_msg(server->log, LOG_INFO, "SIGHUP: reloading ranges and mirror rules%s",
-			server->tls.on ? " and TLS certificates" : "");
-		/* Independent: a bad ranges file does not hold back a renewed certificate. */
+		log_msg(server->log, LOG_INFO, "SIGHUP: reloading ranges and mirror rules%s%s",
+			server->tls.on ? " and TLS certificates" : "",
+			server->config->limits_file ? " and limits" : "");
+		/* Independent: a bad ranges file does not hold back a renewed
+		 * certificate or a limit the operator needs now. */
 		server_tls_reload(&server->tls, server->config, server->log);
+		server_limits_reload(&server->limits, server->shared.xdp);
 		reload(server);
 		return;
 	}
@@ -156,28 +158,6 @@ static void log_xdp(void *ctx, const char *message)
 {
 	const struct server *server = ctx;
 	log_msg(server->log, LOG_INFO, "XDP: %s", message);
-}
-
-/* The CIDRs the XDP SYN limit leaves alone: --rate-limit-exempt's, and the
- * trusted proxies' (every client behind a balancer, X-Forwarded-For or PROXY
- * protocol, connects from its few addresses). Set in options; the caller
- * frees the array (NULL: none, or out of memory when the count is not 0). */
-static struct ip_prefix *syn_exempt_prefixes(const struct rate_exempt *exempt,
-					     const struct trusted_proxies *proxies,
-					     struct xdp_path_options *options)
-{
-	size_t count = exempt->prefix_count + proxies->count;
-	struct ip_prefix *all = count ? calloc(count, sizeof(*all)) : NULL;
-	options->syn_exempt = all;
-	options->syn_exempt_count = count;
-	if (!all)
-		return NULL;
-	if (exempt->prefix_count)
-		memcpy(all, exempt->prefixes, exempt->prefix_count * sizeof(*all));
-	if (proxies->count)
-		memcpy(all + exempt->prefix_count, proxies->prefixes,
-		       proxies->count * sizeof(*all));
-	return all;
 }
 
 static int open_xdp(struct server *server)
@@ -199,15 +179,16 @@ static int open_xdp(struct server *server)
 	    .log_ctx = server,
 	};
 	char err[1024];
-	/* Parsed (and checked) at start already: only its CIDRs matter here. */
-	struct rate_exempt exempt = {0};
-	rate_exempt_parse(&exempt, c->rate_limit_exempt, c->rate_limit_exempt_count, err,
-			  sizeof(err));
-	options.syn_limit = c->xdp_syn_limit;
-	options.syn_burst = c->xdp_syn_burst;
-	struct ip_prefix *syn_exempt = syn_exempt_prefixes(&exempt, &c->proxies, &options);
-	if (options.syn_exempt_count && !syn_exempt) {
-		rate_exempt_free(&exempt);
+	/* The limits in force (flags and --limits-file): SYN limit and exempt CIDRs. */
+	struct limits_state *limits = server_limits_current(&server->limits);
+	const uint32_t *limit = limits->values.value;
+	options.syn_limit = limit[LIMITS_SYN_LIMIT];
+	options.syn_burst = limit[LIMITS_SYN_BURST];
+	struct ip_prefix *syn_exempt = NULL;
+	int exempt_rc = server_limits_syn_exempt(limits, c, &syn_exempt, &options.syn_exempt_count);
+	limits_state_release(limits);
+	options.syn_exempt = syn_exempt;
+	if (exempt_rc != 0) {
 		log_msg(server->log, LOG_ERROR, "XDP: out of memory");
 		return -1;
 	}
@@ -215,7 +196,6 @@ static int open_xdp(struct server *server)
 	server->shared.xdp =
 	    xdp_path_open(&options, &state->ranges, &state->regions, err, sizeof(err));
 	serve_state_release(state);
-	rate_exempt_free(&exempt);
 	free(syn_exempt);
 	if (!server->shared.xdp) {
 		log_msg(server->log, LOG_ERROR, "XDP: %s", err);
@@ -225,11 +205,11 @@ static int open_xdp(struct server *server)
 		"XDP: tagging connections on %s (mode %s, program id %u), maps pinned in %s",
 		c->xdp_iface, xdp_path_mode_name(xdp_path_attached_mode(server->shared.xdp)),
 		xdp_path_prog_id(server->shared.xdp), c->bpffs_dir);
-	if (c->xdp_syn_limit)
+	if (options.syn_limit)
 		log_msg(server->log, LOG_INFO,
 			"XDP: SYN limit %u/s per source (IPv4 address, IPv6 /64), burst %u, %zu "
 			"exempt CIDRs (with the trusted proxies)",
-			(unsigned)c->xdp_syn_limit, (unsigned)c->xdp_syn_burst,
+			(unsigned)options.syn_limit, (unsigned)options.syn_burst,
 			options.syn_exempt_count);
 	return 0;
 }
@@ -574,7 +554,9 @@ int server_run(const struct config *config, const struct logger *log)
 	server.metrics.tls = server.shared.tls;
 	int status = 2;
 	if (server_limits_open(&server.limits, config, log) == 0) {
-		server.shared.limits = server_limits_get(&server.limits);
+		server.shared.limits = &server.limits.holder;
+		server.metrics.limits_reloads_ok = &server.limits.reloads_ok;
+		server.metrics.limits_reloads_failed = &server.limits.reloads_failed;
 		status = serve(&server);
 		server_limits_close(&server.limits);
 	}

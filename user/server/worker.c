@@ -39,6 +39,17 @@ static struct serve_state *current_state(struct worker *worker)
 	return worker->state;
 }
 
+/* The limits a request meets: a SIGHUP may have replaced them. */
+static void refresh_limits(struct worker *worker)
+{
+	struct limits_holder *holder = worker->shared->limits;
+	if (holder && snapshot_holder_moved(&holder->snap, worker->limits_generation)) {
+		limits_state_release(worker->limits);
+		worker->limits = limits_holder_acquire(holder, &worker->limits_generation);
+		worker->requests.limits = limits_state_request_limits(worker->limits);
+	}
+}
+
 static struct tls_server *current_tls(struct worker *worker)
 {
 	struct tls_holder *holder = worker->shared->tls;
@@ -76,6 +87,7 @@ static void on_request(void *ctx, struct http_connection *conn, const struct htt
 {
 	struct worker *worker = ctx;
 	struct request_reply reply = {.send = reply_to_connection, .arg = conn};
+	refresh_limits(worker);
 	request_handle(&worker->requests, current_state(worker), http_connection_peer(conn), req,
 		       &reply);
 }
@@ -258,7 +270,7 @@ static void wire_connections(struct worker *worker)
 	    .config = shared->config,
 	    .log = shared->log,
 	    .mirror = {.check = check_mirror, .ctx = worker->checker},
-	    .limits = shared->limits,
+	    .limits = NULL, /* refresh_limits() */
 	    .counters = &worker->request_counters,
 	};
 }
@@ -291,6 +303,11 @@ int worker_start(struct worker *worker)
 	worker->state = state_holder_acquire(worker->shared->states, &worker->state_generation);
 	if (worker->shared->tls)
 		worker->tls = tls_holder_acquire(worker->shared->tls, &worker->tls_generation);
+	if (worker->shared->limits) {
+		worker->limits =
+		    limits_holder_acquire(worker->shared->limits, &worker->limits_generation);
+		worker->requests.limits = limits_state_request_limits(worker->limits);
+	}
 	/* Set before the thread runs: the loop is about to accept. */
 	atomic_store(&worker->serving, true);
 	if (pthread_create(&worker->thread, NULL, worker_main, worker) != 0) {
@@ -317,6 +334,7 @@ void worker_join(struct worker *worker)
 		event_free(worker->accept_resume);
 	serve_state_release(worker->state);
 	tls_server_unref(worker->tls);
+	limits_state_release(worker->limits);
 	metrics_requests_free(&worker->request_counters);
 	if (worker->base)
 		event_base_free(worker->base);

@@ -18,6 +18,7 @@
 #include "archeio/server/config.h"
 #include "archeio/server/serve_state.h"
 #include "archeio/xdp/xdp_path.h"
+#include "limits_state.h"
 #include "request.h"
 
 struct event_base;
@@ -37,8 +38,9 @@ struct server_shared {
 	/* Failing mirror origins, shared by the workers' checkers so they warn
 	 * once between them (NULL: each checker keeps its own). */
 	struct mirror_health *mirror_health;
-	/* --rate-limit: buckets shared by every worker (NULL: no limit). */
-	const struct request_limits *limits;
+	/* The request limits in force (--rate-limit, --limits-file): buckets
+	 * shared by every worker, replaced on SIGHUP. */
+	struct limits_holder *limits;
 };
 
 /* --listen, then each --plain-listen. */
@@ -72,6 +74,9 @@ struct worker {
 	/* The certificates new TLS connections get; refreshed likewise. */
 	struct tls_server *tls;
 	unsigned tls_generation;
+	/* The request limits; requests.limits points into it. Refreshed likewise. */
+	struct limits_state *limits;
+	unsigned limits_generation;
 	struct http_connections connections; /* .stats: this worker's connections */
 	struct request_handler requests;
 	time_t date_second;

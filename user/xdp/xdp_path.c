@@ -35,6 +35,12 @@ int xdp_path_set_syn_limit(struct xdp_path *path, uint32_t rate, uint32_t burst,
 	return xdp_syn_limit_set(path->obj, rate, burst, 0, err, errlen);
 }
 
+int xdp_path_set_syn_exempt(struct xdp_path *path, const struct ip_prefix *exempt, size_t count,
+			    char *err, size_t errlen)
+{
+	return xdp_syn_limit_exempt_replace(path->obj, exempt, count, err, errlen);
+}
+
 bool xdp_path_mode_parse(const char *text, enum xdp_path_mode *mode)
 {
 	if (strcmp(text, "auto") == 0)

@@ -19,4 +19,9 @@ int xdp_syn_limit_set(struct xdp_obj *obj, uint32_t rate, uint32_t burst, uint64
 int xdp_syn_limit_exempt(struct xdp_obj *obj, const struct ip_prefix *exempt, size_t count,
 			 char *err, size_t errlen);
 
+/* Makes the exempt tries hold exactly exempt: adds every entry, then
+ * deletes the others (so a source exempt before and after never loses it). */
+int xdp_syn_limit_exempt_replace(struct xdp_obj *obj, const struct ip_prefix *exempt, size_t count,
+				 char *err, size_t errlen);
+
 #endif

@@ -123,6 +123,9 @@ struct metrics_snapshot {
 	 * clouds with one; past METRICS_LIMITED_CLOUDS, counted in the last). */
 	bool rate_limit_on;
 	struct metrics_cloud_limited limited[METRICS_LIMITED_CLOUDS];
+	/* --limits-file given: its SIGHUP reloads by result. */
+	bool limits_file;
+	uint64_t limits_reloads_ok, limits_reloads_failed;
 	size_t limited_count;
 };
 

@@ -64,6 +64,9 @@ struct config {
 	uint32_t rate_limit_entries;
 	char **rate_limit_exempt; /* CIDR or CLOUD[:REGION] */
 	size_t rate_limit_exempt_count;
+	/* --limits-file: the limits above (and the XDP SYN limit's) as the
+	 * operator changes them on SIGHUP; NULL: the flags only */
+	char *limits_file;
 	char *pid_file; /* NULL: none */
 	enum log_level log_level;
 	enum log_format log_format;

@@ -61,6 +61,9 @@ struct xdp_path *xdp_path_open(const struct xdp_path_options *options, const str
 /* Changes the SYN limit in place (no reattach); 0 turns it off. */
 int xdp_path_set_syn_limit(struct xdp_path *path, uint32_t rate, uint32_t burst, char *err,
 			   size_t errlen);
+/* Replaces the CIDRs the SYN limit leaves alone (no reattach). */
+int xdp_path_set_syn_exempt(struct xdp_path *path, const struct ip_prefix *exempt, size_t count,
+			    char *err, size_t errlen);
 /* Replaces the ranges atomically: concurrent lookups see old or new, never a
  * mix. On error the old ranges stay live. regions is the same (grown) table. */
 int xdp_path_reload(struct xdp_path *path, const struct range_set *set,
