@@ -3,10 +3,33 @@
 # server namespace with --xdp-syn-limit; a client in one namespace floods SYNs
 # (tests/lib/syn_flood.py: a bounded raw-socket sender) while a normal client
 # in another keeps pulling. The normal client's requests all succeed with a
-# median latency within 2x of idle (plus 5 ms for this shared VM's noise),
-# the flood's SYNs are dropped and counted (in total and by cloud), and
-# `archeio xdp status`, bpftool and /metrics show it. Then a second run without the
-# limit: the same flood passes, nothing is dropped.
+# median latency within 2x of idle, the flood's SYNs are dropped and counted
+# (in total and by cloud), and `archeio xdp status`, bpftool and /metrics show
+# it. A trusted proxy is never limited. Then --limits-file: started with the
+# limit off the flood passes; SIGHUP turns it on (drops start), exempts the
+# flooder's CIDR (drops stop, the exempt trie holds it), and off again, all
+# with the same program id (bpftool): the maps change, nothing is reattached.
+#
+# Why the latency check is fair (and needs no margin over 2x):
+# - What is timed is the server's work only: one long-lived python process
+#   (tests/lib/latency_probe.py) times connect + request + answer head of a
+#   new connection. A curl per request, as before, measured mostly curl's own
+#   start-up in the namespace (~3-8 ms median on this VM against ~0.1-0.5 ms
+#   for the exchange itself), whose noise needed the old "+5 ms".
+# - The probe is a normal client: one new connection every 25 ms (40/s),
+#   below the 50/s SYN limit it is subject to like anyone (back to back it
+#   would flood itself and meet 1 s SYN retransmits).
+# - The flooder is pinned to CPU 1 and the probe to CPU 0, so the sender's
+#   own python loop does not take the measuring process's CPU; the XDP drops
+#   run in the softirq of the sending CPU. The server's workers may run on
+#   either CPU: what the flood costs them is what is measured.
+# - Many samples (about 120 each, idle before and after pooled) and the
+#   median, so one scheduling hiccup of this shared machine does not decide;
+#   p99 is logged for the record.
+# - It can fail: the same measurement while the server is stopped 3 ms of
+#   every 5 ms (SIGSTOP/SIGCONT: a server that really got slower; this VM has
+#   no netem) is checked to exceed 2x idle. Without the SYN limit the flood is logged, not asserted: SYN
+#   cookies keep the kernel answering, so it barely hurts here either.
 source "$(dirname "$0")/../lib/common.sh"
 require_root
 require_cmd curl python3 bpftool nsenter ip
@@ -24,7 +47,6 @@ netns_add_host calm "$CALM_IP"
 printf '192.0.2.0/24 aws us-east-1\n198.51.100.0/24 gcp us-central1\n' >"$TMP/ranges.txt"
 printf '*\tupstream\n' >"$TMP/mirrors"
 UPSTREAM="http://198.18.1.20:5000"
-FLOOD_COUNT=40000
 
 start_server() { # LOG FLAGS...
 	local log_file=$1
@@ -38,39 +60,66 @@ start_server() { # LOG FLAGS...
 }
 stop_server() { kill -TERM "$SERVER_PID"; wait "$SERVER_PID" || true; }
 
-# pulls N: N manifest requests from the calm client, each a new connection;
-# prints one "STATUS SECONDS" line per request.
-pulls() {
-	local i
-	for ((i = 0; i < $1; i++)); do
-		ns_exec "${NS_PREFIX}calm" curl -s -o /dev/null --max-time 5 \
-			-w '%{http_code} %{time_total}\n' "http://$SERVER_IP:8080/v2/pause/manifests/3.9"
-	done
+# probe SECONDS: samples ("STATUS MICROSECONDS") from the calm client, one
+# new connection every 25 ms, pinned to CPU 0.
+probe() {
+	ns_exec "${NS_PREFIX}calm" python3 "$ROOT/tests/lib/latency_probe.py" "$SERVER_IP" 8080 \
+		/v2/pause/manifests/3.9 1000 "$1" 25 0
 }
-median_us() { awk '{print int($2 * 1000000)}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-flood() { ns_exec "${NS_PREFIX}flood" python3 "$ROOT/tests/lib/syn_flood.py" "$FLOOD_IP" "$SERVER_IP" 8080 "$1"; }
+# stats: "MEDIAN P99" in microseconds of the samples on stdin.
+stats() { awk '{print $2}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)], v[int(NR * 0.99 + 0.5)]}'; }
+# flood COUNT [SECONDS]: from the flooder, pinned to CPU 1; prints SYNs sent.
+flood() {
+	ns_exec "${NS_PREFIX}flood" python3 "$ROOT/tests/lib/syn_flood.py" "$FLOOD_IP" "$SERVER_IP" 8080 \
+		"$1" "${2:-0}" 1
+}
+# busy_latency FILE: a 4 s flood; FILE gets the probe's samples of 3 s in it.
+busy_latency() {
+	flood 10000000 4 >"$TMP/flood.out" 2>&1 &
+	local flood_pid=$!
+	on_exit "kill $flood_pid 2>/dev/null"
+	sleep 0.3
+	probe 3 >"$1"
+	wait "$flood_pid"
+}
 
 start_server "$TMP/server.log" --xdp-syn-limit 50 --xdp-syn-burst 50 --metrics-listen 127.0.0.1:9090
 check_match "start-up line" "$(grep 'SYN limit' "$TMP/server.log")" "SYN limit 50/s per source .* burst 50"
 
 log "idle latency"
-pulls 20 >"$TMP/idle"
-check_eq "idle pulls all answered" "$(grep -c '^307 ' "$TMP/idle")" "20"
-idle_us=$(median_us <"$TMP/idle")
-
-log "a flood of $FLOOD_COUNT SYNs from $FLOOD_IP while $CALM_IP pulls"
-flood "$FLOOD_COUNT" >"$TMP/flood.out" 2>&1 &
-FLOOD_PID=$!
-on_exit "kill $FLOOD_PID 2>/dev/null"
-sleep 0.2
-pulls 30 >"$TMP/busy"
-wait "$FLOOD_PID"
+probe 3 >"$TMP/idle"
+log "a flood from $FLOOD_IP while $CALM_IP pulls"
+busy_latency "$TMP/busy"
 sent=$(cat "$TMP/flood.out")
-log "flood sent $sent SYNs; calm median idle ${idle_us} us"
-check_eq "pulls during the flood all answered" "$(grep -c '^307 ' "$TMP/busy")" "30"
-busy_us=$(median_us <"$TMP/busy")
-log "calm median during the flood: ${busy_us} us"
-if ((busy_us <= 2 * idle_us + 5000)); then pass; else fail "median ${busy_us} us > 2 x ${idle_us} us + 5 ms"; fi
+probe 3 >>"$TMP/idle"
+check_eq "idle pulls all answered" "$(grep -vc '^307 ' "$TMP/idle")" "0"
+check_eq "pulls during the flood all answered" "$(grep -vc '^307 ' "$TMP/busy")" "0"
+read -r idle_us idle_p99 < <(stats <"$TMP/idle")
+read -r busy_us busy_p99 < <(stats <"$TMP/busy")
+log "flood sent $sent SYNs in 4 s; calm client: idle median ${idle_us} us (p99 ${idle_p99}, $(wc -l <"$TMP/idle") samples), during the flood median ${busy_us} us (p99 ${busy_p99}, $(wc -l <"$TMP/busy") samples)"
+if ((busy_us <= 2 * idle_us)); then pass; else fail "median during the flood ${busy_us} us > 2 x idle ${idle_us} us"; fi
+if (($(wc -l <"$TMP/busy") >= 100)); then pass; else fail "only $(wc -l <"$TMP/busy") samples during the flood"; fi
+
+log "the check can fail: the server stopped 3 ms of every 5 ms"
+# A server that really got slower: SIGSTOP/SIGCONT in a bounded loop (2.5 s).
+python3 -c '
+import os, signal, sys, time
+pid, end = int(sys.argv[1]), time.monotonic() + 2.5
+try:
+    while time.monotonic() < end:
+        os.kill(pid, signal.SIGSTOP); time.sleep(0.003)
+        os.kill(pid, signal.SIGCONT); time.sleep(0.002)
+finally:
+    os.kill(pid, signal.SIGCONT)
+' "$SERVER_PID" &
+SLOW_PID=$!
+on_exit "kill $SLOW_PID 2>/dev/null; kill -CONT $SERVER_PID 2>/dev/null"
+sleep 0.1
+probe 2 >"$TMP/slow"
+wait "$SLOW_PID"
+read -r slow_us _ < <(stats <"$TMP/slow")
+log "with the server slowed: median ${slow_us} us"
+if ((slow_us > 2 * idle_us)); then pass; else fail "a slower server (${slow_us} us) passes the 2x check (idle ${idle_us} us)"; fi
 
 log "the drops are counted"
 status=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS")
@@ -105,12 +154,68 @@ check_eq "no drops for the trusted proxy" "$(val syn_drops)" "0"
 check_match "SYNs seen" "$(val syns)" "^(19[0-9][0-9]|2000)$"
 stop_server
 
-log "without the limit the same flood passes"
-start_server "$TMP/off.log"
+log "--limits-file: the limit off at start, then on, exempt and off by SIGHUP"
+printf '# SYN limit off\nxdp-syn-limit 0\n' >"$TMP/limits"
+start_server "$TMP/file.log" --limits-file "$TMP/limits"
+prog_id() { ns_exec "$SERVER_NS" bpftool net show dev "$SERVER_IF" | grep -o 'id [0-9]*' | head -1; }
+PROG=$(prog_id)
+check_match "bpftool: the program is attached" "$PROG" "^id [0-9]+$"
+# reload: SIGHUP, then wait (bounded) for one more "limits reload..." line.
+reload() {
+	local before i
+	before=$(grep -c 'limits reload' "$TMP/file.log")
+	kill -HUP "$SERVER_PID"
+	for ((i = 0; i < 100; i++)); do
+		(($(grep -c 'limits reload' "$TMP/file.log") > before)) && return 0
+		sleep 0.05
+	done
+	fail "no reload line after SIGHUP"
+}
 flood 2000 >/dev/null
 status=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS")
-check_eq "no drops with the limit off" "$(val syn_drops)" "0"
+check_eq "limit off: no drops" "$(val syn_drops)" "0"
 check_match "SYNs seen" "$(val syns)" "^(19[0-9][0-9]|2000)$"
+
+log "without the limit, the flood and the calm client's latency (reported, not checked)"
+busy_latency "$TMP/busy_off"
+read -r off_us off_p99 < <(stats <"$TMP/busy_off")
+log "no SYN limit: flood of $(cat "$TMP/flood.out") SYNs, calm median ${off_us} us (p99 ${off_p99}), $(grep -vc '^307 ' "$TMP/busy_off") of $(wc -l <"$TMP/busy_off") failed"
+
+printf 'xdp-syn-limit 50\nxdp-syn-burst 50\n' >"$TMP/limits"
+reload
+check_match "the change is logged" "$(grep 'limits reloaded' "$TMP/file.log" | tail -1)" \
+	"xdp-syn-limit 0 -> 50"
+sleep 1.1 # the bucket of the last flood refills
+flood 2000 >/dev/null
+status=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS")
+drops=$(val syn_drops)
+if ((drops >= 1900 && drops <= 1950)); then pass; else fail "after SIGHUP: syn_drops $drops of 2000"; fi
+check_eq "bpftool: the same program" "$(prog_id)" "$PROG"
+check_match "bpftool: the limit is on" "$(bpftool map dump pinned "$BPFFS/syn_limit_cfg" 2>&1)" '"on": 1'
+
+printf 'xdp-syn-limit 50\nxdp-syn-limit 60\n' >"$TMP/limits"
+reload
+check_match "a bad file: logged with FILE:LINE" "$(grep 'limits reload failed' "$TMP/file.log")" \
+	"$TMP/limits:2: xdp-syn-limit given twice"
+
+printf 'xdp-syn-limit 50\nxdp-syn-burst 50\nrate-limit-exempt 192.0.2.0/24\n' >"$TMP/limits"
+reload
+check_match "bpftool: the exempt trie holds the CIDR" \
+	"$(bpftool map dump pinned "$BPFFS/syn_exempt4" 2>&1 | tr -d ' \n')" '"prefixlen":24,"addr":\[192,0,2,0\]'
+flood 2000 >/dev/null
+status=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS")
+check_eq "exempt: no more drops" "$(val syn_drops)" "$drops"
+
+printf 'xdp-syn-limit 0\n' >"$TMP/limits"
+reload
+check_eq "bpftool: the exempt trie is empty again" \
+	"$(bpftool map dump pinned "$BPFFS/syn_exempt4" 2>&1 | tr -d ' \n')" "[]"
+flood 2000 >/dev/null
+status=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp status --bpffs "$BPFFS")
+check_eq "off again: no more drops" "$(val syn_drops)" "$drops"
+check_eq "bpftool: still the same program" "$(prog_id)" "$PROG"
+check_match "bpftool: the limit is off" "$(bpftool map dump pinned "$BPFFS/syn_limit_cfg" 2>&1)" '"on": 0'
+check_eq "reloads counted" "$(grep -c 'limits reloaded' "$TMP/file.log") $(grep -c 'limits reload failed' "$TMP/file.log")" "3 1"
 stop_server
 
 finish

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """A bounded SYN flood for tests: COUNT TCP SYNs from this namespace's address
 to DST:PORT through a raw socket, each from another source port, as fast as
-Python sends them. No handshake follows (the sender's kernel answers any
-SYN-ACK with a RST). Usage: syn_flood.py SRC DST PORT COUNT"""
+Python sends them, or until SECONDS (optional) have passed. No handshake
+follows (the sender's kernel answers any SYN-ACK with a RST). Optional CPU:
+pin the sender to that CPU. Prints the number sent.
+Usage: syn_flood.py SRC DST PORT COUNT [SECONDS [CPU]]"""
 import random
 import socket
+import os
 import struct
 import sys
+import time
 
 
 def checksum(data):
@@ -27,9 +31,15 @@ def syn(src, dst, sport, dport):
 
 def main():
     src, dst, port, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 0
+    if len(sys.argv) > 6:
+        os.sched_setaffinity(0, {int(sys.argv[6])})
+    deadline = time.monotonic() + seconds
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
     sent = 0
-    for i in range(min(count, 1000000)):
+    for i in range(min(count, 10000000)):
+        if seconds and i % 256 == 0 and time.monotonic() > deadline:
+            break
         sport = 10000 + i % 50000
         try:
             sock.sendto(syn(src, dst, sport, port), (dst, 0))
