@@ -26,8 +26,8 @@
 # - Many samples (about 120 each, idle before and after pooled) and the
 #   median, so one scheduling hiccup of this shared machine does not decide;
 #   p99 is logged for the record.
-# - It can fail: the same measurement while the server is stopped 3 ms of
-#   every 5 ms (SIGSTOP/SIGCONT: a server that really got slower; this VM has
+# - It can fail: the same measurement while the server is stopped 8 ms of
+#   every 10 ms (SIGSTOP/SIGCONT: a server that really got slower; this VM has
 #   no netem) is checked to exceed 2x idle. Without the SYN limit the flood is logged, not asserted: SYN
 #   cookies keep the kernel answering, so it barely hurts here either.
 source "$(dirname "$0")/../lib/common.sh"
@@ -100,14 +100,14 @@ log "flood sent $sent SYNs in 4 s; calm client: idle median ${idle_us} us (p99 $
 if ((busy_us <= 2 * idle_us)); then pass; else fail "median during the flood ${busy_us} us > 2 x idle ${idle_us} us"; fi
 if (($(wc -l <"$TMP/busy") >= 100)); then pass; else fail "only $(wc -l <"$TMP/busy") samples during the flood"; fi
 
-log "the check can fail: the server stopped 3 ms of every 5 ms"
+log "the check can fail: the server stopped 8 ms of every 10 ms"
 # A server that really got slower: SIGSTOP/SIGCONT in a bounded loop (2.5 s).
 python3 -c '
 import os, signal, sys, time
 pid, end = int(sys.argv[1]), time.monotonic() + 2.5
 try:
     while time.monotonic() < end:
-        os.kill(pid, signal.SIGSTOP); time.sleep(0.003)
+        os.kill(pid, signal.SIGSTOP); time.sleep(0.008)
         os.kill(pid, signal.SIGCONT); time.sleep(0.002)
 finally:
     os.kill(pid, signal.SIGCONT)
