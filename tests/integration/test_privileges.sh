@@ -147,12 +147,13 @@ start_nginx xmirror "$TMP/www" 8081 "$XMIRROR_IP" "${NS_PREFIX}mirror"
 printf 'lab:one %s/one\nlab:two %s/two\n* upstream\n' "$XMIRROR" "$XMIRROR" >"$TMP/xmirrors"
 mkdir -p "$TMP/xranges"
 printf '203.0.113.0/24 lab one\n' >"$TMP/xranges/operator.txt"
-chmod 0644 "$TMP/xmirrors" "$TMP/xranges/operator.txt"
+printf 'xdp-syn-limit 0\n' >"$TMP/xlimits"
+chmod 0644 "$TMP/xmirrors" "$TMP/xranges/operator.txt" "$TMP/xlimits"
 
 nsenter --net="/run/netns/$SERVER_NS" "$ARCHEIO" serve --listen :8080 --xdp-iface "$SERVER_IF" \
 	--xdp-mode native --bpffs "$BPFFS" --ranges "$TMP/xranges" --mirrors "$TMP/xmirrors" \
 	--upstream "$UPSTREAM" --upstream-path "" --workers 2 --user nobody \
-	--metrics-listen 127.0.0.1:9090 >"$TMP/xdp.log" 2>&1 &
+	--limits-file "$TMP/xlimits" --metrics-listen 127.0.0.1:9090 >"$TMP/xdp.log" 2>&1 &
 XPID=$!
 on_exit "kill $XPID; wait $XPID"
 wait_for_log "$TMP/xdp.log" "listening on" 30 || { cat "$TMP/xdp.log"; exit 1; }
@@ -183,9 +184,16 @@ check_match "XDP metrics after the drop: tagged" "$(xmetric archeio_xdp_tagged_t
 
 log "SIGHUP after the drop reaches the XDP maps"
 printf '203.0.113.0/24 lab one\n203.0.113.10/32 lab two\n' >"$TMP/xranges/operator.txt"
+printf 'xdp-syn-limit 50\nrate-limit-exempt 198.51.100.0/24\n' >"$TMP/xlimits"
 kill -HUP $XPID
 wait_for_log "$TMP/xdp.log" "reloaded:" 10 || cat "$TMP/xdp.log"
 check_eq "no XDP reload failure" "$(grep -c 'reload of the XDP maps failed' "$TMP/xdp.log")" "0"
+check_match "--limits-file reloaded as nobody" "$(grep 'limits reload' "$TMP/xdp.log")" \
+	"limits reloaded from .*: xdp-syn-limit 0 -> 50, rate-limit-exempt \+198.51.100.0/24"
+check_match "the SYN limit's map written after the drop" \
+	"$(bpftool map dump pinned "$BPFFS/syn_limit_cfg" 2>&1)" '"on": 1'
+check_match "the exempt trie written after the drop" \
+	"$(bpftool map dump pinned "$BPFFS/syn_exempt4" 2>&1 | tr -d ' \n')" '"addr":\[198,51,100,0\]'
 check_eq "pinned maps now: lab two" "$(ns_exec "$SERVER_NS" "$ARCHEIO" lookup --bpffs "$BPFFS" "$CLIENT")" "$CLIENT	lab	two"
 check_match "the live trie is pinned again (lpm4 has the /32)" \
 	"$(bpftool map dump pinned "$BPFFS/lpm4" 2>&1)" "203, 0, 113, 10|prefixlen.: 32"
