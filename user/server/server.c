@@ -135,6 +135,29 @@ static void reload(struct server *server)
 	log_state(server, next, "reloaded");
 }
 
+/* Pins removed, or bpffs unmounted, under the server: the program and the
+ * server keep the maps through their fds, but the operator's tools lose them.
+ * SIGHUP is when archeio looks, says so, and pins again where it can. */
+static void repin_xdp(const struct server *server)
+{
+	const char *dir = server->config->bpffs_dir;
+	char err[512];
+	if (!server->shared.xdp)
+		return;
+	int count = xdp_path_repin(server->shared.xdp, err, sizeof(err));
+	if (count > 0)
+		log_msg(server->log, LOG_WARN,
+			"XDP: %d pins were missing from %s (removed under the running server); "
+			"pinned them again",
+			count, dir);
+	else if (count < 0)
+		log_msg(server->log, LOG_WARN,
+			"XDP: cannot pin in %s any more (%s): serving on with the maps archeio "
+			"holds; `archeio xdp status`, `archeio lookup` and bpftool cannot see them "
+			"until archeio is restarted",
+			dir, err);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -144,6 +167,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 			server->tls.on ? " and TLS certificates" : "");
 		/* Independent: a bad ranges file does not hold back a renewed certificate. */
 		server_tls_reload(&server->tls, server->config, server->log);
+		repin_xdp(server);
 		reload(server);
 		return;
 	}
