@@ -1,5 +1,5 @@
 /* Allocation failure sweeps along the start of `archeio serve`
- * (tests/unit/helpers/fail_alloc.h), without XDP and without worker threads:
+ * (tests/unit/helpers/fail_alloc.h), without worker threads:
  *
  * - start-up: config_parse() of a command line using most of what start-up
  *   opens (the three provider files cut small and an operator's text file in
@@ -10,6 +10,10 @@
  *   port — and server_close(). libevent's allocations count too; OpenSSL's
  *   do not (test_fault_tls.c sweeps them along the TLS load, which here would
  *   take ten thousand starts more).
+ * - the same with --xdp-iface lo in skb mode and a SYN limit (as root, in a
+ *   private network namespace: lo there is the only interface touched):
+ *   open_xdp() and the XDP path's own allocations (libbpf's and libxdp's are
+ *   not counted; tests/unit/test_fault_xdp.c sweeps xdp_path_open() alone).
  * - the ranges loader: ranges_load_path() of that directory and
  *   ranges_finish().
  *
@@ -18,17 +22,24 @@
  * status of 1 or 2 and an error line in the log; for the loader a message,
  * with the set and region table still freeable. No half-state: after each
  * run the process has exactly the file descriptors it had before (every
- * socket closed), no pid file was written, and nothing leaks (the sanitizer
+ * socket closed), no pid file was written, no XDP program is left on lo and
+ * no pin directory on bpffs, and nothing leaks (the sanitizer
  * build, `make check-sanitize`, runs this with leak checking). */
 #include <arpa/inet.h>
+#include <bpf/libbpf.h>
 #include <dirent.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +50,7 @@
 #include "archeio/server/config.h"
 #include "helpers/fail_alloc.h"
 #include "helpers/test_certs.h"
+#include "helpers/xdp_fixture.h"
 #include "server/config_log.h"
 #include "server/server_startup.h"
 
@@ -46,6 +58,9 @@
 
 static char *dir;
 static char ranges_dir[600], mirrors[600], upstreams[600], pid_file[600];
+/* The XDP sweep: root in a private network namespace (lo only). */
+static bool bpf_ok, with_xdp;
+static char bpffs_dir[64];
 static char a_crt[600], a_key[600], b_crt[600], b_key[600];
 
 static const char *no_env(const char *name)
@@ -115,46 +130,19 @@ static void make_files(void)
 
 static enum config_result parse(struct config *config, char *err, size_t errlen)
 {
-	const char *argv[] = {"serve",
-			      "--listen",
-			      "127.0.0.1:0",
-			      "--tls-cert",
-			      a_crt,
-			      "--tls-key",
-			      a_key,
-			      "--tls-cert",
-			      b_crt,
-			      "--tls-key",
-			      b_key,
-			      "--plain-listen",
-			      "127.0.0.1:0",
-			      "--ranges",
-			      ranges_dir,
-			      "--mirrors",
-			      mirrors,
-			      "--upstream-rules",
-			      upstreams,
-			      "--upstream",
-			      "http://127.0.0.1:1/upstream",
-			      "--trusted-proxy",
-			      "10.0.0.0/8",
-			      "--rate-limit",
-			      "100",
-			      "--rate-limit-exempt",
-			      "192.0.2.0/24",
-			      "--rate-limit-exempt",
-			      "corp:dc2",
-			      "--metrics-listen",
-			      "127.0.0.1:0",
-			      "--pid-file",
-			      pid_file,
-			      "--workers",
-			      "2",
-			      "--ranges-max-age",
-			      "3650d",
-			      "--access-log"};
-	return config_parse(config, (int)(sizeof(argv) / sizeof(argv[0])), (char **)argv, no_env,
-			    err, errlen);
+	const char *argv[] = {
+	    "serve", "--listen", "127.0.0.1:0", "--tls-cert", a_crt, "--tls-key", a_key,
+	    "--tls-cert", b_crt, "--tls-key", b_key, "--plain-listen", "127.0.0.1:0", "--ranges",
+	    ranges_dir, "--mirrors", mirrors, "--upstream-rules", upstreams, "--upstream",
+	    "http://127.0.0.1:1/upstream", "--trusted-proxy", "10.0.0.0/8", "--rate-limit", "100",
+	    "--rate-limit-exempt", "192.0.2.0/24", "--rate-limit-exempt", "corp:dc2",
+	    "--metrics-listen", "127.0.0.1:0", "--pid-file", pid_file, "--workers", "2",
+	    "--ranges-max-age", "3650d", "--access-log",
+	    /* only with_xdp: */
+	    "--xdp-iface", "lo", "--xdp-mode", "skb", "--bpffs", bpffs_dir, "--xdp-syn-limit",
+	    "50"};
+	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - (with_xdp ? 0 : 8);
+	return config_parse(config, argc, (char **)argv, no_env, err, errlen);
 }
 
 static int count_fds(void)
@@ -223,7 +211,10 @@ static bool healthz_answers(FILE *log_file, struct server *server)
  * refused. */
 static int start_and_close(FILE *log_file, bool *fired, long nth)
 {
-	struct logger log = {.level = LOG_INFO, .format = LOG_FORMAT_TEXT, .out = log_file};
+	/* Static: with XDP, library_log_install() keeps it for libbpf's
+	 * messages, as for the life of a server. */
+	static struct logger log = {.level = LOG_INFO, .format = LOG_FORMAT_TEXT};
+	log.out = log_file;
 	struct config config;
 	char err[1024] = "";
 	struct server *server = NULL;
@@ -246,7 +237,8 @@ static int start_and_close(FILE *log_file, bool *fired, long nth)
 	if (status == 0) {
 		assert_non_null(server);
 		if (!healthz_answers(log_file, server))
-			fail_msg("allocation %ld: started, but the metrics port does not answer", nth);
+			fail_msg("allocation %ld: started, but the metrics port does not answer",
+				 nth);
 	} else {
 		assert_null(server);
 	}
@@ -255,10 +247,32 @@ static int start_and_close(FILE *log_file, bool *fired, long nth)
 	return status;
 }
 
-static void every_allocation_failure_at_start_up_is_an_error(void **state)
+static uint32_t lo_prog_id(void)
 {
-	(void)state;
-	make_files();
+	uint32_t id = 0;
+	if (bpf_xdp_query_id((int)if_nametoindex("lo"), XDP_FLAGS_SKB_MODE, &id) != 0)
+		return 0;
+	return id;
+}
+
+/* No half-state after a run: the fds of before (and the log file), no pid
+ * file, and with XDP no program on lo and no pin directory. */
+static void check_nothing_left(long nth, int fds)
+{
+	struct stat st;
+	if (count_fds() != fds + 1)
+		fail_msg("allocation %ld: %d file descriptors left open", nth,
+			 count_fds() - fds - 1);
+	if (access(pid_file, F_OK) == 0)
+		fail_msg("allocation %ld: a pid file was written", nth);
+	if (with_xdp && lo_prog_id() != 0)
+		fail_msg("allocation %ld: an XDP program left on lo", nth);
+	if (with_xdp && stat(bpffs_dir, &st) == 0)
+		fail_msg("allocation %ld: the pin directory %s left behind", nth, bpffs_dir);
+}
+
+static void sweep_start_up(const char *what)
+{
 	int fds = count_fds();
 	FILE *log_file = tmpfile();
 	assert_non_null(log_file);
@@ -268,7 +282,9 @@ static void every_allocation_failure_at_start_up_is_an_error(void **state)
 	assert_true(log_has(log_file, "metrics on http://127.0.0.1:"));
 	assert_false(log_has(log_file, " error "));
 	assert_false(log_has(log_file, " warn "));
-	assert_int_equal(count_fds(), fds + 1); /* the log file */
+	if (with_xdp)
+		assert_true(log_has(log_file, "XDP: tagging connections on lo (mode skb"));
+	check_nothing_left(0, fds);
 
 	long nth = 1, refused = 0, failed = 0, completed = 0;
 	for (fired = true; fired; nth++) {
@@ -291,16 +307,29 @@ static void every_allocation_failure_at_start_up_is_an_error(void **state)
 			 * retried watch): then fully, the metrics port answering. */
 			completed++;
 		}
-		if (count_fds() != fds + 1)
-			fail_msg("allocation %ld: %d file descriptors left open", nth,
-				 count_fds() - fds - 1);
-		if (access(pid_file, F_OK) == 0)
-			fail_msg("allocation %ld: a pid file was written", nth);
+		check_nothing_left(nth, fds);
 	}
-	print_message("start-up sweep: %ld allocations (%ld refused options, %ld failed "
-		      "starts, %ld completed)\n",
-		      nth - 2, refused, failed, completed);
+	print_message("%s sweep: %ld allocations (%ld refused options, %ld failed starts, %ld "
+		      "completed)\n",
+		      what, nth - 2, refused, failed, completed);
 	fclose(log_file);
+}
+
+static void every_allocation_failure_at_start_up_is_an_error(void **state)
+{
+	(void)state;
+	sweep_start_up("start-up");
+}
+
+/* The same with --xdp-iface lo (skb mode, a SYN limit with exempt CIDRs):
+ * open_xdp() and the XDP path in server_open()/server_close(). */
+static void every_allocation_failure_at_start_up_with_xdp_is_an_error(void **state)
+{
+	(void)state;
+	xdp_fixture_need_bpf(bpf_ok);
+	with_xdp = true;
+	sweep_start_up("start-up with XDP");
+	with_xdp = false;
 }
 
 static bool same_sets(const struct range_set *a, const struct range_set *b)
@@ -359,7 +388,49 @@ static void every_allocation_failure_loading_the_ranges_is_an_error(void **state
 	print_message("ranges loader sweep: %ld allocations\n", nth - 2);
 	range_set_free(&reference);
 	region_table_free(&reference_regions);
+}
+
+static bool bring_lo_up(void)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	bool ok;
+	if (fd < 0)
+		return false;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	ok = ioctl(fd, SIOCGIFFLAGS, &ifr) == 0;
+	ifr.ifr_flags |= IFF_UP;
+	ok = ok && ioctl(fd, SIOCSIFFLAGS, &ifr) == 0;
+	close(fd);
+	return ok;
+}
+
+/* The files, and as root a private network namespace, where the XDP sweep
+ * attaches to lo and nothing else (the listeners use its 127.0.0.1). */
+static int group_setup(void **state)
+{
+	(void)state;
+	make_files();
+	snprintf(bpffs_dir, sizeof(bpffs_dir), "/sys/fs/bpf/archeio-fault-startup-%d", getpid());
+	if (geteuid() != 0 && !xdp_fixture_bpf_required())
+		return 0;
+	if (unshare(CLONE_NEWNET) != 0 || !bring_lo_up()) {
+		fprintf(stderr, "test_fault_startup: cannot make a private netns: %s\n",
+			strerror(errno));
+		return xdp_fixture_bpf_required() ? -1 : 0;
+	}
+	bpf_ok = true;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (bpf_ok)
+		xdp_fixture_remove_pins(bpffs_dir);
 	test_dir_remove(dir);
+	return 0;
 }
 
 int main(void)
@@ -367,7 +438,8 @@ int main(void)
 	fail_alloc_count_libevent();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(every_allocation_failure_at_start_up_is_an_error),
+	    cmocka_unit_test(every_allocation_failure_at_start_up_with_xdp_is_an_error),
 	    cmocka_unit_test(every_allocation_failure_loading_the_ranges_is_an_error),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

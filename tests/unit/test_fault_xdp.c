@@ -138,8 +138,8 @@ static void every_allocation_failure_in_xdp_set_up_is_an_error(void **state)
 		assert_true(nth < FAIL_ALLOC_MAX_STEPS);
 		err[0] = '\0';
 		fail_alloc_arm(nth);
-		struct xdp_path *path = xdp_path_open(&options, &data.set, &data.regions, err,
-						      sizeof(err));
+		struct xdp_path *path =
+		    xdp_path_open(&options, &data.set, &data.regions, err, sizeof(err));
 		if (!path) {
 			fired = fail_alloc_disarm();
 			failed_opens++;
