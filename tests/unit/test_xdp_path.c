@@ -126,9 +126,17 @@ static struct xdp_path_options options_for(struct env *env, const char *iface,
 	return options;
 }
 
+static int unlink_pin(const char *dir, const char *name)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return unlink(path);
+}
+
 static bool exists(const char *dir, const char *name)
 {
-	char path[512];
+	char path[1024];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -276,10 +284,63 @@ static void test_status_and_pinned_lookup(void **state)
 	assert_int_equal(xdp_path_lookup(path, &v4), env->gcp);
 	xdp_pinned_close(pinned);
 
+	/* Pins removed under the running server: status says a server holds
+	 * the directory; xdp_path_repin() (SIGHUP) pins them all again. */
+	static const char *const gone[] = {"lpm4_outer", "attach_info", "lpm4"};
+	for (size_t i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		assert_int_equal(unlink_pin(env->pin_dir, gone[i]), 0);
+	assert_int_equal(xdp_status_run(env->pin_dir, true, stdout, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "a running archeio holds it: its pins were removed"));
+	assert_int_equal(xdp_path_repin(path, err, sizeof(err)), 3);
+	assert_true(exists(env->pin_dir, "lpm4_outer") && exists(env->pin_dir, "lpm4"));
+	assert_int_equal(xdp_path_repin(path, err, sizeof(err)), 0);
+	assert_int_equal(xdp_pinned_open(env->pin_dir, &pinned, err, sizeof(err)), 0);
+	assert_int_equal(xdp_pinned_lookup(pinned, &v4), env->gcp);
+	xdp_pinned_close(pinned);
+
 	xdp_path_close(path);
 	assert_int_equal(xdp_pinned_open(env->pin_dir, &pinned, err, sizeof(err)), 1);
 	assert_int_equal(xdp_status_run(env->pin_dir, true, stdout, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "no archeio map pinned"));
+	assert_non_null(strstr(err, "no archeio maps pinned in"));
+	assert_non_null(strstr(err, "no `archeio serve --xdp-iface` with this --bpffs is running"));
+}
+
+/* The pin directory moved away under the server (as when bpffs is unmounted):
+ * repinning refuses to pin where nobody looks, and exit removes the pins from
+ * the directory it pinned in, not from what the path names now. */
+static void test_pin_dir_gone(void **state)
+{
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->bpf);
+	struct xdp_path_options options = options_for(env, "lo", XDP_PATH_MODE_SKB);
+	char err[512] = "", moved[600];
+	struct xdp_path *path =
+	    xdp_path_open(&options, &env->data.set, &env->data.regions, err, sizeof(err));
+
+	assert_non_null(path);
+	snprintf(moved, sizeof(moved), "%s-moved", env->pin_dir);
+	assert_int_equal(rename(env->pin_dir, moved), 0);
+	assert_int_equal(xdp_path_repin(path, err, sizeof(err)), -1);
+	assert_string_equal(err, "it no longer exists: bpffs unmounted or the directory removed");
+	/* Another directory at the path now, with a pin of the same name. */
+	assert_int_equal(mkdir(env->pin_dir, 0700), 0);
+	char other[700];
+	snprintf(other, sizeof(other), "%s/lpm4_outer", env->pin_dir);
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "other", 4, 4, 1, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_pin(fd, other), 0);
+	close(fd);
+	assert_int_equal(xdp_path_repin(path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "another directory is there now"));
+	assert_false(exists(env->pin_dir, "regions"));
+
+	xdp_path_close(path);
+	assert_true(exists(env->pin_dir, "lpm4_outer")); /* not ours: left alone */
+	assert_false(exists(moved, "regions"));		 /* ours: removed */
+	assert_int_equal(unlink(other), 0);
+	assert_int_equal(rmdir(env->pin_dir), 0);
+	rmdir(moved);
+	assert_int_equal(lo_prog_id(), 0);
 }
 
 /* Connects to the listener from `from` and returns the accepted socket's
@@ -560,6 +621,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_auto_falls_back_pins_and_cleans_up, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_status_and_pinned_lookup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pin_dir_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_real_connections_are_tagged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keep_then_next_start_takes_over, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_foreign_program_is_refused, setup, teardown),

@@ -144,8 +144,13 @@ static int parse_json_buffer(struct range_set *set, struct region_table *regions
 	json_error_t error;
 	json_t *root = json_loadb(buf, len, 0, &error);
 	if (root == NULL) {
-		ranges_error(err, errlen, "%s:%d: invalid JSON at column %d: %s", name, error.line,
-			     error.column, error.text);
+		/* jansson out of memory often records no position or text: saying
+		 * "invalid JSON" would send the operator to a file that is fine. */
+		if (json_error_code(&error) == json_error_out_of_memory || !error.text[0])
+			ranges_error(err, errlen, "%s: out of memory reading JSON", name);
+		else
+			ranges_error(err, errlen, "%s:%d: invalid JSON at column %d: %s", name,
+				     error.line, error.column, error.text);
 		return -1;
 	}
 	enum ranges_format format = ranges_json_format(root);

@@ -199,9 +199,11 @@ bool config_check_listen_addr(const char *value, const char *source, char *err, 
 {
 	char *host = NULL;
 	uint16_t port;
+	errno = 0;
 	bool ok = config_parse_listen(value, &host, &port);
 	free(host);
-	if (!ok)
+	/* Out of memory is not a bad address: no message, the caller says it. */
+	if (!ok && errno != ENOMEM)
 		snprintf(err, errlen,
 			 "%s: bad listen address %s (want HOST:PORT, :PORT or [V6]:PORT)", source,
 			 value);

@@ -6,11 +6,14 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "archeio/metrics/exposition.h"
 #include "archeio/server/config.h"
@@ -82,14 +85,60 @@ static void on_request(struct evhttp_request *req, void *arg)
 		plain(req, 404, "Not Found", "not found: /metrics, /healthz, /readyz\n");
 }
 
+/* A listening socket on HOST:PORT (HOST numeric, as config_parse_listen()
+ * checked), or -1 with errno. */
+static int listen_on(const char *host, uint16_t port)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	char service[8];
+	snprintf(service, sizeof(service), "%u", (unsigned)port);
+	if (getaddrinfo(host, service, &hints, &ai) != 0 || !ai) {
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	int one = 1, error = 0;
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+		error = errno;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	errno = error;
+	return fd;
+}
+
 /* Binds HOST:PORT; every address is "::" (dual-stack), else 0.0.0.0 where
- * IPv6 is off. */
+ * IPv6 is off. The socket is made here, not by evhttp_bind_socket_with_handle():
+ * libevent 2.1 leaks it when it cannot allocate the listener for it (found by
+ * the start-up sweep, tests/unit/test_fault_startup.c). */
 static struct evhttp_bound_socket *bind_addr(struct evhttp *http, const char *host, uint16_t port)
 {
-	struct evhttp_bound_socket *bound =
-	    evhttp_bind_socket_with_handle(http, host ? host : "::", port);
-	if (!bound && !host)
-		bound = evhttp_bind_socket_with_handle(http, "0.0.0.0", port);
+	int fd = listen_on(host ? host : "::", port);
+	if (fd < 0 && !host)
+		fd = listen_on("0.0.0.0", port);
+	if (fd < 0)
+		return NULL;
+	struct evhttp_bound_socket *bound = evhttp_accept_socket_with_handle(http, fd);
+	if (!bound) {
+		int error = errno;
+		close(fd);
+		errno = error ? error : ENOMEM;
+		return NULL;
+	}
+	/* libevent 2.1 ignores a failure to watch the new listener, which would
+	 * then be bound and never accept (the sweep again): asked once more,
+	 * and checked. Freeing the listener closes the socket. */
+	if (evconnlistener_enable(evhttp_bound_socket_get_listener(bound)) != 0) {
+		evhttp_del_accept_socket(http, bound);
+		errno = ENOMEM;
+		return NULL;
+	}
 	return bound;
 }
 
@@ -99,8 +148,10 @@ struct metrics_endpoint *metrics_endpoint_open(struct event_base *base, const ch
 {
 	char *host = NULL;
 	uint16_t port;
+	errno = 0;
 	if (!config_parse_listen(addr, &host, &port)) {
-		snprintf(err, errlen, "--metrics-listen: bad address %s", addr);
+		snprintf(err, errlen, "--metrics-listen: %s %s",
+			 errno == ENOMEM ? "out of memory reading" : "bad address", addr);
 		return NULL;
 	}
 	struct metrics_endpoint *e = calloc(1, sizeof(*e));

@@ -23,6 +23,7 @@
 #include "privileges.h"
 #include "ranges_age.h"
 #include "server_limits.h"
+#include "server_startup.h"
 #include "server_tls.h"
 #include "worker.h"
 
@@ -30,7 +31,11 @@
 static const int handled_signals[] = {SIGHUP, SIGTERM, SIGINT};
 #define SIGNAL_COUNT (sizeof(handled_signals) / sizeof(handled_signals[0]))
 
+/* How far server_open() got: server_close() undoes exactly that much. */
+enum server_stage { STAGE_NONE, STAGE_STATE, STAGE_TLS, STAGE_LIMITS, STAGE_LISTENERS };
+
 struct server {
+	enum server_stage stage;
 	const struct config *config;
 	const struct logger *log;
 	struct state_holder states;
@@ -134,6 +139,29 @@ static void reload(struct server *server)
 	log_state(server, next, "reloaded");
 }
 
+/* Pins removed, or bpffs unmounted, under the server: the program and the
+ * server keep the maps through their fds, but the operator's tools lose them.
+ * SIGHUP is when archeio looks, says so, and pins again where it can. */
+static void repin_xdp(const struct server *server)
+{
+	const char *dir = server->config->bpffs_dir;
+	char err[512];
+	if (!server->shared.xdp)
+		return;
+	int count = xdp_path_repin(server->shared.xdp, err, sizeof(err));
+	if (count > 0)
+		log_msg(server->log, LOG_WARN,
+			"XDP: %d pins were missing from %s (removed under the running server); "
+			"pinned them again",
+			count, dir);
+	else if (count < 0)
+		log_msg(server->log, LOG_WARN,
+			"XDP: cannot pin in %s any more (%s): serving on with the maps archeio "
+			"holds; `archeio xdp status`, `archeio lookup` and bpftool cannot see them "
+			"until archeio is restarted",
+			dir, err);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -146,6 +174,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		 * certificate or a limit the operator needs now. */
 		server_tls_reload(&server->tls, server->config, server->log);
 		server_limits_reload(&server->limits, server->shared.xdp);
+		repin_xdp(server);
 		reload(server);
 		return;
 	}
@@ -357,11 +386,16 @@ static int open_operator_events(struct server *server)
 	static const struct metrics_endpoint_ops ops = {.render = render_metrics, .ready = ready};
 	const struct config *c = server->config;
 	struct timeval hourly = {RANGES_AGE_CHECK_S, 0};
-	if (open_base(server) != 0)
+	if (open_base(server) != 0) {
+		log_msg(server->log, LOG_ERROR, "cannot make the main event loop (out of memory?)");
 		return -1;
+	}
 	server->age_timer = event_new(server->base, -1, EV_PERSIST, on_age_timer, server);
-	if (!server->age_timer || event_add(server->age_timer, &hourly) != 0)
+	if (!server->age_timer || event_add(server->age_timer, &hourly) != 0) {
+		log_msg(server->log, LOG_ERROR,
+			"cannot set up the hourly stale-ranges check (out of memory?)");
 		return -1;
+	}
 	if (!c->metrics_listen)
 		return 0;
 	char err[512], where[128];
@@ -508,60 +542,97 @@ static int lower_privileges(struct server *server)
 	return 0;
 }
 
-/* Sockets, then XDP (which needs the bound port), then the metrics listener,
- * then --user, then the workers. */
-static int serve(struct server *server)
+/* Configuration and data first (exit 2), then what the process opens (exit
+ * 1): sockets, then XDP (which needs the bound port), then the metrics
+ * listener, then --user. */
+static int open_stages(struct server *server)
 {
+	const struct config *config = server->config;
+	if (check_pid_file(server) != 0 || resolve_run_as(server) != 0 ||
+	    load_first_state(server) != 0)
+		return 2;
+	server->stage = STAGE_STATE;
+	if (server_tls_open(&server->tls, config, server->log) != 0)
+		return 2;
+	server->stage = STAGE_TLS;
+	server->shared.tls = server->tls.on ? &server->tls.holder : NULL;
+	server->metrics.tls = server->shared.tls;
+	if (server_limits_open(&server->limits, config, server->log) != 0)
+		return 2;
+	server->stage = STAGE_LIMITS;
+	server->shared.limits = &server->limits.holder;
+	server->metrics.limits_reloads_ok = &server->limits.reloads_ok;
+	server->metrics.limits_reloads_failed = &server->limits.reloads_failed;
 	if (open_listeners(server) != 0)
 		return 1;
-	int status = 1;
-	if (open_xdp(server) == 0) {
-		server->metrics.xdp = server->shared.xdp;
-		if (open_operator_events(server) == 0 && lower_privileges(server) == 0)
-			status = run_with_signals(server);
-		close_operator_events(server);
-		server->metrics.xdp = NULL;
-		xdp_path_close(server->shared.xdp);
-		detach_helper_finish(&server->helper);
+	server->stage = STAGE_LISTENERS;
+	if (open_xdp(server) != 0)
+		return 1;
+	server->metrics.xdp = server->shared.xdp;
+	if (open_operator_events(server) != 0 || lower_privileges(server) != 0)
+		return 1;
+	return 0;
+}
+
+int server_open(const struct config *config, const struct logger *log, struct server **out)
+{
+	*out = NULL;
+	struct server *server = calloc(1, sizeof(*server));
+	if (!server) {
+		log_msg(log, LOG_ERROR, "out of memory starting the server");
+		return 1;
 	}
+	server->config = config;
+	server->log = log;
+	server->worker_count = config->workers;
+	int status = open_stages(server);
+	if (status != 0) {
+		server_close(server);
+		return status;
+	}
+	*out = server;
+	return 0;
+}
+
+void server_poll(struct server *server)
+{
+	if (server->base)
+		event_base_loop(server->base, EVLOOP_NONBLOCK);
+}
+
+/* In the reverse order of open_stages(); each step closes only what it opened. */
+void server_close(struct server *server)
+{
+	if (!server)
+		return;
+	close_operator_events(server);
+	server->metrics.xdp = NULL;
+	xdp_path_close(server->shared.xdp);
+	detach_helper_finish(&server->helper);
 	if (server->base)
 		event_base_free(server->base);
-	server->base = NULL;
-	listener_set_close(&server->listeners);
-	return status;
+	if (server->stage >= STAGE_LISTENERS)
+		listener_set_close(&server->listeners);
+	if (server->stage >= STAGE_LIMITS)
+		server_limits_close(&server->limits);
+	if (server->stage >= STAGE_TLS)
+		server_tls_close(&server->tls);
+	if (server->stage >= STAGE_STATE)
+		state_holder_destroy(&server->states);
+	free(server);
 }
 
 int server_run(const struct config *config, const struct logger *log)
 {
-	struct server server = {.config = config, .log = log, .worker_count = config->workers};
 	init_process();
 	log_msg(log, LOG_INFO, "archeio %s starting", archeio_version());
 	config_log(config, log);
-	if (check_pid_file(&server) != 0) {
-		curl_global_cleanup();
-		return 2;
+	struct server *server;
+	int status = server_open(config, log, &server);
+	if (status == 0) {
+		status = run_with_signals(server);
+		server_close(server);
 	}
-	if (resolve_run_as(&server) != 0 || load_first_state(&server) != 0) {
-		curl_global_cleanup();
-		return 2;
-	}
-	if (server_tls_open(&server.tls, config, log) != 0) {
-		state_holder_destroy(&server.states);
-		curl_global_cleanup();
-		return 2;
-	}
-	server.shared.tls = server.tls.on ? &server.tls.holder : NULL;
-	server.metrics.tls = server.shared.tls;
-	int status = 2;
-	if (server_limits_open(&server.limits, config, log) == 0) {
-		server.shared.limits = &server.limits.holder;
-		server.metrics.limits_reloads_ok = &server.limits.reloads_ok;
-		server.metrics.limits_reloads_failed = &server.limits.reloads_failed;
-		status = serve(&server);
-		server_limits_close(&server.limits);
-	}
-	server_tls_close(&server.tls);
-	state_holder_destroy(&server.states);
 	curl_global_cleanup();
 	if (status == 0)
 		log_msg(log, LOG_INFO, "stopped");

@@ -1,10 +1,14 @@
 /* libxdp attachment with explicit, logged fall backs. */
 #include "xdp_attach.h"
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/if_link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <xdp/libxdp.h>
 
 #include "archeio/xdp/library_log.h"
@@ -56,17 +60,18 @@ static void describe_error(int rc, const char *ifname, enum xdp_attach_mode mode
 			 mode_word(mode), reason);
 }
 
-/* Whether libxdp fell back to attaching the program alone. */
-static bool attached_without_dispatcher(int ifindex)
+/* Whether libxdp fell back to attaching the program alone: the interface
+ * runs our program itself, not libxdp's dispatcher. Asked of the kernel, not
+ * through xdp_multiprog__get_from_ifindex(), whose legacy object leaks a
+ * program fd at each close (found by tests/unit/test_fault_xdp.c). */
+static bool attached_without_dispatcher(int ifindex, enum xdp_attach_mode mode, uint32_t prog_id)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	bool legacy;
+	uint32_t id = 0;
+	int flags = mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 
-	if (libxdp_get_error(mp) || !mp)
+	if (bpf_xdp_query_id(ifindex, flags, &id) != 0)
 		return true;
-	legacy = xdp_multiprog__is_legacy(mp);
-	xdp_multiprog__close(mp);
-	return legacy;
+	return id == prog_id;
 }
 
 /* The attach itself: native first under auto, falling back to skb mode. */
@@ -125,7 +130,7 @@ int xdp_attach_program(struct bpf_object *obj, int ifindex, const char *ifname,
 	out->ifindex = ifindex;
 	out->mode = attach_mode == XDP_MODE_SKB ? XDP_PATH_MODE_SKB : XDP_PATH_MODE_NATIVE;
 	out->prog_id = xdp_program__id(prog);
-	out->legacy = attached_without_dispatcher(ifindex);
+	out->legacy = attached_without_dispatcher(ifindex, attach_mode, out->prog_id);
 	library_log_release(true);
 	if (out->legacy)
 		log_line(log, log_ctx,
@@ -137,11 +142,31 @@ int xdp_attach_program(struct bpf_object *obj, int ifindex, const char *ifname,
 	return 0;
 }
 
+/* Alone on the interface: detached by the kernel call, and only while the
+ * interface still runs this program (a program someone attached since stays).
+ * The fd naming it is taken afresh by id: the exit helper closed the fds it
+ * inherited. Not xdp_program__detach(), which looks the interface up as a
+ * legacy multiprog and leaks a program fd (tests/unit/test_fault_xdp.c). */
+static void detach_alone(const struct xdp_attachment *attachment)
+{
+	int fd = bpf_prog_get_fd_by_id(attachment->prog_id);
+
+	if (fd < 0)
+		return; /* gone: nothing of ours can be attached */
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+	bpf_xdp_detach(
+	    attachment->ifindex,
+	    attachment->mode == XDP_PATH_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE, &opts);
+	close(fd);
+}
+
 void xdp_attach_release(struct xdp_attachment *attachment, bool keep)
 {
 	if (!attachment->prog)
 		return;
-	if (!keep)
+	if (!keep && attachment->legacy)
+		detach_alone(attachment);
+	else if (!keep)
 		xdp_program__detach(
 		    attachment->prog, attachment->ifindex,
 		    attachment->mode == XDP_PATH_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);

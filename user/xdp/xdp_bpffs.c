@@ -143,3 +143,39 @@ int xdp_bpffs_lock(const char *dir, char *err, size_t errlen)
 	}
 	return fd;
 }
+
+bool xdp_bpffs_locked(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool locked;
+
+	if (fd < 0)
+		return false;
+	/* Shared and at once released: only a holder of the exclusive lock (a
+	 * server, or `xdp detach` at work) makes it fail. */
+	locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return locked;
+}
+
+int xdp_bpffs_same_dir(const char *dir, int fd, char *why, size_t whylen)
+{
+	struct stat open_st, path_st;
+
+	if (fstat(fd, &open_st) != 0)
+		return -1;
+	if (stat(dir, &path_st) != 0) {
+		if (errno == EACCES || errno == EPERM)
+			return -1;
+		snprintf(why, whylen,
+			 "it no longer exists: bpffs unmounted or the directory removed");
+		return 0;
+	}
+	if (path_st.st_dev != open_st.st_dev || path_st.st_ino != open_st.st_ino) {
+		snprintf(why, whylen,
+			 "another directory is there now: bpffs unmounted and mounted again, "
+			 "or the directory replaced");
+		return 0;
+	}
+	return 1;
+}

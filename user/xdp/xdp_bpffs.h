@@ -23,6 +23,15 @@ bool xdp_bpffs_visible(const char *dir);
  * process holds it). */
 int xdp_bpffs_lock(const char *dir, char *err, size_t errlen);
 
+/* Whether some process (a running server) holds dir's lock now. */
+bool xdp_bpffs_locked(const char *dir);
+
+/* Whether the path dir still names the directory open as fd: 1 yes; 0 no (it
+ * is gone — bpffs unmounted, the directory removed — or another directory is
+ * there now), with the reason in why; -1 when this process cannot look (e.g.
+ * after --user, parents only root may search). */
+int xdp_bpffs_same_dir(const char *dir, int fd, char *why, size_t whylen);
+
 /* Writes dir/name into buf; -1 with a message when it does not fit. */
 int xdp_bpffs_path(char *buf, size_t buflen, const char *dir, const char *name, char *err,
 		   size_t errlen);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archeio.skel.h"
@@ -33,6 +34,8 @@ struct xdp_obj {
 	/* Open while pinned: reloads re-pin through it, so they need neither the
 	 * path's parents (bpffs may be mode 0700, root's) nor the same user. */
 	int pin_dir_fd;
+	dev_t pin_dev; /* which directory that is, to tell it from another one */
+	ino_t pin_ino; /* the path names later (bpffs unmounted, mounted again) */
 };
 
 static int fail(char *err, size_t errlen, const char *what, int error)
@@ -46,6 +49,20 @@ int xdp_obj_map_fd(const struct xdp_obj *obj, const char *name)
 	struct bpf_map *map = bpf_object__find_map_by_name(obj->skel->obj, name);
 
 	return map ? bpf_map__fd(map) : -1;
+}
+
+int xdp_obj_pin_fd(const struct xdp_obj *obj, const char *pin_name)
+{
+	for (int which = 0; which < TRIE_COUNT; which++)
+		if (strcmp(pin_name, xdp_trie_pin_names[which]) == 0)
+			return obj->trie_fd[which];
+	return xdp_obj_map_fd(obj, pin_name);
+}
+
+const char *xdp_obj_pin_dir(const struct xdp_obj *obj, int *dir_fd)
+{
+	*dir_fd = obj->pin_dir_fd;
+	return obj->pin_dir;
 }
 
 struct bpf_object *xdp_obj_bpf_object(struct xdp_obj *obj)
@@ -369,6 +386,8 @@ static int pin_one(int fd, const char *dir, const char *name, char *err, size_t 
 
 int xdp_obj_pin(struct xdp_obj *obj, const char *dir, char *err, size_t errlen)
 {
+	struct stat st;
+
 	if (obj->pin_dir) {
 		snprintf(err, errlen, "XDP maps are already pinned in %s", obj->pin_dir);
 		return -1;
@@ -379,10 +398,12 @@ int xdp_obj_pin(struct xdp_obj *obj, const char *dir, char *err, size_t errlen)
 		return -1;
 	}
 	obj->pin_dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (obj->pin_dir_fd < 0) {
+	if (obj->pin_dir_fd < 0 || fstat(obj->pin_dir_fd, &st) != 0) {
 		fail(err, errlen, "cannot open the bpffs pin directory", errno);
 		goto fail;
 	}
+	obj->pin_dev = st.st_dev;
+	obj->pin_ino = st.st_ino;
 	for (size_t i = 0; i < xdp_pinned_map_count; i++)
 		if (pin_one(xdp_obj_map_fd(obj, xdp_pinned_map_names[i]), dir,
 			    xdp_pinned_map_names[i], err, errlen) != 0)
@@ -404,11 +425,35 @@ static void close_pin_dir(struct xdp_obj *obj)
 	obj->pin_dir_fd = -1;
 }
 
+static bool is_pin_dir(const struct xdp_obj *obj, const struct stat *st)
+{
+	return st->st_dev == obj->pin_dev && st->st_ino == obj->pin_ino;
+}
+
+/* Removes the pins from the directory pinned in, never from another one its
+ * path names now (bpffs unmounted, or mounted again, under the server): through
+ * the fd, or through the path in the exit helper (which closed the fds it
+ * inherited) while the path still names it. */
+static void remove_pins(const struct xdp_obj *obj)
+{
+	struct stat st;
+	bool path_ok = stat(obj->pin_dir, &st) == 0 && is_pin_dir(obj, &st);
+
+	if (obj->pin_dir_fd >= 0 && fstat(obj->pin_dir_fd, &st) == 0 && is_pin_dir(obj, &st)) {
+		xdp_pins_remove_at(obj->pin_dir_fd);
+		if (path_ok)
+			rmdir(obj->pin_dir); /* only succeeds when nothing else is pinned there */
+	} else if (path_ok) {
+		xdp_pins_remove(obj->pin_dir, true, NULL, NULL);
+	}
+}
+
 void xdp_obj_unpin(struct xdp_obj *obj)
 {
 	if (!obj->pin_dir)
 		return;
-	xdp_pins_remove(obj->pin_dir, true, NULL, NULL);
+	if (obj->pin_dir_fd >= 0)
+		remove_pins(obj);
 	free(obj->pin_dir);
 	obj->pin_dir = NULL;
 	close_pin_dir(obj);

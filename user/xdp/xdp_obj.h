@@ -47,6 +47,12 @@ bool xdp_obj_take_conn_tag(struct xdp_obj *obj, const struct conn_tuple *tuple,
 /* Pins every map under dir (see docs/xdp.md for names), replacing stale pins
  * of the same names; dir must exist on bpffs. Reloads re-pin the live tries. */
 int xdp_obj_pin(struct xdp_obj *obj, const char *dir, char *err, size_t errlen);
+/* The fd a pin name stands for: a map's, or the live trie's for lpm4/lpm6;
+ * -1 when there is none. */
+int xdp_obj_pin_fd(const struct xdp_obj *obj, const char *pin_name);
+/* The directory xdp_obj_pin pinned in and its open fd; NULL (fd -1) when not
+ * pinned. */
+const char *xdp_obj_pin_dir(const struct xdp_obj *obj, int *dir_fd);
 /* Removes the pins xdp_obj_pin made (and the directory when empty). */
 void xdp_obj_unpin(struct xdp_obj *obj);
 /* Gives the pin directory to uid:gid, so that reloads can still re-pin the

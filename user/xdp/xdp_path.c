@@ -16,6 +16,7 @@
 #include "xdp_kept.h"
 #include "xdp_map_read.h"
 #include "xdp_obj.h"
+#include "xdp_repin.h"
 #include "xdp_syn_limit.h"
 
 struct xdp_path {
@@ -89,13 +90,18 @@ static void log_kept(const struct xdp_path *path)
 
 static void destroy(struct xdp_path *path)
 {
+	char why[256];
+
 	if (path->keep && path->attachment.prog)
 		log_kept(path);
 	xdp_attach_release(&path->attachment, path->keep);
 	if (!path->keep) {
 		if (path->obj)
 			xdp_obj_unpin(path->obj);
-		if (path->dir_lock >= 0) /* a failed start's empty directory; kept pins stay */
+		/* a failed start's empty directory (kept pins stay), unless the
+		 * path names another directory now */
+		if (path->dir_lock >= 0 &&
+		    xdp_bpffs_same_dir(path->dir, path->dir_lock, why, sizeof(why)) != 0)
 			rmdir(path->dir);
 	}
 	xdp_obj_close(path->obj);
@@ -211,6 +217,11 @@ int xdp_path_reload(struct xdp_path *path, const struct range_set *set,
 		    const struct region_table *regions, char *err, size_t errlen)
 {
 	return xdp_obj_reload(path->obj, set, regions, err, errlen);
+}
+
+int xdp_path_repin(struct xdp_path *path, char *err, size_t errlen)
+{
+	return xdp_repin_missing(path->obj, err, errlen);
 }
 
 bool xdp_path_take_conn_tag(struct xdp_path *path, const struct conn_tuple *tuple,

@@ -65,13 +65,18 @@ void xdp_pinned_close(struct xdp_pinned *pinned)
 	free(pinned);
 }
 
-/* Why nothing is pinned, for someone who expected a server's pins. */
-static void describe_missing(const char *dir, char *err, size_t errlen)
+void xdp_pinned_describe_missing(const char *dir, char *err, size_t errlen)
 {
 	if (!xdp_bpffs_visible(dir))
 		snprintf(err, errlen,
-			 "no archeio maps pinned in %s (it is not on a bpf filesystem here: `ip "
-			 "netns exec` hides bpffs, use `nsenter --net=/run/netns/NAME`)",
+			 "no archeio maps pinned in %s (it is not on a bpf filesystem here: is "
+			 "bpffs mounted? `ip netns exec` hides it, use `nsenter "
+			 "--net=/run/netns/NAME`)",
+			 dir);
+	else if (xdp_bpffs_locked(dir))
+		snprintf(err, errlen,
+			 "no archeio maps pinned in %s (a running archeio holds it: its pins were "
+			 "removed; SIGHUP makes it pin them again)",
 			 dir);
 	else
 		snprintf(err, errlen,
@@ -100,7 +105,7 @@ int xdp_pinned_open(const char *bpffs_dir, struct xdp_pinned **out, char *err, s
 				close(fds[j]);
 			free(pinned);
 			if (missing)
-				describe_missing(bpffs_dir, err, errlen);
+				xdp_pinned_describe_missing(bpffs_dir, err, errlen);
 			return missing ? 1 : -1;
 		}
 	}

@@ -1,6 +1,7 @@
 /* The pin names and their removal. */
 #include "xdp_pins.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -39,5 +40,18 @@ size_t xdp_pins_remove(const char *dir, bool remove_dir, xdp_pin_removed_fn remo
 	}
 	if (remove_dir)
 		rmdir(dir); /* only succeeds when nothing else is pinned there */
+	return count;
+}
+
+size_t xdp_pins_remove_at(int dirfd)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < xdp_pinned_map_count; i++)
+		count += unlinkat(dirfd, xdp_pinned_map_names[i], 0) == 0;
+	for (size_t which = 0; which < 2; which++) {
+		count += unlinkat(dirfd, xdp_trie_pin_names[which], 0) == 0;
+		count += unlinkat(dirfd, xdp_trie_next_pin_names[which], 0) == 0;
+	}
 	return count;
 }

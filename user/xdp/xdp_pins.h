@@ -22,4 +22,8 @@ typedef void (*xdp_pin_removed_fn)(void *ctx, const char *name);
  * remove_dir, dir when that left it empty. Returns how many pins were removed. */
 size_t xdp_pins_remove(const char *dir, bool remove_dir, xdp_pin_removed_fn removed, void *ctx);
 
+/* The same through the open directory dirfd (no directory removed): what the
+ * server pinned in, whatever its path names now. */
+size_t xdp_pins_remove_at(int dirfd);
+
 #endif

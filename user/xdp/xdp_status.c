@@ -2,6 +2,7 @@
 #include "archeio/xdp/xdp_status.h"
 
 #include <bpf/bpf.h>
+#include <errno.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -77,6 +78,9 @@ static int open_fds(const char *dir, struct pinned_fds *fds, char *err, size_t e
 	for (size_t i = 0; i < sizeof(*fds) / sizeof(int); i++) {
 		all[i] = xdp_pinned_map_open(dir, names[i], err, errlen);
 		if (all[i] < 0) {
+			if (all[i] == -ENOENT)
+				xdp_pinned_describe_missing(dir, err, errlen);
+			all[i] = -1;
 			close_fds(fds);
 			return -1;
 		}

@@ -68,6 +68,12 @@ int xdp_path_set_syn_exempt(struct xdp_path *path, const struct ip_prefix *exemp
  * mix. On error the old ranges stay live. regions is the same (grown) table. */
 int xdp_path_reload(struct xdp_path *path, const struct range_set *set,
 		    const struct region_table *regions, char *err, size_t errlen);
+/* On SIGHUP: pins again whatever was removed from the pin directory under
+ * the running server; returns how many (0: nothing was missing). -1 with the
+ * reason when it cannot (bpffs unmounted or mounted again): the program and
+ * the server keep using the maps through the fds it holds, only `archeio xdp
+ * status`, `archeio lookup` and bpftool lose sight of them. */
+int xdp_path_repin(struct xdp_path *path, char *err, size_t errlen);
 /* Takes (reads and deletes) the tag XDP wrote for this connection. */
 bool xdp_path_take_conn_tag(struct xdp_path *path, const struct conn_tuple *tuple,
 			    uint32_t *region_id);
