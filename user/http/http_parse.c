@@ -232,12 +232,13 @@ static int use_header(struct http_parser *p, const char *name, size_t nlen, cons
  * (blanks around it trimmed, RFC 9112 5). Returns 0 or the error status. */
 static int finish_header(struct http_parser *p, const char *buf, size_t end)
 {
-	size_t start = p->mark;
+	size_t start = p->mark, line_end = end;
 	while (start < end && (buf[start] == ' ' || buf[start] == '\t'))
 		start++;
 	while (end > start && (buf[end - 1] == ' ' || buf[end - 1] == '\t'))
 		end--;
-	p->examined += end - p->mark;
+	/* The blanks trimmed and the byte each trim stopped at. */
+	p->examined += (start - p->mark) + (line_end - end) + 2;
 	const char *name = buf + p->line;
 	/* The first Host line is not one of the HTTP_MAX_HEADERS: every HTTP/1.1
 	 * request carries it, and "100 headers" means 100 of the client's own. */
