@@ -1,14 +1,74 @@
-/* The HTTP request-head parser. Properties: spans lie inside the head it
- * consumed; a head cut at any earlier byte is incomplete (never an error,
- * never done: resuming a partial read is safe); the head written back out
- * (request line, X-Forwarded-For lines, Connection) parses to the same
- * method, target, version, persistence and forwarded-for value. */
+/* The HTTP request-head parser. Properties: it answers every input as the
+ * rescanning parser it replaced did (http_parse_ref.inc: same result,
+ * status, length and fields); fed the same bytes a byte at a time, or in
+ * chunks the input chooses, one resumable parser ends as the one-shot parse
+ * did, and its work stays linear; spans lie inside the head it consumed; a
+ * head cut at any earlier byte is incomplete (never an error, never done:
+ * resuming a partial read is safe); the head written back out (request line,
+ * X-Forwarded-For lines, Connection) parses to the same method, target,
+ * version, persistence and forwarded-for value. */
 #include <stdint.h>
 
 #include "archeio/http/http_parse.h"
 #include "fuzz_check.h"
+#include "http_parse_ref.inc"
 
 #define MAX_HEAD 8192
+
+static bool span_same(struct http_span a, struct http_span b)
+{
+	return a.ptr == b.ptr && a.len == b.len;
+}
+
+/* Two parses of the same buffer agree on everything they report. */
+static void check_same(enum http_parse_result ra, const struct http_request *a, size_t ua, int sa,
+		       enum http_parse_result rb, const struct http_request *b, size_t ub, int sb)
+{
+	FUZZ_CHECK(ra == rb);
+	if (ra == HTTP_PARSE_ERROR)
+		FUZZ_CHECK(sa == sb);
+	if (ra != HTTP_PARSE_DONE)
+		return;
+	FUZZ_CHECK(ua == ub);
+	FUZZ_CHECK(span_same(a->method, b->method) && span_same(a->target, b->target));
+	FUZZ_CHECK(a->version_minor == b->version_minor && a->keep_alive == b->keep_alive);
+	FUZZ_CHECK(a->has_body == b->has_body && a->has_host == b->has_host);
+	FUZZ_CHECK(a->header_count == b->header_count && a->xff_count == b->xff_count);
+	for (size_t i = 0; i < a->xff_count; i++)
+		FUZZ_CHECK(span_same(a->xff[i], b->xff[i]));
+	FUZZ_CHECK(span_same(a->user_agent, b->user_agent));
+}
+
+/* One resumable parser fed buf[0..size) in growing prefixes: chunk sizes
+ * from `sizes` (1 each when NULL), until it is done or fails. It ends as a
+ * one-shot parse of the bytes it had then, and (below the head limit,
+ * where only the limit could differ) as the one-shot parse of all of buf:
+ * want. Its work stays linear: at most the bytes scanned plus the byte each
+ * call stopped at (a CR that ended a read is looked at again), plus
+ * trimmed blanks and versions, which are bytes of the head once each. */
+static void check_resume(const char *buf, size_t size, const uint8_t *sizes, size_t nsizes,
+			 enum http_parse_result want, const struct http_request *wreq, size_t wused,
+			 int wstatus)
+{
+	struct http_parser p;
+	http_parser_reset(&p);
+	struct http_request req, once;
+	size_t used = 0, once_used = 0, len = 0, calls = 0;
+	int status = 0, once_status = 0;
+	enum http_parse_result r;
+	do {
+		size_t step = sizes ? (size_t)sizes[calls % nsizes] % 64 + 1 : 1;
+		len = size - len < step ? size : len + step;
+		calls++;
+		r = http_parser_feed(&p, buf, len, MAX_HEAD, &req, &used, &status);
+	} while (r == HTTP_PARSE_INCOMPLETE && len < size);
+	enum http_parse_result ro =
+	    http_parse_request(buf, len, MAX_HEAD, &once, &once_used, &once_status);
+	check_same(r, &req, used, status, ro, &once, once_used, once_status);
+	if (len < MAX_HEAD)
+		check_same(r, &req, used, status, want, wreq, wused, wstatus);
+	FUZZ_CHECK(p.examined <= 3 * len + calls + 8);
+}
 
 static void check_span(struct http_span s, const char *buf, size_t consumed)
 {
@@ -69,6 +129,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int status = 0;
 	enum http_parse_result r =
 	    http_parse_request(buf, size, MAX_HEAD, &req, &consumed, &status);
+	struct http_request ref;
+	size_t ref_used = 0;
+	int ref_status = 0;
+	enum http_parse_result rr =
+	    ref_parse_request(buf, size, MAX_HEAD, &ref, &ref_used, &ref_status);
+	check_same(r, &req, consumed, status, rr, &ref, ref_used, ref_status);
+	check_resume(buf, size, NULL, 0, r, &req, consumed, status);
+	if (size > 0)
+		check_resume(buf, size, data, size < 16 ? size : 16, r, &req, consumed, status);
 	if (r == HTTP_PARSE_ERROR) {
 		FUZZ_CHECK(status == 400 || status == 414 || status == 431 || status == 505);
 		return 0;

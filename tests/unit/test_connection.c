@@ -474,6 +474,36 @@ static void send_bytes(struct fixture *f, const void *data, size_t len)
 	run_loop(f);
 }
 
+/* A head that arrives a byte per read, behind a pipelined request: the
+ * parser resumes where it stopped while the connection moves the
+ * unfinished head to the front of its buffer and then into the big one
+ * (it outgrows the 2 KiB small buffer). */
+static void head_trickled_across_buffer_moves(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "GET /first HTTP/1.1\r\n\r\nGET /sec");
+	assert_int_equal(f->owner.requests, 1);
+	char rest[4096];
+	size_t o = (size_t)snprintf(rest, sizeof(rest), "ond HTTP/1.1\r\nX-Pad: ");
+	memset(rest + o, 'a', 3000);
+	o += 3000;
+	o += (size_t)snprintf(rest + o, sizeof(rest) - o, "\r\nUser-Agent: t\r\n\r\n");
+	for (size_t i = 0; i < o; i++) {
+		assert_int_equal(f->owner.requests, 1);
+		send_bytes(f, rest + i, 1);
+	}
+	assert_int_equal(f->owner.requests, 2);
+	assert_string_equal(f->owner.last_target, "/second");
+	char buf[8192];
+	bool eof;
+	assert_int_equal(count_of(client_read(f, buf, sizeof(buf), &eof), "HTTP/1.1 307"), 2);
+	assert_false(eof);
+	/* The next head starts fresh. */
+	client_send(f, "GET /third HTTP/1.1\r\n\r\n");
+	assert_int_equal(f->owner.requests, 3);
+	assert_string_equal(f->owner.last_target, "/third");
+}
+
 /* A trusted balancer's v1 header, cut anywhere: the client it names is the
  * peer above, the balancer's XDP tag is gone; the request after it is read. */
 static void proxy_v1_header_in_pieces_names_the_client(void **state)
@@ -587,6 +617,7 @@ int main(void)
 	    TEST(backpressure_queues_and_resumes),
 	    TEST(answer_length_is_told_in_order),
 	    TEST(closes_and_errors_are_counted),
+	    TEST(head_trickled_across_buffer_moves),
 #define TEST_REQUIRED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_required, teardown)
 #define TEST_REFUSED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_refused, teardown)
 	    TEST_REQUIRED(proxy_v1_header_in_pieces_names_the_client),

@@ -74,6 +74,9 @@ struct http_connection {
 	 * keep-alive connections stay small. */
 	char *in;
 	size_t in_len, in_cap;
+	/* The head at the front of `in`, parsed as far as it has arrived: a
+	 * partial read is not parsed again from its first byte. */
+	struct http_parser parser;
 	char in_small[SMALL_HEAD];
 };
 
@@ -251,6 +254,7 @@ static void start_linger(struct http_connection *conn)
 	conn->lingering = true;
 	conn_close_write(conn);
 	conn->in_len = 0;
+	http_parser_reset(&conn->parser);
 	event_add(conn->ev_read, NULL);
 	arm_timer(conn, LINGER_MS);
 }
@@ -421,8 +425,10 @@ static size_t take_one_request(struct http_connection *conn, size_t at)
 	struct http_request req;
 	size_t consumed = 0;
 	int status = 400;
-	enum http_parse_result r = http_parse_request(conn->in + at, conn->in_len - at,
-						      MAX_REQUEST_HEAD, &req, &consumed, &status);
+	enum http_parse_result r = http_parser_feed(&conn->parser, conn->in + at, conn->in_len - at,
+						    MAX_REQUEST_HEAD, &req, &consumed, &status);
+	if (r != HTTP_PARSE_INCOMPLETE)
+		http_parser_reset(&conn->parser); /* the next head starts fresh */
 	if (r == HTTP_PARSE_INCOMPLETE) {
 		if (conn->peer_eof) {
 			answer_error(conn, HTTP_ERROR_400, "truncated request");

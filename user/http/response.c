@@ -3,38 +3,52 @@
 
 #include <string.h>
 
-const char *response_reason(int status)
+/* A constant string and its length (a reason phrase, a content type), so
+ * writing it needs no strlen. */
+struct text {
+	const char *text;
+	size_t len;
+};
+
+#define TEXT(s) ((struct text){s, sizeof(s) - 1})
+
+static struct text reason_of(int status)
 {
 	switch (status) {
 	case 200:
-		return "OK";
+		return TEXT("OK");
 	case 307:
-		return "Temporary Redirect";
+		return TEXT("Temporary Redirect");
 	case 400:
-		return "Bad Request";
+		return TEXT("Bad Request");
 	case 404:
-		return "Not Found";
+		return TEXT("Not Found");
 	case 405:
-		return "Method Not Allowed";
+		return TEXT("Method Not Allowed");
 	case 408:
-		return "Request Timeout";
+		return TEXT("Request Timeout");
 	case 414:
-		return "URI Too Long";
+		return TEXT("URI Too Long");
 	case 429:
-		return "Too Many Requests";
+		return TEXT("Too Many Requests");
 	case 431:
-		return "Request Header Fields Too Large";
+		return TEXT("Request Header Fields Too Large");
 	case 500:
-		return "Internal Server Error";
+		return TEXT("Internal Server Error");
 	case 501:
-		return "Not Implemented";
+		return TEXT("Not Implemented");
 	case 503:
-		return "Service Unavailable";
+		return TEXT("Service Unavailable");
 	case 505:
-		return "HTTP Version Not Supported";
+		return TEXT("HTTP Version Not Supported");
 	default:
-		return "Unknown";
+		return TEXT("Unknown");
 	}
+}
+
+const char *response_reason(int status)
+{
+	return reason_of(status).text;
 }
 
 /* Appends to a fixed buffer; on overflow it stops and remembers, so callers
@@ -45,7 +59,7 @@ struct outbuf {
 	bool overflow;
 };
 
-static void put(struct outbuf *b, const char *s, size_t n)
+static inline void put(struct outbuf *b, const char *s, size_t n)
 {
 	if (b->overflow || n > b->cap - b->len) {
 		b->overflow = true;
@@ -58,6 +72,16 @@ static void put(struct outbuf *b, const char *s, size_t n)
 static void put_str(struct outbuf *b, const char *s)
 {
 	put(b, s, strlen(s));
+}
+
+/* A string literal: its length is known when compiling, and the inline
+ * put() becomes a few moves. */
+#define put_lit(b, lit) put(b, lit, sizeof(lit) - 1)
+
+static void put_reason(struct outbuf *b, int status)
+{
+	struct text r = reason_of(status);
+	put(b, r.text, r.len);
 }
 
 static void put_uint(struct outbuf *b, size_t v)
@@ -105,70 +129,70 @@ static void put_escaped(struct outbuf *b, const char *text, bool json)
 	}
 }
 
-static const char *build_body(const struct response *resp, struct outbuf *body)
+static struct text build_body(const struct response *resp, struct outbuf *body)
 {
 	if (resp->location) {
 		/* Same body as Go's http.Redirect, so clients see what they saw before. */
-		put_str(body, "<a href=\"");
+		put_lit(body, "<a href=\"");
 		put_escaped(body, resp->location, false);
-		put_str(body, "\">");
-		put_str(body, response_reason(resp->status));
-		put_str(body, "</a>.\n\n");
-		return "text/html; charset=utf-8";
+		put_lit(body, "\">");
+		put_reason(body, resp->status);
+		put_lit(body, "</a>.\n\n");
+		return TEXT("text/html; charset=utf-8");
 	}
 	if (resp->oci_error) {
-		put_str(body, "{\"errors\":[{\"code\":\"");
+		put_lit(body, "{\"errors\":[{\"code\":\"");
 		put_str(body, resp->oci_error);
-		put_str(body, "\",\"message\":\"");
+		put_lit(body, "\",\"message\":\"");
 		put_escaped(body, resp->message ? resp->message : "", true);
-		put_str(body, "\",\"detail\":null}]}\n");
-		return "application/json";
+		put_lit(body, "\",\"detail\":null}]}\n");
+		return TEXT("application/json");
 	}
 	if (resp->status == 200) {
-		put_str(body, "{}\n");
-		return "application/json";
+		put_lit(body, "{}\n");
+		return TEXT("application/json");
 	}
 	put_str(body, resp->message ? resp->message : response_reason(resp->status));
-	put_str(body, "\n");
-	return "text/plain; charset=utf-8";
+	put_lit(body, "\n");
+	return TEXT("text/plain; charset=utf-8");
 }
 
 size_t response_write(const struct response *resp, const char *date, char *out, size_t cap)
 {
 	char body_buf[RESPONSE_LOCATION_MAX * 2 + 256];
 	struct outbuf body = {.p = body_buf, .cap = sizeof(body_buf)};
-	const char *content_type = build_body(resp, &body);
+	struct text content_type = build_body(resp, &body);
 	if (body.overflow)
 		return 0;
 	struct outbuf b = {.p = out, .cap = cap};
-	put_str(&b, "HTTP/1.1 ");
+	put_lit(&b, "HTTP/1.1 ");
 	put_uint(&b, (size_t)resp->status);
-	put_str(&b, " ");
-	put_str(&b, response_reason(resp->status));
-	put_str(&b, "\r\nDate: ");
+	put_lit(&b, " ");
+	put_reason(&b, resp->status);
+	put_lit(&b, "\r\nDate: ");
 	put_str(&b, date);
-	put_str(&b, "\r\nContent-Type: ");
-	put_str(&b, content_type);
-	put_str(&b, "\r\nContent-Length: ");
+	put_lit(&b, "\r\nContent-Type: ");
+	put(&b, content_type.text, content_type.len);
+	put_lit(&b, "\r\nContent-Length: ");
 	put_uint(&b, body.len);
-	put_str(&b, "\r\n");
+	put_lit(&b, "\r\n");
 	if (resp->location) {
-		put_str(&b, "Location: ");
+		put_lit(&b, "Location: ");
 		put_str(&b, resp->location);
-		put_str(&b, "\r\n");
+		put_lit(&b, "\r\n");
 	}
 	if (resp->allow_header)
-		put_str(&b, "Allow: GET, HEAD\r\n");
+		put_lit(&b, "Allow: GET, HEAD\r\n");
 	if (resp->retry_after_s) {
-		put_str(&b, "Retry-After: ");
+		put_lit(&b, "Retry-After: ");
 		put_uint(&b, resp->retry_after_s);
-		put_str(&b, "\r\n");
+		put_lit(&b, "\r\n");
 	}
 	if (resp->api_version)
-		put_str(&b, "Docker-Distribution-Api-Version: registry/2.0\r\n");
+		put_lit(&b, "Docker-Distribution-Api-Version: registry/2.0\r\n");
 	if (!resp->keep_alive)
-		put_str(&b, "Connection: close\r\n");
-	put_str(&b, "\r\n");
+		put_lit(&b, "Connection: close\r\n");
+	put_lit(&b, "\r\n");
 	if (!resp->head)
 		put(&b, body.p, body.len);
 	return b.overflow ? 0 : b.len;

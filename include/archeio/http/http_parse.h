@@ -37,9 +37,51 @@ enum http_parse_result {
 	HTTP_PARSE_ERROR,      /* *status = 400, 414, 431 or 505 */
 };
 
-/* Parses one request head from buf[0..len). max_head bounds the head size:
- * an incomplete head at or beyond it is 431 (or 414 while still in the
- * request line). */
+/* A part of the head as an offset from its first byte: the connection moves
+ * an unfinished head to the front of its buffer (or into a bigger one)
+ * between reads, so the parser keeps offsets, not pointers. */
+struct http_part {
+	size_t off, len;
+};
+
+/* A request head being parsed across reads: where the scan stopped and what
+ * the finished lines said. The next call examines only the bytes after
+ * `at` (a trailing CR once more), so a head that arrives a byte at a time
+ * costs work linear in its size. All zero is the state before the first
+ * byte (http_parser_reset). */
+struct http_parser {
+	size_t at;	 /* next byte to examine */
+	size_t line;	 /* where the line being read starts */
+	size_t mark;	 /* where the target, version or header value starts */
+	size_t name_len; /* the header name of the line being read */
+	size_t examined; /* bytes looked at over all calls (the linear-work test reads it) */
+	unsigned char stage;
+	bool in_headers;      /* the request line is done: incomplete at the limit is 431 */
+	bool conn_close;      /* a Connection header said close... */
+	bool conn_keep_alive; /* ...or keep-alive; applied once the head is complete */
+	bool has_body, has_host;
+	int owed; /* the error of a malformed line, answered once the line has ended */
+	int version_minor;
+	size_t header_count, xff_count;
+	struct http_part method, target, user_agent;
+	struct http_part xff[HTTP_MAX_XFF_LINES];
+};
+
+static inline void http_parser_reset(struct http_parser *p)
+{
+	*p = (struct http_parser){0};
+}
+
+/* Goes on parsing the head that starts at buf[0]: buf[0..len) must begin
+ * with the bytes of the earlier calls since the last reset (it may have
+ * moved). max_head bounds the head size: an incomplete head at or beyond it
+ * is 431 (or 414 while still in the request line). DONE fills *req (spans
+ * into buf) and *consumed; after DONE or ERROR reset before the next head. */
+enum http_parse_result http_parser_feed(struct http_parser *p, const char *buf, size_t len,
+					size_t max_head, struct http_request *req, size_t *consumed,
+					int *status);
+
+/* One head from buf[0..len) in one call (a fresh parser). */
 enum http_parse_result http_parse_request(const char *buf, size_t len, size_t max_head,
 					  struct http_request *req, size_t *consumed, int *status);
 
