@@ -33,6 +33,7 @@ struct fake_mirror {
 	bool present; /* the cached answer */
 	int calls;
 	char url[512];
+	struct mirror_cache_key key; /* the last asked, text not kept */
 	mirror_check_fn done;
 	void *arg;
 };
@@ -70,11 +71,14 @@ struct fixture {
 	struct metrics_requests counters;
 };
 
-static void fake_check(void *ctx, const char *url, mirror_check_fn done, void *arg)
+static void fake_check(void *ctx, const struct mirror_cache_key *key, const char *url,
+		       mirror_check_fn done, void *arg)
 {
 	struct fake_mirror *m = ctx;
 	m->calls++;
 	snprintf(m->url, sizeof(m->url), "%s", url);
+	m->key = *key;
+	m->key.text = NULL;
 	if (m->cached) {
 		done(arg, m->present);
 		return;
@@ -264,6 +268,15 @@ static void tagged_client_gets_the_mirror_when_present(void **state)
 		      region_id(f, "10.1.2.3"));
 	assert_int_equal(f->mirror.calls, 1);
 	assert_string_equal(f->mirror.url, USE1_BLOB);
+	/* Cached under the rule's mirror id and the digest's 32 bytes. */
+	assert_int_equal(f->mirror.key.kind, MIRROR_CACHE_KEY_SHA256);
+	assert_int_equal(f->mirror.key.mirror_id,
+			 mirror_ids_intern(&f->state->mirror_ids, "http://127.0.0.1:1/use1"));
+	static const uint8_t digest_bytes[MIRROR_CACHE_SHA256_BYTES] = {
+	    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45,
+	    0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+	    0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+	assert_memory_equal(f->mirror.key.sha256, digest_bytes, sizeof(digest_bytes));
 	assert_int_equal(f->answer.count, 1);
 	assert_int_equal(f->answer.status, 307);
 	assert_string_equal(f->answer.location, USE1_BLOB);

@@ -59,8 +59,8 @@ static struct pending_blob *pending_new(const char *upstream, const char *mirror
 
 static void ask_mirror(const struct request_handler *handler, struct serve_state *state,
 		       const struct routed_request *routed, const struct blob_choice *choice,
-		       uint32_t region_id, const struct request_log_text *text,
-		       const struct request_reply *reply)
+		       const struct mirror_cache_key *key, uint32_t region_id,
+		       const struct request_log_text *text, const struct request_reply *reply)
 {
 	struct pending_blob *p = pending_new(routed->route->location, choice->mirror_url);
 	if (!p) {
@@ -83,7 +83,7 @@ static void ask_mirror(const struct request_handler *handler, struct serve_state
 	p->head = routed->head;
 	p->keep_alive = routed->keep_alive;
 	/* May answer before returning (cached): p is gone then. */
-	handler->mirror.check(handler->mirror.ctx, p->mirror, on_mirror_checked, p);
+	handler->mirror.check(handler->mirror.ctx, key, p->mirror, on_mirror_checked, p);
 }
 
 void blob_request_handle(const struct request_handler *handler, struct serve_state *state,
@@ -98,15 +98,20 @@ void blob_request_handle(const struct request_handler *handler, struct serve_sta
 	uint32_t region_id = client_place_region(handler, state, routed);
 	const struct client_place *place = routed->place;
 	struct blob_choice choice;
-	serve_state_choose_blob(state, region_id, routed->route->digest, &choice);
+	const char *digest = routed->route->digest;
+	serve_state_choose_blob(state, region_id, digest, &choice);
 	if (text)
 		ip_format(&place->addr, text->client, sizeof(text->client));
-	if (!choice.use_mirror) {
+	/* The router let only valid digests through, so the key is always made;
+	 * if it were not, the upstream is the answer that needs no cache. */
+	struct mirror_cache_key key;
+	if (!choice.use_mirror ||
+	    !mirror_cache_key_digest(&key, choice.mirror_id, digest, strlen(digest))) {
 		struct response resp;
 		response_from_route(routed->route, routed->head, routed->keep_alive, &resp);
 		request_metrics_blob(handler, resp.status, resp.status == 307, region_id, false);
 		request_log_reply(handler, reply, &resp, text, choice.cloud, choice.region);
 		return;
 	}
-	ask_mirror(handler, state, routed, &choice, region_id, text, reply);
+	ask_mirror(handler, state, routed, &choice, &key, region_id, text, reply);
 }

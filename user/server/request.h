@@ -23,11 +23,12 @@ struct logger;
 struct metrics_requests;
 struct serve_state;
 
-/* Whether url answers a HEAD with 200: check() calls done(arg, present)
- * exactly once, before returning when the answer is known (cached), else
- * later from the event loop. */
+/* Whether url answers a HEAD with 200 (its answer cached under key):
+ * check() calls done(arg, present) exactly once, before returning when the
+ * answer is known (cached), else later from the event loop. */
 struct mirror_probe {
-	void (*check)(void *ctx, const char *url, mirror_check_fn done, void *arg);
+	void (*check)(void *ctx, const struct mirror_cache_key *key, const char *url,
+		      mirror_check_fn done, void *arg);
 	void *ctx;
 };
 

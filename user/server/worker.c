@@ -125,9 +125,10 @@ static const struct http_connection_ops connection_ops = {
     .proxy_refused = on_proxy_refused,
 };
 
-static void check_mirror(void *ctx, const char *url, mirror_check_fn done, void *arg)
+static void check_mirror(void *ctx, const struct mirror_cache_key *key, const char *url,
+			 mirror_check_fn done, void *arg)
 {
-	mirror_checker_check(ctx, url, done, arg);
+	mirror_checker_check_key(ctx, key, url, done, arg);
 }
 
 static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *addr, int len,

@@ -109,8 +109,12 @@ struct mirror_checker *mirror_checker_new(struct event_base *base,
 /* Pending checks complete with present=false before this returns; checks
  * started from those callbacks are answered false at once. */
 void mirror_checker_free(struct mirror_checker *checker);
-/* url NULL or checker NULL: fn is called with present=false. fn NULL: nothing
- * is checked. */
+/* Whether url answers HEAD with 200, cached under key (mirror_cache.h). key,
+ * url or checker NULL: fn is called with present=false. fn NULL: nothing is
+ * checked. */
+void mirror_checker_check_key(struct mirror_checker *checker, const struct mirror_cache_key *key,
+			      const char *url, mirror_check_fn fn, void *arg);
+/* mirror_checker_check_key() with url as its own key. */
 void mirror_checker_check(struct mirror_checker *checker, const char *url, mirror_check_fn fn,
 			  void *arg);
 
