@@ -45,7 +45,10 @@ struct outbuf {
 	bool overflow;
 };
 
-static void put(struct outbuf *b, const char *s, size_t n)
+/* Inlined so that a literal's length is a constant and its memcpy a few
+ * moves: a response is ~20 pieces, and a strlen and a memcpy call per piece
+ * were most of the ~1,500 instructions a redirect cost to write. */
+static inline __attribute__((always_inline)) void put(struct outbuf *b, const char *s, size_t n)
 {
 	if (b->overflow || n > b->cap - b->len) {
 		b->overflow = true;
@@ -68,6 +71,22 @@ static void put_uint(struct outbuf *b, size_t v)
 		digits[--i] = (char)('0' + v % 10);
 	while ((v /= 10) != 0);
 	put(b, digits + i, sizeof(digits) - i);
+}
+
+/* A string literal: its length is known at compile time. */
+#define PUT_LIT(b, lit) put((b), "" lit, sizeof(lit) - 1)
+
+/* A status code of three digits (every status archeio sends) without
+ * put_uint's division loop. */
+static void put_status(struct outbuf *b, int status)
+{
+	if (status < 100 || status > 999) {
+		put_uint(b, (size_t)(status < 0 ? 0 : status));
+		return;
+	}
+	char digits[3] = {(char)('0' + status / 100), (char)('0' + status / 10 % 10),
+			  (char)('0' + status % 10)};
+	put(b, digits, sizeof(digits));
 }
 
 /* The replacement for a byte that could end an HTML attribute. */
@@ -105,31 +124,31 @@ static void put_escaped(struct outbuf *b, const char *text, bool json)
 	}
 }
 
-static const char *build_body(const struct response *resp, struct outbuf *body)
+static const char *build_body(const struct response *resp, const char *reason, struct outbuf *body)
 {
 	if (resp->location) {
 		/* Same body as Go's http.Redirect, so clients see what they saw before. */
-		put_str(body, "<a href=\"");
+		PUT_LIT(body, "<a href=\"");
 		put_escaped(body, resp->location, false);
-		put_str(body, "\">");
-		put_str(body, response_reason(resp->status));
-		put_str(body, "</a>.\n\n");
+		PUT_LIT(body, "\">");
+		put_str(body, reason);
+		PUT_LIT(body, "</a>.\n\n");
 		return "text/html; charset=utf-8";
 	}
 	if (resp->oci_error) {
-		put_str(body, "{\"errors\":[{\"code\":\"");
+		PUT_LIT(body, "{\"errors\":[{\"code\":\"");
 		put_str(body, resp->oci_error);
-		put_str(body, "\",\"message\":\"");
+		PUT_LIT(body, "\",\"message\":\"");
 		put_escaped(body, resp->message ? resp->message : "", true);
-		put_str(body, "\",\"detail\":null}]}\n");
+		PUT_LIT(body, "\",\"detail\":null}]}\n");
 		return "application/json";
 	}
 	if (resp->status == 200) {
-		put_str(body, "{}\n");
+		PUT_LIT(body, "{}\n");
 		return "application/json";
 	}
-	put_str(body, resp->message ? resp->message : response_reason(resp->status));
-	put_str(body, "\n");
+	put_str(body, resp->message ? resp->message : reason);
+	PUT_LIT(body, "\n");
 	return "text/plain; charset=utf-8";
 }
 
@@ -137,38 +156,39 @@ size_t response_write(const struct response *resp, const char *date, char *out, 
 {
 	char body_buf[RESPONSE_LOCATION_MAX * 2 + 256];
 	struct outbuf body = {.p = body_buf, .cap = sizeof(body_buf)};
-	const char *content_type = build_body(resp, &body);
+	const char *reason = response_reason(resp->status);
+	const char *content_type = build_body(resp, reason, &body);
 	if (body.overflow)
 		return 0;
 	struct outbuf b = {.p = out, .cap = cap};
-	put_str(&b, "HTTP/1.1 ");
-	put_uint(&b, (size_t)resp->status);
-	put_str(&b, " ");
-	put_str(&b, response_reason(resp->status));
-	put_str(&b, "\r\nDate: ");
+	PUT_LIT(&b, "HTTP/1.1 ");
+	put_status(&b, resp->status);
+	PUT_LIT(&b, " ");
+	put_str(&b, reason);
+	PUT_LIT(&b, "\r\nDate: ");
 	put_str(&b, date);
-	put_str(&b, "\r\nContent-Type: ");
+	PUT_LIT(&b, "\r\nContent-Type: ");
 	put_str(&b, content_type);
-	put_str(&b, "\r\nContent-Length: ");
+	PUT_LIT(&b, "\r\nContent-Length: ");
 	put_uint(&b, body.len);
-	put_str(&b, "\r\n");
+	PUT_LIT(&b, "\r\n");
 	if (resp->location) {
-		put_str(&b, "Location: ");
+		PUT_LIT(&b, "Location: ");
 		put_str(&b, resp->location);
-		put_str(&b, "\r\n");
+		PUT_LIT(&b, "\r\n");
 	}
 	if (resp->allow_header)
-		put_str(&b, "Allow: GET, HEAD\r\n");
+		PUT_LIT(&b, "Allow: GET, HEAD\r\n");
 	if (resp->retry_after_s) {
-		put_str(&b, "Retry-After: ");
+		PUT_LIT(&b, "Retry-After: ");
 		put_uint(&b, resp->retry_after_s);
-		put_str(&b, "\r\n");
+		PUT_LIT(&b, "\r\n");
 	}
 	if (resp->api_version)
-		put_str(&b, "Docker-Distribution-Api-Version: registry/2.0\r\n");
+		PUT_LIT(&b, "Docker-Distribution-Api-Version: registry/2.0\r\n");
 	if (!resp->keep_alive)
-		put_str(&b, "Connection: close\r\n");
-	put_str(&b, "\r\n");
+		PUT_LIT(&b, "Connection: close\r\n");
+	PUT_LIT(&b, "\r\n");
 	if (!resp->head)
 		put(&b, body.p, body.len);
 	return b.overflow ? 0 : b.len;
