@@ -135,6 +135,30 @@ static void test_probe_paths_with_keys(void **state)
 	mirror_cache_free(c);
 }
 
+/* A peek answers what is in force and changes nothing otherwise: no entry
+ * for an unknown key, a pending entry stays pending (no waiter queued), an
+ * expired answer is not served. */
+static void test_peek_changes_nothing(void **state)
+{
+	(void)state;
+	struct mirror_cache_options o = {.max_entries = 16, .present_ttl_ms = 10};
+	struct mirror_cache *c = mirror_cache_new(&o);
+	struct mirror_cache_key k1 = key_of(1, DIGEST), k2 = key_of(2, DIGEST);
+	assert_int_equal(mirror_cache_peek_key(c, &k1, 0), MIRROR_CACHE_MISS);
+	assert_int_equal(mirror_cache_size(c), 0);
+	assert_int_equal(mirror_cache_lookup_key(c, &k1, URL_M1, 0, NULL, NULL), MIRROR_CACHE_MISS);
+	assert_int_equal(mirror_cache_peek_key(c, &k1, 0), MIRROR_CACHE_MISS);
+	assert_int_equal(mirror_cache_lookup_key(c, &k1, URL_M1, 0, NULL, NULL),
+			 MIRROR_CACHE_PENDING);
+	mirror_cache_complete_key(c, &k1, true, 0);
+	assert_int_equal(mirror_cache_peek_key(c, &k1, 9), MIRROR_CACHE_PRESENT);
+	assert_int_equal(mirror_cache_peek_key(c, &k2, 9), MIRROR_CACHE_MISS);
+	assert_int_equal(mirror_cache_peek_key(c, &k1, 10), MIRROR_CACHE_MISS);
+	assert_int_equal(mirror_cache_size(c), 1);
+	assert_int_equal(mirror_cache_peek_key(NULL, &k1, 0), MIRROR_CACHE_UNCACHED);
+	mirror_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -142,6 +166,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_hex_makes_no_key),
 	    cmocka_unit_test(test_same_digest_two_mirrors),
 	    cmocka_unit_test(test_probe_paths_with_keys),
+	    cmocka_unit_test(test_peek_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,7 @@ struct fake_mirror {
 	int calls;
 	char url[512];
 	struct mirror_cache_key key; /* the last asked, text not kept */
+	int peeks;		     /* calls of fake_cached() */
 	mirror_check_fn done;
 	void *arg;
 };
@@ -85,6 +86,16 @@ static void fake_check(void *ctx, const struct mirror_cache_key *key, const char
 	}
 	m->done = done;
 	m->arg = arg;
+}
+
+/* The checker's cache peek: the cached answer when there is one. */
+static int fake_cached(void *ctx, const struct mirror_cache_key *key)
+{
+	struct fake_mirror *m = ctx;
+	m->peeks++;
+	m->key = *key;
+	m->key.text = NULL;
+	return m->cached ? m->present : -1;
 }
 
 static void answer_later(struct fixture *f, bool present)
@@ -311,6 +322,42 @@ static void untagged_peer_is_looked_up(void **state)
 	f->mirror.present = true;
 	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
 	assert_string_equal(f->mirror.url, USE1_BLOB);
+	assert_string_equal(f->answer.location, USE1_BLOB);
+}
+
+/* With the peek, a cached answer is given without asking check() (and
+ * without a pending record), and is the same answer and log line. */
+static void cached_answer_without_a_check(void **state)
+{
+	struct fixture *f = *state;
+	f->handler.mirror.cached = fake_cached;
+	f->mirror.cached = true;
+	f->mirror.present = true;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->mirror.peeks, 1);
+	assert_int_equal(f->mirror.calls, 0);
+	assert_int_equal(f->mirror.key.kind, MIRROR_CACHE_KEY_SHA256);
+	assert_int_equal(f->answer.count, 1);
+	assert_int_equal(f->answer.status, 307);
+	assert_string_equal(f->answer.location, USE1_BLOB);
+	assert_true(f->answer.api_version);
+	assert_non_null(strstr(last_log_line(f),
+			       "request client=10.1.2.3 cloud=aws region=us-east-1 "
+			       "method=GET path=" BLOB_PATH " status=307 target=" USE1_BLOB));
+	f->mirror.present = false;
+	handle(f, "HEAD " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->mirror.calls, 0);
+	assert_int_equal(f->answer.count, 2);
+	assert_string_equal(f->answer.location, UPSTREAM_BLOB);
+	assert_true(f->answer.head);
+	/* Not known: the check is asked, and answers later. */
+	f->mirror.cached = false;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->mirror.peeks, 3);
+	assert_int_equal(f->mirror.calls, 1);
+	assert_int_equal(f->answer.count, 2);
+	answer_later(f, true);
+	assert_int_equal(f->answer.count, 3);
 	assert_string_equal(f->answer.location, USE1_BLOB);
 }
 
@@ -830,6 +877,7 @@ int main(void)
 	    TEST(tagged_client_goes_upstream_when_absent),
 	    TEST(untagged_peer_is_looked_up),
 	    TEST(uncached_answer_comes_later),
+	    TEST(cached_answer_without_a_check),
 	    TEST(uncached_absent_goes_upstream),
 	    TEST(late_answer_for_a_gone_client_is_not_logged),
 	    TEST(trusted_proxy_forwarded_for_picks_the_region),

@@ -477,6 +477,28 @@ static enum mirror_cache_state insert_pending(struct mirror_cache *cache,
 	return MIRROR_CACHE_MISS;
 }
 
+static bool answer_in_force(const struct cache_entry *e, uint64_t now_ms)
+{
+	return e && e->state != ENTRY_PENDING && now_ms < e->expires_ms && !answer_voided(e);
+}
+
+/* An answer served: its entry becomes the most recently used. */
+static enum mirror_cache_state use_answer(struct mirror_cache *cache, struct cache_entry *e)
+{
+	lru_unlink(cache, e);
+	lru_push_front(cache, e);
+	return e->state == ENTRY_PRESENT ? MIRROR_CACHE_PRESENT : MIRROR_CACHE_ABSENT;
+}
+
+enum mirror_cache_state mirror_cache_peek_key(struct mirror_cache *cache,
+					      const struct mirror_cache_key *key, uint64_t now_ms)
+{
+	if (!cache || !key)
+		return MIRROR_CACHE_UNCACHED;
+	struct cache_entry *e = find(cache, key, key_hash(cache, key));
+	return answer_in_force(e, now_ms) ? use_answer(cache, e) : MIRROR_CACHE_MISS;
+}
+
 enum mirror_cache_state mirror_cache_lookup_key(struct mirror_cache *cache,
 						const struct mirror_cache_key *key, const char *url,
 						uint64_t now_ms, mirror_cache_waiter_fn fn,
@@ -488,11 +510,8 @@ enum mirror_cache_state mirror_cache_lookup_key(struct mirror_cache *cache,
 	uint64_t hash = key_hash(cache, key);
 	struct cache_entry *e = find(cache, key, hash);
 
-	if (e && e->state != ENTRY_PENDING && now_ms < e->expires_ms && !answer_voided(e)) {
-		lru_unlink(cache, e);
-		lru_push_front(cache, e);
-		return e->state == ENTRY_PRESENT ? MIRROR_CACHE_PRESENT : MIRROR_CACHE_ABSENT;
-	}
+	if (answer_in_force(e, now_ms))
+		return use_answer(cache, e);
 
 	struct waiter *w;
 	if (!new_waiter(fn, arg, &w))

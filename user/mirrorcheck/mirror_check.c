@@ -490,6 +490,17 @@ void mirror_checker_check(struct mirror_checker *checker, const char *url, mirro
 	mirror_checker_check_key(checker, url ? &key : NULL, url, fn, arg);
 }
 
+int mirror_checker_cached(struct mirror_checker *checker, const struct mirror_cache_key *key)
+{
+	if (!checker || checker->closing)
+		return -1;
+	enum mirror_cache_state state = mirror_cache_peek_key(checker->cache, key, monotonic_ms());
+	if (state != MIRROR_CACHE_PRESENT && state != MIRROR_CACHE_ABSENT)
+		return -1;
+	count_lookup(checker, state);
+	return state == MIRROR_CACHE_PRESENT;
+}
+
 void mirror_checker_check_key(struct mirror_checker *checker, const struct mirror_cache_key *key,
 			      const char *url, mirror_check_fn fn, void *arg)
 {

@@ -29,6 +29,10 @@ struct serve_state;
 struct mirror_probe {
 	void (*check)(void *ctx, const struct mirror_cache_key *key, const char *url,
 		      mirror_check_fn done, void *arg);
+	/* The cached answer without a check: 1 present, 0 absent, -1 unknown
+	 * (then check() is asked). NULL: always ask check(). Saves a cached
+	 * blob the pending record (malloc, copies, free). */
+	int (*cached)(void *ctx, const struct mirror_cache_key *key);
 	void *ctx;
 };
 

@@ -131,6 +131,11 @@ static void check_mirror(void *ctx, const struct mirror_cache_key *key, const ch
 	mirror_checker_check_key(ctx, key, url, done, arg);
 }
 
+static int cached_mirror_answer(void *ctx, const struct mirror_cache_key *key)
+{
+	return mirror_checker_cached(ctx, key);
+}
+
 static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *addr, int len,
 		      void *arg)
 {
@@ -258,7 +263,9 @@ static void wire_connections(struct worker *worker)
 	    .route = &shared->route,
 	    .config = shared->config,
 	    .log = shared->log,
-	    .mirror = {.check = check_mirror, .ctx = worker->checker},
+	    .mirror = {.check = check_mirror,
+		       .cached = cached_mirror_answer,
+		       .ctx = worker->checker},
 	    .limits = shared->limits,
 	    .counters = &worker->request_counters,
 	};

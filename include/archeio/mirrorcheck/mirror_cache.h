@@ -85,6 +85,12 @@ enum mirror_cache_state mirror_cache_lookup_key(struct mirror_cache *cache,
 						const struct mirror_cache_key *key, const char *url,
 						uint64_t now_ms, mirror_cache_waiter_fn fn,
 						void *arg);
+/* The answer in force for key, if any: PRESENT or ABSENT (the entry becomes
+ * the most recently used, as in a lookup), else MISS with nothing changed —
+ * no entry made, no waiter queued (UNCACHED for a NULL cache or key). Lets a
+ * caller answer a cached request without first preparing to wait. */
+enum mirror_cache_state mirror_cache_peek_key(struct mirror_cache *cache,
+					      const struct mirror_cache_key *key, uint64_t now_ms);
 /* mirror_cache_lookup_key() with url as its own key (mirror_cache_key_url()). */
 enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const char *url,
 					    uint64_t now_ms, mirror_cache_waiter_fn fn, void *arg);
