@@ -124,16 +124,25 @@ static void put_escaped(struct outbuf *b, const char *text, bool json)
 	}
 }
 
-static const char *build_body(const struct response *resp, const char *reason, struct outbuf *body)
+/* A string with its length, so it is measured once (or at compile time). */
+struct text {
+	const char *s;
+	size_t len;
+};
+
+#define TEXT(lit) ((struct text){"" lit, sizeof(lit) - 1})
+
+/* Writes the body; returns its Content-Type. */
+static struct text build_body(const struct response *resp, struct text reason, struct outbuf *body)
 {
 	if (resp->location) {
 		/* Same body as Go's http.Redirect, so clients see what they saw before. */
 		PUT_LIT(body, "<a href=\"");
 		put_escaped(body, resp->location, false);
 		PUT_LIT(body, "\">");
-		put_str(body, reason);
+		put(body, reason.s, reason.len);
 		PUT_LIT(body, "</a>.\n\n");
-		return "text/html; charset=utf-8";
+		return TEXT("text/html; charset=utf-8");
 	}
 	if (resp->oci_error) {
 		PUT_LIT(body, "{\"errors\":[{\"code\":\"");
@@ -141,34 +150,38 @@ static const char *build_body(const struct response *resp, const char *reason, s
 		PUT_LIT(body, "\",\"message\":\"");
 		put_escaped(body, resp->message ? resp->message : "", true);
 		PUT_LIT(body, "\",\"detail\":null}]}\n");
-		return "application/json";
+		return TEXT("application/json");
 	}
 	if (resp->status == 200) {
 		PUT_LIT(body, "{}\n");
-		return "application/json";
+		return TEXT("application/json");
 	}
-	put_str(body, resp->message ? resp->message : reason);
+	if (resp->message)
+		put_str(body, resp->message);
+	else
+		put(body, reason.s, reason.len);
 	PUT_LIT(body, "\n");
-	return "text/plain; charset=utf-8";
+	return TEXT("text/plain; charset=utf-8");
 }
 
 size_t response_write(const struct response *resp, const char *date, char *out, size_t cap)
 {
 	char body_buf[RESPONSE_LOCATION_MAX * 2 + 256];
 	struct outbuf body = {.p = body_buf, .cap = sizeof(body_buf)};
-	const char *reason = response_reason(resp->status);
-	const char *content_type = build_body(resp, reason, &body);
+	const char *reason_text = response_reason(resp->status);
+	struct text reason = {reason_text, strlen(reason_text)};
+	struct text content_type = build_body(resp, reason, &body);
 	if (body.overflow)
 		return 0;
 	struct outbuf b = {.p = out, .cap = cap};
 	PUT_LIT(&b, "HTTP/1.1 ");
 	put_status(&b, resp->status);
 	PUT_LIT(&b, " ");
-	put_str(&b, reason);
+	put(&b, reason.s, reason.len);
 	PUT_LIT(&b, "\r\nDate: ");
 	put_str(&b, date);
 	PUT_LIT(&b, "\r\nContent-Type: ");
-	put_str(&b, content_type);
+	put(&b, content_type.s, content_type.len);
 	PUT_LIT(&b, "\r\nContent-Length: ");
 	put_uint(&b, body.len);
 	PUT_LIT(&b, "\r\n");
