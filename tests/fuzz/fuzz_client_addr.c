@@ -3,7 +3,9 @@
  * commas, spaces and tabs around them ignored, IPv6 optionally in brackets,
  * the entry `hops` from the end is the client, anything unparsable (or too
  * few entries) is a bad header. First byte: hops (1..4); the rest: the value. */
+#include <arpa/inet.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "archeio/geo/client_addr.h"
@@ -48,6 +50,23 @@ static int reference(const char *xff, size_t len, unsigned hops, struct ip_addr 
 	return 0;
 }
 
+/* ip_parse_span() reads a dotted quad itself and leaves everything else to
+ * inet_pton: its answer for any text without ':' must be inet_pton's. */
+static void check_v4_like_inet_pton(const char *s, size_t len)
+{
+	char buf[64];
+	if (len >= sizeof(buf) || memchr(s, '\0', len) || memchr(s, ':', len))
+		return;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	uint8_t want[4];
+	struct ip_addr got;
+	int ok = len > 0 && inet_pton(AF_INET, buf, want) == 1;
+	FUZZ_CHECK(ip_parse_span(s, len, &got) == ok);
+	if (ok)
+		FUZZ_CHECK(got.family == AF_INET && memcmp(got.bytes, want, 4) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned hops = 1 + data[0] % 4;
 	const char *xff = (const char *)data + 1;
 	size_t len = size - 1;
+	check_v4_like_inet_pton(xff, len);
 	struct ip_prefix trusted;
 	ip_prefix_parse("127.0.0.0/8", true, &trusted);
 	struct trusted_proxies proxies = {&trusted, 1};

@@ -81,9 +81,10 @@ static void record_answer(void *arg, const struct response *resp, const struct h
 	snprintf(a->location, sizeof(a->location), "%s", resp->location ? resp->location : "");
 }
 
-static void check_mirror(void *ctx, const char *url, mirror_check_fn done, void *arg)
+static void check_mirror(void *ctx, const struct mirror_cache_key *key, const char *url,
+			 mirror_check_fn done, void *arg)
 {
-	mirror_checker_check(ctx, url, done, arg);
+	mirror_checker_check_key(ctx, key, url, done, arg);
 }
 
 static const char *no_env(const char *name)

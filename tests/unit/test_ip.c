@@ -55,6 +55,48 @@ static void test_parse_mapped_ipv4_normalised(void **state)
 	assert_v4(&addr, 198, 51, 100, 7);
 }
 
+/* ip_parse_span() reads dotted quads itself: every text over an alphabet
+ * of digits, dots and a stray character, up to 8 characters, plus the
+ * edges of octet values, must get inet_pton's answer and value. */
+static void check_like_inet_pton(const char *text, size_t len)
+{
+	char buf[32];
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	uint8_t want[4];
+	int ok = len > 0 && inet_pton(AF_INET, buf, want) == 1;
+	struct ip_addr got;
+	if (ip_parse_span(text, len, &got) != ok)
+		fail_msg("\"%s\": inet_pton says %d", buf, ok);
+	if (ok && (got.family != AF_INET || memcmp(got.bytes, want, 4) != 0))
+		fail_msg("\"%s\": another address than inet_pton's", buf);
+}
+
+static void test_dotted_quad_matches_inet_pton(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "0125.9x";
+	const size_t n = sizeof(alphabet) - 1;
+	char text[8];
+	for (size_t len = 0; len <= sizeof(text); len++) {
+		size_t total = 1;
+		for (size_t i = 0; i < len; i++)
+			total *= n;
+		for (size_t k = 0; k < total; k++) {
+			size_t v = k;
+			for (size_t i = 0; i < len; i++, v /= n)
+				text[i] = alphabet[v % n];
+			check_like_inet_pton(text, len);
+		}
+	}
+	static const char *const edges[] = {
+	    "255.255.255.255", "256.1.1.1",  "1.1.1.0255", "0.0.0.0",  "00.0.0.0", "1.2.3.04",
+	    "199.200.249.250", "1.2.3.1000", "1..2.3",	   "1.2.3.4.", ".1.2.3.4", "1.2.3.4\n",
+	};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		check_like_inet_pton(edges[i], strlen(edges[i]));
+}
+
 static void test_parse_rejects_malformed(void **state)
 {
 	(void)state;
@@ -283,6 +325,7 @@ int main(void)
 	    cmocka_unit_test(test_prefix_mapped_becomes_ipv4),
 	    cmocka_unit_test(test_prefix_rejects_malformed),
 	    cmocka_unit_test(test_prefix_contains),
+	    cmocka_unit_test(test_dotted_quad_matches_inet_pton),
 	    cmocka_unit_test(test_format),
 	    cmocka_unit_test(test_max_prefix),
 	};

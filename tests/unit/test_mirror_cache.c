@@ -413,8 +413,8 @@ static void test_forget_origin_visits_no_entry(void **state)
 	mirror_cache_complete(c, url, true, 1);
 	assert_int_equal(mirror_cache_lookup(c, url, 2, NULL, NULL), MIRROR_CACHE_PRESENT);
 	/* The probe no longer picks a forgotten answer for that origin. */
-	const char *urls[4];
-	assert_int_equal(mirror_cache_present_per_origin(c, urls, 4), 2);
+	struct mirror_cache_target targets[4];
+	assert_int_equal(mirror_cache_present_per_origin(c, targets, 4), 2);
 	mirror_cache_free(c);
 }
 

@@ -33,6 +33,8 @@ struct fake_mirror {
 	bool present; /* the cached answer */
 	int calls;
 	char url[512];
+	struct mirror_cache_key key; /* the last asked, text not kept */
+	int peeks;		     /* calls of fake_cached() */
 	mirror_check_fn done;
 	void *arg;
 };
@@ -70,17 +72,30 @@ struct fixture {
 	struct metrics_requests counters;
 };
 
-static void fake_check(void *ctx, const char *url, mirror_check_fn done, void *arg)
+static void fake_check(void *ctx, const struct mirror_cache_key *key, const char *url,
+		       mirror_check_fn done, void *arg)
 {
 	struct fake_mirror *m = ctx;
 	m->calls++;
 	snprintf(m->url, sizeof(m->url), "%s", url);
+	m->key = *key;
+	m->key.text = NULL;
 	if (m->cached) {
 		done(arg, m->present);
 		return;
 	}
 	m->done = done;
 	m->arg = arg;
+}
+
+/* The checker's cache peek: the cached answer when there is one. */
+static int fake_cached(void *ctx, const struct mirror_cache_key *key)
+{
+	struct fake_mirror *m = ctx;
+	m->peeks++;
+	m->key = *key;
+	m->key.text = NULL;
+	return m->cached ? m->present : -1;
 }
 
 static void answer_later(struct fixture *f, bool present)
@@ -264,6 +279,15 @@ static void tagged_client_gets_the_mirror_when_present(void **state)
 		      region_id(f, "10.1.2.3"));
 	assert_int_equal(f->mirror.calls, 1);
 	assert_string_equal(f->mirror.url, USE1_BLOB);
+	/* Cached under the rule's mirror id and the digest's 32 bytes. */
+	assert_int_equal(f->mirror.key.kind, MIRROR_CACHE_KEY_SHA256);
+	assert_int_equal(f->mirror.key.mirror_id,
+			 mirror_ids_intern(&f->state->mirror_ids, "http://127.0.0.1:1/use1"));
+	static const uint8_t digest_bytes[MIRROR_CACHE_SHA256_BYTES] = {
+	    0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45,
+	    0x67, 0x89, 0xab, 0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+	    0xcd, 0xef, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+	assert_memory_equal(f->mirror.key.sha256, digest_bytes, sizeof(digest_bytes));
 	assert_int_equal(f->answer.count, 1);
 	assert_int_equal(f->answer.status, 307);
 	assert_string_equal(f->answer.location, USE1_BLOB);
@@ -298,6 +322,42 @@ static void untagged_peer_is_looked_up(void **state)
 	f->mirror.present = true;
 	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
 	assert_string_equal(f->mirror.url, USE1_BLOB);
+	assert_string_equal(f->answer.location, USE1_BLOB);
+}
+
+/* With the peek, a cached answer is given without asking check() (and
+ * without a pending record), and is the same answer and log line. */
+static void cached_answer_without_a_check(void **state)
+{
+	struct fixture *f = *state;
+	f->handler.mirror.cached = fake_cached;
+	f->mirror.cached = true;
+	f->mirror.present = true;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->mirror.peeks, 1);
+	assert_int_equal(f->mirror.calls, 0);
+	assert_int_equal(f->mirror.key.kind, MIRROR_CACHE_KEY_SHA256);
+	assert_int_equal(f->answer.count, 1);
+	assert_int_equal(f->answer.status, 307);
+	assert_string_equal(f->answer.location, USE1_BLOB);
+	assert_true(f->answer.api_version);
+	assert_non_null(strstr(last_log_line(f),
+			       "request client=10.1.2.3 cloud=aws region=us-east-1 "
+			       "method=GET path=" BLOB_PATH " status=307 target=" USE1_BLOB));
+	f->mirror.present = false;
+	handle(f, "HEAD " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->mirror.calls, 0);
+	assert_int_equal(f->answer.count, 2);
+	assert_string_equal(f->answer.location, UPSTREAM_BLOB);
+	assert_true(f->answer.head);
+	/* Not known: the check is asked, and answers later. */
+	f->mirror.cached = false;
+	handle(f, "GET " BLOB_PATH " HTTP/1.1\r\n\r\n", "10.1.2.3");
+	assert_int_equal(f->mirror.peeks, 3);
+	assert_int_equal(f->mirror.calls, 1);
+	assert_int_equal(f->answer.count, 2);
+	answer_later(f, true);
+	assert_int_equal(f->answer.count, 3);
 	assert_string_equal(f->answer.location, USE1_BLOB);
 }
 
@@ -817,6 +877,7 @@ int main(void)
 	    TEST(tagged_client_goes_upstream_when_absent),
 	    TEST(untagged_peer_is_looked_up),
 	    TEST(uncached_answer_comes_later),
+	    TEST(cached_answer_without_a_check),
 	    TEST(uncached_absent_goes_upstream),
 	    TEST(late_answer_for_a_gone_client_is_not_logged),
 	    TEST(trusted_proxy_forwarded_for_picks_the_region),

@@ -135,6 +135,51 @@ static void reload_keeps_region_ids(void **state)
 	serve_state_release(second);
 }
 
+/* The mirror cache keys answers by mirror id: an id must name the same base
+ * URL across reloads, a base that comes back gets its old id, and a new base
+ * never reuses one. */
+static void reload_keeps_mirror_ids(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	const char *digest =
+	    "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	struct serve_state *first = serve_state_load(&f->config, NULL, err, sizeof(err));
+	assert_non_null(first);
+	struct blob_choice use1, aws, cdn;
+	serve_state_choose_blob(first, region_of(first, "10.2.3.4"), digest, &use1);
+	serve_state_choose_blob(first, region_of(first, "10.1.2.3"), digest, &aws);
+	serve_state_choose_blob(first, region_of(first, "198.51.100.1"), digest, &cdn);
+	assert_true(use1.mirror_id != aws.mirror_id && aws.mirror_id != cdn.mirror_id &&
+		    use1.mirror_id != cdn.mirror_id);
+	/* us-east-1 moves to a new bucket, the aws rule goes, * stays. */
+	write_file(f->mirrors, "aws:us-east-1 http://127.0.0.1:1/new\n"
+			       "* http://127.0.0.1:1/cdn\n");
+	struct serve_state *second = serve_state_load(&f->config, first, err, sizeof(err));
+	assert_non_null(second);
+	struct blob_choice c;
+	serve_state_choose_blob(second, region_of(second, "10.2.3.4"), digest, &c);
+	uint32_t new_id = c.mirror_id;
+	assert_true(new_id != use1.mirror_id && new_id != aws.mirror_id && new_id != cdn.mirror_id);
+	serve_state_choose_blob(second, region_of(second, "10.1.2.3"), digest, &c);
+	assert_int_equal(c.mirror_id, cdn.mirror_id);
+	assert_non_null(strstr(c.mirror_url, "/cdn/"));
+	/* The first rules again: every base has its first id back. */
+	write_file(f->mirrors, "gcp upstream\n"
+			       "aws:us-east-1 http://127.0.0.1:1/use1\n"
+			       "aws http://127.0.0.1:1/aws\n"
+			       "* http://127.0.0.1:1/cdn\n");
+	struct serve_state *third = serve_state_load(&f->config, second, err, sizeof(err));
+	assert_non_null(third);
+	serve_state_choose_blob(third, region_of(third, "10.2.3.4"), digest, &c);
+	assert_int_equal(c.mirror_id, use1.mirror_id);
+	serve_state_choose_blob(third, region_of(third, "10.1.2.3"), digest, &c);
+	assert_int_equal(c.mirror_id, aws.mirror_id);
+	serve_state_release(first);
+	serve_state_release(second);
+	serve_state_release(third);
+}
+
 static void failed_load_names_the_file(void **state)
 {
 	struct fixture *f = *state;
@@ -217,6 +262,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(blob_choice_by_region, setup, teardown),
 	    cmocka_unit_test_setup_teardown(built_in_rules_without_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(reload_keeps_region_ids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(reload_keeps_mirror_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(failed_load_names_the_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(holder_publishes_new_generation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(bad_default_mirror_fails_the_load, setup, teardown),

@@ -28,14 +28,12 @@ struct v2_request {
 	size_t ref_len;
 };
 
-/* The last '/' in s[0..len), or NULL; memrchr is a GNU extension. */
+/* The last '/' in s[0..len), or NULL. memrchr (glibc and musl; the build
+ * defines _GNU_SOURCE): a byte loop back over a blob's 71-byte digest was
+ * ~470 instructions per request. */
 static const char *last_slash_in(const char *s, size_t len)
 {
-	while (len > 0) {
-		if (s[--len] == '/')
-			return s + len;
-	}
-	return NULL;
+	return len ? memrchr(s, '/', len) : NULL;
 }
 
 static bool span_is(const char *s, size_t len, const char *lit)

@@ -1,5 +1,5 @@
 /* Mirror answer cache: chained hash table (SipHash with a per-cache random
- * key, because URLs carry client-chosen digests) plus a doubly linked LRU
+ * key, because keys carry client-chosen digests) plus a doubly linked LRU
  * list that holds only answered entries, so pending ones can never be
  * evicted. Each entry points at its origin (scheme://host:port/), whose
  * generation voids the origin's "present" answers at once when it fails:
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "archeio/core/hex.h"
 #include "archeio/core/siphash.h"
 #include "mirror_cache_internal.h"
 
@@ -52,7 +53,11 @@ struct cache_entry {
 	uint64_t hash;
 	uint64_t expires_ms;
 	enum entry_state state;
-	char url[];
+	uint32_t mirror_id;
+	enum mirror_cache_key_kind kind;
+	size_t key_len;
+	char *url;	      /* in data, after the key's bytes */
+	unsigned char data[]; /* the key's bytes, then the URL and its NUL */
 };
 
 static uint64_t saturating_add(uint64_t a, uint64_t b)
@@ -203,25 +208,79 @@ static struct cache_entry **bucket_of(struct mirror_cache *cache, uint64_t hash)
 	return &cache->buckets[hash & cache->bucket_mask];
 }
 
-/* The key's hash covers the URL's last path segment only (the digest, the part
- * a client chooses), keyed so clients cannot aim at one bucket; the rest
- * comes from the operator's mirror rules, so URLs that share a last segment
- * are at most one per mirror base, and find() compares whole URLs. Hashing
- * ~70 bytes instead of the whole ~150-byte URL halves SipHash's share of a
- * cached blob request. */
-static uint64_t url_hash(const struct mirror_cache *cache, const char *url)
+static const void *key_bytes(const struct mirror_cache_key *key)
 {
-	const char *tail = strrchr(url, '/');
-	tail = tail ? tail + 1 : url;
-	return siphash24(&cache->key, tail, strlen(tail));
+	return key->kind == MIRROR_CACHE_KEY_SHA256 ? (const void *)key->sha256
+						    : (const void *)key->text;
 }
 
-static struct cache_entry *find(struct mirror_cache *cache, const char *url, uint64_t hash)
+/* Keyed (SipHash-2-4, a random key per cache) because the digest is the
+ * client's choice: with a fixed or unkeyed hash a client could request
+ * digests that all land in one bucket and make every lookup walk a long
+ * chain. SipHash is a PRF, so without the key a client cannot tell which
+ * digests collide, and it is what the rest of archeio uses for client-chosen
+ * keys (the rate limiter). A cheaper mixing function would save ~100
+ * instructions but give no such guarantee. The mirror id is left out: it is
+ * the operator's, so the entries sharing a digest are at most one per mirror
+ * base, and find() compares it. */
+static uint64_t key_hash(const struct mirror_cache *cache, const struct mirror_cache_key *key)
+{
+	return siphash24(&cache->key, key_bytes(key), key->len);
+}
+
+static bool same_sha256(const unsigned char *a, const uint8_t *b)
+{
+	uint64_t x[4], y[4];
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+}
+
+static bool entry_has_key(const struct cache_entry *e, const struct mirror_cache_key *key)
+{
+	if (e->mirror_id != key->mirror_id || e->kind != key->kind || e->key_len != key->len)
+		return false;
+	if (key->kind == MIRROR_CACHE_KEY_SHA256)
+		return same_sha256(e->data, key->sha256);
+	return memcmp(e->data, key->text, key->len) == 0;
+}
+
+static struct cache_entry *find(struct mirror_cache *cache, const struct mirror_cache_key *key,
+				uint64_t hash)
 {
 	for (struct cache_entry *e = *bucket_of(cache, hash); e; e = e->chain_next)
-		if (e->hash == hash && strcmp(e->url, url) == 0)
+		if (e->hash == hash && entry_has_key(e, key))
 			return e;
 	return NULL;
+}
+
+bool mirror_cache_key_digest(struct mirror_cache_key *key, uint32_t mirror_id, const char *digest,
+			     size_t len)
+{
+	static const char sha256[] = "sha256:", sha512[] = "sha512:";
+	const size_t prefix = sizeof(sha256) - 1;
+	key->mirror_id = mirror_id;
+	if (len >= prefix && memcmp(digest, sha256, prefix) == 0) {
+		key->kind = MIRROR_CACHE_KEY_SHA256;
+		key->len = MIRROR_CACHE_SHA256_BYTES;
+		key->text = NULL;
+		return len - prefix == 2 * MIRROR_CACHE_SHA256_BYTES &&
+		       hex_lower_decode(digest + prefix, len - prefix, key->sha256);
+	}
+	key->kind = MIRROR_CACHE_KEY_TEXT;
+	key->len = len;
+	key->text = digest;
+	if (len >= prefix && memcmp(digest, sha512, prefix) == 0)
+		return len - prefix == 128 && hex_lower_valid(digest + prefix, len - prefix);
+	return len > 0;
+}
+
+void mirror_cache_key_url(struct mirror_cache_key *key, const char *url)
+{
+	key->mirror_id = MIRROR_ID_NONE;
+	key->kind = MIRROR_CACHE_KEY_TEXT;
+	key->len = strlen(url);
+	key->text = url;
 }
 
 static void lru_unlink(struct mirror_cache *cache, struct cache_entry *e)
@@ -271,13 +330,22 @@ bool mirror_cache_forget_origin(struct mirror_cache *cache, const char *url)
 	return true;
 }
 
+void mirror_cache_forget_key(struct mirror_cache *cache, const struct mirror_cache_key *key)
+{
+	if (!cache || !key)
+		return;
+	struct cache_entry *e = find(cache, key, key_hash(cache, key));
+	if (e && e->state == ENTRY_PRESENT)
+		remove_answered(cache, e);
+}
+
 void mirror_cache_forget(struct mirror_cache *cache, const char *url)
 {
 	if (!cache || !url)
 		return;
-	struct cache_entry *e = find(cache, url, url_hash(cache, url));
-	if (e && e->state == ENTRY_PRESENT)
-		remove_answered(cache, e);
+	struct mirror_cache_key key;
+	mirror_cache_key_url(&key, url);
+	mirror_cache_forget_key(cache, &key);
 }
 
 /* Only answered entries are in the LRU list, so this never drops a pending
@@ -301,7 +369,20 @@ size_t mirror_url_origin_len(const char *url)
 	return path ? (size_t)(path - url) + 1 : strlen(url);
 }
 
-size_t mirror_cache_present_per_origin(struct mirror_cache *cache, const char **urls, size_t max)
+static void entry_key(const struct cache_entry *e, struct mirror_cache_key *key)
+{
+	key->mirror_id = e->mirror_id;
+	key->kind = e->kind;
+	key->len = e->key_len;
+	key->text = NULL;
+	if (e->kind == MIRROR_CACHE_KEY_SHA256)
+		memcpy(key->sha256, e->data, MIRROR_CACHE_SHA256_BYTES);
+	else
+		key->text = (const char *)e->data;
+}
+
+size_t mirror_cache_present_per_origin(struct mirror_cache *cache, struct mirror_cache_target *out,
+				       size_t max)
 {
 	size_t n = 0;
 	if (!cache)
@@ -312,10 +393,12 @@ size_t mirror_cache_present_per_origin(struct mirror_cache *cache, const char **
 			continue;
 		bool seen = false;
 		for (size_t i = 0; i < n && !seen; i++)
-			seen = strncmp(urls[i], e->origin->prefix, e->origin->len) == 0 &&
-			       mirror_url_origin_len(urls[i]) == e->origin->len;
-		if (!seen)
-			urls[n++] = e->url;
+			seen = strncmp(out[i].url, e->origin->prefix, e->origin->len) == 0 &&
+			       mirror_url_origin_len(out[i].url) == e->origin->len;
+		if (!seen) {
+			out[n].url = e->url;
+			entry_key(e, &out[n++].key);
+		}
 	}
 	return n;
 }
@@ -335,10 +418,11 @@ static void make_pending(struct cache_entry *e)
 	e->waiters_tail = &e->waiters_head;
 }
 
-static struct cache_entry *new_entry(struct mirror_cache *cache, const char *url, uint64_t hash)
+static struct cache_entry *new_entry(struct mirror_cache *cache, const struct mirror_cache_key *key,
+				     const char *url, uint64_t hash)
 {
 	size_t len = strlen(url);
-	struct cache_entry *e = calloc(1, sizeof(*e) + len + 1);
+	struct cache_entry *e = calloc(1, sizeof(*e) + key->len + len + 1);
 
 	if (!e)
 		return NULL;
@@ -346,7 +430,12 @@ static struct cache_entry *new_entry(struct mirror_cache *cache, const char *url
 		free(e);
 		return NULL;
 	}
+	memcpy(e->data, key_bytes(key), key->len);
+	e->url = (char *)e->data + key->len;
 	memcpy(e->url, url, len + 1);
+	e->mirror_id = key->mirror_id;
+	e->kind = key->kind;
+	e->key_len = key->len;
 	e->hash = hash;
 	make_pending(e);
 	return e;
@@ -367,7 +456,8 @@ static bool new_waiter(mirror_cache_waiter_fn fn, void *arg, struct waiter **out
 	return true;
 }
 
-static enum mirror_cache_state insert_pending(struct mirror_cache *cache, const char *url,
+static enum mirror_cache_state insert_pending(struct mirror_cache *cache,
+					      const struct mirror_cache_key *key, const char *url,
 					      uint64_t hash, struct waiter *w)
 {
 	/* Make room first: evicting may free the origin a new entry would share. */
@@ -375,7 +465,7 @@ static enum mirror_cache_state insert_pending(struct mirror_cache *cache, const 
 		free(w);
 		return MIRROR_CACHE_UNCACHED;
 	}
-	struct cache_entry *e = new_entry(cache, url, hash);
+	struct cache_entry *e = new_entry(cache, key, url, hash);
 	if (!e) {
 		free(w);
 		return MIRROR_CACHE_UNCACHED;
@@ -387,26 +477,47 @@ static enum mirror_cache_state insert_pending(struct mirror_cache *cache, const 
 	return MIRROR_CACHE_MISS;
 }
 
-enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const char *url,
-					    uint64_t now_ms, mirror_cache_waiter_fn fn, void *arg)
+static bool answer_in_force(const struct cache_entry *e, uint64_t now_ms)
 {
-	if (!cache || !url)
+	return e && e->state != ENTRY_PENDING && now_ms < e->expires_ms && !answer_voided(e);
+}
+
+/* An answer served: its entry becomes the most recently used. */
+static enum mirror_cache_state use_answer(struct mirror_cache *cache, struct cache_entry *e)
+{
+	lru_unlink(cache, e);
+	lru_push_front(cache, e);
+	return e->state == ENTRY_PRESENT ? MIRROR_CACHE_PRESENT : MIRROR_CACHE_ABSENT;
+}
+
+enum mirror_cache_state mirror_cache_peek_key(struct mirror_cache *cache,
+					      const struct mirror_cache_key *key, uint64_t now_ms)
+{
+	if (!cache || !key)
+		return MIRROR_CACHE_UNCACHED;
+	struct cache_entry *e = find(cache, key, key_hash(cache, key));
+	return answer_in_force(e, now_ms) ? use_answer(cache, e) : MIRROR_CACHE_MISS;
+}
+
+enum mirror_cache_state mirror_cache_lookup_key(struct mirror_cache *cache,
+						const struct mirror_cache_key *key, const char *url,
+						uint64_t now_ms, mirror_cache_waiter_fn fn,
+						void *arg)
+{
+	if (!cache || !key || !url)
 		return MIRROR_CACHE_UNCACHED;
 
-	uint64_t hash = url_hash(cache, url);
-	struct cache_entry *e = find(cache, url, hash);
+	uint64_t hash = key_hash(cache, key);
+	struct cache_entry *e = find(cache, key, hash);
 
-	if (e && e->state != ENTRY_PENDING && now_ms < e->expires_ms && !answer_voided(e)) {
-		lru_unlink(cache, e);
-		lru_push_front(cache, e);
-		return e->state == ENTRY_PRESENT ? MIRROR_CACHE_PRESENT : MIRROR_CACHE_ABSENT;
-	}
+	if (answer_in_force(e, now_ms))
+		return use_answer(cache, e);
 
 	struct waiter *w;
 	if (!new_waiter(fn, arg, &w))
 		return MIRROR_CACHE_UNCACHED;
 	if (!e)
-		return insert_pending(cache, url, hash, w);
+		return insert_pending(cache, key, url, hash, w);
 	if (e->state == ENTRY_PENDING) {
 		enqueue(e, w);
 		return MIRROR_CACHE_PENDING;
@@ -418,13 +529,33 @@ enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const ch
 	return MIRROR_CACHE_MISS;
 }
 
+enum mirror_cache_state mirror_cache_lookup(struct mirror_cache *cache, const char *url,
+					    uint64_t now_ms, mirror_cache_waiter_fn fn, void *arg)
+{
+	if (!url)
+		return MIRROR_CACHE_UNCACHED;
+	struct mirror_cache_key key;
+	mirror_cache_key_url(&key, url);
+	return mirror_cache_lookup_key(cache, &key, url, now_ms, fn, arg);
+}
+
 void mirror_cache_complete(struct mirror_cache *cache, const char *url, bool present,
 			   uint64_t now_ms)
 {
-	if (!cache || !url)
+	if (!url)
+		return;
+	struct mirror_cache_key key;
+	mirror_cache_key_url(&key, url);
+	mirror_cache_complete_key(cache, &key, present, now_ms);
+}
+
+void mirror_cache_complete_key(struct mirror_cache *cache, const struct mirror_cache_key *key,
+			       bool present, uint64_t now_ms)
+{
+	if (!cache || !key)
 		return;
 
-	struct cache_entry *e = find(cache, url, url_hash(cache, url));
+	struct cache_entry *e = find(cache, key, key_hash(cache, key));
 	if (!e || e->state != ENTRY_PENDING)
 		return;
 

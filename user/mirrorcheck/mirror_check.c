@@ -26,6 +26,7 @@ struct transfer {
 	mirror_check_fn uncached_fn;
 	void *uncached_arg;
 	char error[CURL_ERROR_SIZE]; /* curl's words for a failure, for the log */
+	struct mirror_cache_key key; /* a text key's bytes follow url */
 	char url[];
 };
 
@@ -48,11 +49,31 @@ struct mirror_checker {
 	struct mirror_check_stats *stats; /* NULL: not counted */
 };
 
-/* A probe's own record: its URL outlives the cache entry it was taken from. */
+/* A probe's own record: its URL and key outlive the cache entry they were
+ * taken from (a text key's bytes follow url). */
 struct probe {
 	struct mirror_checker *checker;
+	struct mirror_cache_key key;
 	char url[];
 };
+
+/* Room after a record's URL for a copy of key's text. */
+static size_t key_text_size(const struct mirror_cache_key *key)
+{
+	return key->kind == MIRROR_CACHE_KEY_TEXT ? key->len : 0;
+}
+
+/* Copies url and key into a record's url[] and key (text after the URL). */
+static void keep_key_and_url(struct mirror_cache_key *kept, char *kept_url,
+			     const struct mirror_cache_key *key, const char *url, size_t url_len)
+{
+	memcpy(kept_url, url, url_len + 1);
+	*kept = *key;
+	if (key->kind == MIRROR_CACHE_KEY_TEXT) {
+		memcpy(kept_url + url_len + 1, key->text, key->len);
+		kept->text = kept_url + url_len + 1;
+	}
+}
 
 static uint64_t monotonic_ms(void)
 {
@@ -178,7 +199,7 @@ static void finish_transfer(struct transfer *t, bool present)
 	if (t->uncached_fn)
 		t->uncached_fn(t->uncached_arg, present);
 	else
-		mirror_cache_complete(checker->cache, t->url, present, monotonic_ms());
+		mirror_cache_complete_key(checker->cache, &t->key, present, monotonic_ms());
 	free(t);
 }
 
@@ -416,23 +437,24 @@ static CURL *new_head_request(struct mirror_checker *checker, struct transfer *t
 	return easy;
 }
 
-/* Starts a HEAD for url; fn is NULL when the cache holds the waiters. On any
- * failure the answer is "absent" at once, like a failed request. */
-static void start_transfer(struct mirror_checker *checker, const char *url, mirror_check_fn fn,
-			   void *arg)
+/* Starts a HEAD for url (cached under key); fn is NULL when the cache holds
+ * the waiters. On any failure the answer is "absent" at once, like a failed
+ * request. */
+static void start_transfer(struct mirror_checker *checker, const struct mirror_cache_key *key,
+			   const char *url, mirror_check_fn fn, void *arg)
 {
 	size_t len = strlen(url);
-	struct transfer *t = calloc(1, sizeof(*t) + len + 1);
+	struct transfer *t = calloc(1, sizeof(*t) + len + 1 + key_text_size(key));
 
 	if (!t) {
 		count_not_made(checker);
 		if (fn)
 			fn(arg, false);
 		else
-			mirror_cache_complete(checker->cache, url, false, monotonic_ms());
+			mirror_cache_complete_key(checker->cache, key, false, monotonic_ms());
 		return;
 	}
-	memcpy(t->url, url, len + 1);
+	keep_key_and_url(&t->key, t->url, key, url, len);
 	t->checker = checker;
 	t->uncached_fn = fn;
 	t->uncached_arg = arg;
@@ -462,14 +484,34 @@ fail:
 void mirror_checker_check(struct mirror_checker *checker, const char *url, mirror_check_fn fn,
 			  void *arg)
 {
+	struct mirror_cache_key key;
+	if (url)
+		mirror_cache_key_url(&key, url);
+	mirror_checker_check_key(checker, url ? &key : NULL, url, fn, arg);
+}
+
+int mirror_checker_cached(struct mirror_checker *checker, const struct mirror_cache_key *key)
+{
+	if (!checker || checker->closing)
+		return -1;
+	enum mirror_cache_state state = mirror_cache_peek_key(checker->cache, key, monotonic_ms());
+	if (state != MIRROR_CACHE_PRESENT && state != MIRROR_CACHE_ABSENT)
+		return -1;
+	count_lookup(checker, state);
+	return state == MIRROR_CACHE_PRESENT;
+}
+
+void mirror_checker_check_key(struct mirror_checker *checker, const struct mirror_cache_key *key,
+			      const char *url, mirror_check_fn fn, void *arg)
+{
 	if (!fn)
 		return;
-	if (!checker || !url || checker->closing) {
+	if (!checker || !key || !url || checker->closing) {
 		fn(arg, false);
 		return;
 	}
 	enum mirror_cache_state state =
-	    mirror_cache_lookup(checker->cache, url, monotonic_ms(), fn, arg);
+	    mirror_cache_lookup_key(checker->cache, key, url, monotonic_ms(), fn, arg);
 	count_lookup(checker, state);
 	switch (state) {
 	case MIRROR_CACHE_PRESENT:
@@ -481,10 +523,10 @@ void mirror_checker_check(struct mirror_checker *checker, const char *url, mirro
 	case MIRROR_CACHE_PENDING:
 		return;
 	case MIRROR_CACHE_MISS:
-		start_transfer(checker, url, NULL, NULL);
+		start_transfer(checker, key, url, NULL, NULL);
 		return;
 	case MIRROR_CACHE_UNCACHED:
-		start_transfer(checker, url, fn, arg);
+		start_transfer(checker, key, url, fn, arg);
 		return;
 	}
 }
@@ -512,30 +554,32 @@ static void on_probe_answer(void *arg, bool present)
 	/* Transport failures and 5xx already forgot the whole origin; a 404
 	 * means this blob left the mirror. */
 	if (!present && !probe->checker->closing)
-		mirror_cache_forget(probe->checker->cache, probe->url);
+		mirror_cache_forget_key(probe->checker->cache, &probe->key);
 	free(probe);
 }
 
 static void on_probe_timer(evutil_socket_t fd, short events, void *arg)
 {
 	struct mirror_checker *checker = arg;
-	const char *urls[PROBE_ORIGINS_MAX];
+	struct mirror_cache_target targets[PROBE_ORIGINS_MAX];
 	(void)fd;
 	(void)events;
-	size_t n = mirror_cache_present_per_origin(checker->cache, urls, PROBE_ORIGINS_MAX);
+	size_t n = mirror_cache_present_per_origin(checker->cache, targets, PROBE_ORIGINS_MAX);
 	struct probe *probes[PROBE_ORIGINS_MAX];
 	/* Copy first: starting a transfer may change the cache. */
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(urls[i]);
-		probes[i] = malloc(sizeof(struct probe) + len + 1);
+		size_t len = strlen(targets[i].url);
+		probes[i] = malloc(sizeof(struct probe) + len + 1 + key_text_size(&targets[i].key));
 		if (probes[i]) {
 			probes[i]->checker = checker;
-			memcpy(probes[i]->url, urls[i], len + 1);
+			keep_key_and_url(&probes[i]->key, probes[i]->url, &targets[i].key,
+					 targets[i].url, len);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
 		if (probes[i])
-			start_transfer(checker, probes[i]->url, on_probe_answer, probes[i]);
+			start_transfer(checker, &probes[i]->key, probes[i]->url, on_probe_answer,
+				       probes[i]);
 	evtimer_add(checker->probe_timer, &checker->probe_interval);
 }
 

@@ -8,36 +8,46 @@
 #include "request_metrics.h"
 #include "route_response.h"
 
-/* What a blob request needs when its mirror check answers. */
-struct pending_blob {
+/* How a blob request is answered once the mirror's answer is known. */
+struct blob_answer {
 	const struct request_handler *handler;
 	struct request_reply reply;
-	struct serve_state *state; /* held so cloud and region stay valid */
-	char *upstream;		   /* points into urls */
-	char *mirror;		   /* points into urls */
-	bool logged;		   /* text is filled: the access log is on */
-	struct request_log_text text;
+	const struct request_log_text *text; /* NULL: the access log is off */
 	const char *cloud;
 	const char *region;
 	uint32_t region_id; /* for the metrics */
 	bool head;
 	bool keep_alive;
+};
+
+/* What a blob request needs when its mirror check answers later. */
+struct pending_blob {
+	struct blob_answer answer;
+	struct serve_state *state; /* held so cloud and region stay valid */
+	char *upstream;		   /* points into urls */
+	char *mirror;		   /* points into urls */
+	struct request_log_text text;
 	char urls[]; /* upstream URL, NUL, mirror URL, NUL */
 };
+
+static void answer_blob(const struct blob_answer *a, const char *mirror, const char *upstream,
+			bool present)
+{
+	struct response resp = {
+	    .status = 307,
+	    .location = present ? mirror : upstream,
+	    .api_version = true,
+	    .keep_alive = a->keep_alive,
+	    .head = a->head,
+	};
+	request_metrics_blob(a->handler, 307, true, a->region_id, present);
+	request_log_reply(a->handler, &a->reply, &resp, a->text, a->cloud, a->region);
+}
 
 static void on_mirror_checked(void *arg, bool present)
 {
 	struct pending_blob *p = arg;
-	struct response resp = {
-	    .status = 307,
-	    .location = present ? p->mirror : p->upstream,
-	    .api_version = true,
-	    .keep_alive = p->keep_alive,
-	    .head = p->head,
-	};
-	request_metrics_blob(p->handler, 307, true, p->region_id, present);
-	request_log_reply(p->handler, &p->reply, &resp, p->logged ? &p->text : NULL, p->cloud,
-			  p->region);
+	answer_blob(&p->answer, p->mirror, p->upstream, present);
 	serve_state_release(p->state);
 	free(p);
 }
@@ -57,33 +67,26 @@ static struct pending_blob *pending_new(const char *upstream, const char *mirror
 	return p;
 }
 
-static void ask_mirror(const struct request_handler *handler, struct serve_state *state,
-		       const struct routed_request *routed, const struct blob_choice *choice,
-		       uint32_t region_id, const struct request_log_text *text,
-		       const struct request_reply *reply)
+static void ask_mirror(struct serve_state *state, const struct blob_answer *a, const char *upstream,
+		       const char *mirror, const struct mirror_cache_key *key)
 {
-	struct pending_blob *p = pending_new(routed->route->location, choice->mirror_url);
+	const struct request_handler *handler = a->handler;
+	struct pending_blob *p = pending_new(upstream, mirror);
 	if (!p) {
-		struct response resp = {
-		    .status = 503, .message = "out of memory", .head = routed->head};
-		request_metrics_blob(handler, 503, false, region_id, false);
-		request_log_reply(handler, reply, &resp, text, choice->cloud, choice->region);
+		struct response resp = {.status = 503, .message = "out of memory", .head = a->head};
+		request_metrics_blob(handler, 503, false, a->region_id, false);
+		request_log_reply(handler, &a->reply, &resp, a->text, a->cloud, a->region);
 		return;
 	}
 	atomic_fetch_add_explicit(&state->refs, 1, memory_order_relaxed);
-	p->handler = handler;
-	p->reply = *reply;
+	p->answer = *a;
 	p->state = state;
-	p->logged = text != NULL;
-	if (text)
-		p->text = *text;
-	p->cloud = choice->cloud;
-	p->region = choice->region;
-	p->region_id = region_id;
-	p->head = routed->head;
-	p->keep_alive = routed->keep_alive;
+	if (a->text) {
+		p->text = *a->text;
+		p->answer.text = &p->text;
+	}
 	/* May answer before returning (cached): p is gone then. */
-	handler->mirror.check(handler->mirror.ctx, p->mirror, on_mirror_checked, p);
+	handler->mirror.check(handler->mirror.ctx, key, p->mirror, on_mirror_checked, p);
 }
 
 void blob_request_handle(const struct request_handler *handler, struct serve_state *state,
@@ -98,15 +101,36 @@ void blob_request_handle(const struct request_handler *handler, struct serve_sta
 	uint32_t region_id = client_place_region(handler, state, routed);
 	const struct client_place *place = routed->place;
 	struct blob_choice choice;
-	serve_state_choose_blob(state, region_id, routed->route->digest, &choice);
+	const char *digest = routed->route->digest;
+	serve_state_choose_blob(state, region_id, digest, &choice);
 	if (text)
 		ip_format(&place->addr, text->client, sizeof(text->client));
-	if (!choice.use_mirror) {
+	/* The router let only valid digests through, so the key is always made;
+	 * if it were not, the upstream is the answer that needs no cache. */
+	struct mirror_cache_key key;
+	if (!choice.use_mirror ||
+	    !mirror_cache_key_digest(&key, choice.mirror_id, digest, strlen(digest))) {
 		struct response resp;
 		response_from_route(routed->route, routed->head, routed->keep_alive, &resp);
 		request_metrics_blob(handler, resp.status, resp.status == 307, region_id, false);
 		request_log_reply(handler, reply, &resp, text, choice.cloud, choice.region);
 		return;
 	}
-	ask_mirror(handler, state, routed, &choice, region_id, text, reply);
+	struct blob_answer answer = {
+	    .handler = handler,
+	    .reply = *reply,
+	    .text = text,
+	    .cloud = choice.cloud,
+	    .region = choice.region,
+	    .region_id = region_id,
+	    .head = routed->head,
+	    .keep_alive = routed->keep_alive,
+	};
+	/* A cached answer (almost every request) needs no pending record. */
+	int cached =
+	    handler->mirror.cached ? handler->mirror.cached(handler->mirror.ctx, &key) : -1;
+	if (cached >= 0)
+		answer_blob(&answer, choice.mirror_url, routed->route->location, cached == 1);
+	else
+		ask_mirror(state, &answer, routed->route->location, choice.mirror_url, &key);
 }

@@ -9,8 +9,17 @@ bool client_place_addr(const struct request_handler *handler, const struct route
 	struct client_place *p = routed->place;
 	if (!p->resolved) {
 		const struct http_request *req = routed->req;
-		char xff[2048];
-		long xff_len = http_join_xff(req, xff, sizeof(xff));
+		char joined[2048];
+		const char *xff = joined;
+		long xff_len;
+		/* One line (the usual case) is used where it lies: joining copies
+		 * it. The same bound applies as to a joined header. */
+		if (req->xff_count == 1) {
+			xff = req->xff[0].ptr;
+			xff_len = req->xff[0].len < sizeof(joined) ? (long)req->xff[0].len : -1;
+		} else {
+			xff_len = http_join_xff(req, joined, sizeof(joined));
+		}
 		p->who = client_addr_resolve(&routed->peer->addr, &handler->config->proxies,
 					     handler->config->xff_hops,
 					     req->xff_count && xff_len >= 0 ? xff : NULL,

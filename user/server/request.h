@@ -23,11 +23,16 @@ struct logger;
 struct metrics_requests;
 struct serve_state;
 
-/* Whether url answers a HEAD with 200: check() calls done(arg, present)
- * exactly once, before returning when the answer is known (cached), else
- * later from the event loop. */
+/* Whether url answers a HEAD with 200 (its answer cached under key):
+ * check() calls done(arg, present) exactly once, before returning when the
+ * answer is known (cached), else later from the event loop. */
 struct mirror_probe {
-	void (*check)(void *ctx, const char *url, mirror_check_fn done, void *arg);
+	void (*check)(void *ctx, const struct mirror_cache_key *key, const char *url,
+		      mirror_check_fn done, void *arg);
+	/* The cached answer without a check: 1 present, 0 absent, -1 unknown
+	 * (then check() is asked). NULL: always ask check(). Saves a cached
+	 * blob the pending record (malloc, copies, free). */
+	int (*cached)(void *ctx, const struct mirror_cache_key *key);
 	void *ctx;
 };
 

@@ -18,6 +18,8 @@ _Static_assert(MIRROR_BASE_URL_MAX + sizeof("/containers/images/") - 1 + ROUTE_D
 static void state_free(struct serve_state *state)
 {
 	free(state->rule_of_region);
+	free(state->mirror_id_of_region);
+	mirror_ids_free(&state->mirror_ids);
 	range_table_free(state->table);
 	range_set_free(&state->ranges);
 	region_table_free(&state->regions);
@@ -26,18 +28,27 @@ static void state_free(struct serve_state *state)
 	free(state);
 }
 
-/* mirror_rules_select() for every region of the state, once. */
+/* mirror_rules_select() for every region of the state, once, with the
+ * chosen mirror's id (the mirror cache's key). */
 static int resolve_region_rules(struct serve_state *state)
 {
 	uint32_t count = state->regions.count;
 	state->rule_of_region = calloc(count, sizeof(*state->rule_of_region));
-	if (!state->rule_of_region)
+	state->mirror_id_of_region = calloc(count, sizeof(*state->mirror_id_of_region));
+	if (!state->rule_of_region || !state->mirror_id_of_region)
 		return -1;
-	state->rule_of_region[REGION_NONE] = mirror_rules_select(&state->rules, NULL, NULL);
-	for (uint32_t id = 1; id < count; id++) {
-		const struct region_name *name = region_table_get(&state->regions, id);
-		state->rule_of_region[id] = mirror_rules_select(
+	for (uint32_t id = 0; id < count; id++) {
+		const struct region_name *name =
+		    id == REGION_NONE ? NULL : region_table_get(&state->regions, id);
+		const struct mirror_rule *rule = mirror_rules_select(
 		    &state->rules, name ? name->cloud : NULL, name ? name->region : NULL);
+		state->rule_of_region[id] = rule;
+		if (rule && rule->base_url) {
+			state->mirror_id_of_region[id] =
+			    mirror_ids_intern(&state->mirror_ids, rule->base_url);
+			if (state->mirror_id_of_region[id] == MIRROR_ID_NONE)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -56,7 +67,11 @@ struct serve_state *serve_state_load(const struct config *config,
 	mirror_rules_init(&state->rules);
 	mirror_rules_init(&state->upstreams);
 	region_table_init(&state->regions);
-	if (previous && region_table_copy(&state->regions, &previous->regions) != 0) {
+	mirror_ids_init(&state->mirror_ids);
+	/* Both start from the previous state's, so ids name the same region or
+	 * mirror after a reload (XDP tags and the workers' mirror caches). */
+	if (previous && (region_table_copy(&state->regions, &previous->regions) != 0 ||
+			 mirror_ids_copy(&state->mirror_ids, &previous->mirror_ids) != 0)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -109,9 +124,9 @@ void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id
 	out->region = name ? name->region : NULL;
 	out->use_mirror = false;
 	out->mirror_url[0] = '\0';
-	const struct mirror_rule *rule =
-	    state->rule_of_region[name && region_id < state->regions.count ? region_id
-									   : REGION_NONE];
+	uint32_t rule_index = name && region_id < state->regions.count ? region_id : REGION_NONE;
+	const struct mirror_rule *rule = state->rule_of_region[rule_index];
+	out->mirror_id = state->mirror_id_of_region[rule_index];
 	if (!rule || !rule->base_url)
 		return;
 	static const char middle[] = "/containers/images/";

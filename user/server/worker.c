@@ -137,9 +137,15 @@ static const struct http_connection_ops connection_ops = {
     .proxy_refused = on_proxy_refused,
 };
 
-static void check_mirror(void *ctx, const char *url, mirror_check_fn done, void *arg)
+static void check_mirror(void *ctx, const struct mirror_cache_key *key, const char *url,
+			 mirror_check_fn done, void *arg)
 {
-	mirror_checker_check(ctx, url, done, arg);
+	mirror_checker_check_key(ctx, key, url, done, arg);
+}
+
+static int cached_mirror_answer(void *ctx, const struct mirror_cache_key *key)
+{
+	return mirror_checker_cached(ctx, key);
 }
 
 static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *addr, int len,
@@ -269,7 +275,9 @@ static void wire_connections(struct worker *worker)
 	    .route = &shared->route,
 	    .config = shared->config,
 	    .log = shared->log,
-	    .mirror = {.check = check_mirror, .ctx = worker->checker},
+	    .mirror = {.check = check_mirror,
+		       .cached = cached_mirror_answer,
+		       .ctx = worker->checker},
 	    .limits = NULL, /* refresh_limits() */
 	    .counters = &worker->request_counters,
 	};

@@ -109,8 +109,16 @@ struct mirror_checker *mirror_checker_new(struct event_base *base,
 /* Pending checks complete with present=false before this returns; checks
  * started from those callbacks are answered false at once. */
 void mirror_checker_free(struct mirror_checker *checker);
-/* url NULL or checker NULL: fn is called with present=false. fn NULL: nothing
- * is checked. */
+/* Whether url answers HEAD with 200, cached under key (mirror_cache.h). key,
+ * url or checker NULL: fn is called with present=false. fn NULL: nothing is
+ * checked. */
+void mirror_checker_check_key(struct mirror_checker *checker, const struct mirror_cache_key *key,
+			      const char *url, mirror_check_fn fn, void *arg);
+/* The cached answer for key without starting a check: 1 present, 0 absent
+ * (counted as a cache hit), -1 not known — then mirror_checker_check_key()
+ * makes or joins the check. */
+int mirror_checker_cached(struct mirror_checker *checker, const struct mirror_cache_key *key);
+/* mirror_checker_check_key() with url as its own key. */
 void mirror_checker_check(struct mirror_checker *checker, const char *url, mirror_check_fn fn,
 			  void *arg);
 

@@ -13,6 +13,7 @@
 #include "archeio/core/snapshot.h"
 #include "archeio/geo/range_table.h"
 #include "archeio/geo/ranges.h"
+#include "archeio/mirrorcheck/mirror_ids.h"
 #include "archeio/mirrorcheck/mirror_rules.h"
 #include "archeio/geo/region.h"
 
@@ -33,6 +34,12 @@ struct serve_state {
 	 * regions.count, [REGION_NONE] for clients in no range (and ids this
 	 * snapshot does not know). NULL entries: no rule, upstream. */
 	const struct mirror_rule **rule_of_region;
+	/* The id of rule_of_region[id]'s base URL (when it names one): what the
+	 * workers' mirror caches key answers by. */
+	uint32_t *mirror_id_of_region;
+	/* Every mirror base URL named since start: copied from the previous
+	 * state at each reload, so an id never changes its base URL. */
+	struct mirror_ids mirror_ids;
 };
 
 /* Loads ranges and mirror rules named by config. `previous` (may be NULL)
@@ -48,6 +55,7 @@ struct blob_choice {
 	const char *cloud;  /* NULL when the client is in no range */
 	const char *region; /* NULL when the client is in no range */
 	char mirror_url[2048];
+	uint32_t mirror_id; /* the mirror base URL's id (mirror_ids.h) */
 	bool use_mirror;
 };
 void serve_state_choose_blob(const struct serve_state *state, uint32_t region_id,
