@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "json_tape.h"
 #include "ranges_internal.h"
 
 #define QUOTE_MAX 64
@@ -141,14 +142,14 @@ static int parse_json_buffer(struct range_set *set, struct region_table *regions
 			     const char *buf, size_t len, struct ranges_stamp *stamp, char *err,
 			     size_t errlen)
 {
-	json_error_t error;
-	json_t *root = json_loadb(buf, len, 0, &error);
-	if (root == NULL) {
+	struct json_tape tape;
+	struct jt_error error;
+	if (json_tape_parse(&tape, buf, len, &error) != 0) {
 		ranges_error(err, errlen, "%s:%d: invalid JSON at column %d: %s", name, error.line,
 			     error.column, error.text);
 		return -1;
 	}
-	enum ranges_format format = ranges_json_format(root);
+	enum ranges_format format = ranges_json_format(&tape);
 	int rc = -1;
 	if (format == RANGES_FORMAT_UNKNOWN)
 		ranges_error(err, errlen,
@@ -158,12 +159,12 @@ static int parse_json_buffer(struct range_set *set, struct region_table *regions
 	else
 		rc = ranges_parse_json(
 		    set, regions, &(struct ranges_source){.name = name, .buf = buf, .len = len},
-		    root, format, err, errlen);
+		    &tape, format, err, errlen);
 	if (rc == 0 && stamp) {
 		stamp->format = format;
-		ranges_json_stamp(root, format, stamp);
+		ranges_json_stamp(&tape, format, stamp);
 	}
-	json_decref(root);
+	json_tape_free(&tape);
 	return rc;
 }
 
