@@ -99,27 +99,77 @@ static size_t token_end(const struct parser *p, size_t at)
 	return i;
 }
 
+/* Eight bytes at a time (SWAR, on little-endian machines; elsewhere the
+ * byte loops do it all). The high bit of each byte that is '"', '\\', a
+ * control byte or non-ASCII is set, and possibly of bytes after the first
+ * such one (a borrow carries upwards only), so the lowest set bit is exact. */
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR 1
+#else
+#define SWAR 0
+#endif
+
+static uint64_t special_mask(uint64_t v)
+{
+	uint64_t q = v ^ (ONES * '"'), b = v ^ (ONES * '\\');
+	uint64_t quote = (q - ONES) & ~q, backslash = (b - ONES) & ~b;
+	uint64_t control = (v - ONES * 0x20) & ~v;
+	return (quote | backslash | control | v) & HIGHS;
+}
+
+/* From i, the first byte a string's scan must look at (or len). */
+static size_t next_special(const unsigned char *s, size_t i, size_t len)
+{
+	for (; SWAR && i + 8 <= len; i += 8) {
+		uint64_t v;
+		memcpy(&v, s + i, 8);
+		uint64_t m = special_mask(v);
+		if (m != 0)
+			return i + ((size_t)__builtin_ctzll(m) >> 3);
+	}
+	while (i < len && string_class[s[i]] == SC_PLAIN)
+		i++;
+	return i;
+}
+
+static bool is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 static void skip_ws(struct parser *p)
 {
-	while (p->pos < p->len) {
-		unsigned char c = p->s[p->pos];
-		if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
-			return;
+	while (p->pos < p->len && is_ws(p->s[p->pos])) {
 		p->pos++;
+		/* Pretty-printed provider files indent with runs of spaces. */
+		if (SWAR && p->pos + 8 <= p->len) {
+			uint64_t v;
+			memcpy(&v, p->s + p->pos, 8);
+			uint64_t x = v ^ (ONES * ' ');
+			p->pos += x ? (size_t)__builtin_ctzll(x) >> 3 : 8;
+		}
 	}
 }
 
-static int push(struct parser *p, uint8_t type, size_t start, size_t len, uint32_t *index)
+static __attribute__((noinline)) int grow_tape(struct parser *p)
 {
 	struct json_tape *t = p->t;
-	if (t->count == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 64;
-		struct jt_token *bigger = realloc(t->tokens, (size_t)cap * sizeof(*bigger));
-		if (bigger == NULL)
-			return fail(p, p->pos, p->pos, "out of memory");
-		t->tokens = bigger;
-		t->cap = cap;
-	}
+	uint32_t cap = t->cap ? t->cap * 2 : 64;
+	struct jt_token *bigger = realloc(t->tokens, (size_t)cap * sizeof(*bigger));
+	if (bigger == NULL)
+		return fail(p, p->pos, p->pos, "out of memory");
+	t->tokens = bigger;
+	t->cap = cap;
+	return 0;
+}
+
+static inline int push(struct parser *p, uint8_t type, size_t start, size_t len, uint32_t *index)
+{
+	struct json_tape *t = p->t;
+	if (t->count == t->cap && grow_tape(p) != 0)
+		return -1;
 	struct jt_token *tok = &t->tokens[t->count];
 	*tok = (struct jt_token){
 	    .start = (uint32_t)start, .len = (uint32_t)len, .next = t->count + 1, .type = type};
@@ -286,8 +336,7 @@ static int lex_string(struct parser *p)
 	size_t open = p->pos, i = open + 1;
 	bool escaped = false;
 	for (;;) {
-		while (i < p->len && string_class[p->s[i]] == SC_PLAIN)
-			i++;
+		i = next_special(p->s, i, p->len);
 		if (i >= p->len)
 			return fail(p, open, i, "premature end of input");
 		unsigned char c = p->s[i];

@@ -1,4 +1,4 @@
-/* The range set, format dispatch, and the final sort. */
+/* The range set and format dispatch; the final sort is in ranges_sort.c. */
 #include "archeio/geo/ranges.h"
 
 #include <stdarg.h>
@@ -213,58 +213,6 @@ bool ranges_data_time(const struct range_set *set, int64_t *when, bool *publishe
 	*published = newest_published > 0;
 	*when = *published ? newest_published : newest_modified;
 	return true;
-}
-
-/* Sort key: the entry plus its load position, so equal prefixes keep load
- * order and the last one can win. */
-struct ordered_entry {
-	struct range_entry entry;
-	size_t seq;
-};
-
-static int compare_prefix(const struct ip_prefix *a, const struct ip_prefix *b)
-{
-	if (a->addr.family != b->addr.family)
-		return a->addr.family < b->addr.family ? -1 : 1;
-	int c = memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr.bytes));
-	if (c != 0)
-		return c;
-	return (int)a->len - (int)b->len;
-}
-
-static int compare_ordered(const void *pa, const void *pb)
-{
-	const struct ordered_entry *a = pa;
-	const struct ordered_entry *b = pb;
-	int c = compare_prefix(&a->entry.prefix, &b->entry.prefix);
-	if (c != 0)
-		return c;
-	return a->seq < b->seq ? -1 : (a->seq > b->seq ? 1 : 0);
-}
-
-int ranges_finish(struct range_set *set)
-{
-	if (set->count == 0)
-		return 0;
-	struct ordered_entry *tmp = calloc(set->count, sizeof(*tmp));
-	if (tmp == NULL)
-		return -1;
-	for (size_t i = 0; i < set->count; i++) {
-		tmp[i].entry = set->entries[i];
-		tmp[i].seq = i;
-	}
-	qsort(tmp, set->count, sizeof(*tmp), compare_ordered);
-	size_t out = 0;
-	for (size_t i = 0; i < set->count; i++) {
-		bool superseded =
-		    i + 1 < set->count &&
-		    compare_prefix(&tmp[i].entry.prefix, &tmp[i + 1].entry.prefix) == 0;
-		if (!superseded)
-			set->entries[out++] = tmp[i].entry;
-	}
-	set->count = out;
-	free(tmp);
-	return 0;
 }
 
 size_t ranges_count_by_cloud(const struct range_set *set, const struct region_table *regions,
