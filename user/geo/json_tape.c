@@ -134,12 +134,14 @@ static size_t next_special(const unsigned char *s, size_t i, size_t len)
 	return i;
 }
 
-static bool is_ws(unsigned char c)
+static inline bool is_ws(unsigned char c)
 {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+	const uint64_t ws = 1ull << ' ' | 1ull << '\n' | 1ull << '\r' | 1ull << '\t';
+	return c <= ' ' && (ws >> c & 1);
 }
 
-static void skip_ws(struct parser *p)
+/* Inline: most calls find no whitespace at all. */
+static inline void skip_ws(struct parser *p)
 {
 	while (p->pos < p->len && is_ws(p->s[p->pos])) {
 		p->pos++;

@@ -180,7 +180,7 @@ static void warn_host_bits(struct json_reader *r, const struct json_where *where
 
 /* An octet or a length: 1..3 decimal digits, no leading zero, at most max;
  * the index after it, or 0. */
-static size_t small_number(const char *s, size_t i, size_t len, unsigned max, unsigned *out)
+static inline size_t small_number(const char *s, size_t i, size_t len, unsigned max, unsigned *out)
 {
 	size_t start = i;
 	unsigned v = 0;
@@ -259,17 +259,23 @@ static int parse_cidr(struct json_reader *r, const struct json_where *where, con
 	return 0;
 }
 
-/* region_table_intern() behind the reader's cache (cloud is the same for
- * the whole file). */
-static uint32_t intern(struct json_reader *r, const char *cloud, struct span region)
+/* region (checked with ranges_valid_region()) interned for cloud, behind
+ * the reader's cache (the cloud is the same for the whole file): a name
+ * found there was checked when it went in. REGION_NONE when the name is
+ * not valid (*valid false) or memory ran out. */
+static uint32_t intern(struct json_reader *r, const char *cloud, struct span region, bool *valid)
 {
 	uint32_t h = 2166136261u; /* FNV-1a */
 	for (size_t i = 0; i < region.len; i++)
 		h = (h ^ (uint8_t)region.s[i]) * 16777619u;
 	__typeof__(r->seen[0]) *slot = &r->seen[h % REGION_CACHE_SLOTS];
+	*valid = true;
 	if (slot->id != REGION_NONE && slot->len == region.len &&
 	    memcmp(slot->name, region.s, region.len) == 0)
 		return slot->id;
+	*valid = ranges_valid_region(region.s, region.len);
+	if (!*valid)
+		return REGION_NONE;
 	char name[REGION_NAME_MAX];
 	memcpy(name, region.s, region.len); /* shorter: ranges_valid_region() passed */
 	name[region.len] = '\0';
@@ -289,11 +295,12 @@ static int add_prefix(struct json_reader *r, const struct json_where *where, con
 	struct ip_prefix prefix;
 	if (parse_cidr(r, where, field, cidr, &prefix) != 0)
 		return -1;
-	if (!ranges_valid_region(region.s, region.len)) {
+	bool valid;
+	uint32_t id = intern(r, cloud, region, &valid);
+	if (!valid) {
 		bad_value(r, where, NULL, "region name", region);
 		return -1;
 	}
-	uint32_t id = intern(r, cloud, region);
 	if (id == REGION_NONE || range_set_add(r->set, &prefix, id) != 0) {
 		where_error(r, where, "out of memory");
 		return -1;
