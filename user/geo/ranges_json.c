@@ -8,8 +8,8 @@
  * differential fuzzer fuzz_ranges_stream and test_ranges_stream compare). */
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
+#include "cidr_fast.h"
 #include "json_tape.h"
 #include "ranges_internal.h"
 
@@ -178,58 +178,13 @@ static void warn_host_bits(struct json_reader *r, const struct json_where *where
 		    net, (unsigned)prefix->len);
 }
 
-/* An octet or a length: 1..3 decimal digits, no leading zero, at most max;
- * the index after it, or 0. */
-static inline size_t small_number(const char *s, size_t i, size_t len, unsigned max, unsigned *out)
-{
-	size_t start = i;
-	unsigned v = 0;
-	while (i < len && i - start < 3 && s[i] >= '0' && s[i] <= '9')
-		v = v * 10 + (unsigned)(s[i++] - '0');
-	if (i == start || (s[start] == '0' && i - start > 1) || v > max)
-		return 0;
-	*out = v;
-	return i;
-}
-
-/* "a.b.c.d/n" as providers write IPv4 CIDRs, without host bits: what
- * inet_pton() and ip_prefix_parse(strict) accept for such text, without
- * their copying and generality (~800 instructions a CIDR, a sixth of
- * start-up). False for anything else, which goes to ip_prefix_parse(). */
-static bool fast_v4_cidr(struct span text, struct ip_prefix *out)
-{
-	struct ip_prefix p = {.addr.family = AF_INET};
-	size_t i = 0;
-	unsigned v;
-	for (int octet = 0; octet < 4; octet++) {
-		if (octet > 0 && (i >= text.len || text.s[i++] != '.'))
-			return false;
-		i = small_number(text.s, i, text.len, 255, &v);
-		if (i == 0)
-			return false;
-		p.addr.bytes[octet] = (uint8_t)v;
-	}
-	if (i >= text.len || text.s[i++] != '/')
-		return false;
-	i = small_number(text.s, i, text.len, 32, &v);
-	if (i != text.len)
-		return false;
-	uint32_t addr = (uint32_t)p.addr.bytes[0] << 24 | (uint32_t)p.addr.bytes[1] << 16 |
-			(uint32_t)p.addr.bytes[2] << 8 | p.addr.bytes[3];
-	if (v < 32 && (addr & (0xffffffffu >> v)) != 0)
-		return false; /* host bits: the lenient path clears them and warns */
-	p.len = (uint8_t)v;
-	*out = p;
-	return true;
-}
-
 /* Parses a provider CIDR: 0, or -1 with the error set. Strictly first: a
- * canonical CIDR (nearly all) is parsed once, IPv4 by fast_v4_cidr(); only
+ * canonical CIDR (nearly all) is parsed once, by cidr_fast_parse(); only
  * one with host bits set is parsed again leniently, to clear them and warn. */
 static int parse_cidr(struct json_reader *r, const struct json_where *where, const char *field,
 		      struct span cidr, struct ip_prefix *prefix)
 {
-	bool canonical = fast_v4_cidr(cidr, prefix);
+	bool canonical = cidr_fast_parse(cidr.s, cidr.len, prefix);
 	if (!canonical) {
 		char text[CIDR_TEXT_MAX];
 		bool fits = cidr.len < sizeof(text);
