@@ -21,8 +21,12 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 passed=0 failed=0 bad=()
 for name in "${names[@]}"; do
 	echo "=== $name"
+	# A harness may name more sources on a " * fuzz-link: FILE..." line (a
+	# differential one links the reference it compares with).
+	extra=$(sed -n 's#^ \* fuzz-link: ##p' "tests/fuzz/$name.c")
+	# shellcheck disable=SC2086 # $extra: a list of paths
 	if ! clang -std=c11 -D_GNU_SOURCE -g -O1 $SAN -Wall -Wextra -Werror -Iinclude -Iuser -I"$B/include" \
-		"tests/fuzz/$name.c" $LIBS $LDLIBS -o "$B/fuzz/$name"; then
+		"tests/fuzz/$name.c" $extra $LIBS $LDLIBS -o "$B/fuzz/$name"; then
 		failed=$((failed + 1)); bad+=("$name(build)"); continue
 	fi
 	if [ -d "tests/fuzz/regressions/$name" ] && ! "$B/fuzz/$name" "tests/fuzz/regressions/$name"/* >"$B/fuzz/$name.regress.log" 2>&1; then

@@ -98,6 +98,14 @@ static int compare_spans(const void *pa, const void *pb)
 	return a->order < b->order ? -1 : a->order > b->order;
 }
 
+static bool sorted(const struct span *spans, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (compare_spans(&spans[i - 1], &spans[i]) > 0)
+			return false;
+	return true;
+}
+
 /* Appends "from start on, region", replacing a boundary at the same start
  * (its interval would be empty) and merging into an equal predecessor. */
 static void emit(struct boundaries *out, u128 start, uint32_t region)
@@ -148,7 +156,10 @@ static struct span *collect(const struct range_set *set, int family, size_t *cou
 	for (size_t i = 0; i < set->count; i++)
 		if (usable(&set->entries[i], family))
 			spans[n++] = to_span(&set->entries[i], i);
-	qsort(spans, n, sizeof(*spans), compare_spans);
+	/* A finished set (ranges_finish()) is in this order already: one check
+	 * instead of ~n log n comparisons at every load and reload. */
+	if (!sorted(spans, n))
+		qsort(spans, n, sizeof(*spans), compare_spans);
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool superseded = i + 1 < n && spans[i + 1].len == spans[i].len &&

@@ -1,4 +1,4 @@
-/* The range set, format dispatch, and the final sort. */
+/* The range set and format dispatch; the final sort is in ranges_sort.c. */
 #include "archeio/geo/ranges.h"
 
 #include <stdarg.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "json_tape.h"
 #include "ranges_internal.h"
 
 #define QUOTE_MAX 64
@@ -141,19 +142,19 @@ static int parse_json_buffer(struct range_set *set, struct region_table *regions
 			     const char *buf, size_t len, struct ranges_stamp *stamp, char *err,
 			     size_t errlen)
 {
-	json_error_t error;
-	json_t *root = json_loadb(buf, len, 0, &error);
-	if (root == NULL) {
-		/* jansson out of memory often records no position or text: saying
-		 * "invalid JSON" would send the operator to a file that is fine. */
-		if (json_error_code(&error) == json_error_out_of_memory || !error.text[0])
+	struct json_tape tape;
+	struct jt_error error;
+	if (json_tape_parse(&tape, buf, len, &error) != 0) {
+		/* Out of memory is not a fault of the file: saying "invalid JSON"
+		 * would send the operator to a file that is fine. */
+		if (strcmp(error.text, "out of memory") == 0)
 			ranges_error(err, errlen, "%s: out of memory reading JSON", name);
 		else
 			ranges_error(err, errlen, "%s:%d: invalid JSON at column %d: %s", name,
 				     error.line, error.column, error.text);
 		return -1;
 	}
-	enum ranges_format format = ranges_json_format(root);
+	enum ranges_format format = ranges_json_format(&tape);
 	int rc = -1;
 	if (format == RANGES_FORMAT_UNKNOWN)
 		ranges_error(err, errlen,
@@ -163,12 +164,12 @@ static int parse_json_buffer(struct range_set *set, struct region_table *regions
 	else
 		rc = ranges_parse_json(
 		    set, regions, &(struct ranges_source){.name = name, .buf = buf, .len = len},
-		    root, format, err, errlen);
+		    &tape, format, err, errlen);
 	if (rc == 0 && stamp) {
 		stamp->format = format;
-		ranges_json_stamp(root, format, stamp);
+		ranges_json_stamp(&tape, format, stamp);
 	}
-	json_decref(root);
+	json_tape_free(&tape);
 	return rc;
 }
 
@@ -217,58 +218,6 @@ bool ranges_data_time(const struct range_set *set, int64_t *when, bool *publishe
 	*published = newest_published > 0;
 	*when = *published ? newest_published : newest_modified;
 	return true;
-}
-
-/* Sort key: the entry plus its load position, so equal prefixes keep load
- * order and the last one can win. */
-struct ordered_entry {
-	struct range_entry entry;
-	size_t seq;
-};
-
-static int compare_prefix(const struct ip_prefix *a, const struct ip_prefix *b)
-{
-	if (a->addr.family != b->addr.family)
-		return a->addr.family < b->addr.family ? -1 : 1;
-	int c = memcmp(a->addr.bytes, b->addr.bytes, sizeof(a->addr.bytes));
-	if (c != 0)
-		return c;
-	return (int)a->len - (int)b->len;
-}
-
-static int compare_ordered(const void *pa, const void *pb)
-{
-	const struct ordered_entry *a = pa;
-	const struct ordered_entry *b = pb;
-	int c = compare_prefix(&a->entry.prefix, &b->entry.prefix);
-	if (c != 0)
-		return c;
-	return a->seq < b->seq ? -1 : (a->seq > b->seq ? 1 : 0);
-}
-
-int ranges_finish(struct range_set *set)
-{
-	if (set->count == 0)
-		return 0;
-	struct ordered_entry *tmp = calloc(set->count, sizeof(*tmp));
-	if (tmp == NULL)
-		return -1;
-	for (size_t i = 0; i < set->count; i++) {
-		tmp[i].entry = set->entries[i];
-		tmp[i].seq = i;
-	}
-	qsort(tmp, set->count, sizeof(*tmp), compare_ordered);
-	size_t out = 0;
-	for (size_t i = 0; i < set->count; i++) {
-		bool superseded =
-		    i + 1 < set->count &&
-		    compare_prefix(&tmp[i].entry.prefix, &tmp[i + 1].entry.prefix) == 0;
-		if (!superseded)
-			set->entries[out++] = tmp[i].entry;
-	}
-	set->count = out;
-	free(tmp);
-	return 0;
 }
 
 size_t ranges_count_by_cloud(const struct range_set *set, const struct region_table *regions,

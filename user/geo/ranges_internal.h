@@ -5,8 +5,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "archeio/geo/ranges.h"
 
 #define RANGES_CLOUD_AWS "aws"
@@ -63,20 +61,23 @@ int ranges_parse_buffer_stamped(struct range_set *set, struct region_table *regi
  * else, an impossible date included. */
 bool ranges_parse_utc(const char *text, char date_sep, char between, char time_sep,
 		      int64_t *seconds);
+struct json_tape; /* json_tape.h: a parsed JSON document, its root token 0 */
 /* The stamps a JSON document of this format carries (none: left as is). */
-void ranges_json_stamp(const json_t *root, enum ranges_format format, struct ranges_stamp *stamp);
+void ranges_json_stamp(const struct json_tape *tape, enum ranges_format format,
+		       struct ranges_stamp *stamp);
 
-/* The JSON shape of root (AWS, GCP, Azure) or RANGES_FORMAT_UNKNOWN. */
-enum ranges_format ranges_json_format(const json_t *root);
-/* The JSON text root was parsed from, for the line numbers of warnings. */
+/* The JSON shape of the document (AWS, GCP, Azure) or RANGES_FORMAT_UNKNOWN. */
+enum ranges_format ranges_json_format(const struct json_tape *tape);
+/* The JSON text the tape was parsed from, for the line numbers of warnings. */
 struct ranges_source {
 	const char *name;
 	const char *buf;
 	size_t len;
 };
-/* Appends root's entries; format is what ranges_json_format() returned. */
+/* Appends the document's entries; format is what ranges_json_format()
+ * returned. */
 int ranges_parse_json(struct range_set *set, struct region_table *regions,
-		      const struct ranges_source *source, const json_t *root,
+		      const struct ranges_source *source, const struct json_tape *tape,
 		      enum ranges_format format, char *err, size_t errlen);
 /* The operator text format; all lines or nothing. */
 int ranges_parse_text(struct range_set *set, struct region_table *regions, const char *name,

@@ -3,9 +3,11 @@
  * "changeNumber" (a version number). A missing or malformed stamp is not an
  * error: the file's ranges are what matters; its age then comes from its
  * modification time. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "json_tape.h"
 #include "ranges_internal.h"
 
 /* n decimal digits at s; false when one is not a digit. */
@@ -68,27 +70,47 @@ bool ranges_parse_utc(const char *text, char date_sep, char between, char time_s
 	return true;
 }
 
-void ranges_json_stamp(const json_t *root, enum ranges_format format, struct ranges_stamp *stamp)
+/* A tape string as a C string for ranges_parse_utc(): on the stack, or on
+ * the heap for a long one (a fraction may have any number of digits). */
+static bool parse_stamp_time(const struct json_tape *tape, uint32_t index, char date_sep,
+			     char between, char time_sep, int64_t *seconds)
 {
-	const char *text;
+	const char *s;
+	size_t len;
+	if (!json_tape_string(tape, index, &s, &len))
+		return false;
+	char small[64];
+	char *text = len < sizeof(small) ? small : malloc(len + 1);
+	if (text == NULL)
+		return false;
+	memcpy(text, s, len);
+	text[len] = '\0';
+	bool ok = ranges_parse_utc(text, date_sep, between, time_sep, seconds);
+	if (text != small)
+		free(text);
+	return ok;
+}
+
+void ranges_json_stamp(const struct json_tape *tape, enum ranges_format format,
+		       struct ranges_stamp *stamp)
+{
 	int64_t t;
+	long long number;
 	switch (format) {
 	case RANGES_FORMAT_AWS:
-		text = json_string_value(json_object_get(root, "createDate"));
-		if (text && ranges_parse_utc(text, '-', '-', '-', &t))
+		if (parse_stamp_time(tape, json_tape_get(tape, 0, "createDate"), '-', '-', '-', &t))
 			stamp->published = t;
 		break;
 	case RANGES_FORMAT_GCP:
-		text = json_string_value(json_object_get(root, "creationTime"));
-		if (text && ranges_parse_utc(text, '-', 'T', ':', &t))
+		if (parse_stamp_time(tape, json_tape_get(tape, 0, "creationTime"), '-', 'T', ':',
+				     &t))
 			stamp->published = t;
 		break;
-	case RANGES_FORMAT_AZURE: {
-		const json_t *number = json_object_get(root, "changeNumber");
-		if (json_is_integer(number) && json_integer_value(number) >= 0)
-			stamp->change_number = (long long)json_integer_value(number);
+	case RANGES_FORMAT_AZURE:
+		if (json_tape_integer(tape, json_tape_get(tape, 0, "changeNumber"), &number) &&
+		    number >= 0)
+			stamp->change_number = number;
 		break;
-	}
 	default:
 		break;
 	}

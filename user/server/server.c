@@ -22,6 +22,7 @@
 #include "pid_file.h"
 #include "privileges.h"
 #include "ranges_age.h"
+#include "reload_load.h"
 #include "server_limits.h"
 #include "server_startup.h"
 #include "server_tls.h"
@@ -117,7 +118,8 @@ static void reload(struct server *server)
 	char err[1024];
 	unsigned generation;
 	struct serve_state *current = state_holder_acquire(&server->states, &generation);
-	struct serve_state *next = serve_state_load(server->config, current, err, sizeof(err));
+	struct reload_stats stats;
+	struct serve_state *next = reload_load(server->config, current, &stats, err, sizeof(err));
 	serve_state_release(current);
 	if (!next) {
 		server->metrics.reloads_failed++;
@@ -126,6 +128,8 @@ static void reload(struct server *server)
 		return;
 	}
 	server->metrics.reloads_ok++;
+	log_msg(server->log, LOG_INFO, "reload loaded at nice %d in %.1f ms of CPU", stats.nice,
+		(double)stats.cpu_ns / 1e6);
 	/* Publish first: the new region table is a superset of the old one, so a
 	 * tag written by XDP from either generation names a known region. */
 	state_holder_publish(&server->states, next);

@@ -1,16 +1,16 @@
 /* Format detection for the ranges tests, from the parser's own pieces. */
 #include "ranges_detect.h"
 
-#include <jansson.h>
+#include "geo/json_tape.h"
 
 static enum ranges_format detect_json(const char *buf, size_t len)
 {
-	json_error_t error;
-	json_t *root = json_loadb(buf, len, 0, &error);
-	if (root == NULL)
+	struct json_tape tape;
+	struct jt_error error;
+	if (json_tape_parse(&tape, buf, len, &error) != 0)
 		return RANGES_FORMAT_UNKNOWN;
-	enum ranges_format format = ranges_json_format(root);
-	json_decref(root);
+	enum ranges_format format = ranges_json_format(&tape);
+	json_tape_free(&tape);
 	return format;
 }
 
