@@ -29,6 +29,9 @@ struct xdp_obj {
 	pthread_rwlock_t lock;
 	int trie_fd[TRIE_COUNT]; /* the live generation, owned; -1 before fill */
 	struct attach_info info;
+	/* Stamps the program's per-CPU cache of trie answers; written after each
+	 * swap of the tries so that no answer of the old ones is used again. */
+	uint32_t lpm_epoch;
 	char *pin_dir; /* NULL when not pinned */
 	/* Open while pinned: reloads re-pin through it, so they need neither the
 	 * path's parents (bpffs may be mode 0700, root's) nor the same user. */
@@ -250,6 +253,13 @@ static int install_tries(struct xdp_obj *obj, const struct range_set *set,
 		pthread_rwlock_unlock(&obj->lock);
 		fds[which] = old; /* closed below: the kernel frees it after readers */
 		repin_trie(obj, which, obj->trie_fd[which]);
+	}
+	obj->lpm_epoch++;
+	if (bpf_map_update_elem(bpf_map__fd(obj->skel->maps.lpm_epoch), &zero, &obj->lpm_epoch,
+				BPF_ANY) != 0) {
+		/* An array slot: this cannot fail short of a kernel bug. */
+		fail(err, errlen, "cannot invalidate the XDP lookup cache", errno);
+		goto out;
 	}
 	obj->info.v4_prefixes = (uint32_t)counts[TRIE_V4];
 	obj->info.v6_prefixes = (uint32_t)counts[TRIE_V6];
