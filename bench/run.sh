@@ -166,4 +166,4 @@ print(f"{'':14} ratio archeio/nginx: throughput {med['archeio'][0] / med['nginx'
       f"p99 {med['archeio'][1] / med['nginx'][1]:.2f}x, CPU per request {med['archeio'][2] / med['nginx'][2]:.2f}x")
 PY
 done
-echo "memory after load: archeio RSS $(rss_kb "$ARCHEIO_PID") KiB; nginx master+worker RSS $(nginx_rss_kb) KiB"
+echo "memory after load: archeio RSS $(rss_kb "$ARCHEIO_PID") KiB; nginx master+workers RSS $(nginx_rss_kb) KiB"

@@ -4,6 +4,10 @@
  * a listed address to a listening port (LPM lookup + tag-map update +
  * counters), the same from an address in no range, a non-SYN TCP segment and
  * a UDP datagram (both not new connections), and an IPv6 SYN. Needs root.
+ * Every run after the first of a frame finds its source in the program's
+ * per-CPU cache of trie answers (a client opening several connections); what
+ * a source not in the cache costs, and each piece of the program, is measured
+ * by bench/xdp_pieces.sh with builds that force a miss or skip a piece.
  * Run with bench/xdp.sh (builds it); by hand, from the repo root:
  *   make build/libarcheio.a build/libcore.a
  *   cc -O2 -D_GNU_SOURCE -Iinclude -Ibuild/include -Iuser bench/xdp_bench.c \
