@@ -216,6 +216,18 @@ static int write_info(struct xdp_obj *obj)
 				   BPF_ANY);
 }
 
+/* After a trie is swapped in: the program's cached answers of the old one are
+ * stale from now on (it reads the epoch before the trie). An array slot: the
+ * update cannot fail short of a kernel bug. */
+static int bump_lpm_epoch(struct xdp_obj *obj)
+{
+	uint32_t zero = 0;
+
+	obj->lpm_epoch++;
+	return bpf_map_update_elem(bpf_map__fd(obj->skel->maps.lpm_epoch), &zero, &obj->lpm_epoch,
+				   BPF_ANY);
+}
+
 /* Creates and fills both tries, then swaps them in: the whole of the work that
  * can fail happens before anything becomes visible. */
 static int install_tries(struct xdp_obj *obj, const struct range_set *set,
@@ -245,6 +257,8 @@ static int install_tries(struct xdp_obj *obj, const struct range_set *set,
 	for (int which = 0; which < TRIE_COUNT; which++) {
 		if (bpf_map_update_elem(outer[which], &zero, &fds[which], BPF_ANY) != 0) {
 			fail(err, errlen, "cannot swap in the new LPM trie", errno);
+			if (which > 0) /* the IPv4 trie is new: so must the cache be */
+				bump_lpm_epoch(obj);
 			goto out;
 		}
 		pthread_rwlock_wrlock(&obj->lock);
@@ -254,10 +268,7 @@ static int install_tries(struct xdp_obj *obj, const struct range_set *set,
 		fds[which] = old; /* closed below: the kernel frees it after readers */
 		repin_trie(obj, which, obj->trie_fd[which]);
 	}
-	obj->lpm_epoch++;
-	if (bpf_map_update_elem(bpf_map__fd(obj->skel->maps.lpm_epoch), &zero, &obj->lpm_epoch,
-				BPF_ANY) != 0) {
-		/* An array slot: this cannot fail short of a kernel bug. */
+	if (bump_lpm_epoch(obj) != 0) {
 		fail(err, errlen, "cannot invalidate the XDP lookup cache", errno);
 		goto out;
 	}
