@@ -47,7 +47,8 @@ LDFLAGS += $(SANITIZE)
 LDLIBS += -lxdp -lbpf -lelf -lz -levent_pthreads -levent -lcurl -ljansson -lssl -lcrypto -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	-Iinclude -I$(BUILD)/include $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+	-Iinclude -I$(BUILD)/include $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH)) \
+	$(BPF_EXTRA_CFLAGS)
 
 SERVER_SUBSYSTEMS := geo xdp contract mirrorcheck http metrics server
 CORE_SRCS := $(wildcard user/core/*.c)

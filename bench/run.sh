@@ -3,17 +3,23 @@
 # configuration an operator would write instead (bench/nginx_geo.py: geo
 # longest-prefix + map + return 307, pcre_jit on, no mirror checks). Same
 # machine, same run, alternating rounds; the server on CPU 0, wrk on CPU 1, one
-# worker each. Traffic stays on 127.0.0.1. Clients come through a load balancer
+# worker each (WORKERS=2: archeio --workers 2 and nginx worker_processes 2, both
+# with one SO_REUSEPORT socket per worker, and no CPU pinning: servers and wrk
+# share the cores). Traffic stays on 127.0.0.1. Clients come through a load balancer
 # at 127.0.0.1 that appends the address it saw to X-Forwarded-For (two entries:
 # one the client claimed, one the balancer appended; both servers trust the last).
 # Before anything is timed, every system must answer every scenario with the
 # same status and Location, or the run stops (CHECK_ONLY=1: stop after that).
-# Usage: bench/run.sh [SECONDS_PER_ROUND] [ROUNDS]
+# Usage: [WORKERS=N] bench/run.sh [SECONDS_PER_ROUND] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-8}
 ROUNDS=${2:-3}
 CONNS=${CONNS:-64}
+WORKERS=${WORKERS:-1}
+# One worker: the server alone on CPU 0, wrk on CPU 1. More: no split.
+SERVER_PIN=(taskset -c 0) WRK_PIN=(taskset -c 1)
+[ "$WORKERS" -eq 1 ] || SERVER_PIN=() WRK_PIN=()
 DATA=../shared/data
 BUILD=${BUILD:-build}
 [ -n "${NO_MAKE:-}" ] || make -s "$BUILD/archeio"
@@ -46,15 +52,18 @@ http { access_log off; client_body_temp_path $TMP/mirror/tmp; proxy_temp_path $T
   server { listen 127.0.0.1:$MPORT; root $TMP/www; } }
 NGINX
 nginx -c "$TMP/mirror/nginx.conf" -p "$TMP/mirror" & PIDS+=($!)
-python3 bench/nginx_geo.py "$DATA" "$TMP/mirrors" "$UPSTREAM" "$NPORT" "$TMP/ngx" >"$TMP/ngx/nginx.conf"
-taskset -c 0 nginx -c "$TMP/ngx/nginx.conf" -p "$TMP/ngx" 2>"$TMP/ngx/stderr" & PIDS+=($!)
-taskset -c 0 "$BUILD/archeio" serve --listen "127.0.0.1:$APORT" --workers 1 --log-level warn \
+python3 bench/nginx_geo.py "$DATA" "$TMP/mirrors" "$UPSTREAM" "$NPORT" "$TMP/ngx" |
+	sed -e "s/^worker_processes 1;/worker_processes $WORKERS;/" \
+		-e "s/listen 127.0.0.1:$NPORT;/listen 127.0.0.1:$NPORT reuseport;/" >"$TMP/ngx/nginx.conf"
+"${SERVER_PIN[@]}" nginx -c "$TMP/ngx/nginx.conf" -p "$TMP/ngx" 2>"$TMP/ngx/stderr" & PIDS+=($!)
+"${SERVER_PIN[@]}" "$BUILD/archeio" serve --listen "127.0.0.1:$APORT" --workers "$WORKERS" --log-level warn \
 	--ranges "$DATA/aws-ip-ranges.json" --ranges "$DATA/gcp-cloud.json" --ranges "$DATA/azure-service-tags.json" \
 	--mirrors "$TMP/mirrors" --upstream "$UPSTREAM" --trusted-proxy 127.0.0.1/32 --xff-hops 1 & PIDS+=($!)
 ARCHEIO_PID=$!
 wait_port "$MPORT"; wait_port "$NPORT"; wait_port "$APORT"
 NGINX_MASTER=$(cat "$TMP/ngx/nginx.pid")
-NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -1)
+sleep 0.5 # nginx forks its workers after the port opens
+NGINX_WORKERS=$(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')
 
 # Scenarios: NAME PATH CLIENT... (the client address the balancer appends;
 # 203.0.113.9 is what every client claims in the first entry). Several clients
@@ -108,11 +117,12 @@ echo "(the Go archeio is not in this run: no Go toolchain on this machine and no
 
 # CPU time (user+system, clock ticks) of the process serving the port: with
 # wrk near its own limit, CPU per request tells the servers apart better than req/s.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-run() { # NAME PORT PATH PID SCRIPT -> req/s, p99 (ms), server CPU microseconds per request
+# PIDS: the server's processes (nginx: its workers), summed.
+cpu_ticks() { local t=0 p; for p in $1; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+run() { # NAME PORT PATH PIDS SCRIPT -> req/s, p99 (ms), server CPU microseconds per request
 	local before after
 	before=$(cpu_ticks "$4")
-	taskset -c 1 wrk -t1 -c"$CONNS" -d"${DUR}s" --latency -s "$5" "http://127.0.0.1:$2$3" >"$TMP/wrk.out"
+	"${WRK_PIN[@]}" wrk -t1 -c"$CONNS" -d"${DUR}s" --latency -s "$5" "http://127.0.0.1:$2$3" >"$TMP/wrk.out"
 	after=$(cpu_ticks "$4")
 	local rps p99 reqs
 	rps=$(awk '/Requests\/sec/ {print $2}' "$TMP/wrk.out")
@@ -126,14 +136,18 @@ rss_kb() { ps -o rss= -p "$1" | tr -d ' '; }
 # process", so matching on the configuration path would miss it.
 nginx_rss_kb() { local total=0 p; for p in "$NGINX_MASTER" $(pgrep -P "$NGINX_MASTER"); do total=$((total + $(rss_kb "$p"))); done; echo "$total"; }
 
-echo "# $ROUNDS rounds x ${DUR}s, $CONNS connections, server on CPU 0, wrk on CPU 1"
+if [ "$WORKERS" -eq 1 ]; then
+	echo "# $ROUNDS rounds x ${DUR}s, $CONNS connections, one worker each, server on CPU 0, wrk on CPU 1"
+else
+	echo "# $ROUNDS rounds x ${DUR}s, $CONNS connections, $WORKERS workers each (SO_REUSEPORT), no CPU pinning"
+fi
 for s in "${SCENARIOS[@]}"; do
 	read -r name path clients <<<"$s"
 	# shellcheck disable=SC2086 # clients is a list
 	wrk_script "$TMP/$name.lua" $clients
 	for _ in $(seq 1 "$ROUNDS"); do
 		run "archeio" "$APORT" "$path" "$ARCHEIO_PID" "$TMP/$name.lua" >>"$TMP/results.$name"
-		run "nginx" "$NPORT" "$path" "$NGINX_WORKER" "$TMP/$name.lua" >>"$TMP/results.$name"
+		run "nginx" "$NPORT" "$path" "$NGINX_WORKERS" "$TMP/$name.lua" >>"$TMP/results.$name"
 	done
 	python3 - "$TMP/results.$name" "$name" <<'PY'
 import statistics, sys
@@ -152,4 +166,4 @@ print(f"{'':14} ratio archeio/nginx: throughput {med['archeio'][0] / med['nginx'
       f"p99 {med['archeio'][1] / med['nginx'][1]:.2f}x, CPU per request {med['archeio'][2] / med['nginx'][2]:.2f}x")
 PY
 done
-echo "memory after load: archeio RSS $(rss_kb "$ARCHEIO_PID") KiB; nginx master+worker RSS $(nginx_rss_kb) KiB"
+echo "memory after load: archeio RSS $(rss_kb "$ARCHEIO_PID") KiB; nginx master+workers RSS $(nginx_rss_kb) KiB"

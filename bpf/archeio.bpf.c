@@ -85,6 +85,9 @@ struct {
 	__type(value, struct cloud_name);
 } clouds SEC(".maps");
 
+/* The common LRU (one list shared by the CPUs): per-CPU lists
+ * (BPF_F_NO_COMMON_LRU) split the capacity between CPUs and were no faster
+ * per tag write in bench/xdp_pieces.sh (docs/xdp.md, "Cost per packet"). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1);
@@ -146,6 +149,39 @@ struct {
 	__type(value, __u8);
 } syn_exempt6 SEC(".maps");
 
+/* A small per-CPU cache of trie answers in front of the tries: a source seen
+ * again (a node pulling several layers opens several connections) costs a hash
+ * and a compare instead of a walk down a trie of ~27,000 prefixes (~150 ns).
+ * Direct-mapped: a slot holds the last source that hashed to it. lpm_epoch,
+ * written by userspace after each swap of the tries, invalidates every slot:
+ * the program reads the epoch before it reads the trie, so a slot stamped with
+ * the current epoch holds an answer of the current tries. Not pinned: nothing
+ * outside the program reads it. */
+#define LPM_CACHE_SLOTS 256
+
+struct lpm_cache_slot {
+	__u32 epoch; /* 0: empty (userspace starts at 1) */
+	__u8 family;
+	__u8 found; /* 0: the source is in no range */
+	__u8 pad[2];
+	__u64 addr[2]; /* as in conn_key.saddr */
+	struct lpm_value value;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LPM_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lpm_cache_slot);
+} lpm_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} lpm_epoch SEC(".maps");
+
 static __always_inline void count(__u32 index)
 {
 	__u64 *value = bpf_map_lookup_elem(&counters, &index);
@@ -176,6 +212,47 @@ static __always_inline struct lpm_value *lookup_v6(const void *addr)
 		return NULL;
 	__builtin_memcpy(key.addr, addr, sizeof(key.addr));
 	return bpf_map_lookup_elem(trie, &key);
+}
+
+static __always_inline __u32 cache_slot_index(const __u64 *addr)
+{
+	__u64 folded = addr[0] ^ addr[1];
+
+	/* Multiplicative hash: the top bits mix every bit of the address. */
+	return (__u32)((folded * 0x9E3779B97F4A7C15ULL) >> 56) % LPM_CACHE_SLOTS;
+}
+
+/* The source's range (NULL: none), from the cache or the trie. key->saddr is
+ * the full 16 bytes (IPv4: 4, the rest zero). */
+static __always_inline struct lpm_value *lookup_source(const struct conn_key *key)
+{
+	__u64 addr[2];
+	__u32 zero = 0, index;
+	__u32 *epoch = bpf_map_lookup_elem(&lpm_epoch, &zero);
+	struct lpm_cache_slot *slot;
+	struct lpm_value *match;
+
+	__builtin_memcpy(addr, key->saddr, sizeof(addr));
+	index = cache_slot_index(addr);
+	slot = bpf_map_lookup_elem(&lpm_cache, &index);
+	if (!epoch || !slot) /* cannot happen: both are arrays with these slots */
+		return key->family == ARCHEIO_AF_INET ? lookup_v4(key->saddr)
+						      : lookup_v6(key->saddr);
+#ifndef ARCHEIO_BENCH_CACHE_MISS /* bench/xdp_pieces.sh: the cost of a miss */
+	if (slot->epoch == *epoch && slot->family == key->family && slot->addr[0] == addr[0] &&
+	    slot->addr[1] == addr[1])
+		return slot->found ? &slot->value : NULL;
+#endif
+	slot->epoch = *epoch;
+	match = key->family == ARCHEIO_AF_INET ? lookup_v4(key->saddr) : lookup_v6(key->saddr);
+	slot->family = key->family;
+	slot->addr[0] = addr[0];
+	slot->addr[1] = addr[1];
+	slot->found = match != NULL;
+	if (!match)
+		return NULL;
+	slot->value = *match;
+	return &slot->value;
 }
 
 static __always_inline bool syn_exempt(const struct conn_key *conn)
@@ -308,7 +385,12 @@ int archeio_xdp(struct xdp_md *ctx)
 
 	key.sport = tcp->source;
 	key.dport = tcp->dest;
-	match = key.family == ARCHEIO_AF_INET ? lookup_v4(key.saddr) : lookup_v6(key.saddr);
+#ifdef ARCHEIO_BENCH_SKIP_LPM /* bench/xdp_pieces.sh: what the rest costs */
+	struct lpm_value listed = {.region_id = 1};
+	match = key.saddr[0] == 192 ? NULL : &listed;
+#else
+	match = lookup_source(&key);
+#endif
 	if (syn_over_limit(&key)) {
 		count(COUNTER_SYN_DROPS);
 		if (match && match->region_id != 0)
@@ -321,7 +403,11 @@ int archeio_xdp(struct xdp_md *ctx)
 		count(COUNTER_UNTAGGED);
 		return XDP_PASS;
 	}
+#ifdef ARCHEIO_BENCH_SKIP_TAG /* bench/xdp_pieces.sh: what the tag write costs */
+	if (key.family == 0) {
+#else
 	if (bpf_map_update_elem(&conn_tags, &key, &match->region_id, BPF_ANY) != 0) {
+#endif
 		count(COUNTER_TAG_ERRORS);
 		return XDP_PASS;
 	}

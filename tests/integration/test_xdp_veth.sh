@@ -16,6 +16,27 @@ eval "$(python3 "$ROOT/tests/lib/pick_addresses.py" "$SHARED_DATA")"
 BPFFS="/sys/fs/bpf/archeio-test-$$"
 mount | grep -q ' /sys/fs/bpf type bpf' || { echo "bpffs not mounted at /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)"; exit 1; }
 on_exit "rm -rf $BPFFS"
+# The foreign program at the end is loaded with `ip link`, and iproute2 makes
+# /sys/fs/bpf/tc/globals and links /sys/fs/bpf/ip (and xdp) to it, then never
+# removes them. Remove those this test made (absent at its start), once empty:
+# never a directory another program has put something in.
+IPROUTE_DIRS=(ip xdp tc)
+IPROUTE_NEW=()
+for d in "${IPROUTE_DIRS[@]}"; do
+	[ -e "/sys/fs/bpf/$d" ] || [ -L "/sys/fs/bpf/$d" ] || IPROUTE_NEW+=("$d")
+done
+remove_iproute_dirs() {
+	local d
+	for d in "${IPROUTE_NEW[@]}"; do
+		if [ -L "/sys/fs/bpf/$d" ]; then
+			rm -f "/sys/fs/bpf/$d"
+		elif [ "$d" == tc ]; then # a directory xdp is libxdp's, not iproute2's
+			rmdir /sys/fs/bpf/tc/globals /sys/fs/bpf/tc 2>/dev/null
+		fi
+	done
+	return 0
+}
+on_exit remove_iproute_dirs
 
 netns_setup_core
 netns_add_host aws "$AWS_USE1" "$AWS_V6"
@@ -276,5 +297,14 @@ check_eq "foreign: no pins left" "$(pins)" ""
 rc=0; out=$(ns_exec "$SERVER_NS" "$ARCHEIO" xdp detach --bpffs "$BPFFS" --xdp-iface "$SERVER_IF" 2>&1) || rc=$?
 check_match "foreign: detach leaves it alone" "$rc|$out" "^0\|.*no archeio_xdp on $SERVER_IF \(it runs foreign_pass, program id ${FOREIGN%% *}, not archeio's\)"
 check_eq "foreign: still attached after detach" "$(prog_on_if)" "$FOREIGN"
+
+log "what iproute2 made on bpffs for the foreign program is removed"
+ns_exec "$SERVER_NS" ip link set dev "$SERVER_IF" xdp off
+remove_iproute_dirs
+left=""
+for d in "${IPROUTE_NEW[@]}"; do
+	if [ -L "/sys/fs/bpf/$d" ] || { [ "$d" == tc ] && [ -e /sys/fs/bpf/tc ]; }; then left+=" $d"; fi
+done
+check_eq "nothing this test made is left in /sys/fs/bpf (absent at start:${IPROUTE_NEW[*]/#/ })" "$left" ""
 
 finish

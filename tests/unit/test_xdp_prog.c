@@ -588,6 +588,79 @@ static void test_reload_replaces_the_set(void **state)
 	assert_tag(env->obj, &new_syn, new_region);
 }
 
+/* The per-CPU cache of trie answers (lpm_cache in bpf/archeio.bpf.c) lives
+ * on the CPU that runs the program; BPF_PROG_TEST_RUN runs it on the caller's,
+ * so these tests stay on one CPU to be sure the second frame of a source is
+ * answered from the cache. */
+static cpu_set_t pin_to_this_cpu(void)
+{
+	cpu_set_t before, one;
+
+	assert_int_equal(sched_getaffinity(0, sizeof(before), &before), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	return before;
+}
+
+static void tag_twice(struct env *env, struct frame_spec spec, uint32_t expected)
+{
+	for (int i = 0; i < 2; i++) {
+		spec.sport = (uint16_t)(spec.sport + i);
+		run_frame(env->obj, &spec);
+		if (expected == REGION_NONE)
+			assert_no_tag(env->obj, &spec);
+		else
+			assert_tag(env->obj, &spec, expected);
+	}
+}
+
+static void test_reload_invalidates_cached_answers(void **state)
+{
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
+	cpu_set_t before = pin_to_this_cpu();
+	char err[256];
+
+	tag_twice(env, syn4("192.0.2.77"), env->aws_east);
+	tag_twice(env, syn4("100.64.1.1"), REGION_NONE);
+	tag_twice(env, syn6("2001:db8::5"), env->aws_east);
+	xdp_fixture_clear_ranges(&env->data);
+	xdp_fixture_range(&env->data, "192.0.2.0/24", env->aws_west);
+	xdp_fixture_range(&env->data, "100.64.0.0/10", env->gcp_west);
+	xdp_fixture_range(&env->data, "2001:db8::/32", env->azure_eu);
+	assert_int_equal(
+	    xdp_obj_reload(env->obj, &env->data.set, &env->data.regions, err, sizeof(err)), 0);
+	/* The same sources, answered before the reload: the new ranges' answers. */
+	tag_twice(env, syn4("192.0.2.77"), env->aws_west);
+	tag_twice(env, syn4("100.64.1.1"), env->gcp_west);
+	tag_twice(env, syn6("2001:db8::5"), env->azure_eu);
+	assert_int_equal(sched_setaffinity(0, sizeof(before), &before), 0);
+}
+
+/* Sources sharing a cache slot, and an IPv4 and an IPv6 address with the
+ * same bytes (192.0.2.77 and c000:24d::), each get their own range. */
+static void test_cache_keeps_sources_apart(void **state)
+{
+	struct env *env = *state;
+	xdp_fixture_need_bpf(env->obj != NULL);
+	cpu_set_t before = pin_to_this_cpu();
+	char addr[64];
+
+	tag_twice(env, syn4("192.0.2.77"), env->aws_east);
+	tag_twice(env, syn6("c000:24d::"), REGION_NONE);
+	tag_twice(env, syn4("192.0.2.77"), env->aws_east);
+	/* 2 x 250 sources through 256 slots, twice over: many share a slot. */
+	for (int round = 0; round < 2; round++)
+		for (int i = 1; i <= 250; i++) {
+			snprintf(addr, sizeof(addr), "192.0.2.%d", i);
+			tag_twice(env, syn4(addr), env->aws_east);
+			snprintf(addr, sizeof(addr), "198.51.100.%d", i);
+			tag_twice(env, syn4(addr), i < 128 ? env->gcp_west : env->azure_eu);
+		}
+	assert_int_equal(sched_setaffinity(0, sizeof(before), &before), 0);
+}
+
 static void test_reload_rejects_bad_region_id_and_keeps_old_set(void **state)
 {
 	struct env *env = *state;
@@ -917,6 +990,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_regions_map_has_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_userspace_lookup, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_replaces_the_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_invalidates_cached_answers, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_keeps_sources_apart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_rejects_bad_region_id_and_keeps_old_set,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reload_is_atomic_for_lookups, setup, teardown),

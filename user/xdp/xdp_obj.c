@@ -30,6 +30,9 @@ struct xdp_obj {
 	pthread_rwlock_t lock;
 	int trie_fd[TRIE_COUNT]; /* the live generation, owned; -1 before fill */
 	struct attach_info info;
+	/* Stamps the program's per-CPU cache of trie answers; written after each
+	 * swap of the tries so that no answer of the old ones is used again. */
+	uint32_t lpm_epoch;
 	char *pin_dir; /* NULL when not pinned */
 	/* Open while pinned: reloads re-pin through it, so they need neither the
 	 * path's parents (bpffs may be mode 0700, root's) nor the same user. */
@@ -230,6 +233,18 @@ static int write_info(struct xdp_obj *obj)
 				   BPF_ANY);
 }
 
+/* After a trie is swapped in: the program's cached answers of the old one are
+ * stale from now on (it reads the epoch before the trie). An array slot: the
+ * update cannot fail short of a kernel bug. */
+static int bump_lpm_epoch(struct xdp_obj *obj)
+{
+	uint32_t zero = 0;
+
+	obj->lpm_epoch++;
+	return bpf_map_update_elem(bpf_map__fd(obj->skel->maps.lpm_epoch), &zero, &obj->lpm_epoch,
+				   BPF_ANY);
+}
+
 /* Creates and fills both tries, then swaps them in: the whole of the work that
  * can fail happens before anything becomes visible. */
 static int install_tries(struct xdp_obj *obj, const struct range_set *set,
@@ -259,6 +274,8 @@ static int install_tries(struct xdp_obj *obj, const struct range_set *set,
 	for (int which = 0; which < TRIE_COUNT; which++) {
 		if (bpf_map_update_elem(outer[which], &zero, &fds[which], BPF_ANY) != 0) {
 			fail(err, errlen, "cannot swap in the new LPM trie", errno);
+			if (which > 0) /* the IPv4 trie is new: so must the cache be */
+				bump_lpm_epoch(obj);
 			goto out;
 		}
 		pthread_rwlock_wrlock(&obj->lock);
@@ -267,6 +284,10 @@ static int install_tries(struct xdp_obj *obj, const struct range_set *set,
 		pthread_rwlock_unlock(&obj->lock);
 		fds[which] = old; /* closed below: the kernel frees it after readers */
 		repin_trie(obj, which, obj->trie_fd[which]);
+	}
+	if (bump_lpm_epoch(obj) != 0) {
+		fail(err, errlen, "cannot invalidate the XDP lookup cache", errno);
+		goto out;
 	}
 	obj->info.v4_prefixes = (uint32_t)counts[TRIE_V4];
 	obj->info.v6_prefixes = (uint32_t)counts[TRIE_V6];
