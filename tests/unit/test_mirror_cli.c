@@ -190,6 +190,11 @@ static void test_bad_flags(void **state)
 	expect_error(PARSE(&o, err, "--s3-part-size", "6GiB"), &o, err, "--s3-part-size");
 	expect_error(PARSE(&o, err, "--s3-part-concurrency", "0"), &o, err,
 		     "--s3-part-concurrency");
+	expect_error(PARSE(&o, err, "--to", ""), &o, err, "--to: empty destination");
+	expect_error(PARSE(&o, err, "--s3-region", "eu/west"), &o, err,
+		     "--s3-region: \"eu/west\" is not a region");
+	expect_error(PARSE(&o, err, "--to", "s3://b?region=eu/west"), &o, err,
+		     "\"eu/west\" is not a region");
 }
 
 static void test_help_and_validate(void **state)

@@ -89,7 +89,8 @@ static void handshake(struct pair *p)
 		if (!client_done) {
 			int r = SSL_do_handshake(p->client);
 			client_done = r == 1;
-			assert_true(client_done || SSL_get_error(p->client, r) == SSL_ERROR_WANT_READ);
+			assert_true(client_done ||
+				    SSL_get_error(p->client, r) == SSL_ERROR_WANT_READ);
 		}
 		if (!server_done) {
 			char why[128] = "";
