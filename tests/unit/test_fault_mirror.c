@@ -1,0 +1,287 @@
+/* Allocation failure sweep along archeio-mirror's pure parts
+ * (tests/unit/helpers/fail_alloc.h): SigV4 signing, manifests, registry auth
+ * challenges and tokens, auth files, URLs, digests and the copy plan. For
+ * N = 1, 2, ... the Nth allocation (archeio's, jansson's, libcurl's URL API
+ * and OpenSSL's) fails; each run must either report the failure (NULL or
+ * false, nothing half-filled) or give exactly the result of the run without
+ * failures. Leaks: the sanitizer build. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "helpers/fail_alloc.h"
+#include "mirrortool/auth.h"
+#include "mirrortool/auth_file.h"
+#include "mirrortool/digest.h"
+#include "mirrortool/manifest.h"
+#include "mirrortool/plan.h"
+#include "mirrortool/sigv4.h"
+#include "mirrortool/url.h"
+
+#define SUMMARY_MAX 2048
+
+/* An operation run under the sweep: true with a summary of its result, or
+ * false when it reported a failure. The summary is written with snprintf
+ * only (no allocation of its own). */
+typedef bool (*operation)(char *summary, size_t len);
+
+static void sweep(const char *name, operation op)
+{
+	static char want[SUMMARY_MAX], got[SUMMARY_MAX];
+	assert_true(op(want, sizeof(want)));
+	for (long n = 1; n <= FAIL_ALLOC_MAX_STEPS; n++) {
+		got[0] = '\0';
+		fail_alloc_arm(n);
+		bool ok = op(got, sizeof(got));
+		bool injected = fail_alloc_disarm();
+		if (ok && strcmp(got, want) != 0)
+			fail_msg("%s, allocation %ld failed: got \"%s\", want \"%s\"", name, n, got,
+				 want);
+		if (!injected) {
+			assert_true(ok);
+			return;
+		}
+	}
+	fail_msg("%s: more than %d allocations", name, FAIL_ALLOC_MAX_STEPS);
+}
+
+static bool sign(char *summary, size_t len)
+{
+	static const struct sigv4_header headers[] = {
+	    {"Host", "bucket.s3.eu-west-1.amazonaws.com"},
+	    {"X-Amz-Date", "20261130T080000Z"},
+	    {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"},
+	};
+	const struct sigv4_request req = {"PUT",
+					  "/containers/images/sha256%3Aab",
+					  "uploads=&partNumber=2",
+					  headers,
+					  3,
+					  "UNSIGNED-PAYLOAD"};
+	const struct sigv4_key key = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+				      "eu-west-1", "s3"};
+	char *auth = sigv4_authorization(&req, &key, "20261130T080000Z");
+	char *sts = auth ? sigv4_string_to_sign(&req, &key, "20261130T080000Z") : NULL;
+	bool ok = auth && sts;
+	if (ok)
+		snprintf(summary, len, "%s|%s", auth, sts);
+	free(auth);
+	free(sts);
+	return ok;
+}
+
+static bool parse_manifests(char *summary, size_t len)
+{
+	static const char image[] =
+	    "{\"schemaVersion\":2,\"mediaType\":\"" MEDIA_OCI_MANIFEST "\","
+	    "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+	    "\"digest\":\"sha256:"
+	    "1111111111111111111111111111111111111111111111111111111111111111\","
+	    "\"size\":7},\"layers\":[{\"mediaType\":\"application/"
+	    "vnd.oci.image.layer.v1.tar+gzip\","
+	    "\"digest\":\"sha256:"
+	    "2222222222222222222222222222222222222222222222222222222222222222\","
+	    "\"size\":42},{\"digest\":\"sha256:"
+	    "3333333333333333333333333333333333333333333333333333333333333333\",\"size\":1,"
+	    "\"urls\":[\"https://foreign.example/l\"]}]}";
+	static const char index[] =
+	    "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MEDIA_OCI_MANIFEST "\","
+	    "\"digest\":\"sha256:"
+	    "4444444444444444444444444444444444444444444444444444444444444444\","
+	    "\"size\":500,\"platform\":{\"os\":\"linux\"}}]}";
+	struct manifest m, i;
+	char err[256];
+	if (!manifest_parse(image, sizeof(image) - 1, NULL, &m, err, sizeof(err)))
+		return false;
+	if (!manifest_parse(index, sizeof(index) - 1, MEDIA_OCI_INDEX, &i, err, sizeof(err))) {
+		manifest_free(&m);
+		return false;
+	}
+	assert_int_equal(m.kind, MANIFEST_IMAGE);
+	assert_int_equal(i.kind, MANIFEST_INDEX);
+	snprintf(summary, len, "%zu %s %s %lld, %s %s %lld, skipped %zu | %zu %s %lld",
+		 m.blob_count, m.blobs[0].digest, m.blobs[0].media_type, (long long)m.blobs[0].size,
+		 m.blobs[1].digest, m.blobs[1].media_type, (long long)m.blobs[1].size,
+		 m.skipped_foreign, i.child_count, i.children[0].digest,
+		 (long long)i.children[0].size);
+	manifest_free(&m);
+	manifest_free(&i);
+	return true;
+}
+
+static bool challenge_and_token(char *summary, size_t len)
+{
+	struct auth_challenge c;
+	char err[256];
+	if (!auth_challenge_parse("Basic realm=\"x\", Bearer realm=\"/token\","
+				  "service=\"registry.example\",scope=\"repository:a/b:pull\","
+				  "error=\"insufficient_scope\"",
+				  &c, err, sizeof(err)))
+		return false;
+	bool ok = auth_challenge_resolve_realm(&c, "https://registry.example/v2/a/b/manifests/x");
+	char *url = ok ? auth_token_url(&c, "repository:a/b:pull") : NULL;
+	static const char body[] = "{\"token\":\"t0k\",\"access_token\":\"ignored\"}";
+	char *token = url ? auth_token_from_json(body, sizeof(body) - 1) : NULL;
+	ok = token != NULL;
+	if (ok)
+		snprintf(summary, len, "%s %s %s %s %s|%s|%s", c.scheme, c.realm, c.service,
+			 c.scope, c.error, url, token);
+	free(url);
+	free(token);
+	auth_challenge_free(&c);
+	return ok;
+}
+
+static bool auth_file(char *summary, size_t len)
+{
+	static const char text[] =
+	    "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dTpw\"},"
+	    "\"registry.example:5000\":{\"auth\":\"YWxpY2U6czNjcjN0\"},"
+	    "\"other.example\":{\"identitytoken\":\"refresh\"}}}";
+	struct registry_credentials a = {0}, b = {0};
+	bool found_a = false, found_b = false;
+	char err[256];
+	if (!auth_file_lookup(text, sizeof(text) - 1, "registry.example:5000", &a, &found_a, err,
+			      sizeof(err)))
+		return false;
+	if (!auth_file_lookup(text, sizeof(text) - 1, "other.example", &b, &found_b, err,
+			      sizeof(err))) {
+		registry_credentials_free(&a);
+		return false;
+	}
+	char *key = auth_file_key_registry("https://registry.example:5000/v2/");
+	bool ok = key != NULL;
+	if (ok)
+		snprintf(summary, len, "%d %s %s | %d %s | %s", found_a, a.username, a.password,
+			 found_b, b.identity_token, key);
+	free(key);
+	registry_credentials_free(&a);
+	registry_credentials_free(&b);
+	return ok;
+}
+
+static bool urls(char *summary, size_t len)
+{
+	char *encoded = url_encode("a b/c:d", true);
+	char *resolved = encoded ? url_resolve("https://r.example/v2/x/tags/list?n=2",
+					       "/v2/x/tags/list?last=b&n=2")
+				 : NULL;
+	char *authority = NULL, *path = NULL;
+	bool ok = resolved && url_split("https://r.example:5000/v2/x?y#frag", &authority, &path);
+	if (ok)
+		snprintf(summary, len, "%s %s %s %s", encoded, resolved, authority, path);
+	free(encoded);
+	free(resolved);
+	free(authority);
+	free(path);
+	return ok;
+}
+
+static bool digests(char *summary, size_t len)
+{
+	struct digest_ref ref;
+	assert_true(
+	    digest_parse("sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d3"
+			 "9a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+			 &ref));
+	struct digest_verifier *v = digest_verifier_new(&ref);
+	if (!v)
+		return false;
+	char actual[DIGEST_TEXT_MAX];
+	unsigned char sha256[DIGEST_SHA256_LEN];
+	bool ok = digest_verifier_update(v, "abc", 3);
+	bool matches = ok && digest_verifier_finish(v, actual, sha256);
+	digest_verifier_free(v);
+	char text[DIGEST_TEXT_MAX];
+	digest_sha256_text("abc", 3, text);
+	ok = ok && text[0] != '\0';
+	if (ok)
+		snprintf(summary, len, "%d %s %02x%02x %s", matches, actual, sha256[0], sha256[31],
+			 text);
+	return ok;
+}
+
+static bool planning(char *summary, size_t len)
+{
+	struct plan p, other;
+	plan_init(&p);
+	plan_init(&other);
+	bool ok = false;
+	struct plan_image *img = plan_add_image(&other, "a/b", "v1");
+	if (img &&
+	    plan_image_add_manifest(
+		img, "sha256:" /* index */
+		     "5555555555555555555555555555555555555555555555555555555555555555") &&
+	    plan_image_add_blob(
+		&other, img,
+		"sha256:6666666666666666666666666666666666666666666666666666666666666666", 10,
+		"a/b") &&
+	    plan_image_add_blob(
+		&other, img,
+		"sha256:7777777777777777777777777777777777777777777777777777777777777777", 20,
+		"a/b"))
+		ok = plan_merge_image(&p, &other, img);
+	if (ok)
+		snprintf(summary, len, "%d %llu", plan_image_complete(&p, &p.images[0]),
+			 (unsigned long long)plan_total_bytes(&p));
+	plan_free(&p);
+	plan_free(&other);
+	return ok;
+}
+
+static void signing_survives(void **state)
+{
+	(void)state;
+	sweep("sigv4", sign);
+}
+
+static void manifests_survive(void **state)
+{
+	(void)state;
+	sweep("manifest", parse_manifests);
+}
+
+static void registry_auth_survives(void **state)
+{
+	(void)state;
+	sweep("auth", challenge_and_token);
+	sweep("auth file", auth_file);
+}
+
+static void urls_survive(void **state)
+{
+	(void)state;
+	sweep("url", urls);
+}
+
+static void digests_survive(void **state)
+{
+	(void)state;
+	sweep("digest", digests);
+}
+
+static void plans_survive(void **state)
+{
+	(void)state;
+	sweep("plan", planning);
+}
+
+int main(void)
+{
+	/* OpenSSL first: libcurl's initialisation allocates through OpenSSL. */
+	if (fail_alloc_count_openssl() != 0 || fail_alloc_count_curl() != 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(signing_survives),	      cmocka_unit_test(manifests_survive),
+	    cmocka_unit_test(registry_auth_survives), cmocka_unit_test(urls_survive),
+	    cmocka_unit_test(digests_survive),	      cmocka_unit_test(plans_survive),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
