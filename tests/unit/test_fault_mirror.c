@@ -16,10 +16,13 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "archeio/mirrorcheck/mirror_health.h"
+#include "archeio/mirrortool/cli.h"
 #include "helpers/fail_alloc.h"
 #include "mirrortool/auth.h"
 #include "mirrortool/auth_file.h"
 #include "mirrortool/digest.h"
+#include "mirrortool/failures.h"
 #include "mirrortool/manifest.h"
 #include "mirrortool/plan.h"
 #include "mirrortool/sigv4.h"
@@ -273,15 +276,105 @@ static void plans_survive(void **state)
 	sweep("plan", planning);
 }
 
+static bool repos_text(char *summary, size_t len)
+{
+	struct mirror_options o;
+	char err[256];
+	if (cli_parse(3, (char *[]){"archeio-mirror", "--from", "https://r.example", NULL}, &o, err,
+		      sizeof(err)) != CLI_OK)
+		return false;
+	bool ok =
+	    cli_add_repos_text(&o, "# images\na/b\n\n  c/d  \n", "repos.txt", err, sizeof(err));
+	if (ok) {
+		int n = snprintf(summary, len, "%zu:", o.repo_count);
+		for (size_t i = 0; i < o.repo_count && n > 0 && (size_t)n < len; i++)
+			n += snprintf(summary + n, len - (size_t)n, " %s", o.repos[i]);
+	} else {
+		assert_string_equal(err, "out of memory");
+	}
+	cli_options_free(&o);
+	return ok;
+}
+
+static void repository_lists_survive(void **state)
+{
+	(void)state;
+	sweep("repos text", repos_text);
+}
+
+/* A failure line that cannot be kept is still counted, and the list says
+ * how many it lost. */
+static void failures_lost_to_memory_are_counted(void **state)
+{
+	(void)state;
+	struct failures f;
+	failures_init(&f);
+	failures_add(&f, FAILURE_BLOB, "blob %d", 1);
+	fail_alloc_arm(1);
+	failures_add(&f, FAILURE_IMAGE, "image %s", "a/b:v1");
+	assert_true(fail_alloc_disarm());
+	fail_alloc_arm(2);
+	failures_add(&f, FAILURE_IMAGE, "image %s", "a/b:v2");
+	fail_alloc_disarm();
+	assert_int_equal(failures_count(&f), 3);
+	size_t kinds[FAILURE_KINDS];
+	failures_by_kind(&f, kinds);
+	assert_int_equal(kinds[FAILURE_IMAGE], 2);
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *out = open_memstream(&text, &text_len);
+	assert_non_null(out);
+	failures_print(&f, out);
+	fclose(out);
+	assert_non_null(strstr(text, "  blob 1\n"));
+	assert_non_null(strstr(text, "not kept: out of memory"));
+	assert_null(strstr(text, "a/b:v1"));
+	free(text);
+	failures_destroy(&f);
+}
+
+/* Out of memory, every failed check says FAILING: too many warnings rather
+ * than none; a checker without its health record is refused. */
+static void mirror_health_without_memory_warns(void **state)
+{
+	(void)state;
+	fail_alloc_arm(1);
+	assert_null(mirror_health_new(1000));
+	assert_true(fail_alloc_disarm());
+	struct mirror_health *h = mirror_health_new(1000);
+	assert_non_null(h);
+	static const char origin[] = "https://m.example/";
+	for (long n = 1; n <= 2; n++) {
+		fail_alloc_arm(n);
+		struct mirror_health_report r =
+		    mirror_health_record(h, origin, sizeof(origin) - 1, true, 10);
+		bool injected = fail_alloc_disarm();
+		assert_true(injected);
+		assert_int_equal(r.say, MIRROR_HEALTH_FAILING);
+	}
+	/* With memory: the first failure warns, the next within the interval not. */
+	assert_int_equal(mirror_health_record(h, origin, sizeof(origin) - 1, true, 20).say,
+			 MIRROR_HEALTH_FAILING);
+	assert_int_equal(mirror_health_record(h, origin, sizeof(origin) - 1, true, 30).say,
+			 MIRROR_HEALTH_QUIET);
+	mirror_health_free(h);
+}
+
 int main(void)
 {
 	/* OpenSSL first: libcurl's initialisation allocates through OpenSSL. */
 	if (fail_alloc_count_openssl() != 0 || fail_alloc_count_curl() != 0)
 		return 1;
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(signing_survives),	      cmocka_unit_test(manifests_survive),
-	    cmocka_unit_test(registry_auth_survives), cmocka_unit_test(urls_survive),
-	    cmocka_unit_test(digests_survive),	      cmocka_unit_test(plans_survive),
+	    cmocka_unit_test(signing_survives),
+	    cmocka_unit_test(manifests_survive),
+	    cmocka_unit_test(registry_auth_survives),
+	    cmocka_unit_test(urls_survive),
+	    cmocka_unit_test(digests_survive),
+	    cmocka_unit_test(plans_survive),
+	    cmocka_unit_test(repository_lists_survive),
+	    cmocka_unit_test(failures_lost_to_memory_are_counted),
+	    cmocka_unit_test(mirror_health_without_memory_warns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

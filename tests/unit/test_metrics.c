@@ -419,6 +419,13 @@ static void request_counters_by_index(void **state)
 	assert_int_equal(metrics_blob_redirects(&m, 300, true), 0);
 	assert_string_equal(metrics_route_name(METRICS_ROUTE_REFERRERS), "referrers");
 	assert_string_equal(metrics_status_name(metrics_status_slot(414)), "414");
+	static const int statuses[] = {200, 307, 400, 404, 405, 414, 500, 503};
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(*statuses); i++) {
+		char text[8];
+		snprintf(text, sizeof(text), "%d", statuses[i]);
+		assert_string_equal(metrics_status_name(metrics_status_slot(statuses[i])), text);
+	}
+	assert_int_equal(metrics_status_slot(418), METRICS_STATUS_OTHER);
 }
 
 /* The label names metrics writes are the counting subsystems' own. */

@@ -123,6 +123,10 @@ static void test_sizes(void **state)
 	assert_false(cli_parse_size("5MB", &v));
 	assert_false(cli_parse_size("5 MiB", &v));
 	assert_false(cli_parse_size("99999999999999999999", &v));
+	/* Fits as a number, not once multiplied by its unit. */
+	assert_true(cli_parse_size("17179869183GiB", &v));
+	assert_true(v == 17179869183ULL << 30);
+	assert_false(cli_parse_size("17179869184GiB", &v));
 }
 
 static void expect_error(enum cli_result got, struct mirror_options *o, const char *err,
