@@ -172,6 +172,9 @@ static void test_bad_flags(void **state)
 	expect_error(PARSE(&o, err, "--bogus"), &o, err, "--bogus");
 	expect_error(PARSE(&o, err, "--from"), &o, err, "--from");
 	expect_error(PARSE(&o, err, "--from", "ftp://x"), &o, err, "not an http");
+	expect_error(PARSE(&o, err, "--from", "http:///v2"), &o, err, "not an http");
+	expect_error(PARSE(&o, err, "--from", "https://?x"), &o, err, "not an http");
+	expect_error(PARSE(&o, err, "--to", "s3://b?endpoint=http://"), &o, err, "not an http");
 	expect_error(PARSE(&o, err, "--repo", "Upper/Case"), &o, err, "Upper/Case");
 	expect_error(PARSE(&o, err, "--repo", "a//b"), &o, err, "a//b");
 	expect_error(PARSE(&o, err, "--concurrency", "0"), &o, err, "--concurrency");

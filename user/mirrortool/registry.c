@@ -5,6 +5,7 @@
 #include "manifest.h"
 #include "url.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -41,15 +42,15 @@ struct registry *registry_new(const char *base_url, struct http_client *http)
 		free(r);
 		return NULL;
 	}
+	/* cli_parse() takes only http(s) URLs with a host, so a failed split
+	 * is out of memory (not a reason to name the registry by its URL). */
 	char *path = NULL;
-	if (!url_split(base_url, &r->host, &path))
-		r->host = strdup(base_url);
-	free(path);
-	if (!r->host) {
+	if (!url_split(base_url, &r->host, &path)) {
 		free(r->base);
 		free(r);
 		return NULL;
 	}
+	free(path);
 	r->http = http;
 	pthread_mutex_init(&r->lock, NULL);
 	return r;
@@ -347,6 +348,8 @@ static bool authed_get(struct registry *r, CURL *easy, const char *repo, const c
 		       const char *accept, const struct http_sink *sink, size_t max_body,
 		       struct http_response *resp, char *err, size_t errlen)
 {
+	/* Every caller frees resp, also when no request was made. */
+	memset(resp, 0, sizeof(*resp));
 	for (int round = 0; round < 2; round++) {
 		struct curl_slist *headers = NULL, *h;
 		char line[4096];
@@ -477,8 +480,22 @@ static bool fetch_page(struct registry *r, CURL *easy, struct paged *list, const
 		ok = false;
 	}
 	ok = ok && append_page(list, &resp, url, err, errlen);
-	char *target = ok && resp.link ? link_next_target(resp.link) : NULL;
-	*next = target ? url_resolve(url, target) : NULL;
+	/* A next page that cannot be followed is an error, never the end of
+	 * the list: a mirror run would miss every tag after it. */
+	char *target = NULL;
+	*next = NULL;
+	if (ok && resp.link) {
+		errno = 0;
+		target = link_next_target(resp.link);
+		if (!target && errno == ENOMEM) {
+			snprintf(err, errlen, "out of memory");
+			ok = false;
+		} else if (target && !(*next = url_resolve(url, target))) {
+			snprintf(err, errlen, "%s: cannot follow the next page's link <%s>", url,
+				 target);
+			ok = false;
+		}
+	}
 	free(target);
 	http_response_free(&resp);
 	return ok;
