@@ -133,6 +133,17 @@ static int run_child(uint64_t keep)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
 }
 
+/* Runs fn in a child process (the switches cannot be undone); its verdict. */
+static int in_child(int (*fn)(void))
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		exit(fn()); /* exit, not _exit: coverage counts are written at exit */
+	int status = -1;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
 static void switching(void **state)
 {
 	(void)state;
@@ -193,13 +204,7 @@ static void switching_to_the_same_user_again(void **state)
 		fprintf(stderr, "switching: skipped, needs root\n");
 		skip();
 	}
-	pid_t pid = fork();
-	if (pid == 0)
-		exit(switch_twice_in_child());
-	int status = -1;
-	waitpid(pid, &status, 0);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(in_child(switch_twice_in_child), 0);
 }
 
 /* Blocks until its pipe is closed. */
@@ -212,34 +217,32 @@ static void *waiting_thread(void *arg)
 }
 
 /* Another thread would keep its ids: the switch is refused before any change. */
+static int refused_with_threads_in_child(void)
+{
+	pthread_t t;
+	int hold[2];
+	if (pipe(hold) != 0 || pthread_create(&t, NULL, waiting_thread, &hold[0]) != 0)
+		return 1;
+	/* Released only after the attempt: two threads while it runs. */
+	struct run_as who;
+	char err[256] = "";
+	privileges_resolve("4000006", NULL, &who, err, sizeof(err));
+	uid_t before = geteuid();
+	int rc = privileges_drop(&who, 0, err, sizeof(err));
+	close(hold[1]);
+	pthread_join(t, NULL);
+	if (rc != -1 || geteuid() != before)
+		return 2;
+	return strcmp(err, "2 threads run, so not all of them would change user (this is a bug)") ==
+		       0
+		   ? 0
+		   : 3;
+}
+
 static void switching_refused_with_threads(void **state)
 {
 	(void)state;
-	pid_t pid = fork();
-	if (pid == 0) {
-		pthread_t t;
-		int hold[2];
-		if (pipe(hold) != 0 || pthread_create(&t, NULL, waiting_thread, &hold[0]) != 0)
-			exit(1);
-		/* Released only after the attempt: two threads while it runs. */
-		struct run_as who;
-		char err[256] = "";
-		privileges_resolve("4000006", NULL, &who, err, sizeof(err));
-		uid_t before = geteuid();
-		int rc = privileges_drop(&who, 0, err, sizeof(err));
-		close(hold[1]);
-		pthread_join(t, NULL);
-		if (rc != -1 || geteuid() != before)
-			exit(2);
-		exit(strcmp(err, "2 threads run, so not all of them would change user (this is a "
-				 "bug)") == 0
-			 ? 0
-			 : 3);
-	}
-	int status = -1;
-	waitpid(pid, &status, 0);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(in_child(refused_with_threads_in_child), 0);
 }
 
 /* The XDP exit helper's limit: only the detaching capabilities stay, in every
@@ -273,13 +276,7 @@ static void limiting_for_the_exit_helper(void **state)
 		fprintf(stderr, "limiting: skipped, needs root\n");
 		skip();
 	}
-	pid_t pid = fork();
-	if (pid == 0)
-		exit(limit_in_child());
-	int status = -1;
-	waitpid(pid, &status, 0);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(in_child(limit_in_child), 0);
 }
 
 int main(void)
