@@ -343,12 +343,12 @@ static void refused_after_fresh(const struct registry *r, const char *repo, char
 }
 
 /* GET (or HEAD) url with the cached token for repo; on a 401 bearer
- * challenge fetches a token and tries once more. resp is the final answer. */
+ * challenge fetches a token and tries once more. resp is the final answer,
+ * emptied first: every caller frees it, also when no request was made. */
 static bool authed_get(struct registry *r, CURL *easy, const char *repo, const char *url,
 		       const char *accept, const struct http_sink *sink, size_t max_body,
 		       struct http_response *resp, char *err, size_t errlen)
 {
-	/* Every caller frees resp, also when no request was made. */
 	memset(resp, 0, sizeof(*resp));
 	for (int round = 0; round < 2; round++) {
 		struct curl_slist *headers = NULL, *h;
