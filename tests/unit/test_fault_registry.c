@@ -66,6 +66,19 @@ static void on_request(struct evhttp_request *req, void *arg)
 		reply(req, 200, "application/json", "{\"token\":\"t0k\",\"expires_in\":300}");
 		return;
 	}
+	if (strcmp(uri, "/v2/d/d/tags/list") == 0) {
+		evhttp_add_header(out, "WWW-Authenticate", "Digest realm=\"fake\", nonce=\"1\"");
+		reply(req, 401, "application/json", "{}");
+		return;
+	}
+	if (strcmp(uri, "/v2/n/n/tags/list") == 0) {
+		reply(req, 200, "application/json", "{\"name\":\"n/n\",\"tags\":[\"v1\",5,null]}");
+		return;
+	}
+	if (strncmp(uri, "/v2/a/b/manifests/sha256:", 25) == 0) {
+		reply(req, 200, "application/vnd.oci.image.manifest.v1+json", MANIFEST);
+		return;
+	}
 	const char *auth = evhttp_find_header(in, "Authorization");
 	if (!auth || strcmp(auth, "Bearer t0k") != 0) {
 		char challenge[256];
@@ -239,6 +252,44 @@ static void an_unfollowable_next_page_is_an_error(void **state)
 	http_client_destroy(&client);
 }
 
+/* What the client refuses of a registry: an auth scheme it does not speak, a
+ * manifest whose bytes are not the digest asked for, a digest it cannot
+ * compute; what it skips: list entries that are not strings. */
+static void registry_answers_refused_or_skipped(void **state)
+{
+	(void)state;
+	struct http_client client;
+	http_client_init(&client, 0, 0);
+	struct registry *r = registry_new(reg.base_url, &client);
+	assert_non_null(r);
+	CURL *easy = curl_easy_init();
+	char **tags = NULL;
+	size_t count = 0;
+	char err[512] = "", want[600];
+	assert_false(registry_tags(r, easy, "d/d", &tags, &count, err, sizeof(err)));
+	snprintf(want, sizeof(want),
+		 "registry %s asks for Digest auth; only Basic and bearer tokens are supported",
+		 registry_host(r));
+	assert_string_equal(err, want);
+	assert_true(registry_tags(r, easy, "n/n", &tags, &count, err, sizeof(err)));
+	assert_int_equal(count, 1);
+	assert_string_equal(tags[0], "v1");
+	registry_free_list(tags, count);
+	struct fetched_manifest m = {0};
+	static const char other[] =
+	    "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+	assert_false(registry_manifest(r, easy, "a/b", other, &m, err, sizeof(err)));
+	snprintf(want, sizeof(want), "manifest %s: content does not match its digest", other);
+	assert_string_equal(err, want);
+	fetched_manifest_free(&m);
+	assert_false(registry_manifest(r, easy, "a/b", "sha256:zz", &m, err, sizeof(err)));
+	assert_string_equal(err, "bad digest reference sha256:zz");
+	fetched_manifest_free(&m);
+	curl_easy_cleanup(easy);
+	registry_free(r);
+	http_client_destroy(&client);
+}
+
 int main(void)
 {
 	/* libcurl's own allocations are not failed here: under them libcurl
@@ -248,6 +299,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(every_allocation_failure_along_a_registry_walk),
 	    cmocka_unit_test(an_unfollowable_next_page_is_an_error),
+	    cmocka_unit_test(registry_answers_refused_or_skipped),
 	};
 	return cmocka_run_group_tests(tests, start_registry, stop_registry);
 }

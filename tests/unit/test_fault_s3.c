@@ -46,6 +46,8 @@ static struct {
 	size_t size;
 	char checksum[64];
 	int puts;
+	bool drop_checksums; /* store objects without their checksum */
+	int get_status;	     /* 0: serve GETs */
 } bucket;
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -61,7 +63,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	if (cmd == EVHTTP_REQ_PUT) {
 		const char *sum = evhttp_find_header(in, "x-amz-checksum-sha256");
-		snprintf(bucket.checksum, sizeof(bucket.checksum), "%s", sum ? sum : "");
+		snprintf(bucket.checksum, sizeof(bucket.checksum), "%s",
+			 sum && !bucket.drop_checksums ? sum : "");
 		bucket.size = evbuffer_get_length(evhttp_request_get_input_buffer(req));
 		bucket.stored = true;
 		bucket.puts++;
@@ -80,6 +83,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 		evhttp_add_header(out, "x-amz-checksum-sha256", bucket.checksum);
 	if (cmd == EVHTTP_REQ_HEAD) {
 		evhttp_send_reply(req, 200, "OK", NULL);
+		return;
+	}
+	if (bucket.get_status) {
+		/* With a body: a reply without one leaves the length unsaid. */
+		struct evbuffer *no = evbuffer_new();
+		evbuffer_add(no, "<Error/>", 8);
+		evhttp_send_reply(req, bucket.get_status, "Refused", no);
+		evbuffer_free(no);
 		return;
 	}
 	struct evbuffer *body = evbuffer_new();
@@ -204,6 +215,54 @@ static void every_allocation_failure_along_an_s3_round_trip(void **state)
 	fail_msg("more than %d allocations", FAIL_ALLOC_MAX_STEPS);
 }
 
+/* --verify of an object S3 stored without a checksum: shallow by size,
+ * deep by reading it back (intact; gone meanwhile: absent; refused: an
+ * error naming the GET). */
+static void checks_without_a_stored_checksum(void **state)
+{
+	(void)state;
+	bucket.stored = false;
+	bucket.drop_checksums = true;
+	struct http_client client;
+	http_client_init(&client, 0, 0);
+	const struct s3_config cfg = {.bucket = "bucket",
+				      .prefix = "pre",
+				      .endpoint = bucket.endpoint,
+				      .region = "us-east-1",
+				      .access_key = "AKIDEXAMPLE",
+				      .secret_key = "secret",
+				      .part_size = 5 << 20,
+				      .part_concurrency = 1};
+	char err[512] = "";
+	struct dest *d = dest_s3_open(&cfg, &client, err, sizeof(err));
+	assert_non_null(d);
+	CURL *easy = curl_easy_init();
+	struct dest_writer *w = dest_writer_open(d, DIGEST, 3, err, sizeof(err));
+	assert_non_null(w);
+	static const unsigned char sha[DIGEST_SHA256_LEN] = {0};
+	assert_true(dest_writer_write(w, "abc", 3, err, sizeof(err)));
+	assert_true(dest_writer_commit(w, 3, sha, err, sizeof(err)));
+	assert_string_equal(bucket.checksum, "");
+	enum dest_blob_state st = DEST_BLOB_ABSENT;
+	assert_true(dest_check_blob(d, easy, DIGEST, 3, false, &st, err, sizeof(err)));
+	assert_int_equal(st, DEST_BLOB_INTACT);
+	st = DEST_BLOB_ABSENT;
+	assert_true(dest_check_blob(d, easy, DIGEST, 3, true, &st, err, sizeof(err)));
+	assert_int_equal(st, DEST_BLOB_INTACT); /* read back: the bytes are abc */
+	bucket.get_status = 404;
+	assert_true(dest_check_blob(d, easy, DIGEST, 3, true, &st, err, sizeof(err)));
+	assert_int_equal(st, DEST_BLOB_ABSENT);
+	bucket.get_status = 403;
+	assert_false(dest_check_blob(d, easy, DIGEST, 3, true, &st, err, sizeof(err)));
+	assert_non_null(strstr(err, "GET "));
+	assert_non_null(strstr(err, "403"));
+	bucket.get_status = 0;
+	bucket.drop_checksums = false;
+	curl_easy_cleanup(easy);
+	dest_free(d);
+	http_client_destroy(&client);
+}
+
 int main(void)
 {
 	/* libcurl's own allocations are not failed (see test_fault_registry.c). */
@@ -211,6 +270,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(every_allocation_failure_along_an_s3_round_trip),
+	    cmocka_unit_test(checks_without_a_stored_checksum),
 	};
 	return cmocka_run_group_tests(tests, start_bucket, stop_bucket);
 }

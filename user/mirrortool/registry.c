@@ -350,7 +350,7 @@ static bool authed_get(struct registry *r, CURL *easy, const char *repo, const c
 		       struct http_response *resp, char *err, size_t errlen)
 {
 	memset(resp, 0, sizeof(*resp));
-	for (int round = 0; round < 2; round++) {
+	for (int round = 0;; round++) { /* the second round always returns */
 		struct curl_slist *headers = NULL, *h;
 		char line[4096];
 		char *token = token_lookup(r, repo);
@@ -403,7 +403,6 @@ static bool authed_get(struct registry *r, CURL *easy, const char *repo, const c
 		if (!fetched)
 			return false;
 	}
-	return true;
 }
 
 bool registry_ping(struct registry *r, CURL *easy, char *err, size_t errlen)
