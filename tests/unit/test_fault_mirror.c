@@ -21,11 +21,14 @@
 #include "helpers/fail_alloc.h"
 #include "mirrortool/auth.h"
 #include "mirrortool/auth_file.h"
+#include "mirrortool/dest.h"
 #include "mirrortool/digest.h"
 #include "mirrortool/failures.h"
 #include "mirrortool/manifest.h"
 #include "mirrortool/plan.h"
+#include "mirrortool/progress.h"
 #include "mirrortool/sigv4.h"
+#include "mirrortool/state.h"
 #include "mirrortool/url.h"
 
 #define SUMMARY_MAX 2048
@@ -360,6 +363,71 @@ static void mirror_health_without_memory_warns(void **state)
 	mirror_health_free(h);
 }
 
+static char scratch[64];
+
+/* A directory destination and a state directory, each run in a directory
+ * of its own: a blob written, committed and re-hashed, a manifest recorded. */
+static bool directory_destination(char *summary, size_t len)
+{
+	static long run;
+	char root[128], state_dir[160], err[256] = "";
+	snprintf(root, sizeof(root), "%s/%ld/mirror", scratch, ++run);
+	snprintf(state_dir, sizeof(state_dir), "%s/%ld/state", scratch, run);
+	static const char digest[] =
+	    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	struct mirror_state st;
+	if (!mirror_state_open(&st, state_dir, true, err, sizeof(err)))
+		return false;
+	struct dest *d = dest_dir_open(root, false, err, sizeof(err));
+	struct dest_writer *w = d ? dest_writer_open(d, digest, 3, err, sizeof(err)) : NULL;
+	static const unsigned char sha[DIGEST_SHA256_LEN] = {0};
+	bool ok = w && dest_writer_write(w, "abc", 3, err, sizeof(err));
+	if (w && !ok)
+		dest_writer_abort(w);
+	ok = ok && dest_writer_commit(w, 3, sha, err, sizeof(err));
+	enum dest_blob_state state = DEST_BLOB_ABSENT;
+	ok = ok && dest_check_blob(d, NULL, digest, 3, true, &state, err, sizeof(err)) &&
+	     mirror_state_record(&st, digest, "a/b:v1", err, sizeof(err));
+	if (ok)
+		snprintf(summary, len, "%s %d", dest_blob_state_name(state),
+			 mirror_state_has(&st, digest));
+	else
+		assert_true(err[0] != '\0');
+	if (d)
+		dest_free(d);
+	mirror_state_close(&st);
+	return ok;
+}
+
+static void directory_destinations_survive(void **state)
+{
+	(void)state;
+	snprintf(scratch, sizeof(scratch), "/tmp/archeio-test-fault-dir.XXXXXX");
+	assert_non_null(mkdtemp(scratch));
+	sweep("directory destination", directory_destination);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A download that restarts takes back the bytes it had counted; the count
+ * never goes below zero (another blob's restart may take back more). */
+static void progress_bytes_never_go_below_zero(void **state)
+{
+	(void)state;
+	struct progress p;
+	progress_init(&p, stderr, false);
+	progress_add_bytes(&p, 10);
+	progress_add_bytes(&p, -4);
+	struct progress_counts c;
+	progress_snapshot(&p, &c);
+	assert_int_equal(c.bytes_done, 6);
+	progress_add_bytes(&p, -20);
+	progress_snapshot(&p, &c);
+	assert_int_equal(c.bytes_done, 0);
+	progress_destroy(&p);
+}
+
 int main(void)
 {
 	/* OpenSSL first: libcurl's initialisation allocates through OpenSSL. */
@@ -373,6 +441,8 @@ int main(void)
 	    cmocka_unit_test(digests_survive),
 	    cmocka_unit_test(plans_survive),
 	    cmocka_unit_test(repository_lists_survive),
+	    cmocka_unit_test(directory_destinations_survive),
+	    cmocka_unit_test(progress_bytes_never_go_below_zero),
 	    cmocka_unit_test(failures_lost_to_memory_are_counted),
 	    cmocka_unit_test(mirror_health_without_memory_warns),
 	};

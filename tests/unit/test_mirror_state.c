@@ -110,11 +110,18 @@ static void test_dir_dest_commit_and_stale_temps(void **state)
 	snprintf(live, sizeof(live), "%s/" DEST_TEMP_PREFIX "%ld-bbbbbb", images, (long)getpid());
 	touch(dead);
 	touch(live);
+	/* Not one of ours by its name (no pid): left alone. */
+	char odd[700];
+	snprintf(odd, sizeof(odd), "%s/" DEST_TEMP_PREFIX "x-cccccc", images);
+	touch(odd);
+	dest_clean_stale_temps("/nonexistent/archeio-test"); /* nothing to clean: nothing done */
 	d = dest_dir_open(root, false, err, sizeof(err));
 	assert_non_null(d);
 	assert_int_not_equal(stat(dead, &st), 0);
 	assert_int_equal(stat(live, &st), 0);
+	assert_int_equal(stat(odd, &st), 0);
 	unlink(live);
+	unlink(odd);
 	bool present = true;
 	assert_true(dest_has_blob(d, NULL, DIGEST, &present, err, sizeof(err)));
 	assert_false(present);
