@@ -426,6 +426,25 @@ static void progress_bytes_never_go_below_zero(void **state)
 	progress_snapshot(&p, &c);
 	assert_int_equal(c.bytes_done, 0);
 	progress_destroy(&p);
+	/* Drawn only on a terminal; there over the previous line, cleared to its end. */
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *out = open_memstream(&text, &text_len);
+	assert_non_null(out);
+	progress_init(&p, out, false);
+	progress_draw(&p);
+	fflush(out);
+	assert_int_equal(text_len, 0);
+	progress_destroy(&p);
+	progress_init(&p, out, true);
+	progress_draw(&p);
+	fflush(out);
+	assert_true(text_len > 4);
+	assert_int_equal(text[0], '\r');
+	assert_non_null(strstr(text, "\033[K"));
+	progress_destroy(&p);
+	fclose(out);
+	free(text);
 }
 
 int main(void)
