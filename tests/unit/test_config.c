@@ -476,6 +476,57 @@ static void run_as_user(void **state)
 	config_free(&c);
 }
 
+/* TLS pairs and extra plain listeners are checked on the whole result: the
+ * counts must match and stay within bounds, the files must be there. */
+static void tls_and_plain_listens_are_checked_whole(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[256] = "";
+	assert_int_equal(PARSE(&c, NULL, err, "--tls-cert", "README.md"), CONFIG_ERROR);
+	assert_string_equal(err,
+			    "--tls-cert and --tls-key come in pairs: 1 certificate(s), 0 key(s)");
+	config_free(&c);
+	assert_int_equal(
+	    PARSE(&c, NULL, err, "--tls-cert", "README.md", "--tls-key", "/nonexistent/a.key"),
+	    CONFIG_ERROR);
+	assert_non_null(strstr(err, "/nonexistent/a.key"));
+	config_free(&c);
+	assert_int_equal(PARSE(&c, NULL, err, "--tls-ktls"), CONFIG_ERROR);
+	assert_string_equal(err, "--tls-ktls needs --tls-cert and --tls-key");
+	config_free(&c);
+	assert_int_equal(
+	    PARSE(&c, NULL, err, "--tls-cert", "README.md", "--tls-key", "README.md", "--tls-ktls"),
+	    CONFIG_OK);
+	assert_true(c.tls_ktls);
+	config_free(&c);
+
+	/* 17 pairs through the environment (':'-separated lists). */
+	char list[17 * 10 + 1] = "";
+	for (int i = 0; i < 17; i++)
+		strcat(list, i ? ":README.md" : "README.md");
+	const char *env[] = {"ARCHEIO_TLS_CERT", list, "ARCHEIO_TLS_KEY", list, NULL};
+	const char *argv[] = {"serve"};
+	assert_int_equal(parse(&c, env, err, sizeof(err), 1, argv), CONFIG_ERROR);
+	assert_string_equal(err, "--tls-cert: at most 16 certificates");
+	config_free(&c);
+
+	assert_int_equal(PARSE(&c, NULL, err, "--plain-listen", "127.0.0.1"), CONFIG_ERROR);
+	assert_string_equal(err, "--plain-listen: bad address \"127.0.0.1\"");
+	config_free(&c);
+	const char *nine[19] = {"serve"};
+	for (int i = 0; i < 9; i++) {
+		nine[1 + 2 * i] = "--plain-listen";
+		nine[2 + 2 * i] = "127.0.0.1:8080";
+	}
+	assert_int_equal(parse(&c, NULL, err, sizeof(err), 19, nine), CONFIG_ERROR);
+	assert_string_equal(err, "--plain-listen: at most 8");
+	config_free(&c);
+	assert_int_equal(parse(&c, NULL, err, sizeof(err), 17, nine), CONFIG_OK);
+	assert_int_equal(c.plain_listen_count, 8);
+	config_free(&c);
+}
+
 static void usage_documents_every_flag(void **state)
 {
 	(void)state;
@@ -601,6 +652,7 @@ int main(void)
 	    cmocka_unit_test(page_urls_are_kept_byte_for_byte),
 	    cmocka_unit_test(configuration_is_logged_as_fields),
 	    cmocka_unit_test(run_as_user),
+	    cmocka_unit_test(tls_and_plain_listens_are_checked_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

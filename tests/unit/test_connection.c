@@ -604,6 +604,65 @@ static void untrusted_peer_without_header_is_served(void **state)
 	assert_int_equal(f->owner.proxy_refusals, 0);
 }
 
+/* An answer that does not fit the connection's buffer becomes a 500 rather
+ * than a cut header. */
+static void oversized_answer_becomes_500(void **state)
+{
+	struct fixture *f = *state;
+	static char location[20000];
+	memcpy(location, "https://example.test/", 21);
+	memset(location + 21, 'a', sizeof(location) - 22);
+	f->owner.location = location;
+	client_send(f, "GET /v2/ HTTP/1.1\r\n\r\n");
+	static char buf[65536];
+	bool eof;
+	const char *out = client_read(f, buf, sizeof(buf), &eof);
+	assert_non_null(strstr(out, "HTTP/1.1 500 "));
+	assert_non_null(strstr(out, "response too large"));
+	assert_null(strstr(out, "aaaaaaaa"));
+	assert_int_equal(f->owner.sent_bytes, strlen(out));
+}
+
+/* The client left (both directions) while its answer was pending: the send
+ * fails, the connection is closed as an error and freed. */
+static void client_gone_before_a_late_answer(void **state)
+{
+	struct fixture *f = *state;
+	f->owner.answer_later = true;
+	client_send(f, "GET /slow HTTP/1.1\r\n\r\n");
+	assert_non_null(f->owner.waiting);
+	close(f->client);
+	f->client = -1;
+	struct http_connection *conn = f->owner.waiting;
+	f->owner.waiting = NULL;
+	http_connection_respond(conn, &redirect, &(struct http_sent){record_sent, &f->owner});
+	run_loop(f);
+	assert_int_equal(closed(f, HTTP_CLOSE_ERROR), 1);
+	assert_int_equal(f->owner.closed, 1);
+	assert_int_equal(f->set.count, 0);
+}
+
+/* Answers queued for a client that stopped reading, then the client leaves:
+ * the queued send fails and the connection is closed as an error. */
+static void client_gone_with_answers_queued(void **state)
+{
+	struct fixture *f = *state;
+	static char location[8000];
+	memcpy(location, "https://example.test/", 21);
+	memset(location + 21, 'a', sizeof(location) - 22);
+	f->owner.location = location;
+	char pipeline[40 * 32] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(pipeline, "GET /v2/ HTTP/1.1\r\n\r\n");
+	client_send(f, pipeline);
+	assert_true(f->owner.requests < 40); /* the socket is full: answers queued */
+	close(f->client);
+	f->client = -1;
+	run_loop(f);
+	assert_int_equal(closed(f, HTTP_CLOSE_ERROR), 1);
+	assert_int_equal(f->set.count, 0);
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -618,6 +677,9 @@ int main(void)
 	    TEST(answer_length_is_told_in_order),
 	    TEST(closes_and_errors_are_counted),
 	    TEST(head_trickled_across_buffer_moves),
+	    TEST(oversized_answer_becomes_500),
+	    TEST(client_gone_before_a_late_answer),
+	    TEST(client_gone_with_answers_queued),
 #define TEST_REQUIRED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_required, teardown)
 #define TEST_REFUSED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_refused, teardown)
 	    TEST_REQUIRED(proxy_v1_header_in_pieces_names_the_client),

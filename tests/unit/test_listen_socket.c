@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -186,6 +187,97 @@ static void test_reopen_after_close(void **state)
 	close_all(fds, WORKERS);
 }
 
+/* A host that is no address is refused before any socket is opened. */
+static void test_bad_host_refused(void **state)
+{
+	(void)state;
+	int fds[1] = {-1};
+	uint16_t bound = 0;
+	char err[256] = "";
+	assert_int_equal(listen_sockets_open("localhost", 0, fds, 1, &bound, err, sizeof(err)), -1);
+	assert_string_equal(err, "bad listen host localhost");
+	assert_int_equal(fds[0], -1);
+}
+
+/* An IPv6 host: every worker's socket joins the kernel's port. */
+static void test_ipv6_group(void **state)
+{
+	(void)state;
+	int fds[WORKERS];
+	uint16_t port = 0;
+	char err[256] = "";
+	assert_int_equal(listen_sockets_open("::1", 0, fds, WORKERS, &port, err, sizeof(err)), 0);
+	assert_true(port != 0);
+	for (size_t i = 0; i < WORKERS; i++) {
+		struct sockaddr_in6 in6;
+		socklen_t len = sizeof(in6);
+		assert_int_equal(getsockname(fds[i], (struct sockaddr *)&in6, &len), 0);
+		assert_int_equal(in6.sin6_family, AF_INET6);
+		assert_int_equal(ntohs(in6.sin6_port), port);
+	}
+	close_all(fds, WORKERS);
+}
+
+/* Leaves exactly `spare` descriptors free under a lowered RLIMIT_NOFILE;
+ * returns the lowest one taken (the filler runs up to the limit). */
+static int fill_descriptors(struct rlimit *saved, int spare)
+{
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, saved), 0);
+	int first = dup(0);
+	assert_true(first >= 0);
+	struct rlimit low = {(rlim_t)first + 16, saved->rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int fd = first;
+	while (fd >= 0)
+		fd = dup(0);
+	for (int i = 0; i < spare; i++)
+		close(first + i);
+	return first + spare;
+}
+
+static void release_descriptors(const struct rlimit *saved, int from)
+{
+	for (int fd = from; fd < from + 32; fd++)
+		close(fd);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, saved), 0);
+}
+
+/* Out of descriptors for the first socket: the reason, nothing left open. */
+static void test_no_descriptor_for_the_first_socket(void **state)
+{
+	(void)state;
+	struct rlimit saved;
+	int filled = fill_descriptors(&saved, 0);
+	int fds[WORKERS];
+	uint16_t bound = 0;
+	char err[256] = "";
+	int rc = listen_sockets_open("127.0.0.1", 0, fds, WORKERS, &bound, err, sizeof(err));
+	release_descriptors(&saved, filled);
+	assert_int_equal(rc, -1);
+	assert_string_equal(err, "cannot listen on 127.0.0.1:0: socket: Too many open files");
+}
+
+/* Room for one socket of three: the error names the port the first one got,
+ * and the first one is closed again (its descriptor is free). */
+static void test_no_descriptor_for_a_later_worker(void **state)
+{
+	(void)state;
+	struct rlimit saved;
+	int filled = fill_descriptors(&saved, 1);
+	int fds[WORKERS];
+	uint16_t bound = 0;
+	char err[256] = "";
+	int rc = listen_sockets_open("127.0.0.1", 0, fds, WORKERS, &bound, err, sizeof(err));
+	int reused = dup(0); /* the descriptor the first socket had */
+	release_descriptors(&saved, filled);
+	assert_int_equal(rc, -1);
+	assert_int_equal(reused, filled - 1);
+	close(reused);
+	assert_non_null(strstr(err, "cannot listen on 127.0.0.1:"));
+	assert_null(strstr(err, "127.0.0.1:0:"));
+	assert_non_null(strstr(err, ": socket: Too many open files"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +287,10 @@ int main(void)
 	    cmocka_unit_test(test_wildcard_refused_beside_foreign),
 	    cmocka_unit_test(test_plain_socket_refused),
 	    cmocka_unit_test(test_reopen_after_close),
+	    cmocka_unit_test(test_bad_host_refused),
+	    cmocka_unit_test(test_ipv6_group),
+	    cmocka_unit_test(test_no_descriptor_for_the_first_socket),
+	    cmocka_unit_test(test_no_descriptor_for_a_later_worker),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,6 +93,29 @@ static void names_are_checked(void **state)
 	t.failed = false;
 	metrics_family(&t, "bad name", METRICS_GAUGE, "x");
 	assert_true(t.failed);
+	t.failed = false;
+	metrics_sample(&t, "bad name", NULL, 0, 1);
+	assert_true(t.failed);
+	/* More labels than a series may have: 9 on a sample, 8 (and le) on a histogram. */
+	struct metrics_label nine[9];
+	for (size_t i = 0; i < 9; i++)
+		nine[i] = (struct metrics_label){"l", "v"};
+	t.failed = false;
+	metrics_sample(&t, "ok", nine, 9, 1);
+	assert_true(t.failed);
+	const uint64_t bounds[] = {5000}, buckets[] = {1, 1};
+	struct metrics_histogram h = {
+	    .bounds_us = bounds, .bound_count = 1, .buckets = buckets, .sum_us = 1};
+	t.failed = false;
+	metrics_histogram_samples(&t, "d_seconds", nine, 8, &h);
+	assert_true(t.failed);
+	/* A histogram name too long for its _bucket, _sum and _count names. */
+	char long_name[200];
+	memset(long_name, 'd', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	t.failed = false;
+	metrics_histogram_samples(&t, long_name, NULL, 0, &h);
+	assert_true(t.failed);
 	buf_free(&b);
 }
 
@@ -438,6 +461,13 @@ static void request_counters_by_index(void **state)
 	assert_int_equal(metrics_blob_redirects(&m, 300, true), 0);
 	assert_string_equal(metrics_route_name(METRICS_ROUTE_REFERRERS), "referrers");
 	assert_string_equal(metrics_status_name(metrics_status_slot(414)), "414");
+	static const int statuses[] = {200, 307, 400, 404, 405, 414, 500, 503};
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(*statuses); i++) {
+		char text[8];
+		snprintf(text, sizeof(text), "%d", statuses[i]);
+		assert_string_equal(metrics_status_name(metrics_status_slot(statuses[i])), text);
+	}
+	assert_int_equal(metrics_status_slot(418), METRICS_STATUS_OTHER);
 }
 
 /* The label names metrics writes are the counting subsystems' own. */

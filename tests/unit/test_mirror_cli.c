@@ -123,6 +123,10 @@ static void test_sizes(void **state)
 	assert_false(cli_parse_size("5MB", &v));
 	assert_false(cli_parse_size("5 MiB", &v));
 	assert_false(cli_parse_size("99999999999999999999", &v));
+	/* Fits as a number, not once multiplied by its unit. */
+	assert_true(cli_parse_size("17179869183GiB", &v));
+	assert_true(v == 17179869183ULL << 30);
+	assert_false(cli_parse_size("17179869184GiB", &v));
 }
 
 static void expect_error(enum cli_result got, struct mirror_options *o, const char *err,
@@ -168,6 +172,9 @@ static void test_bad_flags(void **state)
 	expect_error(PARSE(&o, err, "--bogus"), &o, err, "--bogus");
 	expect_error(PARSE(&o, err, "--from"), &o, err, "--from");
 	expect_error(PARSE(&o, err, "--from", "ftp://x"), &o, err, "not an http");
+	expect_error(PARSE(&o, err, "--from", "http:///v2"), &o, err, "not an http");
+	expect_error(PARSE(&o, err, "--from", "https://?x"), &o, err, "not an http");
+	expect_error(PARSE(&o, err, "--to", "s3://b?endpoint=http://"), &o, err, "not an http");
 	expect_error(PARSE(&o, err, "--repo", "Upper/Case"), &o, err, "Upper/Case");
 	expect_error(PARSE(&o, err, "--repo", "a//b"), &o, err, "a//b");
 	expect_error(PARSE(&o, err, "--concurrency", "0"), &o, err, "--concurrency");
@@ -190,6 +197,11 @@ static void test_bad_flags(void **state)
 	expect_error(PARSE(&o, err, "--s3-part-size", "6GiB"), &o, err, "--s3-part-size");
 	expect_error(PARSE(&o, err, "--s3-part-concurrency", "0"), &o, err,
 		     "--s3-part-concurrency");
+	expect_error(PARSE(&o, err, "--to", ""), &o, err, "--to: empty destination");
+	expect_error(PARSE(&o, err, "--s3-region", "eu/west"), &o, err,
+		     "--s3-region: \"eu/west\" is not a region");
+	expect_error(PARSE(&o, err, "--to", "s3://b?region=eu/west"), &o, err,
+		     "\"eu/west\" is not a region");
 }
 
 static void test_help_and_validate(void **state)

@@ -395,6 +395,42 @@ static void table_mistakes_are_found(void **state)
 	expect_invalid(not_int, 1, "option k: choice needs choices, what and an int-sized field");
 }
 
+/* Rows the table check refuses still fail cleanly if they reach the parser:
+ * a number field of a size the store does not know, a custom row without
+ * its callback. */
+static void broken_rows_fail_with_an_internal_error(void **state)
+{
+	(void)state;
+	struct odd {
+		char three[3];
+		int custom;
+	} odd;
+	const struct option_spec table[] = {
+	    {.flag = "t",
+	     .kind = OPTION_UINT,
+	     .offset = offsetof(struct odd, three),
+	     .size = 3,
+	     .max = 10,
+	     .help = "x"},
+	    {.flag = "c",
+	     .kind = OPTION_CUSTOM,
+	     .offset = offsetof(struct odd, custom),
+	     .size = sizeof(int),
+	     .help = "x"},
+	};
+	char err[256] = "";
+	int first_arg = 0;
+	memset(&odd, 0, sizeof(odd));
+	assert_int_equal(options_parse(table, 2, &odd, 3, (char *[]){"toy", "--t", "5", NULL}, NULL,
+				       &first_arg, err, sizeof(err)),
+			 OPTIONS_ERROR);
+	assert_string_equal(err, "internal: --t has a field of 3 bytes");
+	assert_int_equal(options_parse(table, 2, &odd, 3, (char *[]){"toy", "--c", "5", NULL}, NULL,
+				       &first_arg, err, sizeof(err)),
+			 OPTIONS_ERROR);
+	assert_string_equal(err, "internal: --c has no set callback");
+}
+
 static void uint_parsing(void **state)
 {
 	(void)state;
@@ -421,6 +457,7 @@ int main(void)
 	    cmocka_unit_test(usage_comes_from_the_table),
 	    cmocka_unit_test(long_flags_get_their_own_line),
 	    cmocka_unit_test(table_mistakes_are_found),
+	    cmocka_unit_test(broken_rows_fail_with_an_internal_error),
 	    cmocka_unit_test(uint_parsing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

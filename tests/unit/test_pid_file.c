@@ -229,6 +229,33 @@ static void test_write_fails_in_missing_dir(void **state)
 	assert_non_null(strstr(err, "No such file or directory"));
 }
 
+/* The name taken by a directory: the rename fails with the reason and the
+ * temporary file goes. */
+static void test_write_fails_onto_a_directory(void **state)
+{
+	struct fixture *f = *state;
+	char err[256] = "", want[300];
+	/* f->proc is a directory with entries: no rename replaces it. */
+	assert_int_equal(pid_file_write(f->proc, 500, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "--pid-file %s: Is a directory", f->proc);
+	assert_string_equal(err, want);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s' | grep tmp)\"", f->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A bare file name is in the working directory. */
+static void test_check_relative_name(void **state)
+{
+	(void)state;
+	char name[64], err[256] = "";
+	snprintf(name, sizeof(name), "archeio-test-%d.pid", (int)getpid());
+	pid_t stale = -1;
+	assert_int_equal(pid_file_check(name, "/proc", 500, &stale, err, sizeof(err)),
+			 PID_FILE_ABSENT);
+	assert_int_equal(stale, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +265,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_check_live_archeio_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_stale, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_check_unusable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_fails_onto_a_directory, setup, teardown),
+	    cmocka_unit_test(test_check_relative_name),
 	    cmocka_unit_test_setup_teardown(test_write_and_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_fails_in_missing_dir, setup, teardown),
 	};

@@ -1,6 +1,7 @@
 /* --user: looking up the user and group, the capabilities kept, and (as
  * root, in a child process) the switch itself: every id changed, only the
  * kept capabilities left, no way back. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -125,7 +126,19 @@ static int run_child(uint64_t keep)
 {
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(switch_in_child(keep));
+		exit(switch_in_child(
+		    keep)); /* exit, not _exit: coverage counts are written at exit */
+	int status = -1;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+/* Runs fn in a child process (the switches cannot be undone); its verdict. */
+static int in_child(int (*fn)(void))
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		exit(fn()); /* exit, not _exit: coverage counts are written at exit */
 	int status = -1;
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
@@ -153,17 +166,117 @@ static void switching_needs_the_right_to(void **state)
 		if (getuid() == 0) {
 			privileges_resolve("4000004", NULL, &me, err, sizeof(err));
 			if (privileges_drop(&me, 0, err, sizeof(err)) != 0)
-				_exit(1);
+				exit(1);
 		}
 		privileges_resolve("0", NULL, &other, err, sizeof(err));
 		if (privileges_drop(&other, 0, err, sizeof(err)) != -1)
-			_exit(2);
-		_exit(strstr(err, "setgroups: Operation not permitted") ? 0 : 3);
+			exit(2);
+		exit(strstr(err, "setgroups: Operation not permitted") ? 0 : 3);
 	}
 	int status = -1;
 	waitpid(pid, &status, 0);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* The child's verdict for switching to the user it already is (a second
+ * drop, as after a restart inside a container started as that user). */
+static int switch_twice_in_child(void)
+{
+	struct run_as who;
+	char err[256] = "";
+	if (privileges_resolve("4000005", NULL, &who, err, sizeof(err)) != 0)
+		return 1;
+	if (privileges_drop(&who, 0, err, sizeof(err)) != 0)
+		return 2;
+	if (privileges_drop(&who, 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "second drop: %s\n", err);
+		return 3;
+	}
+	uid_t r, e, s;
+	return getresuid(&r, &e, &s) == 0 && r == 4000005 && e == 4000005 && s == 4000005 ? 0 : 4;
+}
+
+static void switching_to_the_same_user_again(void **state)
+{
+	(void)state;
+	if (getuid() != 0) {
+		fprintf(stderr, "switching: skipped, needs root\n");
+		skip();
+	}
+	assert_int_equal(in_child(switch_twice_in_child), 0);
+}
+
+/* Blocks until its pipe is closed. */
+static void *waiting_thread(void *arg)
+{
+	char byte;
+	while (read(*(int *)arg, &byte, 1) > 0)
+		;
+	return NULL;
+}
+
+/* Another thread would keep its ids: the switch is refused before any change. */
+static int refused_with_threads_in_child(void)
+{
+	pthread_t t;
+	int hold[2];
+	if (pipe(hold) != 0 || pthread_create(&t, NULL, waiting_thread, &hold[0]) != 0)
+		return 1;
+	/* Released only after the attempt: two threads while it runs. */
+	struct run_as who;
+	char err[256] = "";
+	privileges_resolve("4000006", NULL, &who, err, sizeof(err));
+	uid_t before = geteuid();
+	int rc = privileges_drop(&who, 0, err, sizeof(err));
+	close(hold[1]);
+	pthread_join(t, NULL);
+	if (rc != -1 || geteuid() != before)
+		return 2;
+	return strcmp(err, "2 threads run, so not all of them would change user (this is a bug)") ==
+		       0
+		   ? 0
+		   : 3;
+}
+
+static void switching_refused_with_threads(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(refused_with_threads_in_child), 0);
+}
+
+/* The XDP exit helper's limit: only the detaching capabilities stay, in every
+ * set and in the bounding set, and no exec can gain more. */
+static int limit_in_child(void)
+{
+	char err[256] = "";
+	uint64_t keep = privileges_for_detaching();
+	if (privileges_limit(keep, err, sizeof(err)) != 0) {
+		fprintf(stderr, "limit: %s\n", err);
+		return 1;
+	}
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return 2;
+	for (int cap = 0; cap <= privileges_last_cap(); cap++)
+		if ((prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) != ((keep & BIT(cap)) != 0))
+			return 3;
+	/* Limiting again to less than is left works; to more keeps what is left. */
+	if (privileges_limit(UINT64_MAX, err, sizeof(err)) != 0)
+		return 4;
+	for (int cap = 0; cap <= privileges_last_cap(); cap++)
+		if ((prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) != ((keep & BIT(cap)) != 0))
+			return 5;
+	return 0;
+}
+
+static void limiting_for_the_exit_helper(void **state)
+{
+	(void)state;
+	if (getuid() != 0) {
+		fprintf(stderr, "limiting: skipped, needs root\n");
+		skip();
+	}
+	assert_int_equal(in_child(limit_in_child), 0);
 }
 
 int main(void)
@@ -174,6 +287,9 @@ int main(void)
 	    cmocka_unit_test(resolving),
 	    cmocka_unit_test(switching),
 	    cmocka_unit_test(switching_needs_the_right_to),
+	    cmocka_unit_test(switching_to_the_same_user_again),
+	    cmocka_unit_test(switching_refused_with_threads),
+	    cmocka_unit_test(limiting_for_the_exit_helper),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,14 +69,12 @@ enum proxy_stage_result proxy_stage_read(struct proxy_stage *stage, int fd, stru
 	switch (proxy_protocol_parse(stage->buf, stage->len + n, &h, &used, why)) {
 	case PROXY_PARSE_INCOMPLETE:
 		/* Every byte is the header's: take them all, so the socket is empty
-		 * and the read event waits for more instead of firing again. */
+		 * and the read event waits for more instead of firing again. The
+		 * parser answers BAD for anything longer than PROXY_HEADER_MAX, so
+		 * an incomplete header always leaves room in buf for the next peek. */
 		if (!take(fd, n))
 			return PROXY_STAGE_CLOSE;
 		stage->len += n;
-		if (stage->len == sizeof(stage->buf)) {
-			*why = "PROXY header too long";
-			return PROXY_STAGE_CLOSE;
-		}
 		return PROXY_STAGE_WAIT;
 	case PROXY_PARSE_DONE:
 		if (!take(fd, used - stage->len))

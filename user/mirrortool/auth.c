@@ -223,10 +223,14 @@ char *auth_token_from_json(const char *body, size_t len)
 		return NULL;
 	char *token = NULL;
 	const char *keys[] = {"token", "access_token"};
-	for (size_t i = 0; i < 2 && !token; i++) {
+	for (size_t i = 0; i < 2; i++) {
 		const char *v = json_string_value(json_object_get(root, keys[i]));
-		if (v && *v && token_usable(v))
+		if (v && *v && token_usable(v)) {
+			/* The first usable one, or nothing when it cannot be copied
+			 * (not the other field in its place). */
 			token = strdup(v);
+			break;
+		}
 	}
 	json_decref(root);
 	return token;

@@ -13,8 +13,11 @@
 
 static bool http_url(const char *url)
 {
-	return (strncmp(url, "http://", 7) == 0 && url[7]) ||
-	       (strncmp(url, "https://", 8) == 0 && url[8]);
+	const char *rest = strncmp(url, "http://", 7) == 0    ? url + 7
+			   : strncmp(url, "https://", 8) == 0 ? url + 8
+							      : NULL;
+	/* A host must follow the scheme: "http:///x" names none. */
+	return rest && *rest && !strchr("/?#", *rest);
 }
 
 static bool set_from(void *target, const struct option_spec *spec, const char *url,

@@ -74,6 +74,7 @@ struct transfer {
 	struct buf body; /* kept body, NUL-terminated past len; handed to resp */
 	bool sink_failed;
 	bool too_large;
+	bool header_lost; /* a header kept for the caller could not be copied */
 };
 
 static void clear_headers(struct http_response *r)
@@ -129,6 +130,12 @@ static size_t on_header(char *data, size_t size, size_t count, void *arg)
 		if (len > n && data[n] == ':' && strncasecmp(data, names[i], n) == 0) {
 			free(*slots[i]);
 			*slots[i] = trimmed_copy(data + n + 1, len - n - 1);
+			/* Without it the answer would be misread (a list cut at
+			 * its first page, a challenge unanswered): end the transfer. */
+			if (!*slots[i]) {
+				t->header_lost = true;
+				return 0;
+			}
 		}
 	}
 	return len;
@@ -267,6 +274,10 @@ static bool attempt(struct http_client *c, CURL *easy, const struct http_request
 	}
 	if (t.sink_failed) {
 		snprintf(resp->error, sizeof(resp->error), "cannot store the response body");
+		return false;
+	}
+	if (t.header_lost) {
+		snprintf(resp->error, sizeof(resp->error), "out of memory for a response header");
 		return false;
 	}
 	if (rc != CURLE_OK) {

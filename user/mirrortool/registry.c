@@ -5,6 +5,7 @@
 #include "manifest.h"
 #include "url.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -41,15 +42,15 @@ struct registry *registry_new(const char *base_url, struct http_client *http)
 		free(r);
 		return NULL;
 	}
+	/* cli_parse() takes only http(s) URLs with a host, so a failed split
+	 * is out of memory (not a reason to name the registry by its URL). */
 	char *path = NULL;
-	if (!url_split(base_url, &r->host, &path))
-		r->host = strdup(base_url);
-	free(path);
-	if (!r->host) {
+	if (!url_split(base_url, &r->host, &path)) {
 		free(r->base);
 		free(r);
 		return NULL;
 	}
+	free(path);
 	r->http = http;
 	pthread_mutex_init(&r->lock, NULL);
 	return r;
@@ -342,12 +343,14 @@ static void refused_after_fresh(const struct registry *r, const char *repo, char
 }
 
 /* GET (or HEAD) url with the cached token for repo; on a 401 bearer
- * challenge fetches a token and tries once more. resp is the final answer. */
+ * challenge fetches a token and tries once more. resp is the final answer,
+ * emptied first: every caller frees it, also when no request was made. */
 static bool authed_get(struct registry *r, CURL *easy, const char *repo, const char *url,
 		       const char *accept, const struct http_sink *sink, size_t max_body,
 		       struct http_response *resp, char *err, size_t errlen)
 {
-	for (int round = 0; round < 2; round++) {
+	memset(resp, 0, sizeof(*resp));
+	for (int round = 0;; round++) { /* the second round always returns */
 		struct curl_slist *headers = NULL, *h;
 		char line[4096];
 		char *token = token_lookup(r, repo);
@@ -400,7 +403,6 @@ static bool authed_get(struct registry *r, CURL *easy, const char *repo, const c
 		if (!fetched)
 			return false;
 	}
-	return true;
 }
 
 bool registry_ping(struct registry *r, CURL *easy, char *err, size_t errlen)
@@ -477,8 +479,22 @@ static bool fetch_page(struct registry *r, CURL *easy, struct paged *list, const
 		ok = false;
 	}
 	ok = ok && append_page(list, &resp, url, err, errlen);
-	char *target = ok && resp.link ? link_next_target(resp.link) : NULL;
-	*next = target ? url_resolve(url, target) : NULL;
+	/* A next page that cannot be followed is an error, never the end of
+	 * the list: a mirror run would miss every tag after it. */
+	char *target = NULL;
+	*next = NULL;
+	if (ok && resp.link) {
+		errno = 0;
+		target = link_next_target(resp.link);
+		if (!target && errno == ENOMEM) {
+			snprintf(err, errlen, "out of memory");
+			ok = false;
+		} else if (target && !(*next = url_resolve(url, target))) {
+			snprintf(err, errlen, "%s: cannot follow the next page's link <%s>", url,
+				 target);
+			ok = false;
+		}
+	}
 	free(target);
 	http_response_free(&resp);
 	return ok;

@@ -228,10 +228,13 @@ static enum blob_status repair(struct run *r, CURL *easy, const struct plan_blob
 			repaired = true;
 			continue;
 		}
-		/* Name what the failed target was being repaired of. */
+		/* Name what the failed target was being repaired of. The error's
+		 * end gives way to the prefix (a bounded precision, which also
+		 * keeps gcc's -Wformat-truncation quiet at -O0 in coverage builds). */
 		char was[sizeof(targets[i].err)];
-		snprintf(was, sizeof(was), "repairing (%s): %s",
-			 dest_blob_state_name(target_state[i]), targets[i].err);
+		snprintf(was, sizeof(was), "repairing (%s): %.*s",
+			 dest_blob_state_name(target_state[i]), (int)sizeof(was) - 64,
+			 targets[i].err);
 		snprintf(targets[i].err, sizeof(targets[i].err), "%s", was);
 	}
 	size_t failed = file_outcomes(r, targets, target_dest, n, source_ok, why, whylen);

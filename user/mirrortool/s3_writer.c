@@ -296,7 +296,8 @@ static bool s3w_reset(struct dest_writer *dw, char *err, size_t errlen)
 
 static void s3w_free(struct s3_writer *w)
 {
-	for (unsigned i = 0; i < w->s3->part_concurrency; i++)
+	/* Also a writer whose slots could not be allocated (s3_open_writer). */
+	for (unsigned i = 0; w->slots && i < w->s3->part_concurrency; i++)
 		free(w->slots[i].data);
 	for (size_t i = 0; i < w->done_cap; i++)
 		free(w->done[i].etag);

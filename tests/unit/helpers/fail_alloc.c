@@ -3,6 +3,8 @@
  * a sweep drives the code without starting threads). */
 #include "fail_alloc.h"
 
+#include <errno.h>
+
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <jansson.h>
@@ -43,6 +45,7 @@ static bool should_fail(void)
 	if (injector.fired || injector.seen != injector.nth)
 		return false;
 	injector.fired = true;
+	errno = ENOMEM; /* as glibc's allocators do */
 	return true;
 }
 
