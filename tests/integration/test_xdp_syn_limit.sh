@@ -19,10 +19,14 @@
 # - The probe is a normal client: one new connection every 25 ms (40/s),
 #   below the 50/s SYN limit it is subject to like anyone (back to back it
 #   would flood itself and meet 1 s SYN retransmits).
-# - The flooder is pinned to CPU 1 and the probe to CPU 0, so the sender's
-#   own python loop does not take the measuring process's CPU; the XDP drops
-#   run in the softirq of the sending CPU. The server's workers may run on
-#   either CPU: what the flood costs them is what is measured.
+# - The flooder is pinned to CPU 1, the probe and the server to CPU 0, so the
+#   sender's own python loop (a whole CPU on this 2-core VM) takes neither the
+#   measuring process's nor the server's CPU; the XDP drops run in the
+#   softirq of the sending CPU. What is measured is what reaches the server:
+#   without the limit the SYNs would queue in its listen socket and accept
+#   loop. (With the workers free to float, one of them shared CPU 1 with the
+#   sender, and the ASan build of the sanitizer run, ~3x slower per request,
+#   missed 2x by a few percent: a test-machine artifact, not the server's.)
 # - Many samples (about 120 each, idle before and after pooled) and the
 #   median, so one scheduling hiccup of this shared machine does not decide;
 #   p99 is logged for the record.
@@ -51,7 +55,7 @@ UPSTREAM="http://198.18.1.20:5000"
 start_server() { # LOG FLAGS...
 	local log_file=$1
 	shift
-	nsenter --net="/run/netns/$SERVER_NS" "$ARCHEIO" serve --listen :8080 --xdp-iface "$SERVER_IF" \
+	taskset -c 0 nsenter --net="/run/netns/$SERVER_NS" "$ARCHEIO" serve --listen :8080 --xdp-iface "$SERVER_IF" \
 		--xdp-mode native --bpffs "$BPFFS" --ranges "$TMP/ranges.txt" --mirrors "$TMP/mirrors" \
 		--upstream "$UPSTREAM" --workers 2 "$@" >"$log_file" 2>&1 &
 	SERVER_PID=$!
