@@ -112,7 +112,7 @@ wait_for_log "$TMP/main.log" '"user_agent":"probe/1.0 \\"x\\""' 5
 check_match "the user agent is logged, escaped" \
 	"$(grep -F '"user_agent":"probe/1.0 \"x\""' "$TMP/main.log" | head -1)" '"status":307,'
 check_match "configuration as fields" "$(grep '"msg":"config"' "$TMP/main.log")" \
-	'"upstream":"http://127\.0\.0\.1:[0-9]+","upstream_path":"",.*"mirrors":"[^"]+/mirrors","upstream_rules":"-","ranges":1,"trusted_proxies":0,"xff_hops":2,"proxy_protocol":"off","workers":2,"access_log":"on","xdp":"-"\}$'
+	'"upstream":"http://127\.0\.0\.1:[0-9]+","upstream_path":"",.*"mirrors":"[^"]+/mirrors","upstream_rules":"-","limits_file":"-","ranges":1,"trusted_proxies":0,"xff_hops":2,"proxy_protocol":"off","workers":2,"access_log":"on","xdp":"-"\}$'
 check_match "ranges loaded as fields" "$(grep '"msg":"ranges loaded"' "$TMP/main.log")" \
 	'"prefixes":2,"regions":1,"mirror_rules":2,"upstream_rules":0,"per_cloud":"lab=1/1"\}$'
 check_eq "every log line is JSON" "$(grep -vc '^{' "$TMP/main.log")" "0"
