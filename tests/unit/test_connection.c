@@ -674,6 +674,31 @@ static void unread_input_makes_the_close_linger(void **state)
 	assert_int_equal(f->owner.requests, 2); /* /b was never handed up */
 }
 
+/* A last answer given later (the handler waited, e.g. for a mirror check):
+ * the socket was not watched meanwhile, so something may be unread there, and
+ * the connection lingers even though the client asked to close. */
+static void late_last_answer_lingers(void **state)
+{
+	struct fixture *f = *state;
+	f->owner.answer_later = true;
+	client_send(f, "GET /slow HTTP/1.1\r\nConnection: close\r\n\r\n");
+	struct http_connection *conn = f->owner.waiting;
+	assert_non_null(conn);
+	f->owner.waiting = NULL;
+	struct response resp = redirect;
+	resp.keep_alive = false;
+	http_connection_respond(conn, &resp, NULL);
+	char buf[8192];
+	bool eof;
+	assert_non_null(strstr(client_read(f, buf, sizeof(buf), &eof), "HTTP/1.1 307"));
+	assert_true(eof);		   /* half-closed */
+	assert_int_equal(f->set.count, 1); /* lingering */
+	close(f->client);
+	f->client = -1;
+	run_loop(f);
+	assert_int_equal(f->set.count, 0);
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -691,6 +716,7 @@ int main(void)
 	    TEST(connection_close_with_nothing_unread_closes_at_once),
 	    TEST(request_after_an_empty_first_read_is_answered),
 	    TEST(unread_input_makes_the_close_linger),
+	    TEST(late_last_answer_lingers),
 #define TEST_REQUIRED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_required, teardown)
 #define TEST_REFUSED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_refused, teardown)
 	    TEST_REQUIRED(proxy_v1_header_in_pieces_names_the_client),

@@ -271,11 +271,14 @@ static void watch_new_input(struct http_connection *conn)
 }
 
 /* True when closing now cannot make the kernel send a RST: nothing of the
- * client's is unread, neither in our buffer nor (at the last recv) in the
- * socket's queue, and the client asked to close after this request without a
- * body, so it sends nothing more (RFC 9112 9.6: a client that sent "close"
- * sends no further requests). TLS always lingers: OpenSSL may hold read-ahead
- * bytes and the client's close_notify may follow ours. */
+ * client's is unread, neither in our buffer nor (at the last recv, in the
+ * same loop pass as the answer) in the socket's queue, and the client asked
+ * to close after this request without a body, so it sends nothing more (RFC
+ * 9112 9.6: a client that sent "close" sends no further requests). An answer
+ * that came later (hand_to_handler) or had to wait to be written
+ * (write_bytes) lingers: input may have come unseen meanwhile. TLS always
+ * lingers: OpenSSL may hold read-ahead bytes and the client's close_notify
+ * may follow ours. */
 static bool nothing_left_to_read(const struct http_connection *conn)
 {
 	return conn->client_closes && conn->last_read_short && conn->in_len == 0 && !conn->ssl;
@@ -346,6 +349,7 @@ static void write_bytes(struct http_connection *conn, const char *data, size_t l
 		data += sent;
 		len -= sent;
 	}
+	conn->last_read_short = false; /* waiting to write: input may come unseen */
 	if (!buf_append(&conn->out, data, len, OUTPUT_QUEUE_MAX)) {
 		note_close(conn, HTTP_CLOSE_LIMIT);
 		conn->phase = PHASE_CLOSING;
@@ -457,6 +461,9 @@ static void hand_to_handler(struct http_connection *conn, const struct http_requ
 	 * inside the handler never gets here busy, so it costs no epoll_ctl. */
 	if (conn->awaiting_answer) {
 		conn->phase = PHASE_BUSY;
+		/* Unwatched while it waits: whatever arrives meanwhile is not
+		 * seen, so the last answer will linger. */
+		conn->last_read_short = false;
 		event_del(conn->ev_read);
 		event_del(conn->timer);
 	}
