@@ -10,7 +10,9 @@
 # one the client claimed, one the balancer appended; both servers trust the last).
 # Before anything is timed, every system must answer every scenario with the
 # same status and Location, or the run stops (CHECK_ONLY=1: stop after that).
-# Usage: [WORKERS=N] bench/run.sh [SECONDS_PER_ROUND] [ROUNDS]
+# BASELINE=PATH: another archeio binary (e.g. main's build) runs beside them
+# with the same flags ("before"), so a change is measured side by side.
+# Usage: [WORKERS=N] [BASELINE=PATH] bench/run.sh [SECONDS_PER_ROUND] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-8}
@@ -22,6 +24,7 @@ SERVER_PIN=(taskset -c 0) WRK_PIN=(taskset -c 1)
 [ "$WORKERS" -eq 1 ] || SERVER_PIN=() WRK_PIN=()
 DATA=../shared/data
 BUILD=${BUILD:-build}
+BASELINE=${BASELINE:-}
 [ -n "${NO_MAKE:-}" ] || make -s "$BUILD/archeio"
 TMP=$(mktemp -d /tmp/archeio-bench.XXXXXX)
 chmod 755 "$TMP"
@@ -31,7 +34,7 @@ trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 did not open"; exit 1; }
 
-MPORT=$(port); APORT=$(port); NPORT=$(port)
+MPORT=$(port); APORT=$(port); NPORT=$(port); BPORT=$(port)
 UPSTREAM="http://127.0.0.1:$(port)"
 MIRROR="http://127.0.0.1:$MPORT"
 sed -E "s#https://([^[:space:]]+)#$MIRROR/\1#" "$DATA/registry-k8s-io.mirrors" >"$TMP/mirrors"
@@ -56,10 +59,20 @@ python3 bench/nginx_geo.py "$DATA" "$TMP/mirrors" "$UPSTREAM" "$NPORT" "$TMP/ngx
 	sed -e "s/^worker_processes 1;/worker_processes $WORKERS;/" \
 		-e "s/listen 127.0.0.1:$NPORT;/listen 127.0.0.1:$NPORT reuseport;/" >"$TMP/ngx/nginx.conf"
 "${SERVER_PIN[@]}" nginx -c "$TMP/ngx/nginx.conf" -p "$TMP/ngx" 2>"$TMP/ngx/stderr" & PIDS+=($!)
-"${SERVER_PIN[@]}" "$BUILD/archeio" serve --listen "127.0.0.1:$APORT" --workers "$WORKERS" --log-level warn \
-	--ranges "$DATA/aws-ip-ranges.json" --ranges "$DATA/gcp-cloud.json" --ranges "$DATA/azure-service-tags.json" \
-	--mirrors "$TMP/mirrors" --upstream "$UPSTREAM" --trusted-proxy 127.0.0.1/32 --xff-hops 1 & PIDS+=($!)
+serve() { # BINARY PORT (run with &: the exec makes $! the server itself)
+	exec "${SERVER_PIN[@]}" "$1" serve --listen "127.0.0.1:$2" --workers "$WORKERS" --log-level warn \
+		--ranges "$DATA/aws-ip-ranges.json" --ranges "$DATA/gcp-cloud.json" --ranges "$DATA/azure-service-tags.json" \
+		--mirrors "$TMP/mirrors" --upstream "$UPSTREAM" --trusted-proxy 127.0.0.1/32 --xff-hops 1
+}
+serve "$BUILD/archeio" "$APORT" & PIDS+=($!)
 ARCHEIO_PID=$!
+SYSTEMS=(archeio nginx)
+if [ -n "$BASELINE" ]; then
+	serve "$BASELINE" "$BPORT" & PIDS+=($!)
+	BEFORE_PID=$!
+	SYSTEMS+=(before)
+	wait_port "$BPORT"
+fi
 wait_port "$MPORT"; wait_port "$NPORT"; wait_port "$APORT"
 NGINX_MASTER=$(cat "$TMP/ngx/nginx.pid")
 sleep 0.5 # nginx forks its workers after the port opens
@@ -103,10 +116,12 @@ for s in "${SCENARIOS[@]}"; do
 	read -r name path clients <<<"$s"
 	for c in $clients; do
 		a=$(answer "$APORT" "$c" "$path"); n=$(answer "$NPORT" "$c" "$path")
-		if [ "$a" == "$n" ]; then
+		b=$n
+		[ -z "$BASELINE" ] || b=$(answer "$BPORT" "$c" "$path")
+		if [ "$a" == "$n" ] && [ "$b" == "$n" ]; then
 			echo "same answer: $name client $c -> $a"
 		else
-			echo "DIFFERENT answers: $name client $c: archeio '$a', nginx '$n'"
+			echo "DIFFERENT answers: $name client $c: archeio '$a', nginx '$n', before '$b'"
 			MISMATCH=1
 		fi
 	done
@@ -148,22 +163,24 @@ for s in "${SCENARIOS[@]}"; do
 	for _ in $(seq 1 "$ROUNDS"); do
 		run "archeio" "$APORT" "$path" "$ARCHEIO_PID" "$TMP/$name.lua" >>"$TMP/results.$name"
 		run "nginx" "$NPORT" "$path" "$NGINX_WORKERS" "$TMP/$name.lua" >>"$TMP/results.$name"
+		[ -z "$BASELINE" ] || run "before" "$BPORT" "$path" "$BEFORE_PID" "$TMP/$name.lua" >>"$TMP/results.$name"
 	done
-	python3 - "$TMP/results.$name" "$name" <<'PY'
+	python3 - "$TMP/results.$name" "$name" "${SYSTEMS[@]}" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 def ms(v):
     return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
 med = {}
-for name in ("archeio", "nginx"):
+for name in sys.argv[3:]:
     rps = [float(r[1]) for r in rows if r[0] == name]
     p99 = [ms(r[2]) for r in rows if r[0] == name]
     cpu = [float(r[3]) for r in rows if r[0] == name]
     med[name] = (statistics.median(rps), statistics.median(p99), statistics.median(cpu))
     print(f"{sys.argv[2]:14} {name:8} median {med[name][0]:>10.0f} req/s  p99 {med[name][1]:.2f} ms  "
           f"CPU {med[name][2]:.2f} us/req  (req/s rounds: {' '.join(str(int(x)) for x in rps)})")
-print(f"{'':14} ratio archeio/nginx: throughput {med['archeio'][0] / med['nginx'][0]:.2f}x, "
-      f"p99 {med['archeio'][1] / med['nginx'][1]:.2f}x, CPU per request {med['archeio'][2] / med['nginx'][2]:.2f}x")
+for name in (n for n in sys.argv[3:] if n != "nginx"):
+    print(f"{'':14} ratio {name}/nginx: throughput {med[name][0] / med['nginx'][0]:.2f}x, "
+          f"p99 {med[name][1] / med['nginx'][1]:.2f}x, CPU per request {med[name][2] / med['nginx'][2]:.2f}x")
 PY
 done
 echo "memory after load: archeio RSS $(rss_kb "$ARCHEIO_PID") KiB; nginx master+workers RSS $(nginx_rss_kb) KiB"

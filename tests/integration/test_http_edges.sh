@@ -67,6 +67,12 @@ check_eq "truncated head then EOF: 400" "$(client truncated "$PORT")" "400 eof"
 log "framing"
 check_eq "request with a body: answered, Connection: close" "$(client with_body "$PORT")" \
 	"200 eof close-header=True"
+# A last answer is closed at once only when nothing of the client's is unread;
+# otherwise the close lingers, so no RST destroys the answer before it is read.
+check_eq "Connection: close, then a pipelined request: answer read 300 ms later, FIN" \
+	"$(client close_unread "$PORT" pipelined)" "307 eof whole=True"
+check_eq "Connection: close with a body sent after the answer: answer intact, FIN" \
+	"$(client close_unread "$PORT" late-body)" "307 eof whole=True"
 # As nginx: Expect without a body changes nothing; with a body archeio does
 # not read, the final answer comes at once (no 100) with a close.
 check_eq "Expect: 100-continue without a body: answered, connection kept" \

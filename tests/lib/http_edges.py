@@ -199,6 +199,31 @@ def with_body(port):
     print(f"{summary(data, how)} close-header={close}")
 
 
+def close_unread(port, what):
+    """A request asking to close, then bytes the server does not read: a
+    pipelined request in the same segment ("pipelined"), or a body sent after
+    the head ("late-body"). The client reads only 300 ms later, with a small
+    receive buffer: the answer must be there whole, ending in a FIN. (Over
+    loopback a Linux client keeps an answer it has received even when a RST
+    follows, so this checks the answer end to end; that such connections
+    linger rather than close at once is checked in tests/unit/test_connection.c.)"""
+    s = connect(port, rcvbuf=1)
+    path = "/v2/" + "abcdefgh/" * 20 + "manifests/" + "t" * 120
+    head = f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    if what == "pipelined":
+        s.sendall((head + "\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n").encode())
+    else:
+        s.sendall((head + "Content-Length: 5\r\n\r\n").encode())
+        time.sleep(0.15)
+        s.sendall(b"hello")
+    time.sleep(0.3)
+    data, how = read_until_eof(s)
+    end = data.find(b"\r\n\r\n")
+    m = re.search(rb"(?im)^content-length: *(\d+)", data[:end])
+    whole = end > 0 and bool(m) and len(data) - end - 4 == int(m.group(1))
+    print(f"{summary(data, how)} whole={whole}")
+
+
 def expect_continue(port, body):
     """Expect: 100-continue, as nginx treats it. Without a body: answered as
     usual (no 100) and the connection kept, so a second request on it works.

@@ -663,6 +663,101 @@ static void client_gone_with_answers_queued(void **state)
 	assert_int_equal(f->set.count, 0);
 }
 
+/* A client that asked to close and left nothing unread: the connection is
+ * closed right after the answer (a FIN, no RST: nothing is unread), without
+ * lingering for the client's own FIN. */
+static void connection_close_with_nothing_unread_closes_at_once(void **state)
+{
+	struct fixture *f = *state;
+	client_send(f, "GET /v2/ HTTP/1.1\r\nConnection: close\r\n\r\n");
+	char buf[8192];
+	bool eof;
+	const char *out = client_read(f, buf, sizeof(buf), &eof);
+	assert_non_null(strstr(out, "HTTP/1.1 307"));
+	assert_non_null(strstr(out, "Connection: close\r\n"));
+	assert_true(eof);
+	assert_int_equal(f->set.count, 0); /* not waiting for the client's FIN */
+	assert_int_equal(f->owner.closed, 1);
+	assert_int_equal(closed(f, HTTP_CLOSE_SERVER), 1);
+}
+
+/* The same, with the request arriving only after the connection's first
+ * read found nothing (it must then register and wait for it), and HTTP/1.0
+ * (closes unless it asks for keep-alive). */
+static void request_after_an_empty_first_read_is_answered(void **state)
+{
+	struct fixture *f = *state;
+	run_loop(f); /* the read right after accept: nothing there yet */
+	assert_int_equal(f->set.count, 1);
+	client_send(f, "GET /v2/ HTTP/1.0\r\n\r\n");
+	assert_int_equal(f->owner.requests, 1);
+	char buf[8192];
+	bool eof;
+	assert_non_null(strstr(client_read(f, buf, sizeof(buf), &eof), "HTTP/1.1 307"));
+	assert_true(eof);
+	assert_int_equal(f->set.count, 0);
+}
+
+/* Unread input when the last answer goes out (a request pipelined after
+ * "Connection: close", or a body that was never read): the connection
+ * half-closes and lingers, discarding input until the client closes, so the
+ * kernel never answers unread data with a RST that could destroy the answer. */
+static void unread_input_makes_the_close_linger(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const heads[] = {
+	    "GET /a HTTP/1.1\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
+	    "GET /a HTTP/1.1\r\nConnection: close\r\nContent-Length: 5\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		int client = i == 0 ? f->client : accept_another(f);
+		assert_int_equal(send(client, heads[i], strlen(heads[i]), MSG_NOSIGNAL),
+				 (ssize_t)strlen(heads[i]));
+		run_loop(f);
+		char buf[8192];
+		ssize_t n = recv(client, buf, sizeof(buf) - 1, 0);
+		assert_true(n > 0);
+		buf[n] = '\0';
+		assert_int_equal(count_of(buf, "HTTP/1.1 307"), 1);
+		assert_int_equal(recv(client, buf, sizeof(buf), 0), 0);	     /* half-closed */
+		assert_int_equal(f->set.count, 1);			     /* lingering */
+		assert_int_equal(send(client, "abcde", 5, MSG_NOSIGNAL), 5); /* discarded */
+		run_loop(f);
+		assert_int_equal(f->set.count, 1);
+		close(client);
+		run_loop(f);
+		assert_int_equal(f->set.count, 0);
+		if (i == 0)
+			f->client = -1;
+	}
+	assert_int_equal(f->owner.requests, 2); /* /b was never handed up */
+}
+
+/* A last answer given later (the handler waited, e.g. for a mirror check):
+ * the socket was not watched meanwhile, so something may be unread there, and
+ * the connection lingers even though the client asked to close. */
+static void late_last_answer_lingers(void **state)
+{
+	struct fixture *f = *state;
+	f->owner.answer_later = true;
+	client_send(f, "GET /slow HTTP/1.1\r\nConnection: close\r\n\r\n");
+	struct http_connection *conn = f->owner.waiting;
+	assert_non_null(conn);
+	f->owner.waiting = NULL;
+	struct response resp = redirect;
+	resp.keep_alive = false;
+	http_connection_respond(conn, &resp, NULL);
+	char buf[8192];
+	bool eof;
+	assert_non_null(strstr(client_read(f, buf, sizeof(buf), &eof), "HTTP/1.1 307"));
+	assert_true(eof);		   /* half-closed */
+	assert_int_equal(f->set.count, 1); /* lingering */
+	close(f->client);
+	f->client = -1;
+	run_loop(f);
+	assert_int_equal(f->set.count, 0);
+}
+
 int main(void)
 {
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -680,6 +775,10 @@ int main(void)
 	    TEST(oversized_answer_becomes_500),
 	    TEST(client_gone_before_a_late_answer),
 	    TEST(client_gone_with_answers_queued),
+	    TEST(connection_close_with_nothing_unread_closes_at_once),
+	    TEST(request_after_an_empty_first_read_is_answered),
+	    TEST(unread_input_makes_the_close_linger),
+	    TEST(late_last_answer_lingers),
 #define TEST_REQUIRED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_required, teardown)
 #define TEST_REFUSED(name) cmocka_unit_test_setup_teardown(name, setup_proxy_refused, teardown)
 	    TEST_REQUIRED(proxy_v1_header_in_pieces_names_the_client),

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/accepted_peer.h"
 #include "server/listen_socket.h"
 
 #define WORKERS 3
@@ -278,6 +279,54 @@ static void test_no_descriptor_for_a_later_worker(void **state)
 	assert_non_null(strstr(err, ": socket: Too many open files"));
 }
 
+/* A listener bound to one address gives every accepted connection's local
+ * address (the XDP tag key's daddr and dport, without a getsockname() per
+ * connection); one listening on "any" does not, and the connection's own
+ * address is asked instead. */
+static void test_fixed_local_address(void **state)
+{
+	(void)state;
+	int fds[1];
+	uint16_t port;
+	char err[256];
+	struct sockaddr_storage local;
+	assert_int_equal(listen_sockets_open("127.0.0.1", 0, fds, 1, &port, err, sizeof(err)), 0);
+	assert_true(accepted_peer_fixed_local(fds[0], &local));
+	assert_int_equal(local.ss_family, AF_INET);
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&local;
+	assert_int_equal(ntohs(in->sin_port), port);
+	assert_int_equal(in->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	/* The accepted socket's own local address is the same. */
+	int client = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(client, (const struct sockaddr *)&local, sizeof(*in)), 0);
+	struct pollfd p = {.fd = fds[0], .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	int conn = accept(fds[0], NULL, NULL);
+	assert_true(conn >= 0);
+	struct sockaddr_in own;
+	socklen_t len = sizeof(own);
+	assert_int_equal(getsockname(conn, (struct sockaddr *)&own, &len), 0);
+	assert_int_equal(own.sin_port, in->sin_port);
+	assert_int_equal(own.sin_addr.s_addr, in->sin_addr.s_addr);
+	close(conn);
+	close(client);
+	close(fds[0]);
+	/* "any": IPv6 with IPv4 mapped (the default listen address), IPv4. */
+	assert_int_equal(listen_sockets_open(NULL, 0, fds, 1, &port, err, sizeof(err)), 0);
+	assert_false(accepted_peer_fixed_local(fds[0], &local));
+	close(fds[0]);
+	assert_int_equal(listen_sockets_open("0.0.0.0", 0, fds, 1, &port, err, sizeof(err)), 0);
+	assert_false(accepted_peer_fixed_local(fds[0], &local));
+	close(fds[0]);
+	/* A single IPv6 address, where the host has IPv6. */
+	if (listen_sockets_open("::1", 0, fds, 1, &port, err, sizeof(err)) == 0) {
+		assert_true(accepted_peer_fixed_local(fds[0], &local));
+		assert_int_equal(local.ss_family, AF_INET6);
+		close(fds[0]);
+	}
+	assert_false(accepted_peer_fixed_local(-1, &local));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +340,7 @@ int main(void)
 	    cmocka_unit_test(test_ipv6_group),
 	    cmocka_unit_test(test_no_descriptor_for_the_first_socket),
 	    cmocka_unit_test(test_no_descriptor_for_a_later_worker),
+	    cmocka_unit_test(test_fixed_local_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

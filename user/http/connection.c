@@ -6,7 +6,13 @@
  * Plain events on the socket rather than bufferevents: a response is sent
  * with one send() straight away, and the read event stays registered, so a
  * keep-alive request costs one recv() and one send() and no epoll_ctl or
- * FIONREAD ioctl. Output is buffered only when the socket would block. */
+ * FIONREAD ioctl. Output is buffered only when the socket would block.
+ *
+ * A new plain connection is read once before it is registered with epoll
+ * (the request has usually arrived by the time it is accepted), and one whose
+ * client asked to close is closed at once when nothing of it is left unread:
+ * a `Connection: close` request then costs accept, recv, send and close, and
+ * no epoll_ctl, shutdown or second recv. */
 #include "archeio/http/connection.h"
 
 #include <errno.h>
@@ -63,6 +69,9 @@ struct http_connection {
 	bool peer_eof;	      /* client half-closed: answer what was read, then close */
 	bool tls_dead;	      /* a fatal TLS error: no close_notify may follow */
 	bool close_noted;     /* close_reason says why it ends (the first cause) */
+	bool watching;	      /* the read event has been registered (see watch_input) */
+	bool last_read_short; /* the last recv() left the socket's queue empty */
+	bool client_closes;   /* the last request asked to close and sent no body */
 	enum http_close_reason close_reason;
 	enum tls_stage tls_stage;
 	SSL *ssl;
@@ -81,6 +90,7 @@ struct http_connection {
 };
 
 static void process_input(struct http_connection *conn);
+static void settle_after_input(struct http_connection *conn);
 
 const char *http_close_reason_name(enum http_close_reason reason)
 {
@@ -240,14 +250,50 @@ static void arm_write(struct http_connection *conn)
 	event_add(conn->ev_write, &tv);
 }
 
+/* Registers the read event (persistent); the first call is the only one that
+ * costs an epoll_ctl. A new connection is registered only once it has to
+ * wait for input (see http_connection_accept). False when libevent ran out of
+ * memory registering it (later calls allocate nothing). */
+static bool watch_input(struct http_connection *conn)
+{
+	conn->watching = true;
+	return event_add(conn->ev_read, NULL) == 0;
+}
+
+/* The first registration of a connection read before it: one that cannot
+ * be registered would never be read, so it is closed now. */
+static void watch_new_input(struct http_connection *conn)
+{
+	if (!watch_input(conn)) {
+		note_close(conn, HTTP_CLOSE_ERROR);
+		conn_close(conn);
+	}
+}
+
+/* True when closing now cannot make the kernel send a RST: nothing of the
+ * client's is unread, neither in our buffer nor (at the last recv, in the
+ * same loop pass as the answer) in the socket's queue, and the client asked
+ * to close after this request without a body, so it sends nothing more (RFC
+ * 9112 9.6: a client that sent "close" sends no further requests). An answer
+ * that came later (hand_to_handler) or had to wait to be written
+ * (write_bytes) lingers: input may have come unseen meanwhile. TLS always
+ * lingers: OpenSSL may hold read-ahead bytes and the client's close_notify
+ * may follow ours. */
+static bool nothing_left_to_read(const struct http_connection *conn)
+{
+	return conn->client_closes && conn->last_read_short && conn->in_len == 0 && !conn->ssl;
+}
+
 /* After the last response is written: half-close and keep discarding input
  * for a moment. Closing with unread input would make the kernel send a RST
- * that can destroy the response before the client reads it (RFC 9112 9.6). */
+ * that can destroy the response before the client reads it (RFC 9112 9.6).
+ * When there is nothing left to read, a plain close is as safe and saves the
+ * shutdown, the wake-up for the client's FIN and its recv. */
 static void start_linger(struct http_connection *conn)
 {
 	if (conn->lingering)
 		return;
-	if (conn->peer_eof) {
+	if (conn->peer_eof || nothing_left_to_read(conn)) {
 		conn_free(conn);
 		return;
 	}
@@ -255,7 +301,7 @@ static void start_linger(struct http_connection *conn)
 	conn_close_write(conn);
 	conn->in_len = 0;
 	http_parser_reset(&conn->parser);
-	event_add(conn->ev_read, NULL);
+	watch_input(conn);
 	arm_timer(conn, LINGER_MS);
 }
 
@@ -303,6 +349,7 @@ static void write_bytes(struct http_connection *conn, const char *data, size_t l
 		data += sent;
 		len -= sent;
 	}
+	conn->last_read_short = false; /* waiting to write: input may come unseen */
 	if (!buf_append(&conn->out, data, len, OUTPUT_QUEUE_MAX)) {
 		note_close(conn, HTTP_CLOSE_LIMIT);
 		conn->phase = PHASE_CLOSING;
@@ -349,6 +396,7 @@ static void answer_error(struct http_connection *conn, enum http_error_status st
 								: HTTP_CLOSE_ERROR;
 	counter_inc(&set->stats.errors[status]);
 	note_close(conn, why);
+	conn->client_closes = false; /* the client may have sent more: linger */
 	struct response resp = {.status = http_error_status_code(status), .message = message};
 	send_response(conn, &resp);
 }
@@ -380,7 +428,7 @@ static void resume_after_response(struct http_connection *conn)
 		return;
 	}
 	if (!conn->peer_eof)
-		event_add(conn->ev_read, NULL);
+		watch_input(conn);
 	arm_timer(conn, conn->set->idle_timeout_ms);
 	process_input(conn);
 }
@@ -407,11 +455,15 @@ static void hand_to_handler(struct http_connection *conn, const struct http_requ
 {
 	conn->phase = PHASE_IDLE;
 	conn->awaiting_answer = true;
+	conn->client_closes = !req->keep_alive && !req->has_body;
 	conn->set->ops->handle(conn->set->ctx, conn, req);
 	/* Still waiting: stop reading until the answer comes. An answer given
 	 * inside the handler never gets here busy, so it costs no epoll_ctl. */
 	if (conn->awaiting_answer) {
 		conn->phase = PHASE_BUSY;
+		/* Unwatched while it waits: whatever arrives meanwhile is not
+		 * seen, so the last answer will linger. */
+		conn->last_read_short = false;
 		event_del(conn->ev_read);
 		event_del(conn->timer);
 	}
@@ -467,6 +519,13 @@ static void process_input(struct http_connection *conn)
 		conn->in_len -= at;
 	}
 	conn->in_process = false;
+	settle_after_input(conn);
+}
+
+/* What a connection does once its input is processed: close, read on, or
+ * wait for input (registering a new connection for it). */
+static void settle_after_input(struct http_connection *conn)
+{
 	if (conn->phase == PHASE_CLOSING) {
 		if (!output_pending(conn))
 			start_linger(conn);
@@ -477,6 +536,12 @@ static void process_input(struct http_connection *conn)
 		/* OpenSSL read ahead of what fitted in conn->in: the socket will
 		 * not signal those bytes again, so read them now. */
 		event_active(conn->ev_read, EV_READ, 1);
+	} else if (!conn->watching && !conn->peer_eof && conn->phase != PHASE_BUSY &&
+		   !output_pending(conn)) {
+		/* A new connection read before registering: it waits for (the
+		 * rest of) a request now. Busy or writing: the answer's way on
+		 * registers it (resume_after_response). */
+		watch_new_input(conn);
 	}
 }
 
@@ -653,10 +718,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	size_t n;
-	enum conn_io r =
-	    conn_recv_some(conn, conn->in + conn->in_len, conn->in_cap - conn->in_len, &n);
-	if (r == CONN_IO_WOULD_BLOCK)
+	size_t room = conn->in_cap - conn->in_len;
+	enum conn_io r = conn_recv_some(conn, conn->in + conn->in_len, room, &n);
+	conn->last_read_short = r == CONN_IO_OK && n < room;
+	if (r == CONN_IO_WOULD_BLOCK) {
+		if (!conn->watching)
+			watch_new_input(conn); /* read early, before the request came */
 		return;
+	}
 	if (r == CONN_IO_ERROR) {
 		note_close(conn, HTTP_CLOSE_ERROR);
 		conn_close(conn);
@@ -776,7 +845,19 @@ void http_connection_accept(struct http_connections *set, int fd, const struct h
 	 * connection that could not be registered would never be read nor
 	 * timed out, so it is closed now. */
 	conn->phase = PHASE_HEADER;
-	if (event_add(conn->ev_read, NULL) != 0 || !arm_timer(conn, set->header_timeout_ms))
+	if (!arm_timer(conn, set->header_timeout_ms)) {
+		conn_free(conn);
+		return;
+	}
+	if (!tls && !conn->proxy) {
+		/* Read at once, in this loop pass and before any epoll_ctl: the
+		 * request is usually there already. If it is not, on_readable
+		 * registers the socket (watch_input). */
+		event_active(conn->ev_read, EV_READ, 1);
+		return;
+	}
+	conn->watching = true;
+	if (event_add(conn->ev_read, NULL) != 0)
 		conn_free(conn);
 }
 

@@ -156,7 +156,9 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 	struct worker_listener *listener = arg;
 	struct worker *worker = listener->worker;
 	struct http_peer peer;
-	accepted_peer_describe(worker->shared->xdp, fd, addr, &peer);
+	accepted_peer_describe(
+	    worker->shared->xdp, fd, addr,
+	    listener->local_known ? (const struct sockaddr *)&listener->local : NULL, &peer);
 	if (worker->shared->config->proxy_protocol)
 		peer.proxy = trusted_proxies_contains(&worker->shared->config->proxies, &peer.addr)
 				 ? HTTP_PROXY_REQUIRED
@@ -211,6 +213,7 @@ static bool open_listeners(struct worker *worker)
 	for (size_t i = 0; i < worker->listener_count; i++) {
 		struct worker_listener *l = &worker->listeners[i];
 		l->worker = worker;
+		l->local_known = accepted_peer_fixed_local(l->fd, &l->local);
 		l->ev = evconnlistener_new(worker->base, on_accept, l,
 					   LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, l->fd);
 		if (!l->ev)

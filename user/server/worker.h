@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "archeio/contract/route.h"
@@ -54,6 +55,10 @@ struct worker_listener {
 	int fd; /* -1 once the evconnlistener owns it */
 	bool tls;
 	struct evconnlistener *ev;
+	/* The listener's own address when it is bound to one (not "any"):
+	 * every accepted connection's local address, known without asking. */
+	bool local_known;
+	struct sockaddr_storage local;
 };
 
 struct worker {
