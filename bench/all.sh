@@ -4,7 +4,8 @@
 # keep-alive with one and two workers, userspace instructions, start-up,
 # SIGHUP reload, XDP per packet and a new connection per request. Root (the
 # XDP and namespace benches need it); loopback and namespaces the benches
-# make only. Takes about 15 minutes. Usage: bench/all.sh [OUT]
+# make only. Takes about 15 minutes. Usage: [QUICK=1] bench/all.sh [OUT]
+# (QUICK=1: one short round each, to check the benches run, not to quote.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/archeio-bench-all.$(date +%Y%m%d-%H%M%S)}
@@ -17,11 +18,16 @@ step() { # NAME COMMAND...: runs one bench, its output to OUT/NAME.log and the t
 	"$@" >"$OUT/$name.log" 2>&1 || { echo "$name failed (see $OUT/$name.log)"; return 1; }
 	tail -n 20 "$OUT/$name.log"
 }
-step keepalive-1-worker bench/run.sh 4 3
-step keepalive-2-workers env WORKERS=2 bench/run.sh 4 3
-step instructions bench/instructions.sh 10000
-step startup bench/startup.sh 5
-step reload bench/reload.sh 20 5 5
-step xdp bench/xdp_pieces.sh 1000000 5
-step conn-close bench/conn_close.sh 5 5
+if [ -n "${QUICK:-}" ]; then
+	RUN=(1 1) INSTR=1000 STARTUP=1 RELOAD=(3 1 1) XDP=(10000 1) CONN=(1 1)
+else
+	RUN=(4 3) INSTR=10000 STARTUP=5 RELOAD=(20 5 5) XDP=(1000000 5) CONN=(5 5)
+fi
+step keepalive-1-worker bench/run.sh "${RUN[@]}"
+step keepalive-2-workers env WORKERS=2 bench/run.sh "${RUN[@]}"
+step instructions bench/instructions.sh "$INSTR"
+step startup bench/startup.sh "$STARTUP"
+step reload bench/reload.sh "${RELOAD[@]}"
+step xdp bench/xdp_pieces.sh "${XDP[@]}"
+step conn-close bench/conn_close.sh "${CONN[@]}"
 echo "all outputs in $OUT"
