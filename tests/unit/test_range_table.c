@@ -195,6 +195,22 @@ static void test_mapped_ipv4(void **state)
 	assert_int_equal(range_table_lookup(f->table, &unknown), REGION_NONE);
 }
 
+/* An IPv6 prefix shorter than /96 that covers the mapped block (::/80 holds
+ * ::ffff:0:0/96) does not catch mapped addresses: they are IPv4 (found by
+ * fuzz_ranges's first 30-minute run, whose oracle had it the other way). */
+static void test_mapped_ipv4_under_a_short_v6_prefix(void **state)
+{
+	struct fixture *f = *state;
+	build(f, "::/80 x zero-v6\n"
+		 "10.0.0.0/8 x v4\n");
+	assert_string_equal(lookup(f, "::1"), "zero-v6");
+	assert_string_equal(lookup(f, "::ffff:10.1.2.3"), "v4");
+	assert_string_equal(lookup(f, "::ffff:255.255.255.255"), "-");
+	struct ip_addr raw = {.family = AF_INET6};
+	memset(raw.bytes + 10, 0xff, 6); /* ::ffff:255.255.255.255, not normalised */
+	assert_int_equal(range_table_lookup(f->table, &raw), REGION_NONE);
+}
+
 static void test_duplicates_last_wins_without_finish(void **state)
 {
 	struct fixture *f = *state;
@@ -669,6 +685,7 @@ int main(void)
 	    T(test_host_prefixes),
 	    T(test_families_are_separate),
 	    T(test_mapped_ipv4),
+	    T(test_mapped_ipv4_under_a_short_v6_prefix),
 	    T(test_duplicates_last_wins_without_finish),
 	    T(test_entries_without_region_are_ignored),
 	    T(test_prefixes_ending_at_the_top),
